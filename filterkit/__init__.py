@@ -1,0 +1,30 @@
+"""filterkit: keep a topic out of pretraining data with a cheap blocklist and an embedding classifier.
+
+Library first: everything the CLI does is a function here.
+
+>>> from filterkit import run
+>>> result = run("sample_data/shards", "pipelines/biorisk.yaml", "runs/demo")  # doctest: +SKIP
+>>> result.counts["kept"]  # doctest: +SKIP
+"""
+
+__version__ = "0.1.0"
+
+from filterkit.config import PipelineConfig, config_from_dict, load_config  # noqa: E402
+from filterkit.errors import FilterkitError  # noqa: E402
+from filterkit.runner import RunResult, prepare, run  # noqa: E402
+from filterkit.stages import BlocklistStage, ClassifierStage, ShardReader, ShardWriter  # noqa: E402
+
+__all__ = [
+    "__version__",
+    "FilterkitError",
+    "PipelineConfig",
+    "RunResult",
+    "BlocklistStage",
+    "ClassifierStage",
+    "ShardReader",
+    "ShardWriter",
+    "config_from_dict",
+    "load_config",
+    "prepare",
+    "run",
+]

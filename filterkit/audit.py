@@ -1,0 +1,148 @@
+"""The audit and scores tables: fixed schemas, and DuckDB queries over a finished run.
+
+``audit/`` holds one row per removed document: enough to answer "why was this removed, by what, under
+which config" without re-running anything. ``scores/`` holds one row per escalated document, kept or
+removed, so a threshold can be changed later (``filterkit rethreshold``) without re-encoding — the
+tagger/mixer split dolma uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+AUDIT_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("input_shard", pa.string()),
+        ("row_index", pa.int64()),
+        ("doc_id", pa.string()),
+        ("stage", pa.string()),
+        ("reason", pa.string()),
+        ("matched_terms", pa.list_(pa.struct([("term", pa.string()), ("count", pa.int32())]))),
+        ("unique_terms", pa.int32()),
+        ("total_hits", pa.int32()),
+        ("min_unique_hits", pa.int32()),
+        ("classifier_score", pa.float64()),
+        ("threshold", pa.float64()),
+        ("classifier", pa.string()),
+        ("classifier_sha256", pa.string()),
+        ("config_sha256", pa.string()),
+        ("error", pa.string()),
+        ("text", pa.string()),
+        ("text_sha256", pa.string()),
+    ]
+)
+
+SCORES_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("input_shard", pa.string()),
+        ("row_index", pa.int64()),
+        ("doc_id", pa.string()),
+        ("score", pa.float64()),
+        ("windows", pa.int32()),
+        ("unique_terms", pa.int32()),
+        ("total_hits", pa.int32()),
+        ("removed", pa.bool_()),
+        ("reason", pa.string()),
+        ("error", pa.string()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """Facts about the run stamped on every audit row."""
+
+    run_id: str
+    config_sha256: str
+    classifier: str | None
+    classifier_sha256: str | None
+    threshold: float | None
+    min_unique_hits: int | None
+    audit_text: str = "snippet"
+    snippet_chars: int = 300
+    row_group_rows: int = 10_000
+    compression: str = "zstd"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _connect(run: Path):
+    import duckdb
+
+    from filterkit.errors import FilterkitError
+
+    run = Path(run)
+    if not (run / "manifest.json").is_file() and not (run / "run.json").is_file():
+        raise FilterkitError(f"{run}: not a filterkit run folder (no manifest.json); pass the --out of `filterkit run`")
+    con = duckdb.connect()
+    for view, schema in (("audit", AUDIT_SCHEMA), ("scores", SCORES_SCHEMA)):
+        files = sorted(str(p) for p in (run / view).rglob("*.parquet")) if (run / view).is_dir() else []
+        if files:
+            con.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet({files!r})")
+        else:  # an empty run still answers queries
+            con.register(f"_{view}_empty", pa.table({f.name: pa.array([], f.type) for f in schema}))
+            con.execute(f"CREATE VIEW {view} AS SELECT * FROM _{view}_empty")
+    return con
+
+
+def query(run: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
+    """Run SQL against views ``audit`` and ``scores`` of a finished run; returns (columns, rows)."""
+    import duckdb
+
+    from filterkit.errors import FilterkitError
+
+    con = _connect(Path(run))
+    try:
+        cur = con.execute(sql)
+    except duckdb.Error as e:
+        raise FilterkitError(f"query failed: {str(e).splitlines()[0]}; the views are `audit` and `scores`") from None
+    cols = [d[0] for d in cur.description] if cur.description else []
+    return cols, cur.fetchall()
+
+
+def summarize(run: str | Path, examples: int = 3, bins: int = 10) -> dict[str, Any]:
+    """What a reviewer asks first about a run, each answer one DuckDB query over ``audit``/``scores``."""
+    con = _connect(Path(run))
+
+    def rows(sql: str) -> list[tuple]:
+        return con.execute(sql).fetchall()
+
+    by_stage = rows(
+        "SELECT stage, reason, count(*) AS n FROM audit GROUP BY ALL ORDER BY n DESC, stage, reason"
+    )
+    top_terms = rows(
+        "SELECT t.term, count(*) AS docs, sum(t.count) AS hits FROM "
+        "(SELECT unnest(matched_terms) AS t FROM audit) GROUP BY t.term ORDER BY docs DESC, t.term LIMIT 15"
+    )
+    hist = rows(
+        f"SELECT least(floor(score * {bins}), {bins - 1}) / {bins} AS lo, count(*) AS n, "
+        "sum(CASE WHEN removed THEN 1 ELSE 0 END) AS removed "
+        "FROM scores WHERE score IS NOT NULL GROUP BY lo ORDER BY lo"
+    )
+    per_shard = rows(
+        "SELECT s.input_shard, s.escalated, coalesce(a.removed, 0) AS removed FROM "
+        "(SELECT input_shard, count(*) AS escalated FROM scores GROUP BY input_shard) s "
+        "FULL JOIN (SELECT input_shard, count(*) AS removed FROM audit GROUP BY input_shard) a "
+        "USING (input_shard) ORDER BY input_shard"
+    )
+    ex = rows(
+        "SELECT doc_id, stage, reason, classifier_score, "
+        "left(regexp_replace(coalesce(text, ''), '\\s+', ' ', 'g'), 120) AS snippet "
+        f"FROM audit ORDER BY text_sha256 LIMIT {int(examples)}"
+    )
+    return {
+        "removed_by_stage": [{"stage": s, "reason": r, "n": n} for s, r, n in by_stage],
+        "top_terms": [{"term": t, "docs": d, "hits": int(h)} for t, d, h in top_terms],
+        "score_histogram": [{"from": float(lo), "n": n, "removed": int(r)} for lo, n, r in hist],
+        "per_shard": [{"shard": s, "escalated": e or 0, "removed": int(r)} for s, e, r in per_shard],
+        "examples": [
+            {"doc_id": d, "stage": s, "reason": r, "score": sc, "snippet": sn} for d, s, r, sc, sn in ex
+        ],
+    }

@@ -1,0 +1,184 @@
+"""The ``filterkit`` command: a thin typer layer that parses, calls the library, and renders.
+
+A :class:`FilterkitError` becomes one line on stderr and exit code 2; anything else is a bug and keeps its
+traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from filterkit.errors import FilterkitError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Keep a topic out of pretraining data.")
+out_console = Console()
+err_console = Console(stderr=True)
+
+
+def _fail(e: FilterkitError) -> None:
+    err_console.print(f"[bold red]error:[/] {e.message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _summary_table(m: dict) -> Table:
+    c, t = m["counts"], m["timing"]
+    table = Table(title=f"filterkit run {m['run_id']}", show_header=True)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for label, key in (
+        ("read", "read"),
+        ("escalated to classifier", "escalated"),
+        ("removed by blocklist", "removed_blocklist"),
+        ("removed by classifier", "removed_classifier"),
+        ("removed on error", "removed_error"),
+        ("kept", "kept"),
+    ):
+        table.add_row(label, f"{c[key]:,}")
+    table.add_row("read = kept + removed", "ok" if c["conservation_ok"] else "VIOLATED")
+    table.add_row("docs/s (this invocation)", f"{t['docs_per_second']:,.1f}")
+    stage = t["stage_seconds"]
+    for name in ("blocklist", "classifier", "write"):
+        if name in stage:
+            table.add_row(f"{name} seconds", f"{stage[name]:.2f}")
+    if t["resumed_shards"]:
+        table.add_row("shards resumed (skipped)", str(len(t["resumed_shards"])))
+    table.add_row("device", m["device"])
+    return table
+
+
+@app.command()
+def run(
+    input: str = typer.Argument(..., help="parquet file, folder, glob, or Hugging Face dataset"),
+    pipeline: Path = typer.Option(..., "--pipeline", "-p", help="pipeline YAML"),
+    out: Path = typer.Option(..., "--out", "-o", help="run folder (re-running the same command resumes it)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or table"),
+    as_json: bool = typer.Option(False, "--json", help="print the manifest's counts as JSON"),
+    verbose: bool = typer.Option(False, "--verbose", help="show datatrove/torch logs instead of sending them to OUT/logs"),
+) -> None:
+    """Filter INPUT through the pipeline into OUT: kept/, audit/, scores/, manifest.json."""
+    from filterkit.runner import execute, prepare
+
+    try:
+        prep = prepare(input, pipeline, out)
+        show_bar = not quiet and not as_json and sys.stdout.isatty()
+        if show_bar:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+            with Progress(
+                "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=out_console, transient=True,
+            ) as bar:
+                task = bar.add_task("filtering", total=sum(s.num_rows for s in prep.shards))
+                result = execute(prep, progress=lambda done, total: bar.update(task, completed=done),
+                                 capture_logs=not verbose)
+        else:
+            result = execute(prep, capture_logs=not verbose)
+    except FilterkitError as e:
+        _fail(e)
+        return
+    m = result.manifest
+    if m.get("submitted"):
+        out_console.print(f"submitted to Slurm; {len(m['pending_shards'])} shards pending. Re-run to collect.")
+        return
+    if as_json:
+        print(json.dumps({**m["counts"], "run_id": m["run_id"], "docs_per_second": m["timing"]["docs_per_second"]}))
+    elif not quiet:
+        out_console.print(_summary_table(m))
+        out_console.print(f"outputs in {result.out} (kept/, audit/, scores/, manifest.json)")
+
+
+@app.command()
+def audit(
+    run_dir: Path = typer.Argument(..., metavar="RUN", help="a run folder"),
+    sql: Optional[str] = typer.Option(None, "--sql", help="a query over views `audit` and `scores`"),
+    as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
+) -> None:
+    """Summarise a run's removals with DuckDB, or run your own SQL over them."""
+    from filterkit import audit as A
+
+    try:
+        if sql:
+            cols, rows = A.query(run_dir, sql)
+            if as_json:
+                print(json.dumps([dict(zip(cols, r)) for r in rows], default=str))
+                return
+            table = Table(*cols)
+            for r in rows:
+                table.add_row(*("" if v is None else str(v) for v in r))
+            out_console.print(table)
+            return
+        summary = A.summarize(run_dir)
+    except FilterkitError as e:
+        _fail(e)
+        return
+    if as_json:
+        print(json.dumps(summary, default=str))
+        return
+    _render_summary(summary)
+
+
+def _render_summary(s: dict) -> None:
+    t = Table("stage", "reason", "removed", title="removals by stage")
+    for r in s["removed_by_stage"]:
+        t.add_row(r["stage"], r["reason"], str(r["n"]))
+    out_console.print(t)
+    t = Table("term", "docs", "hits", title="top matched terms (removed documents)")
+    for r in s["top_terms"]:
+        t.add_row(r["term"], str(r["docs"]), str(r["hits"]))
+    out_console.print(t)
+    t = Table("score from", "escalated", "removed", "", title="classifier score histogram")
+    peak = max((r["n"] for r in s["score_histogram"]), default=1)
+    for r in s["score_histogram"]:
+        t.add_row(f"{r['from']:.1f}", str(r["n"]), str(r["removed"]), "█" * max(1, round(30 * r["n"] / peak)))
+    out_console.print(t)
+    t = Table("shard", "read", "escalated", "removed", "removal rate", title="per shard")
+    for r in s["per_shard"]:
+        rate = f"{r['removed'] / r['read']:.2%}" if r.get("read") else "-"
+        t.add_row(r["shard"], str(r.get("read", "")), str(r["escalated"]), str(r["removed"]), rate)
+    out_console.print(t)
+    t = Table("doc_id", "stage", "score", "snippet (redacted to 120 chars)", title="examples")
+    for r in s["examples"]:
+        score = "" if r["score"] is None else f"{r['score']:.3f}"
+        t.add_row(str(r["doc_id"]), r["stage"], score, r["snippet"])
+    out_console.print(t)
+
+
+@app.command()
+def schema() -> None:
+    """Print the pipeline config's JSON schema (every valid key, with defaults)."""
+    from filterkit.config import PipelineConfig
+
+    print(json.dumps(PipelineConfig.model_json_schema(), indent=2))
+
+
+@app.command()
+def train(
+    labels: Path = typer.Option(..., "--labels", help="parquet or jsonl with text and label (1 = proxy topic)"),
+    out: Path = typer.Option(..., "--out", help="classifier folder to write"),
+    head: str = typer.Option("logistic", "--head", help="logistic or mlp"),
+    folds: int = typer.Option(5, "--folds", help="cross-validation folds"),
+    target_recall: float = typer.Option(0.95, "--target-recall", help="threshold chosen to reach this CV recall"),
+    seed: int = typer.Option(0, "--seed"),
+    name: Optional[str] = typer.Option(None, "--name", help="classifier name (default: folder name)"),
+) -> None:
+    """Train an embedding-classifier head with k-fold CV; saves safetensors + config.json + MODEL_CARD.md."""
+    from filterkit.training import train_head
+
+    try:
+        report = train_head(labels, out, head=head, folds=folds, target_recall=target_recall, seed=seed, name=name)
+    except FilterkitError as e:
+        _fail(e)
+        return
+    out_console.print_json(json.dumps(report["cv"]))
+    out_console.print(f"wrote {out}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

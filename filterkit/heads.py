@@ -1,0 +1,180 @@
+"""Classifier heads: small torch modules on top of sentence embeddings, stored as safetensors + JSON.
+
+A classifier folder holds ``config.json`` (backend, head shape, encoder, max tokens, threshold, labels,
+training summary) and ``head.safetensors``. Never pickle: a head is a few hundred floats, and a file a
+user downloads must not be able to run code when loaded.
+
+:class:`EmbeddingClassifier` joins the encoder and a head and scores whole documents with the
+any-window rule: a document's score is the maximum over its windows, so one proxy passage in a long
+page is enough to remove it (the rule Deep Ignorance used).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from filterkit.errors import FilterkitError
+
+HEAD_FILE = "head.safetensors"
+CONFIG_FILE = "config.json"
+
+
+def build_head(kind: str, dim: int, hidden: int = 0):
+    """A logistic head (one linear layer) or a one-hidden-layer MLP, returning logits."""
+    import torch.nn as nn
+
+    if kind == "logistic":
+        return nn.Sequential(nn.Linear(dim, 1))
+    if kind == "mlp":
+        if hidden < 1:
+            raise FilterkitError("an mlp head needs hidden > 0")
+        return nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, 1))
+    raise FilterkitError(f"unknown head kind {kind!r}; use logistic or mlp")
+
+
+def save_head(folder: str | Path, module, config: dict[str, Any]) -> None:
+    """Write ``head.safetensors`` and ``config.json`` into ``folder``."""
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
+    save_file(tensors, str(folder / HEAD_FILE))
+    (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+@dataclass
+class ClassifierInfo:
+    """The parsed ``config.json`` of a classifier folder plus a hash of the folder's decisive files."""
+
+    path: Path
+    config: dict[str, Any]
+    sha256: str
+
+    @property
+    def name(self) -> str:
+        return str(self.config.get("name", self.path.name))
+
+    @property
+    def threshold(self) -> float:
+        return float(self.config.get("threshold", 0.5))
+
+    @property
+    def backend(self) -> str:
+        return str(self.config.get("backend", "embedding"))
+
+
+def read_classifier_info(folder: str | Path) -> ClassifierInfo:
+    """Validate a classifier folder without loading any model (cheap; used before a run starts)."""
+    from filterkit.config import stable_hash, file_sha256
+
+    folder = Path(folder)
+    cfg_path = folder / CONFIG_FILE
+    if not cfg_path.is_file():
+        raise FilterkitError(
+            f"{folder}: classifier not found (no {CONFIG_FILE}); set classifier.path in the pipeline YAML "
+            "to a folder made by `filterkit train`"
+        )
+    try:
+        config = json.loads(cfg_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise FilterkitError(f"{cfg_path}: not valid JSON ({e.msg} at line {e.lineno}); re-train or fix it") from None
+    backend = config.get("backend", "embedding")
+    if backend != "embedding":
+        raise FilterkitError(f"{cfg_path}: unknown classifier backend {backend!r}; this build supports 'embedding'")
+    weights = folder / HEAD_FILE
+    if not weights.is_file():
+        raise FilterkitError(f"{folder}: classifier has no {HEAD_FILE}; re-run `filterkit train` to create it")
+    for key in ("head", "dim"):
+        if key not in config:
+            raise FilterkitError(f"{cfg_path}: missing key {key!r}; re-run `filterkit train`")
+    digest = stable_hash({"config": config, "weights": file_sha256(weights)})
+    return ClassifierInfo(folder, config, digest)
+
+
+@dataclass(frozen=True)
+class DocScore:
+    """A document's classifier result: the max window probability, or an error that prevented scoring."""
+
+    score: float | None
+    windows: int
+    error: str | None = None
+
+
+@dataclass
+class EmbeddingClassifier:
+    """Encoder + head. Build in a worker's setup; scoring is batch-first."""
+
+    info: ClassifierInfo
+    encoder: Any
+    head: Any
+    truncate: bool = False
+    stats: dict[str, float] = field(default_factory=lambda: {"windows": 0, "tokens": 0})
+
+    @classmethod
+    def load(
+        cls,
+        folder: str | Path,
+        device: str = "auto",
+        max_tokens: int | None = None,
+        batch_tokens: int = 16384,
+        encoder_path: str | Path | None = None,
+        truncate: bool = False,
+    ) -> "EmbeddingClassifier":
+        from safetensors.torch import load_file
+
+        from filterkit.encoders import Encoder
+
+        info = read_classifier_info(folder)
+        cfg = info.config
+        encoder = Encoder(
+            encoder_path,
+            device=device,
+            max_tokens=int(max_tokens or cfg.get("max_tokens", 256)),
+            batch_tokens=batch_tokens,
+        )
+        if encoder.dim != int(cfg["dim"]):
+            raise FilterkitError(
+                f"{info.path}: head expects {cfg['dim']}-d embeddings but the encoder gives {encoder.dim}-d; "
+                "use the encoder the head was trained with"
+            )
+        head = build_head(cfg["head"], int(cfg["dim"]), int(cfg.get("hidden", 0)))
+        try:
+            head.load_state_dict(load_file(str(info.path / HEAD_FILE)))
+        except Exception as e:  # noqa: BLE001
+            raise FilterkitError(f"{info.path / HEAD_FILE}: does not match config.json ({e}); re-train") from None
+        head.eval().to(encoder.device)
+        return cls(info, encoder, head, truncate)
+
+    def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
+        """Head probabilities for a matrix of embeddings."""
+        import torch
+
+        with torch.inference_mode():
+            x = torch.from_numpy(np.ascontiguousarray(embeddings)).to(self.encoder.device)
+            return torch.sigmoid(self.head(x).squeeze(-1)).float().cpu().numpy()
+
+    def score(self, texts: Sequence[str]) -> list[DocScore]:
+        """Score documents; a window-level error only affects its own document."""
+        ch = self.encoder.chunk(texts, truncate=self.truncate)
+        results: list[DocScore | None] = [None] * len(texts)
+        for i, err in ch.errors.items():
+            results[i] = DocScore(None, 0, err)
+        if ch.windows:
+            probs = self.probabilities(self.encoder.embed_windows(ch.windows))
+            self.stats["windows"] += len(ch.windows)
+            self.stats["tokens"] += sum(len(w) for w in ch.windows)
+            best = np.full(len(texts), -1.0)
+            count = np.zeros(len(texts), dtype=np.int64)
+            owner = np.asarray(ch.owner)
+            np.maximum.at(best, owner, probs)
+            np.add.at(count, owner, 1)
+            for i in range(len(texts)):
+                if results[i] is None:
+                    results[i] = DocScore(float(best[i]), int(count[i]))
+        return [r if r is not None else DocScore(None, 0, "no windows") for r in results]

@@ -1,0 +1,357 @@
+"""``filterkit run`` as a library call: validate everything, build the datatrove pipeline, run it on the
+configured executor, check conservation and write the manifest."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from filterkit import __version__
+from filterkit.audit import RunInfo
+from filterkit.blocklist import read_terms
+from filterkit.config import PipelineConfig, file_sha256, load_config, stable_hash
+from filterkit.errors import FilterkitError
+from filterkit.heads import read_classifier_info
+from filterkit.inputs import Shard, discover, validate
+from filterkit.layout import RunLayout, write_json_atomic
+from filterkit.stages import BlocklistStage, ClassifierStage, ShardReader, ShardWriter
+
+ProgressFn = Callable[[int, int], None]  # (rows done, rows total)
+
+
+@dataclass
+class RunResult:
+    """What a finished run produced; ``counts`` is the manifest's counts section."""
+
+    out: Path
+    manifest: dict[str, Any]
+
+    @property
+    def counts(self) -> dict[str, Any]:
+        return self.manifest["counts"]
+
+
+@dataclass
+class PreparedRun:
+    """Everything decided before any worker starts."""
+
+    config: PipelineConfig
+    shards: list[Shard]
+    layout: RunLayout
+    info: RunInfo
+    fingerprint: dict[str, Any] = field(default_factory=dict)
+
+
+def prepare(input_spec: str | Path, config: PipelineConfig | str | Path, out: str | Path) -> PreparedRun:
+    """Validate inputs, config, blocklist and classifier; decide the run id. Writes nothing."""
+    cfg = config if isinstance(config, PipelineConfig) else load_config(config)
+    shards = discover(input_spec, cfg.input)
+    for shard in shards:
+        validate(shard, cfg.input)
+    fp: dict[str, Any] = {"config": cfg.active_dict()}
+    classifier = classifier_sha = None
+    threshold = None
+    if cfg.blocklist.enabled:
+        terms = read_terms(cfg.blocklist.path)
+        fp["blocklist_sha256"] = stable_hash(terms)
+    if cfg.classifier.enabled:
+        info = read_classifier_info(cfg.classifier.path)
+        classifier, classifier_sha = info.name, info.sha256
+        threshold = float(cfg.classifier.threshold if cfg.classifier.threshold is not None else info.threshold)
+        fp["classifier_sha256"] = classifier_sha
+        if cfg.classifier.encoder_path is not None:
+            weights = Path(cfg.classifier.encoder_path) / "model.safetensors"
+            fp["encoder_sha256"] = file_sha256(weights) if weights.is_file() else str(cfg.classifier.encoder_path)
+    config_sha = stable_hash(fp)
+    inputs = [{"name": s.name, "rows": s.num_rows, "bytes": s.size_bytes} for s in shards]
+    run_id = stable_hash({"config": config_sha, "inputs": inputs})[:16]
+    info = RunInfo(
+        run_id=run_id,
+        config_sha256=config_sha,
+        classifier=classifier,
+        classifier_sha256=classifier_sha,
+        threshold=threshold,
+        min_unique_hits=cfg.blocklist.min_unique_hits if cfg.blocklist.enabled else None,
+        audit_text=cfg.output.audit_text,
+        snippet_chars=cfg.output.snippet_chars,
+        row_group_rows=cfg.output.row_group_rows,
+        compression=cfg.output.compression,
+    )
+    return PreparedRun(cfg, shards, RunLayout(out), info, fp)
+
+
+def _claim_out_dir(prep: PreparedRun) -> None:
+    """A run folder belongs to one config and one input set; a rerun of the same resumes it."""
+    layout = prep.layout
+    if layout.run_file.is_file():
+        import json
+
+        prev = json.loads(layout.run_file.read_text(encoding="utf-8"))
+        if prev.get("config_sha256") != prep.info.config_sha256:
+            raise FilterkitError(
+                f"{layout.root}: holds a run with a different config (config_sha256 "
+                f"{str(prev.get('config_sha256'))[:12]}…); use a new --out, or delete that folder to start over"
+            )
+        if prev.get("run_id") != prep.info.run_id:
+            raise FilterkitError(
+                f"{layout.root}: holds a run over different input shards; use a new --out for this input"
+            )
+    elif layout.root.exists() and any(layout.root.iterdir()):
+        raise FilterkitError(f"{layout.root}: exists and is not a filterkit run folder; choose an empty --out")
+    write_json_atomic(
+        layout.run_file,
+        {"run_id": prep.info.run_id, "config_sha256": prep.info.config_sha256, "filterkit": __version__},
+    )
+
+
+def build_pipeline(prep: PreparedRun) -> list:
+    """The datatrove steps of this run: reader → blocklist → classifier → writer."""
+    cfg = prep.config
+    steps: list = [ShardReader(prep.shards, cfg.input, prep.layout)]
+    timed = []
+    if cfg.blocklist.enabled:
+        bl = BlocklistStage(cfg.blocklist.path, cfg.blocklist.min_unique_hits, cfg.blocklist.mode, drop_removed=False)
+        steps.append(bl)
+        timed.append(bl)
+    if cfg.classifier.enabled:
+        c = cfg.classifier
+        clf = ClassifierStage(
+            c.path,
+            threshold=c.threshold,
+            device=c.device,
+            encoder_path=c.encoder_path,
+            max_tokens=c.max_tokens,
+            batch_tokens=c.batch_tokens,
+            batch_docs=c.batch_docs,
+            long_docs=c.long_docs,
+            on_error=c.on_error,
+            drop_removed=False,
+        )
+        steps.append(clf)
+        timed.append(clf)
+    steps.append(ShardWriter(prep.shards, prep.layout, prep.info, cfg.input, timed))
+    return steps
+
+
+def build_executor(prep: PreparedRun, steps: list):
+    """One of datatrove's executors, as the config says. Shards are assigned to tasks by the reader."""
+    ex = prep.config.executor
+    logs = str(prep.layout.logs)
+    tasks = min(ex.tasks, max(len(prep.shards), 1))
+    if ex.kind == "local":
+        from datatrove.executor import LocalPipelineExecutor
+
+        # skip_completed=False: completion is tracked per shard by our done markers, which survive a
+        # change in task count; datatrove's per-rank markers would not.
+        return LocalPipelineExecutor(
+            pipeline=steps, tasks=tasks, workers=min(ex.workers, tasks), logging_dir=logs, skip_completed=False
+        )
+    if ex.kind == "slurm":
+        from datatrove.executor import SlurmPipelineExecutor
+
+        s = ex.slurm
+        return SlurmPipelineExecutor(
+            pipeline=steps,
+            tasks=tasks,
+            time=s.time,
+            partition=s.partition,
+            cpus_per_task=s.cpus_per_task,
+            mem_per_cpu_gb=s.mem_per_cpu_gb,
+            job_name=f"filterkit-{prep.info.run_id[:8]}",
+            logging_dir=logs,
+            skip_completed=False,
+            sbatch_args={**({"gres": f"gpu:{s.gpus_per_task}"} if s.gpus_per_task else {}), **s.sbatch_args},
+        )
+    from datatrove.executor import RayPipelineExecutor
+
+    r = ex.ray
+    return RayPipelineExecutor(
+        pipeline=steps,
+        tasks=tasks,
+        workers=ex.workers,
+        cpus_per_task=r.cpus_per_task,
+        mem_per_cpu_gb=r.mem_per_cpu_gb,
+        logging_dir=logs,
+        skip_completed=False,
+        **({"gpus_per_task": r.gpus_per_task} if r.gpus_per_task else {}),
+    )
+
+
+@contextlib.contextmanager
+def _stderr_to(path: Path, enabled: bool):
+    """Send datatrove's and torch's chatter (fd 2, so worker processes too) to a log file."""
+    if not enabled:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "ab") as f:
+        os.dup2(f.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _done_rows(prep: PreparedRun) -> int:
+    return sum(s.num_rows for s in prep.shards if prep.layout.is_done(s.out_name))
+
+
+def execute(prep: PreparedRun, progress: ProgressFn | None = None, capture_logs: bool = True) -> RunResult:
+    """Run a prepared pipeline to completion (resuming finished shards) and write the manifest."""
+    import shutil
+
+    _claim_out_dir(prep)
+    shutil.rmtree(prep.layout.root / ".state" / "tmp", ignore_errors=True)
+    total = sum(s.num_rows for s in prep.shards)
+    t0 = time.perf_counter()
+    resumed = [s.name for s in prep.shards if prep.layout.is_done(s.out_name)]
+    steps = build_pipeline(prep)
+    executor = build_executor(prep, steps)
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.wait(0.5):
+            progress(_done_rows(prep), total)  # type: ignore[misc]
+
+    poller = threading.Thread(target=poll, daemon=True) if progress else None
+    if poller:
+        poller.start()
+    try:
+        with _stderr_to(prep.layout.logs / "run.stderr.log", capture_logs):
+            executor.run()
+    except FilterkitError:
+        raise
+    except Exception as e:
+        cause = _find_filterkit_error(e)
+        if cause is not None:
+            raise cause from None
+        raise
+    finally:
+        stop.set()
+        if poller:
+            poller.join()
+    if progress:
+        progress(_done_rows(prep), total)
+    if prep.config.executor.kind == "slurm":
+        missing = [s.name for s in prep.shards if not prep.layout.is_done(s.out_name)]
+        if missing:  # jobs were submitted, not run here: the manifest comes when they finish
+            return RunResult(prep.layout.root, {"submitted": True, "pending_shards": missing})
+    manifest = write_manifest(prep, time.perf_counter() - t0, resumed)
+    return RunResult(prep.layout.root, manifest)
+
+
+def _find_filterkit_error(e: BaseException) -> FilterkitError | None:
+    seen = 0
+    while e is not None and seen < 10:
+        if isinstance(e, FilterkitError):
+            return e
+        e = e.__cause__ or e.__context__  # type: ignore[assignment]
+        seen += 1
+    return None
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("filterkit", "datatrove", "pyarrow", "torch", "sentence-transformers", "ahocorasick-rs", "duckdb"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def _device(prep: PreparedRun) -> str:
+    if not prep.config.classifier.enabled:
+        return "none (blocklist only)"
+    from filterkit.encoders import resolve_device
+
+    dev = resolve_device(prep.config.classifier.device)
+    if dev == "cuda":
+        import torch
+
+        return f"cuda ({torch.cuda.get_device_name(0)})"
+    return f"cpu ({os.cpu_count()} cores)"
+
+
+def write_manifest(prep: PreparedRun, wall: float, resumed: list[str]) -> dict[str, Any]:
+    """Merge per-shard stats, check read = kept + removed for every shard and overall, write manifest.json."""
+    import json
+
+    layout = prep.layout
+    shards = []
+    for s in prep.shards:
+        marker = layout.done(s.out_name)
+        if not marker.is_file():
+            raise FilterkitError(f"{s.path}: the run ended but this shard has no done marker; re-run to finish it")
+        st = json.loads(marker.read_text(encoding="utf-8"))
+        if st["rows_read"] != st["kept"] + st["removed"] or st["rows_read"] != s.num_rows:
+            raise FilterkitError(f"{s.path}: conservation violated (read {st['rows_read']}, kept {st['kept']}, "
+                                 f"removed {st['removed']}); delete {marker} and re-run")
+        shards.append(st)
+    reasons = {r: sum(st["removed_by_reason"][r] for st in shards) for r in ("blocklist_terms", "classifier_score", "error")}
+    read = sum(st["rows_read"] for st in shards)
+    kept = sum(st["kept"] for st in shards)
+    removed = sum(st["removed"] for st in shards)
+    if read != kept + removed:
+        raise FilterkitError(f"{layout.root}: read {read} != kept {kept} + removed {removed}")
+    stage_seconds: dict[str, float] = {}
+    for st in shards:
+        for k, v in st["seconds"].items():
+            stage_seconds[k] = stage_seconds.get(k, 0.0) + v
+    processed = sum(st["rows_read"] for st in shards if st["shard"] not in resumed)
+    mb = sum(st["text_chars"] for st in shards if st["shard"] not in resumed) / 1e6
+    counts = {
+        "read": read,
+        "escalated": sum(st["escalated"] for st in shards),
+        "removed_blocklist": reasons["blocklist_terms"],
+        "removed_classifier": reasons["classifier_score"],
+        "removed_error": reasons["error"],
+        "removed": removed,
+        "kept": kept,
+        "conservation_ok": True,
+    }
+    manifest = {
+        "run_id": prep.info.run_id,
+        "config_sha256": prep.info.config_sha256,
+        "config": prep.config.model_dump(mode="json"),
+        "run_info": prep.info.to_dict(),
+        "versions": _versions(),
+        "device": _device(prep),
+        "inputs": [{"name": s.name, "path": s.path, "rows": s.num_rows, "bytes": s.size_bytes} for s in prep.shards],
+        "shards": shards,
+        "counts": counts,
+        "timing": {
+            "wall_seconds": wall,
+            "rows_processed_this_invocation": processed,
+            "docs_per_second": processed / wall if wall > 0 else 0.0,
+            "text_mb_per_second": mb / wall if wall > 0 else 0.0,
+            "stage_seconds": stage_seconds,
+            "resumed_shards": resumed,
+        },
+    }
+    write_json_atomic(layout.manifest, manifest)
+    return manifest
+
+
+def run(
+    input_spec: str | Path,
+    config: PipelineConfig | str | Path,
+    out: str | Path,
+    progress: ProgressFn | None = None,
+    capture_logs: bool = True,
+) -> RunResult:
+    """Filter INPUT with a pipeline config into ``out``: the library form of ``filterkit run``."""
+    return execute(prepare(input_spec, config, out), progress=progress, capture_logs=capture_logs)

@@ -1,0 +1,69 @@
+"""The cheap first stage: count blocklist terms, then escalate (or remove) documents at the bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from datatrove.data import DocumentsPipeline
+
+from filterkit import document as D
+from filterkit.blocklist import Blocklist
+from filterkit.stages.base import DecisionStage, shard_of
+
+
+class BlocklistStage(DecisionStage):
+    """Counts unique terms and total hits per document.
+
+    ``mode="escalate"`` (the Deep Ignorance design) marks documents with at least ``min_unique_hits``
+    unique terms for the classifier and keeps the rest; ``mode="remove"`` removes them outright (the
+    "strong filter" variant, no classifier).
+    """
+
+    name = "blocklist"
+
+    def __init__(
+        self,
+        path: str | Path,
+        min_unique_hits: int = 2,
+        mode: Literal["escalate", "remove"] = "escalate",
+        drop_removed: bool = True,
+        exclusion_writer=None,
+    ) -> None:
+        super().__init__(drop_removed, exclusion_writer)
+        self.path = Path(path)
+        self.min_unique_hits = min_unique_hits
+        self.mode = mode
+        self._blocklist: Blocklist | None = None
+
+    @property
+    def blocklist(self) -> Blocklist:
+        if self._blocklist is None:  # built in the worker, not pickled across processes
+            self._blocklist = Blocklist.from_file(self.path)
+        return self._blocklist
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_blocklist"] = None
+        return state
+
+    def process(self, docs: DocumentsPipeline) -> DocumentsPipeline:
+        bl = self.blocklist
+        for doc in docs:
+            if D.is_removed(doc):
+                yield doc
+                continue
+            with self.timed(shard_of(doc)):
+                m = bl.match(doc.text)
+                terms = sorted(m.counts)
+                meta = doc.metadata
+                meta[D.BL_TERMS] = terms
+                meta[D.BL_COUNTS] = [m.counts[t] for t in terms]
+                meta[D.BL_UNIQUE] = m.unique
+                meta[D.BL_TOTAL] = m.total
+                over = m.unique >= self.min_unique_hits
+                meta[D.ESCALATED] = over and self.mode == "escalate"
+                if over and self.mode == "remove":
+                    D.mark_removed(doc, "blocklist", "blocklist_terms")
+            self.stat_update("escalated" if meta[D.ESCALATED] else "passed")
+            yield doc

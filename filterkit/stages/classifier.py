@@ -1,0 +1,123 @@
+"""The deciding stage: score escalated documents with the embedding classifier, in batches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from datatrove.data import Document, DocumentsPipeline
+
+from filterkit import document as D
+from filterkit.heads import EmbeddingClassifier, read_classifier_info
+from filterkit.stages.base import DecisionStage, shard_of
+
+# a buffer of non-escalated documents waiting for the next batch is flushed past these, so memory stays
+# bounded when few documents escalate
+_MAX_BUFFER_DOCS = 16_384
+_MAX_BUFFER_CHARS = 64 << 20
+
+
+class ClassifierStage(DecisionStage):
+    """Scores documents the blocklist escalated (every document when no blocklist ran before it).
+
+    Documents are buffered in input order until ``batch_docs`` need scoring, scored in one call (windows
+    length-sorted and packed by tokens inside the encoder), and yielded in their original order. The
+    buffer is also flushed at every input-shard boundary, so batches — and hence scores — depend only on
+    the shard's own content, and a resumed run reproduces an uninterrupted one.
+    """
+
+    name = "classifier"
+
+    def __init__(
+        self,
+        path: str | Path,
+        threshold: float | None = None,
+        device: str = "auto",
+        encoder_path: str | Path | None = None,
+        max_tokens: int = 256,
+        batch_tokens: int = 16384,
+        batch_docs: int = 256,
+        long_docs: Literal["chunks", "truncate"] = "chunks",
+        on_error: Literal["remove", "keep"] = "remove",
+        drop_removed: bool = True,
+        exclusion_writer=None,
+    ) -> None:
+        super().__init__(drop_removed, exclusion_writer)
+        self.path = Path(path)
+        self.info = read_classifier_info(self.path)  # fail early, before any worker starts
+        self.threshold = float(threshold if threshold is not None else self.info.threshold)
+        self.device = device
+        self.encoder_path = encoder_path
+        self.max_tokens = max_tokens
+        self.batch_tokens = batch_tokens
+        self.batch_docs = batch_docs
+        self.long_docs = long_docs
+        self.on_error = on_error
+        self._model: EmbeddingClassifier | None = None
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_model"] = None
+        return state
+
+    @property
+    def model(self) -> EmbeddingClassifier:
+        if self._model is None:  # loaded once per worker, on first use
+            self._model = EmbeddingClassifier.load(
+                self.path,
+                device=self.device,
+                max_tokens=self.max_tokens,
+                batch_tokens=self.batch_tokens,
+                encoder_path=self.encoder_path,
+                truncate=self.long_docs == "truncate",
+            )
+        return self._model
+
+    @staticmethod
+    def needs_score(doc: Document) -> bool:
+        return not D.is_removed(doc) and doc.metadata.get(D.ESCALATED, True)
+
+    def _decide(self, buffer: list[Document]) -> None:
+        todo = [d for d in buffer if self.needs_score(d)]
+        if not todo:
+            return
+        model = self.model  # loading is set-up, not scoring time
+        with self.timed(shard_of(todo[0])):
+            results = model.score([d.text for d in todo])
+        for doc, res in zip(todo, results):
+            meta = doc.metadata
+            meta[D.ESCALATED] = True
+            meta[D.WINDOWS] = res.windows
+            if res.error is not None:
+                meta[D.ERROR] = res.error
+                self.stat_update("errors")
+                if self.on_error == "remove":
+                    D.mark_removed(doc, "classifier", "error")
+                continue
+            meta[D.SCORE] = res.score
+            self.stat_update("scored")
+            if res.score >= self.threshold:
+                D.mark_removed(doc, "classifier", "classifier_score")
+
+    def process(self, docs: DocumentsPipeline) -> DocumentsPipeline:
+        buffer: list[Document] = []
+        pending = chars = 0
+        current = None
+        for doc in docs:
+            shard = shard_of(doc)
+            if buffer and shard != current:
+                self._decide(buffer)
+                yield from buffer
+                buffer, pending, chars = [], 0, 0
+            current = shard
+            buffer.append(doc)
+            chars += len(doc.text)
+            if self.needs_score(doc):
+                pending += 1
+            if pending >= self.batch_docs or len(buffer) >= _MAX_BUFFER_DOCS or chars >= _MAX_BUFFER_CHARS:
+                self._decide(buffer)
+                yield from buffer
+                buffer, pending, chars = [], 0, 0
+        if buffer:
+            self._decide(buffer)
+            yield from buffer

@@ -1,0 +1,56 @@
+"""The first step: stream this task's input shards as documents, in bounded record batches."""
+
+from __future__ import annotations
+
+from datatrove.data import Document, DocumentsPipeline
+from datatrove.pipeline.base import PipelineStep
+
+from filterkit import document as D
+from filterkit.config import InputConfig
+from filterkit.inputs import Shard, check_text, iter_batches, read_schema
+from filterkit.layout import RunLayout
+
+
+def shards_for_rank(shards: list[Shard], rank: int, world_size: int) -> list[Shard]:
+    """Task ``rank`` takes every ``world_size``-th shard; reader and writer agree through this one function."""
+    return shards[rank::world_size]
+
+
+class ShardReader(PipelineStep):
+    """Yields one document per row, tagged with its shard and row index; skips shards already done.
+
+    Only the text and id columns are read here (the writer copies kept rows, all columns, straight from
+    the input), so memory holds one record batch at a time whatever the shard size.
+    """
+
+    type = "📖 filterkit"
+    name = "shard reader"
+
+    def __init__(self, shards: list[Shard], cfg: InputConfig, layout: RunLayout | None = None) -> None:
+        super().__init__()
+        self.shards = shards
+        self.cfg = cfg
+        self.layout = layout
+
+    def read_shard(self, shard: Shard) -> DocumentsPipeline:
+        cfg = self.cfg
+        has_id = cfg.id_column in read_schema(shard).names
+        columns = [cfg.text_column] + ([cfg.id_column] if has_id else [])
+        row = 0
+        for batch in iter_batches(shard, columns, cfg.batch_rows):
+            texts = batch.column(0)
+            check_text(texts, row, shard, cfg)
+            ids = batch.column(1).cast("string").to_pylist() if has_id else None
+            for i, text in enumerate(texts.to_pylist()):
+                doc_id = ids[i] if ids is not None and ids[i] is not None else f"{shard.name}#{row + i}"
+                yield Document(text=text, id=doc_id, metadata={D.SHARD: shard.name, D.ROW: row + i})
+            row += batch.num_rows
+            self.stat_update("documents", value=batch.num_rows)
+
+    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        if data:
+            yield from data
+        for shard in shards_for_rank(self.shards, rank, world_size):
+            if self.layout is not None and self.layout.is_done(shard.out_name):
+                continue
+            yield from self.read_shard(shard)

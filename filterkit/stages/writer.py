@@ -1,0 +1,295 @@
+"""The last step: route each document by its recorded decision and finish shards atomically.
+
+Removed documents become audit rows, escalated ones score rows; kept rows are copied from the input file
+itself (all columns, the input's exact schema, input order) using a keep-mask, so nothing a stage did to a
+document object can leak into ``kept/``. A shard is finished only when read = kept + removed has been
+checked: its three files are fsynced and renamed into place, then its done marker is written last.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from datatrove.data import Document, DocumentsPipeline
+from datatrove.pipeline.base import PipelineStep
+
+from filterkit import document as D
+from filterkit.audit import AUDIT_SCHEMA, SCORES_SCHEMA, RunInfo
+from filterkit.config import InputConfig
+from filterkit.errors import FilterkitError
+from filterkit.inputs import Shard, iter_batches, read_schema
+from filterkit.layout import RunLayout, atomic_replace, write_json_atomic
+from filterkit.stages.base import DecisionStage
+from filterkit.stages.reader import shards_for_rank
+
+
+def _compression(name: str) -> str | None:
+    return None if name == "none" else name
+
+
+class _RowSink:
+    """Rows of a fixed schema streamed to a parquet file one row group at a time."""
+
+    def __init__(self, path: Path, schema: pa.Schema, row_group_rows: int, compression: str) -> None:
+        self.path = path
+        self.schema = schema
+        self.rows: list[dict] = []
+        self.row_group_rows = row_group_rows
+        self.n = 0
+        self.writer = pq.ParquetWriter(path, schema, compression=_compression(compression))
+
+    def add(self, row: dict) -> None:
+        self.rows.append(row)
+        self.n += 1
+        if len(self.rows) >= self.row_group_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            self.writer.write_table(pa.Table.from_pylist(self.rows, schema=self.schema))
+            self.rows = []
+
+    def close(self) -> None:
+        self.flush()
+        self.writer.close()
+
+
+class _ShardOutput:
+    """Everything the writer holds for the one shard in progress."""
+
+    def __init__(self, shard: Shard, tmp: Path, info: RunInfo) -> None:
+        self.shard = shard
+        self.info = info
+        self.t0 = time.perf_counter()
+        tmp.mkdir(parents=True, exist_ok=True)
+        stem = hashlib.sha1(shard.out_name.encode()).hexdigest()[:16]
+        self.tmp_kept = tmp / f"{stem}.kept.parquet"
+        self.audit = _RowSink(tmp / f"{stem}.audit.parquet", AUDIT_SCHEMA, info.row_group_rows, info.compression)
+        self.scores = _RowSink(tmp / f"{stem}.scores.parquet", SCORES_SCHEMA, info.row_group_rows, info.compression)
+        self.seen = np.zeros(shard.num_rows, dtype=bool)
+        self.removed = np.zeros(shard.num_rows, dtype=bool)
+        self.reasons: dict[str, int] = {r: 0 for r in D.REASONS}
+        self.escalated = 0
+        self.scored = 0
+        self.chars = 0
+
+    def _text_field(self, text: str) -> str | None:
+        if self.info.audit_text == "full":
+            return text
+        if self.info.audit_text == "snippet":
+            return text[: self.info.snippet_chars]
+        return None
+
+    def add(self, doc: Document) -> None:
+        meta = doc.metadata
+        row = meta.get(D.ROW)
+        if row is None or not 0 <= row < len(self.seen):
+            raise FilterkitError(f"{self.shard.path}: document {doc.id!r} has no valid row index; a step dropped it")
+        if self.seen[row]:
+            raise FilterkitError(f"{self.shard.path}: row {row} reached the writer twice; exactly-once violated")
+        self.seen[row] = True
+        self.chars += len(doc.text)
+        removed = D.is_removed(doc)
+        reason = meta.get(D.REASON) if removed else None
+        terms = meta.get(D.BL_TERMS) or []
+        counts = meta.get(D.BL_COUNTS) or []
+        escalated = bool(meta.get(D.ESCALATED)) or D.SCORE in meta or D.ERROR in meta
+        if escalated:
+            self.escalated += 1
+            if D.SCORE in meta:
+                self.scored += 1
+            self.scores.add(
+                {
+                    "run_id": self.info.run_id,
+                    "input_shard": self.shard.name,
+                    "row_index": row,
+                    "doc_id": doc.id,
+                    "score": meta.get(D.SCORE),
+                    "windows": meta.get(D.WINDOWS, 0),
+                    "unique_terms": meta.get(D.BL_UNIQUE),
+                    "total_hits": meta.get(D.BL_TOTAL),
+                    "removed": removed,
+                    "reason": reason,
+                    "error": meta.get(D.ERROR),
+                }
+            )
+        if removed:
+            self.removed[row] = True
+            self.reasons[reason] += 1
+            self.audit.add(
+                {
+                    "run_id": self.info.run_id,
+                    "input_shard": self.shard.name,
+                    "row_index": row,
+                    "doc_id": doc.id,
+                    "stage": meta.get(D.STAGE),
+                    "reason": reason,
+                    "matched_terms": [{"term": t, "count": c} for t, c in zip(terms, counts)],
+                    "unique_terms": meta.get(D.BL_UNIQUE),
+                    "total_hits": meta.get(D.BL_TOTAL),
+                    "min_unique_hits": self.info.min_unique_hits,
+                    "classifier_score": meta.get(D.SCORE),
+                    "threshold": self.info.threshold,
+                    "classifier": self.info.classifier,
+                    "classifier_sha256": self.info.classifier_sha256,
+                    "config_sha256": self.info.config_sha256,
+                    "error": meta.get(D.ERROR),
+                    "text": self._text_field(doc.text),
+                    "text_sha256": hashlib.sha256(doc.text.encode("utf-8", "surrogatepass")).hexdigest(),
+                }
+            )
+
+    def _write_kept(self, input_cfg: InputConfig) -> tuple[int, int]:
+        """Copy kept rows from the input file; returns (rows read, rows kept)."""
+        schema = read_schema(self.shard)
+        info = self.info
+        read = kept = 0
+        pending: list[pa.RecordBatch] = []
+        pending_rows = 0
+        with pq.ParquetWriter(self.tmp_kept, schema, compression=_compression(info.compression)) as w:
+            for batch in iter_batches(self.shard, None, input_cfg.batch_rows):
+                n = batch.num_rows
+                if read + n > len(self.removed):
+                    raise FilterkitError(f"{self.shard.path}: file changed while it was being filtered; re-run")
+                mask = pa.array(~self.removed[read : read + n])
+                out = batch.filter(mask)
+                read += n
+                kept += out.num_rows
+                if out.num_rows:
+                    pending.append(out)
+                    pending_rows += out.num_rows
+                if pending_rows >= info.row_group_rows:
+                    w.write_table(pa.Table.from_batches(pending, schema=schema), row_group_size=info.row_group_rows)
+                    pending, pending_rows = [], 0
+            if pending:
+                w.write_table(pa.Table.from_batches(pending, schema=schema), row_group_size=info.row_group_rows)
+        return read, kept
+
+    def finish(self, layout: RunLayout, input_cfg: InputConfig, stage_seconds: dict[str, float]) -> dict:
+        shard = self.shard
+        self.audit.close()
+        self.scores.close()
+        t_write = time.perf_counter()
+        read, kept = self._write_kept(input_cfg)
+        removed = int(self.removed.sum())
+        seen = int(self.seen.sum())
+        if read != shard.num_rows or seen != read:
+            raise FilterkitError(
+                f"{shard.path}: read {read} rows but {seen} reached the writer; a pipeline step dropped or "
+                "duplicated documents — filterkit stages must be the only filters in this pipeline"
+            )
+        if kept + removed != read:
+            raise FilterkitError(f"{shard.path}: read {read} != kept {kept} + removed {removed}; refusing to finish")
+        if self.audit.n != removed:
+            raise FilterkitError(f"{shard.path}: {removed} removed but {self.audit.n} audit rows; refusing to finish")
+        atomic_replace(self.tmp_kept, layout.kept(shard.out_name))
+        atomic_replace(self.audit.path, layout.audit(shard.out_name))
+        atomic_replace(self.scores.path, layout.scores(shard.out_name))
+        seconds = dict(stage_seconds)
+        seconds["write"] = time.perf_counter() - t_write
+        seconds["total"] = time.perf_counter() - self.t0
+        stats = {
+            "shard": shard.name,
+            "out_name": shard.out_name,
+            "path": shard.path,
+            "rows_read": read,
+            "kept": kept,
+            "removed": removed,
+            "removed_by_reason": self.reasons,
+            "escalated": self.escalated,
+            "scored": self.scored,
+            "text_chars": self.chars,
+            "input_bytes": shard.size_bytes,
+            "seconds": seconds,
+        }
+        write_json_atomic(layout.done(shard.out_name), stats)  # last: its presence means "finished"
+        return stats
+
+    def abort(self) -> None:
+        for sink in (self.audit, self.scores):
+            try:
+                sink.writer.close()
+            except Exception:  # noqa: BLE001 - best effort while unwinding another error
+                pass
+        for p in (self.tmp_kept, self.audit.path, self.scores.path):
+            p.unlink(missing_ok=True)
+
+
+class ShardWriter(PipelineStep):
+    """Writes ``kept/``, ``audit/`` and ``scores/`` per input shard, then that shard's done marker.
+
+    It finishes a shard when the first document of the next shard arrives, and at the end of the stream
+    it finishes every shard of this task not yet done — an empty shard gives empty outputs, and a shard
+    whose documents never arrived fails the conservation check instead of vanishing.
+    """
+
+    type = "💾 filterkit"
+    name = "shard writer"
+
+    def __init__(
+        self,
+        shards: list[Shard],
+        layout: RunLayout,
+        info: RunInfo,
+        input_cfg: InputConfig,
+        timed_stages: list[DecisionStage] | None = None,
+    ) -> None:
+        super().__init__()
+        self.shards = shards
+        self.layout = layout
+        self.info = info
+        self.input_cfg = input_cfg
+        self.timed_stages = list(timed_stages or [])
+
+    def _finish(self, out: _ShardOutput) -> None:
+        seconds = {s.name: s.pop_seconds(out.shard.name) for s in self.timed_stages}
+        stats = out.finish(self.layout, self.input_cfg, seconds)
+        self.stat_update("shards")
+        self.stat_update("kept", value=stats["kept"])
+        self.stat_update("removed", value=stats["removed"])
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        mine = [s for s in shards_for_rank(self.shards, rank, world_size) if not self.layout.is_done(s.out_name)]
+        by_name = {s.name: s for s in mine}
+        tmp = self.layout.tmp_dir(rank)
+        shutil.rmtree(tmp, ignore_errors=True)  # leftovers of a killed attempt
+        finished: set[str] = set()
+        current: _ShardOutput | None = None
+        try:
+            for doc in data or ():
+                name = doc.metadata.get(D.SHARD)
+                if current is None or name != current.shard.name:
+                    if current is not None:
+                        self._finish(current)
+                        finished.add(current.shard.name)
+                        current = None
+                    if name not in by_name or name in finished:
+                        raise FilterkitError(
+                            f"document {doc.id!r} from shard {name!r} arrived out of order; "
+                            "filterkit stages must keep shard order"
+                        )
+                    current = _ShardOutput(by_name[name], tmp, self.info)
+                current.add(doc)
+            if current is not None:
+                self._finish(current)
+                finished.add(current.shard.name)
+                current = None
+            for shard in mine:  # empty shards, or shards whose documents were all lost
+                if shard.name not in finished:
+                    current = _ShardOutput(shard, tmp, self.info)
+                    self._finish(current)
+                    current = None
+        except BaseException:
+            if current is not None:
+                current.abort()
+            raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return
+        yield  # a generator, like every datatrove step
