@@ -137,11 +137,21 @@ def summarize(run: str | Path, examples: int = 3, bins: int = 10) -> dict[str, A
         "left(regexp_replace(coalesce(text, ''), '\\s+', ' ', 'g'), 120) AS snippet "
         f"FROM audit ORDER BY text_sha256 LIMIT {int(examples)}"
     )
+    read_by_shard: dict[str, int] = {}
+    manifest = Path(run) / "manifest.json"
+    if manifest.is_file():
+        import json
+
+        read_by_shard = {st["shard"]: st["rows_read"] for st in json.loads(manifest.read_text())["shards"]}
+    shard_rows = {s: {"shard": s, "read": n, "escalated": 0, "removed": 0} for s, n in read_by_shard.items()}
+    for s, e, r in per_shard:
+        shard_rows.setdefault(s, {"shard": s, "read": None})
+        shard_rows[s].update(escalated=e or 0, removed=int(r))
     return {
         "removed_by_stage": [{"stage": s, "reason": r, "n": n} for s, r, n in by_stage],
         "top_terms": [{"term": t, "docs": d, "hits": int(h)} for t, d, h in top_terms],
         "score_histogram": [{"from": float(lo), "n": n, "removed": int(r)} for lo, n, r in hist],
-        "per_shard": [{"shard": s, "escalated": e or 0, "removed": int(r)} for s, e, r in per_shard],
+        "per_shard": [shard_rows[k] for k in sorted(shard_rows)],
         "examples": [
             {"doc_id": d, "stage": s, "reason": r, "score": sc, "snippet": sn} for d, s, r, sc, sn in ex
         ],

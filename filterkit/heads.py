@@ -97,6 +97,19 @@ def read_classifier_info(folder: str | Path) -> ClassifierInfo:
     return ClassifierInfo(folder, config, digest)
 
 
+_ENCODERS: dict[tuple, Any] = {}
+
+
+def shared_encoder(path: str | Path | None, device: str, max_tokens: int, batch_tokens: int):
+    """One encoder per process and setting: runs in one process (tests, experiments, notebooks) reuse it."""
+    from filterkit.encoders import Encoder
+
+    key = (str(path) if path is not None else None, device, max_tokens, batch_tokens)
+    if key not in _ENCODERS:
+        _ENCODERS[key] = Encoder(path, device=device, max_tokens=max_tokens, batch_tokens=batch_tokens)
+    return _ENCODERS[key]
+
+
 @dataclass(frozen=True)
 class DocScore:
     """A document's classifier result: the max window probability, or an error that prevented scoring."""
@@ -128,16 +141,9 @@ class EmbeddingClassifier:
     ) -> "EmbeddingClassifier":
         from safetensors.torch import load_file
 
-        from filterkit.encoders import Encoder
-
         info = read_classifier_info(folder)
         cfg = info.config
-        encoder = Encoder(
-            encoder_path,
-            device=device,
-            max_tokens=int(max_tokens or cfg.get("max_tokens", 256)),
-            batch_tokens=batch_tokens,
-        )
+        encoder = shared_encoder(encoder_path, device, int(max_tokens or cfg.get("max_tokens", 256)), batch_tokens)
         if encoder.dim != int(cfg["dim"]):
             raise FilterkitError(
                 f"{info.path}: head expects {cfg['dim']}-d embeddings but the encoder gives {encoder.dim}-d; "

@@ -1,0 +1,77 @@
+"""Tiny generated inputs shared by the tests. All text is benign, encyclopedia-register prose."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+BLOCKLIST = ROOT / "classifiers" / "blocklist" / "biorisk-proxy.txt"
+HEAD = ROOT / "classifiers" / "biorisk-proxy-minilm"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+PROXY = [
+    "Bacteriophages are viruses that infect bacteria. A phage attaches to the bacterial cell wall, injects its "
+    "genome, and uses the host machinery to replicate before the new virions are released.",
+    "Plasmids are small circular DNA molecules in bacteria that replicate independently of the chromosome. "
+    "Horizontal gene transfer of plasmids spreads antibiotic resistance genes between bacterial species.",
+    "The influenza virus has an envelope studded with surface proteins. Antigenic drift in these proteins lets "
+    "the pathogen evade immunity, which is why the vaccine is updated every season.",
+    "Microbiology grew from the work of Pasteur and Koch, who linked specific microorganisms to infectious "
+    "disease and developed ways to grow bacteria in pure culture on solid media.",
+]
+GENERAL = [
+    "The football season ended with a dramatic final in which the home side scored twice in extra time.",
+    "Interest rates rose for the third quarter in a row as the central bank tried to slow inflation.",
+    "The cathedral's gothic facade took more than a century to complete and draws many visitors each summer.",
+    "To make a simple risotto, toast the rice in butter, add warm stock a ladle at a time and stir often.",
+    "The new phone has a larger battery, a brighter screen and a camera that handles low light well.",
+    "Chess openings such as the Sicilian Defence lead to sharp positions full of tactical chances for both sides.",
+]
+
+
+def write_shard(path: Path, texts: list[str], ids: list[str] | None = None, **extra) -> Path:
+    cols = {"text": pa.array(texts, pa.string())}
+    if ids is not None:
+        cols = {"id": pa.array(ids, pa.string()), **cols}
+    for k, v in extra.items():
+        cols[k] = v
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table(cols), path)
+    return path
+
+
+@pytest.fixture
+def shards(tmp_path: Path) -> Path:
+    """Three small shards (one without ids, one with an extra column) mixing proxy and general text."""
+    d = tmp_path / "in"
+    write_shard(d / "s0.parquet", PROXY[:2] + GENERAL[:3], ids=[f"a{i}" for i in range(5)])
+    write_shard(d / "s1.parquet", GENERAL[3:] + PROXY[2:])
+    write_shard(
+        d / "s2.parquet", [GENERAL[0], PROXY[0], GENERAL[5]], ids=["c0", "c1", "c2"], year=pa.array([2001, 2002, 2003])
+    )
+    return d
+
+
+def write_pipeline(path: Path, **sections: dict) -> Path:
+    """A pipeline YAML using the shipped blocklist and head; ``sections`` override keys per section."""
+    cfg: dict = {
+        "blocklist": {"path": str(BLOCKLIST), "min_unique_hits": 2},
+        "classifier": {"path": str(HEAD), "device": "cpu"},
+    }
+    for name, values in sections.items():
+        cfg.setdefault(name, {}).update(values)
+    path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path) -> Path:
+    return write_pipeline(tmp_path / "pipeline.yaml")

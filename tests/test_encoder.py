@@ -1,0 +1,60 @@
+"""The encoder we drive batch by batch must give the model's own embeddings, and score long documents
+over all their windows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from filterkit.heads import EmbeddingClassifier, shared_encoder
+from tests.conftest import GENERAL, HEAD, PROXY
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return shared_encoder(None, "cpu", 256, 2048)
+
+
+def test_matches_sentence_transformers_encode(encoder):
+    from sentence_transformers import SentenceTransformer
+
+    texts = PROXY[:2] + GENERAL[:2] + ["short", ""]
+    ours = encoder.embed_texts(texts)
+    st = SentenceTransformer(str(encoder.path), device="cpu")
+    ref = st.encode(texts, normalize_embeddings=True)
+    cos = (ours * ref).sum(1)
+    assert cos.min() > 0.9999
+
+
+def test_encoder_is_the_verified_packaged_model(encoder):
+    from filterkit.encoders import PACKAGED_ENCODER_SHA256
+
+    assert encoder.sha256 == PACKAGED_ENCODER_SHA256 and encoder.dim == 384
+
+
+def test_windows_and_token_batches(encoder):
+    long_text = " ".join(GENERAL * 20)
+    ch = encoder.chunk([long_text, "tiny"])
+    n_long = sum(1 for o in ch.owner if o == 0)
+    assert n_long > 3 and all(len(w) <= encoder.max_tokens for w in ch.windows)
+    assert encoder.chunk([long_text], truncate=True).windows == ch.windows[:1]
+    for batch in encoder.batches(ch.windows):
+        assert len(batch) * max(len(ch.windows[i]) for i in batch) <= encoder.batch_tokens
+
+
+def test_any_window_rule_catches_a_passage_deep_in_a_long_page():
+    """A proxy paragraph after ~2,000 tokens of general text: chunked scoring removes, truncation misses."""
+    page = " ".join(GENERAL * 12) + " " + " ".join(PROXY)
+    chunks = EmbeddingClassifier.load(HEAD, device="cpu", truncate=False)
+    trunc = EmbeddingClassifier.load(HEAD, device="cpu", truncate=True)
+    thr = chunks.info.threshold
+    full = chunks.score([page])[0]
+    first = trunc.score([page])[0]
+    assert full.windows > 5 and first.windows == 1
+    assert full.score >= thr > first.score
+
+
+def test_head_separates_the_tiny_examples():
+    clf = EmbeddingClassifier.load(HEAD, device="cpu")
+    scores = np.array([s.score for s in clf.score(PROXY + GENERAL)])
+    assert scores[: len(PROXY)].min() > scores[len(PROXY) :].max()
