@@ -45,6 +45,7 @@ SCORES_SCHEMA = pa.schema(
         ("doc_id", pa.string()),
         ("score", pa.float64()),
         ("windows", pa.int32()),
+        ("matched_terms", pa.list_(pa.struct([("term", pa.string()), ("count", pa.int32())]))),
         ("unique_terms", pa.int32()),
         ("total_hits", pa.int32()),
         ("removed", pa.bool_()),

@@ -180,5 +180,27 @@ def train(
     out_console.print(f"wrote {out}")
 
 
+@app.command()
+def rethreshold(
+    run_dir: Path = typer.Argument(..., metavar="RUN", help="a finished run folder"),
+    out: Path = typer.Option(..., "--out", "-o", help="new run folder"),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help="new classifier threshold"),
+    min_unique_hits: Optional[int] = typer.Option(None, "--min-unique-hits", help="new (higher) blocklist bar"),
+    as_json: bool = typer.Option(False, "--json", help="print the new counts as JSON"),
+) -> None:
+    """Re-decide a finished run from its scores/ under a new threshold, without re-encoding anything."""
+    from filterkit.rethreshold import rethreshold as _rethreshold
+
+    try:
+        result = _rethreshold(run_dir, out, threshold=threshold, min_unique_hits=min_unique_hits)
+    except FilterkitError as e:
+        _fail(e)
+        return
+    if as_json:
+        print(json.dumps({**result.counts, "run_id": result.manifest["run_id"]}))
+    else:
+        out_console.print(_summary_table(result.manifest))
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

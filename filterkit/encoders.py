@@ -106,7 +106,8 @@ class Encoder:
         limit = int(getattr(self.model.config, "max_position_embeddings", 512))
         self.max_tokens = min(max_tokens, limit)
         self.batch_tokens = max(batch_tokens, self.max_tokens)
-        self.dim = int(st.get_sentence_embedding_dimension())
+        dim_fn = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
+        self.dim = int(dim_fn())
         self.name = self.path.name if path is not None else PACKAGED_ENCODER_NAME
         self._torch = torch
         self._autocast = self.device == "cuda"

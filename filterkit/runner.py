@@ -55,6 +55,11 @@ def prepare(input_spec: str | Path, config: PipelineConfig | str | Path, out: st
     shards = discover(input_spec, cfg.input)
     for shard in shards:
         validate(shard, cfg.input)
+    return plan(cfg, shards, out)
+
+
+def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path) -> PreparedRun:
+    """Hash what decides the outputs (settings, term list, head) into the config hash and run id."""
     fp: dict[str, Any] = {"config": cfg.active_dict()}
     classifier = classifier_sha = None
     threshold = None
@@ -87,7 +92,7 @@ def prepare(input_spec: str | Path, config: PipelineConfig | str | Path, out: st
     return PreparedRun(cfg, shards, RunLayout(out), info, fp)
 
 
-def _claim_out_dir(prep: PreparedRun) -> None:
+def claim_out_dir(prep: PreparedRun) -> None:
     """A run folder belongs to one config and one input set; a rerun of the same resumes it."""
     layout = prep.layout
     if layout.run_file.is_file():
@@ -211,7 +216,7 @@ def execute(prep: PreparedRun, progress: ProgressFn | None = None, capture_logs:
     """Run a prepared pipeline to completion (resuming finished shards) and write the manifest."""
     import shutil
 
-    _claim_out_dir(prep)
+    claim_out_dir(prep)
     shutil.rmtree(prep.layout.root / ".state" / "tmp", ignore_errors=True)
     total = sum(s.num_rows for s in prep.shards)
     t0 = time.perf_counter()
@@ -330,7 +335,10 @@ def write_manifest(prep: PreparedRun, wall: float, resumed: list[str]) -> dict[s
         "run_info": prep.info.to_dict(),
         "versions": _versions(),
         "device": _device(prep),
-        "inputs": [{"name": s.name, "path": s.path, "rows": s.num_rows, "bytes": s.size_bytes} for s in prep.shards],
+        "inputs": [
+            {"name": s.name, "path": s.path, "format": s.format, "rows": s.num_rows, "bytes": s.size_bytes}
+            for s in prep.shards
+        ],
         "shards": shards,
         "counts": counts,
         "timing": {

@@ -8,7 +8,6 @@ re-training with another head or seed does not re-encode.
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import json
 from pathlib import Path
@@ -116,10 +115,17 @@ def _doc_scores(head, emb: np.ndarray, owner: np.ndarray, n_docs: int) -> np.nda
 
 
 def threshold_for_recall(scores: np.ndarray, y: np.ndarray, target: float) -> float:
-    """The highest threshold whose recall (score >= t) is at least ``target``."""
+    """A threshold whose recall (score >= t) is at least ``target``, set midway into the gap below.
+
+    The k-th highest positive score meets the target exactly; on a small labelled set that puts the
+    threshold on one document's score, so we move it halfway down to the next lower score of any
+    class, which keeps the same decisions on this data and leaves a margin for unseen documents.
+    """
     pos = np.sort(scores[y == 1])[::-1]
     k = int(np.ceil(target * len(pos))) - 1
-    return float(pos[max(k, 0)])
+    t = float(pos[max(k, 0)])
+    below = scores[scores < t]
+    return (t + float(below.max())) / 2 if len(below) else t
 
 
 def binary_metrics(scores: np.ndarray, y: np.ndarray, threshold: float) -> dict[str, float]:
@@ -207,7 +213,6 @@ def train_head(
         "threshold_rule": f"highest threshold with out-of-fold recall >= {target_recall}",
         "labels": ["other", "proxy"],
         "training": {"data": summary, "folds": folds, "seed": seed, "cv": cv},
-        "created": _dt.date.today().isoformat(),
     }
     save_head(out, final, config)
     _write_model_card(out, config)

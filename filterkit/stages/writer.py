@@ -97,8 +97,7 @@ class _ShardOutput:
         self.chars += len(doc.text)
         removed = D.is_removed(doc)
         reason = meta.get(D.REASON) if removed else None
-        terms = meta.get(D.BL_TERMS) or []
-        counts = meta.get(D.BL_COUNTS) or []
+        matched = [{"term": t, "count": c} for t, c in zip(meta.get(D.BL_TERMS) or [], meta.get(D.BL_COUNTS) or [])]
         escalated = bool(meta.get(D.ESCALATED)) or D.SCORE in meta or D.ERROR in meta
         if escalated:
             self.escalated += 1
@@ -112,6 +111,7 @@ class _ShardOutput:
                     "doc_id": doc.id,
                     "score": meta.get(D.SCORE),
                     "windows": meta.get(D.WINDOWS, 0),
+                    "matched_terms": matched,
                     "unique_terms": meta.get(D.BL_UNIQUE),
                     "total_hits": meta.get(D.BL_TOTAL),
                     "removed": removed,
@@ -130,7 +130,7 @@ class _ShardOutput:
                     "doc_id": doc.id,
                     "stage": meta.get(D.STAGE),
                     "reason": reason,
-                    "matched_terms": [{"term": t, "count": c} for t, c in zip(terms, counts)],
+                    "matched_terms": matched,
                     "unique_terms": meta.get(D.BL_UNIQUE),
                     "total_hits": meta.get(D.BL_TOTAL),
                     "min_unique_hits": self.info.min_unique_hits,
