@@ -79,3 +79,12 @@ def test_term_file_errors(tmp_path):
 def test_normalize_is_idempotent():
     s = "Ｆｕｌｌ\twidth  STRASSE\nß"
     assert normalize(normalize(s)) == normalize(s)
+
+
+def test_ascii_fast_path_equals_general_normal_form():
+    rng = random.Random(3)
+    alphabet = "abcXYZ \n\t\r\x0b\x0c\x1c.,-_19"
+    for _ in range(500):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        general = " ".join(unicodedata.normalize("NFKC", s).casefold().split())
+        assert normalize(s).strip() == general, repr(s)
