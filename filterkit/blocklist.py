@@ -17,6 +17,7 @@ boundaries on candidate hits only, so cost grows with text length, not with the 
 from __future__ import annotations
 
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +39,9 @@ def normalize(text: str) -> str:
     while "  " in text:
         text = text.replace("  ", " ")
     return text
+
+
+_SEP = "\x00"
 
 
 def _is_word_char(c: str) -> bool:
@@ -93,8 +97,12 @@ class Blocklist:
 
         if not terms:
             raise FilterkitError("blocklist has no terms")
-        self.terms = [normalize(t).strip() for t in terms]
-        self._automaton = ahocorasick_rs.AhoCorasick(self.terms, store_patterns=False)
+        self.terms = [normalize(t).strip().replace(_SEP, "") for t in terms]
+        if not all(self.terms):
+            raise FilterkitError("blocklist has an empty term after normalisation; remove it")
+        self._automaton = ahocorasick_rs.AhoCorasick(
+            self.terms, store_patterns=False, implementation=ahocorasick_rs.Implementation.DFA
+        )
         # whether a boundary check is needed at the start / end of each term
         self._check_start = [_is_word_char(t[0]) for t in self.terms]
         self._check_end = [_is_word_char(t[-1]) for t in self.terms]
@@ -105,18 +113,33 @@ class Blocklist:
 
     def match(self, text: str) -> BlocklistMatch:
         """Count word-bounded hits of every term in ``text``."""
-        norm = normalize(text)
-        hits = self._automaton.find_matches_as_indexes(norm, overlapping=True)
-        if not hits:
-            return BlocklistMatch()
-        n = len(norm)
-        counts: dict[str, int] = {}
-        check_start, check_end, terms = self._check_start, self._check_end, self.terms
-        for idx, start, end in hits:
-            if check_start[idx] and start > 0 and _is_word_char(norm[start - 1]):
-                continue
-            if check_end[idx] and end < n and _is_word_char(norm[end]):
-                continue
-            term = terms[idx]
-            counts[term] = counts.get(term, 0) + 1
-        return BlocklistMatch(counts)
+        return self.match_many([text])[0]
+
+    def match_many(self, texts: list[str]) -> list[BlocklistMatch]:
+        """:meth:`match` for many documents with one automaton pass.
+
+        The normalised documents are joined with NUL, a non-word character no term contains, so a hit
+        never spans two documents and document edges are word boundaries. One call over the joined text
+        avoids the per-call cost that dominates on short documents (measured: ~3.5x on news items).
+        """
+        norms = [normalize(t) for t in texts]
+        joined = _SEP.join(norms)
+        hits = self._automaton.find_matches_as_indexes(joined, overlapping=True)
+        counts: list[dict[str, int]] = [{} for _ in texts]
+        if hits:
+            starts = []
+            pos = 0
+            for s in norms:
+                starts.append(pos)
+                pos += len(s) + 1
+            n = len(joined)
+            check_start, check_end, terms = self._check_start, self._check_end, self.terms
+            for idx, start, end in hits:
+                if check_start[idx] and start > 0 and _is_word_char(joined[start - 1]):
+                    continue
+                if check_end[idx] and end < n and _is_word_char(joined[end]):
+                    continue
+                doc = counts[bisect_right(starts, start) - 1]
+                term = terms[idx]
+                doc[term] = doc.get(term, 0) + 1
+        return [BlocklistMatch(c) for c in counts]

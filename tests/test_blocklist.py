@@ -88,3 +88,12 @@ def test_ascii_fast_path_equals_general_normal_form():
         s = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
         general = " ".join(unicodedata.normalize("NFKC", s).casefold().split())
         assert normalize(s).strip() == general, repr(s)
+
+
+def test_match_many_equals_match_one_by_one():
+    rng = random.Random(11)
+    vocab = ["virus", "viruses", "Influenza", "plasmid", "e.", "coli", "the", "-", "\n", "é", "ＶＩＲＵＳ", "straße"]
+    docs = ["".join(rng.choice(vocab) + rng.choice([" ", ""]) for _ in range(rng.randint(0, 12))) for _ in range(200)]
+    bl = Blocklist(TERMS)
+    assert bl.match_many(docs) == [bl.match(d) for d in docs]
+    assert [m.counts for m in bl.match_many(["virus", "", "virus"])] == [{"virus": 1}, {}, {"virus": 1}]

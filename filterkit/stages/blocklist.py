@@ -5,11 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from datatrove.data import DocumentsPipeline
+from datatrove.data import Document, DocumentsPipeline
 
 from filterkit import document as D
 from filterkit.blocklist import Blocklist
 from filterkit.stages.base import DecisionStage, shard_of
+
+
+_BATCH_DOCS = 1024
+_BATCH_CHARS = 4 << 20
 
 
 class BlocklistStage(DecisionStage):
@@ -47,14 +51,11 @@ class BlocklistStage(DecisionStage):
         state["_blocklist"] = None
         return state
 
-    def process(self, docs: DocumentsPipeline) -> DocumentsPipeline:
-        bl = self.blocklist
-        for doc in docs:
-            if D.is_removed(doc):
-                yield doc
-                continue
-            with self.timed(shard_of(doc)):
-                m = bl.match(doc.text)
+    def _annotate(self, batch: list[Document]) -> None:
+        todo = [d for d in batch if not D.is_removed(d)]
+        with self.timed(shard_of(batch[0])):
+            matches = self.blocklist.match_many([d.text for d in todo])
+            for doc, m in zip(todo, matches):
                 terms = sorted(m.counts)
                 meta = doc.metadata
                 meta[D.BL_TERMS] = terms
@@ -65,5 +66,25 @@ class BlocklistStage(DecisionStage):
                 meta[D.ESCALATED] = over and self.mode == "escalate"
                 if over and self.mode == "remove":
                     D.mark_removed(doc, "blocklist", "blocklist_terms")
-            self.stat_update("escalated" if meta[D.ESCALATED] else "passed")
-            yield doc
+        escalated = sum(1 for d in todo if d.metadata[D.ESCALATED])
+        self.stat_update("escalated", value=escalated)
+        self.stat_update("passed", value=len(todo) - escalated)
+
+    def process(self, docs: DocumentsPipeline) -> DocumentsPipeline:
+        """Match in batches (one automaton pass each), flushed at shard boundaries to keep per-shard timing."""
+        batch: list[Document] = []
+        chars = 0
+        for doc in docs:
+            if batch and shard_of(doc) != shard_of(batch[0]):
+                self._annotate(batch)
+                yield from batch
+                batch, chars = [], 0
+            batch.append(doc)
+            chars += len(doc.text)
+            if len(batch) >= _BATCH_DOCS or chars >= _BATCH_CHARS:
+                self._annotate(batch)
+                yield from batch
+                batch, chars = [], 0
+        if batch:
+            self._annotate(batch)
+            yield from batch
