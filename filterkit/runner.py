@@ -169,10 +169,12 @@ def build_executor(prep: PreparedRun, steps: list):
             partition=s.partition,
             cpus_per_task=s.cpus_per_task,
             mem_per_cpu_gb=s.mem_per_cpu_gb,
+            gpus_per_task=s.gpus_per_task,
             job_name=f"filterkit-{prep.info.run_id[:8]}",
             logging_dir=logs,
             skip_completed=False,
-            sbatch_args={**({"gres": f"gpu:{s.gpus_per_task}"} if s.gpus_per_task else {}), **s.sbatch_args},
+            venv_path=str(Path(sys.prefix) / "bin" / "activate") if sys.prefix != sys.base_prefix else None,
+            sbatch_args=dict(s.sbatch_args),
         )
     from datatrove.executor import RayPipelineExecutor
 
