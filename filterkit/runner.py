@@ -199,15 +199,17 @@ def _stderr_to(path: Path, enabled: bool):
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     sys.stderr.flush()
-    saved = os.dup(2)
-    with open(path, "ab") as f:
+    saved_fd, saved_obj = os.dup(2), sys.stderr
+    with open(path, "a", encoding="utf-8") as f:
         os.dup2(f.fileno(), 2)
+        sys.stderr = f  # loguru sinks added during the run bind to this object
         try:
             yield
         finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
+            sys.stderr = saved_obj
+            f.flush()
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
 
 
 def _done_rows(prep: PreparedRun) -> int:
@@ -248,6 +250,7 @@ def execute(prep: PreparedRun, progress: ProgressFn | None = None, capture_logs:
         stop.set()
         if poller:
             poller.join()
+        shutil.rmtree(prep.layout.root / ".state" / "tmp", ignore_errors=True)
     if progress:
         progress(_done_rows(prep), total)
     if prep.config.executor.kind == "slurm":

@@ -34,8 +34,11 @@ def test_rethreshold_equals_a_fresh_run(shards, pipeline, tmp_path, monkeypatch)
     assert re.counts == fresh.counts and re.counts["read"] == base.counts["read"]
     assert _files(tmp_path / "re") == _files(tmp_path / "fresh")
 
-    same = rethreshold(tmp_path / "base", tmp_path / "same", min_unique_hits=2, threshold=base.manifest["run_info"]["threshold"])
+    rethreshold(tmp_path / "base", tmp_path / "same", min_unique_hits=2)  # the run's own settings
     assert _files(tmp_path / "same") == _files(tmp_path / "base")
+    same_t = rethreshold(tmp_path / "base", tmp_path / "same_t", threshold=base.manifest["run_info"]["threshold"])
+    assert _files(tmp_path / "same_t", ("kept",)) == _files(tmp_path / "base", ("kept",))
+    assert same_t.manifest["config_sha256"] != base.manifest["config_sha256"]  # an explicit threshold is a new config
 
 
 def test_raising_the_blocklist_bar_keeps_more(shards, pipeline, tmp_path):

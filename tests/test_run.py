@@ -168,3 +168,28 @@ def test_file_and_glob_inputs(shards, pipeline, tmp_path, spec):
     arg = shards / "s2.parquet" if spec == "file" else f"{shards}/s[01].parquet"
     res = run(arg, pipeline, tmp_path / "out")
     assert res.counts["read"] == (3 if spec == "file" else 10)
+
+
+def test_ray_executor_on_a_local_cluster(shards, tmp_path):
+    ray = pytest.importorskip("ray", reason="needs the ray extra: pip install -e '.[ray]'")
+    p = write_pipeline(tmp_path / "p.yaml", classifier={"enabled": False}, blocklist={"mode": "remove"},
+                       executor={"kind": "ray", "tasks": 2, "workers": 2, "ray": {"mem_per_cpu_gb": 1}})
+    try:
+        res = run(shards, p, tmp_path / "out")
+    finally:
+        ray.shutdown()
+    assert res.counts["read"] == 13 and res.counts["kept"] + res.counts["removed"] == 13
+    assert sorted(f.name for f in (tmp_path / "out" / "kept").glob("*.parquet")) == ["s0.parquet", "s1.parquet", "s2.parquet"]
+
+
+def test_slurm_executor_is_configured_from_yaml(shards, tmp_path):
+    """No Slurm here: check the job datatrove would submit, without submitting it."""
+    from filterkit.runner import build_executor, build_pipeline, prepare
+
+    p = write_pipeline(tmp_path / "p.yaml", executor={"kind": "slurm", "tasks": 3,
+                       "slurm": {"partition": "gpu", "gpus_per_task": 1, "time": "01:00:00"}})
+    prep = prepare(shards, p, tmp_path / "out")
+    ex = build_executor(prep, build_pipeline(prep))
+    sbatch = ex.get_sbatch_args(max_array=3)
+    assert type(ex).__name__ == "SlurmPipelineExecutor" and ex.world_size == 3
+    assert sbatch["partition"] == "gpu" and sbatch["time"] == "01:00:00" and sbatch["array"] == "0-2"

@@ -75,6 +75,7 @@ class _ShardOutput:
         self.seen = np.zeros(shard.num_rows, dtype=bool)
         self.removed = np.zeros(shard.num_rows, dtype=bool)
         self.reasons: dict[str, int] = {r: 0 for r in D.REASONS}
+        self.n_seen = 0
         self.escalated = 0
         self.scored = 0
         self.chars = 0
@@ -94,6 +95,7 @@ class _ShardOutput:
         if self.seen[row]:
             raise FilterkitError(f"{self.shard.path}: row {row} reached the writer twice; exactly-once violated")
         self.seen[row] = True
+        self.n_seen += 1
         self.chars += len(doc.text)
         removed = D.is_removed(doc)
         reason = meta.get(D.REASON) if removed else None
@@ -224,8 +226,8 @@ class _ShardOutput:
 class ShardWriter(PipelineStep):
     """Writes ``kept/``, ``audit/`` and ``scores/`` per input shard, then that shard's done marker.
 
-    It finishes a shard when the first document of the next shard arrives, and at the end of the stream
-    it finishes every shard of this task not yet done — an empty shard gives empty outputs, and a shard
+    It finishes a shard as soon as all its rows have arrived (or, failing that, when the next shard's
+    first document arrives), and at the end of the stream it finishes every shard of this task not yet done — an empty shard gives empty outputs, and a shard
     whose documents never arrived fails the conservation check instead of vanishing.
     """
 
@@ -276,6 +278,10 @@ class ShardWriter(PipelineStep):
                         )
                     current = _ShardOutput(by_name[name], tmp, self.info)
                 current.add(doc)
+                if current.n_seen == current.shard.num_rows:  # every row is in: finish now, not on the next doc
+                    self._finish(current)
+                    finished.add(current.shard.name)
+                    current = None
             if current is not None:
                 self._finish(current)
                 finished.add(current.shard.name)
