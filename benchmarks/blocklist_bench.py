@@ -1,8 +1,8 @@
 """Blocklist stage throughput (MB/s per core) against two naive peers, in the same run.
 
 Text: real news from ../shared/data/ag_news_test.parquet when present (else the demo shards), repeated to
-``--mb`` megabytes. Terms: the shipped blocklist plus frequent word bigrams of the text itself, to at least
-``--terms`` entries, so the automaton is large and hits are real.
+``--mb`` megabytes. Terms: the shipped blocklist plus word bigrams of the text itself (skipping the 3,000 most frequent), to
+at least ``--terms`` entries, so the automaton is large and hits are real but not absurdly dense.
 
 Peers (same normalised text, same term list):
   regex  one compiled alternation ``(?<!\\w)(?:t1|t2|...)(?!\\w)`` — the usual first implementation;
@@ -45,7 +45,9 @@ def build_terms(docs: list[str], n: int) -> list[str]:
         words = re.findall(r"[a-z]{3,}", normalize(d))
         counts.update(f"{a} {b}" for a, b in zip(words, words[1:]))
     seen = set(terms)
-    for bigram, _ in counts.most_common():
+    # skip the ~3,000 most frequent bigrams ("of the", "said on"): no real blocklist holds them, and they would
+    # make the benchmark measure hit bookkeeping rather than scanning
+    for bigram, _ in counts.most_common()[3000:]:
         if len(terms) >= n:
             break
         if bigram not in seen:

@@ -38,7 +38,7 @@ def normalize(text: str) -> str:
             return " ".join(text.split())
     while "  " in text:
         text = text.replace("  ", " ")
-    return text
+    return text.strip(" ")
 
 
 _SEP = "\x00"

@@ -128,6 +128,32 @@ def log_odds_z(
     return out
 
 
+def sub_phrases(term: str) -> set[str]:
+    """Every run of whole words inside ``term`` (itself included): what the matcher would also hit in it."""
+    spans = [m.span() for m in _WORD.finditer(term)]
+    return {term[spans[i][0] : spans[j][1]] for i in range(len(spans)) for j in range(i, len(spans))}
+
+
+def drop_nested_terms(terms: Sequence[TermScore]) -> list[TermScore]:
+    """Keep a term only if it neither lies inside nor contains a higher-ranked kept term.
+
+    The matcher counts overlapping terms separately, so with ``spore``, ``germination`` and
+    ``spore germination`` all listed one phrase would be three unique hits and clear
+    ``min_unique_hits`` on its own. ``terms`` must already be in rank order.
+    """
+    kept: list[TermScore] = []
+    inside_kept: set[str] = set()  # sub-phrases of kept terms
+    kept_terms: set[str] = set()
+    for t in terms:
+        subs = sub_phrases(t.term)
+        if t.term in inside_kept or subs & kept_terms:
+            continue
+        kept.append(t)
+        kept_terms.add(t.term)
+        inside_kept |= subs
+    return kept
+
+
 def build_terms(
     labels: str | Path,
     max_terms: int = 400,
@@ -135,8 +161,13 @@ def build_terms(
     ngram_max: int = 3,
     prior_scale: float = 0.01,
     stop_words: set[str] | None = None,
+    drop_nested: bool = True,
 ) -> list[TermScore]:
-    """The top ``max_terms`` terms over-represented in positives (z > 0), by z descending, ties by term."""
+    """The top ``max_terms`` terms over-represented in positives (z > 0), by z descending, ties by term.
+
+    ``drop_nested`` (default) skips a term inside or containing a higher-ranked one (see
+    :func:`drop_nested_terms`), so every unique hit the blocklist stage counts is separate evidence.
+    """
     from filterkit.training import load_labels
 
     if max_terms < 1 or min_support < 1 or not 1 <= ngram_max <= 5 or not prior_scale > 0:
@@ -152,6 +183,8 @@ def build_terms(
     )
     scored = [t for t in log_odds_z(pos, neg, prior_scale, min_support) if t.z > 0]
     scored.sort(key=lambda t: (-t.z, t.term))
+    if drop_nested:
+        scored = drop_nested_terms(scored)
     return scored[:max_terms]
 
 
@@ -186,7 +219,7 @@ def build_blocklist(labels: str | Path, out: str | Path, **kw: Any) -> list[Term
     from filterkit.training import load_labels
 
     terms = build_terms(labels, **kw)
-    settings = {"max_terms": 400, "min_support": 3, "ngram_max": 3, "prior_scale": 0.01, **kw}
+    settings = {"max_terms": 400, "min_support": 3, "ngram_max": 3, "prior_scale": 0.01, "drop_nested": True, **kw}
     y = load_labels(labels).column("label").to_pylist()
     stops = "custom list" if kw.get("stop_words") is not None else f"built-in English list ({len(STOP_WORDS)} words)"
     header = {
@@ -199,6 +232,8 @@ def build_blocklist(labels: str | Path, out: str | Path, **kw: Any) -> list[Term
         "min_support": f"{settings['min_support']} positive documents",
         "ngrams": f"1-{settings['ngram_max']} words joined by space or hyphen, no stop word or single letter at "
         f"either edge; stop words: {stops}",
+        "nested": "a term inside or containing a higher-ranked term was dropped"
+        if settings["drop_nested"] else "kept (overlapping terms each count as a unique hit)",
         "terms": f"{len(terms)} (max_terms {settings['max_terms']})",
     }
     write_term_file(terms, out, header)

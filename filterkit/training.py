@@ -82,8 +82,7 @@ def fit_head(x: np.ndarray, y: np.ndarray, kind: str, hidden: int, seed: int, ep
     from filterkit.heads import build_head
 
     gen = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)  # nn.Linear init draws from the global generator; seed it explicitly here
-    head = build_head(kind, x.shape[1], hidden)
+    head = build_head(kind, x.shape[1], hidden)  # its default init is overwritten below from `gen`
     for p in head.parameters():
         if p.dim() > 1:
             torch.nn.init.normal_(p, std=0.02, generator=gen)
@@ -122,7 +121,7 @@ def threshold_for_recall(scores: np.ndarray, y: np.ndarray, target: float) -> fl
     class, which keeps the same decisions on this data and leaves a margin for unseen documents.
     """
     pos = np.sort(scores[y == 1])[::-1]
-    k = int(np.ceil(target * len(pos))) - 1
+    k = int(np.ceil(target * len(pos) - 1e-9)) - 1  # 0.28 * 25 is 7.000000000000001, not 8 positives
     t = float(pos[max(k, 0)])
     below = scores[scores < t]
     return (t + float(below.max())) / 2 if len(below) else t
@@ -210,7 +209,7 @@ def train_head(
         "encoder_sha256": encoder.sha256,
         "max_tokens": encoder.max_tokens,
         "threshold": threshold,
-        "threshold_rule": f"highest threshold with out-of-fold recall >= {target_recall}",
+        "threshold_rule": f"out-of-fold recall >= {target_recall}, set midway into the score gap below",
         "labels": ["other", "proxy"],
         "training": {"data": summary, "folds": folds, "seed": seed, "cv": cv},
     }

@@ -235,9 +235,9 @@ def score_documents(
     An unscorable document gets 1.0: the pipeline removes it (``on_error: remove``), so it is a removal
     the metrics must count.
     """
-    from filterkit.heads import EmbeddingClassifier
+    from filterkit.heads import load_classifier
 
-    model = EmbeddingClassifier.load(classifier, device=device, **load_kw)
+    model = load_classifier(classifier, device=device, **load_kw)
     results = model.score(texts)
     errors = np.asarray([r.error is not None or r.score is None for r in results], dtype=bool)
     scores = np.asarray([1.0 if e else float(r.score) for r, e in zip(results, errors)], dtype=float)

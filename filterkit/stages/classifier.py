@@ -8,7 +8,7 @@ from typing import Literal
 from datatrove.data import Document, DocumentsPipeline
 
 from filterkit import document as D
-from filterkit.heads import EmbeddingClassifier, read_classifier_info
+from filterkit.heads import load_classifier, read_classifier_info
 from filterkit.stages.base import DecisionStage, shard_of
 
 # a buffer of non-escalated documents waiting for the next batch is flushed past these, so memory stays
@@ -34,7 +34,7 @@ class ClassifierStage(DecisionStage):
         threshold: float | None = None,
         device: str = "auto",
         encoder_path: str | Path | None = None,
-        max_tokens: int = 256,
+        max_tokens: int | None = None,
         batch_tokens: int = 16384,
         batch_docs: int = 256,
         long_docs: Literal["chunks", "truncate"] = "chunks",
@@ -53,7 +53,7 @@ class ClassifierStage(DecisionStage):
         self.batch_docs = batch_docs
         self.long_docs = long_docs
         self.on_error = on_error
-        self._model: EmbeddingClassifier | None = None
+        self._model = None
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -61,9 +61,9 @@ class ClassifierStage(DecisionStage):
         return state
 
     @property
-    def model(self) -> EmbeddingClassifier:
+    def model(self):
         if self._model is None:  # loaded once per worker, on first use
-            self._model = EmbeddingClassifier.load(
+            self._model = load_classifier(
                 self.path,
                 device=self.device,
                 max_tokens=self.max_tokens,
