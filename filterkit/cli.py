@@ -162,22 +162,94 @@ def schema() -> None:
 def train(
     labels: Path = typer.Option(..., "--labels", help="parquet or jsonl with text and label (1 = proxy topic)"),
     out: Path = typer.Option(..., "--out", help="classifier folder to write"),
-    head: str = typer.Option("logistic", "--head", help="logistic or mlp"),
+    backend: str = typer.Option("embedding", "--backend", help="embedding (MiniLM + head) or fasttext"),
+    head: str = typer.Option("logistic", "--head", help="logistic or mlp (embedding backend)"),
     folds: int = typer.Option(5, "--folds", help="cross-validation folds"),
     target_recall: float = typer.Option(0.95, "--target-recall", help="threshold chosen to reach this CV recall"),
     seed: int = typer.Option(0, "--seed"),
     name: Optional[str] = typer.Option(None, "--name", help="classifier name (default: folder name)"),
 ) -> None:
-    """Train an embedding-classifier head with k-fold CV; saves safetensors + config.json + MODEL_CARD.md."""
-    from filterkit.training import train_head
-
+    """Train a classifier with k-fold CV; saves weights + config.json + MODEL_CARD.md."""
     try:
-        report = train_head(labels, out, head=head, folds=folds, target_recall=target_recall, seed=seed, name=name)
+        if backend == "fasttext":
+            from filterkit.fasttext_backend import train_fasttext
+
+            report = train_fasttext(labels, out, folds=folds, target_recall=target_recall, seed=seed, name=name)
+        elif backend == "embedding":
+            from filterkit.training import train_head
+
+            report = train_head(labels, out, head=head, folds=folds, target_recall=target_recall, seed=seed, name=name)
+        else:
+            raise FilterkitError(f"unknown --backend {backend!r}; use embedding or fasttext")
     except FilterkitError as e:
         _fail(e)
         return
     out_console.print_json(json.dumps(report["cv"]))
     out_console.print(f"wrote {out}")
+
+
+@app.command()
+def tune(
+    labels: Path = typer.Option(..., "--labels", help="held-out labelled parquet/jsonl (text, label)"),
+    classifier: Path = typer.Option(..., "--classifier", help="classifier folder"),
+    target_recall: float = typer.Option(0.95, "--target-recall"),
+    pipeline: Optional[Path] = typer.Option(None, "--pipeline", help="also report blocklist and cascade recall"),
+    report: Optional[Path] = typer.Option(None, "--report", help="folder for report.md and PNG plots"),
+    json_path: Optional[Path] = typer.Option(None, "--json", help="write the metrics JSON here"),
+    write_threshold: bool = typer.Option(False, "--write-threshold", help="store the tuned threshold in the classifier"),
+    n_boot: int = typer.Option(1000, "--bootstrap", help="bootstrap resamples for the 95% intervals"),
+    seed: int = typer.Option(0, "--seed"),
+    device: str = typer.Option("auto", "--device"),
+) -> None:
+    """Choose a threshold for a recall target and report PR/ROC/calibration, with bootstrap intervals."""
+    from filterkit.tuning import tune as _tune
+
+    try:
+        res = _tune(labels, classifier, target_recall=target_recall, pipeline=pipeline, report_dir=report,
+                    json_path=json_path, write_threshold=write_threshold, n_boot=n_boot, seed=seed, device=device)
+    except FilterkitError as e:
+        _fail(e)
+        return
+    t = Table("metric", "value", "95% interval", title=f"tuned at recall >= {target_recall}")
+    for key in ("roc_auc", "pr_auc", "threshold", "precision", "recall", "fpr", "f1"):
+        ci = (res.get("ci95") or {}).get(key)
+        t.add_row(key, f"{res[key]:.4f}" if res[key] is not None else "-",
+                  f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
+    cascade = res.get("cascade")
+    if cascade:
+        for key in ("escalation_recall", "recall", "fpr"):
+            t.add_row(f"cascade {key}", f"{cascade[key]:.4f}" if cascade[key] is not None else "-", "")
+    out_console.print(t)
+    if report:
+        out_console.print(f"report: {Path(report) / 'report.md'}")
+
+
+blocklist_app = typer.Typer(help="Build blocklist term files.", no_args_is_help=True)
+app.add_typer(blocklist_app, name="blocklist")
+
+
+@blocklist_app.command("build")
+def blocklist_build(
+    labels: Path = typer.Option(..., "--labels", help="labelled parquet/jsonl (text, label)"),
+    out: Path = typer.Option(..., "--out", help="term file to write"),
+    max_terms: int = typer.Option(400, "--max-terms"),
+    min_support: int = typer.Option(3, "--min-support", help="minimum positive documents containing a term"),
+    ngram_max: int = typer.Option(3, "--ngram-max"),
+    prior_scale: float = typer.Option(0.01, "--prior-scale", help="Dirichlet prior strength (x corpus counts)"),
+) -> None:
+    """Extract discriminative 1-3-grams by log-odds with an informative Dirichlet prior."""
+    from filterkit.blocklist_build import build_blocklist
+
+    try:
+        terms = build_blocklist(labels, out, max_terms=max_terms, min_support=min_support, ngram_max=ngram_max,
+                                prior_scale=prior_scale)
+    except FilterkitError as e:
+        _fail(e)
+        return
+    t = Table("term", "z", "positive docs", "negative docs", title=f"top of {len(terms)} terms written to {out}")
+    for ts in terms[:15]:
+        t.add_row(ts.term, f"{ts.z:.2f}", str(ts.pos_docs), str(ts.neg_docs))
+    out_console.print(t)
 
 
 @app.command()
