@@ -114,17 +114,20 @@ def _doc_scores(head, emb: np.ndarray, owner: np.ndarray, n_docs: int) -> np.nda
 
 
 def threshold_for_recall(scores: np.ndarray, y: np.ndarray, target: float) -> float:
-    """A threshold whose recall (score >= t) is at least ``target``, set midway into the gap below.
+    """A threshold meeting recall ``target`` that takes every further positive it can get for free.
 
-    The k-th highest positive score meets the target exactly; on a small labelled set that puts the
-    threshold on one document's score, so we move it halfway down to the next lower score of any
-    class, which keeps the same decisions on this data and leaves a margin for unseen documents.
+    The k-th highest positive score meets the target exactly. Below it, positives that score above every
+    remaining negative cost no false positive on this data, so they are taken too (a leaked proxy
+    document costs more than a wrongly removed general one). The threshold sits midway between the
+    highest negative below the k-th positive and the lowest positive above that negative, leaving a
+    margin on both sides for documents not seen here.
     """
     pos = np.sort(scores[y == 1])[::-1]
     k = int(np.ceil(target * len(pos) - 1e-9)) - 1  # 0.28 * 25 is 7.000000000000001, not 8 positives
     t = float(pos[max(k, 0)])
-    below = scores[scores < t]
-    return (t + float(below.max())) / 2 if len(below) else t
+    neg_below = scores[(y == 0) & (scores < t)]
+    floor = float(neg_below.max()) if len(neg_below) else 0.0
+    return (float(pos[pos > floor].min()) + floor) / 2
 
 
 def binary_metrics(scores: np.ndarray, y: np.ndarray, threshold: float) -> dict[str, float]:
@@ -209,7 +212,10 @@ def train_head(
         "encoder_sha256": encoder.sha256,
         "max_tokens": encoder.max_tokens,
         "threshold": threshold,
-        "threshold_rule": f"out-of-fold recall >= {target_recall}, set midway into the score gap below",
+        "threshold_rule": (
+            f"out-of-fold recall >= {target_recall}, lowered to the next negative score at no extra "
+            "false positive, midway in the gap"
+        ),
         "labels": ["other", "proxy"],
         "training": {"data": summary, "folds": folds, "seed": seed, "cv": cv},
     }
