@@ -66,7 +66,6 @@ class _ShardOutput:
     def __init__(self, shard: Shard, tmp: Path, info: RunInfo) -> None:
         self.shard = shard
         self.info = info
-        self.t0 = time.perf_counter()
         tmp.mkdir(parents=True, exist_ok=True)
         stem = hashlib.sha1(shard.out_name.encode()).hexdigest()[:16]
         self.tmp_kept = tmp / f"{stem}.kept.parquet"
@@ -195,7 +194,6 @@ class _ShardOutput:
         atomic_replace(self.scores.path, layout.scores(shard.out_name))
         seconds = dict(stage_seconds)
         seconds["write"] = time.perf_counter() - t_write
-        seconds["total"] = time.perf_counter() - self.t0
         stats = {
             "shard": shard.name,
             "out_name": shard.out_name,
