@@ -67,7 +67,7 @@ class Encoder:
         path: str | Path | None = None,
         device: str = "auto",
         max_tokens: int = 256,
-        batch_tokens: int = 16384,
+        batch_tokens: int | None = None,
         verify_sha256: bool = True,
     ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -105,6 +105,8 @@ class Encoder:
         self.pad_id = hf_tok.pad_token_id or 0
         limit = int(getattr(self.model.config, "max_position_embeddings", 512))
         self.max_tokens = min(max_tokens, limit)
+        if batch_tokens is None:  # big batches feed a GPU; on CPU they fall out of cache (benchmarks/classifier_bench.py)
+            batch_tokens = 16384 if self.device == "cuda" else 2048
         self.batch_tokens = max(batch_tokens, self.max_tokens)
         dim_fn = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
         self.dim = int(dim_fn())

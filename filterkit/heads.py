@@ -139,7 +139,7 @@ class EmbeddingClassifier:
         folder: str | Path,
         device: str = "auto",
         max_tokens: int | None = None,
-        batch_tokens: int = 16384,
+        batch_tokens: int | None = None,
         encoder_path: str | Path | None = None,
         truncate: bool = False,
     ) -> "EmbeddingClassifier":
@@ -194,7 +194,7 @@ def load_classifier(
     folder: str | Path,
     device: str = "auto",
     max_tokens: int | None = None,
-    batch_tokens: int = 16384,
+    batch_tokens: int | None = None,
     encoder_path: str | Path | None = None,
     truncate: bool = False,
 ):

@@ -35,7 +35,7 @@ class ClassifierStage(DecisionStage):
         device: str = "auto",
         encoder_path: str | Path | None = None,
         max_tokens: int | None = None,
-        batch_tokens: int = 16384,
+        batch_tokens: int | None = None,
         batch_docs: int = 256,
         long_docs: Literal["chunks", "truncate"] = "chunks",
         on_error: Literal["remove", "keep"] = "remove",
