@@ -60,6 +60,11 @@ class ClassifierConfig(_Strict):
         "chunks", description="chunks: score every window and remove if any crosses; truncate: first window only"
     )
     on_error: Literal["remove", "keep"] = "remove"
+    cpu_int8: bool = Field(
+        False,
+        description="CPU only: int8 dynamic quantisation of the encoder's linear layers (measured 2.6-3x faster, "
+        "scores move by up to ~0.14: re-tune the threshold with it on)",
+    )
 
 
 class OutputConfig(_Strict):

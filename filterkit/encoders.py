@@ -50,6 +50,22 @@ def resolve_device(device: str) -> str:
     return device
 
 
+def _quantize_int8(model):
+    """int8 dynamic quantisation of the linear layers: the CPU fast path (benchmarks/classifier_bench.py)."""
+    import warnings
+
+    import torch
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    except (AttributeError, RuntimeError) as e:
+        raise FilterkitError(
+            f"this torch build cannot quantise to int8 ({type(e).__name__}); set classifier.cpu_int8: false"
+        ) from None
+
+
 @dataclass(frozen=True)
 class Chunked:
     """Token windows of a list of documents: ``owner[i]`` is the document that window ``i`` came from."""
@@ -69,6 +85,7 @@ class Encoder:
         max_tokens: int = 256,
         batch_tokens: int | None = None,
         verify_sha256: bool = True,
+        cpu_int8: bool = False,
     ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -113,6 +130,9 @@ class Encoder:
         self.name = self.path.name if path is not None else PACKAGED_ENCODER_NAME
         self._torch = torch
         self._autocast = self.device == "cuda"
+        self.int8 = cpu_int8 and self.device == "cpu"
+        if self.int8:
+            self.model = _quantize_int8(self.model)
 
     @staticmethod
     def _check_pooling(st) -> None:

@@ -104,13 +104,17 @@ def read_classifier_info(folder: str | Path) -> ClassifierInfo:
 _ENCODERS: dict[tuple, Any] = {}
 
 
-def shared_encoder(path: str | Path | None, device: str, max_tokens: int, batch_tokens: int):
+def shared_encoder(
+    path: str | Path | None, device: str, max_tokens: int, batch_tokens: int | None, cpu_int8: bool = False
+):
     """One encoder per process and setting: runs in one process (tests, experiments, notebooks) reuse it."""
     from filterkit.encoders import Encoder
 
-    key = (str(path) if path is not None else None, device, max_tokens, batch_tokens)
+    key = (str(path) if path is not None else None, device, max_tokens, batch_tokens, cpu_int8)
     if key not in _ENCODERS:
-        _ENCODERS[key] = Encoder(path, device=device, max_tokens=max_tokens, batch_tokens=batch_tokens)
+        _ENCODERS[key] = Encoder(
+            path, device=device, max_tokens=max_tokens, batch_tokens=batch_tokens, cpu_int8=cpu_int8
+        )
     return _ENCODERS[key]
 
 
@@ -142,12 +146,15 @@ class EmbeddingClassifier:
         batch_tokens: int | None = None,
         encoder_path: str | Path | None = None,
         truncate: bool = False,
+        cpu_int8: bool = False,
     ) -> "EmbeddingClassifier":
         from safetensors.torch import load_file
 
         info = read_classifier_info(folder)
         cfg = info.config
-        encoder = shared_encoder(encoder_path, device, int(max_tokens or cfg.get("max_tokens", 256)), batch_tokens)
+        encoder = shared_encoder(
+            encoder_path, device, int(max_tokens or cfg.get("max_tokens", 256)), batch_tokens, cpu_int8
+        )
         if encoder.dim != int(cfg["dim"]):
             raise FilterkitError(
                 f"{info.path}: head expects {cfg['dim']}-d embeddings but the encoder gives {encoder.dim}-d; "
@@ -197,6 +204,7 @@ def load_classifier(
     batch_tokens: int | None = None,
     encoder_path: str | Path | None = None,
     truncate: bool = False,
+    cpu_int8: bool = False,
 ):
     """Load a classifier folder with the backend its ``config.json`` names.
 
@@ -215,4 +223,5 @@ def load_classifier(
         batch_tokens=batch_tokens,
         encoder_path=encoder_path,
         truncate=truncate,
+        cpu_int8=cpu_int8,
     )

@@ -137,6 +137,7 @@ def build_pipeline(prep: PreparedRun) -> list:
             batch_docs=c.batch_docs,
             long_docs=c.long_docs,
             on_error=c.on_error,
+            cpu_int8=c.cpu_int8,
             drop_removed=False,
         )
         steps.append(clf)

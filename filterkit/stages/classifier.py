@@ -39,6 +39,7 @@ class ClassifierStage(DecisionStage):
         batch_docs: int = 256,
         long_docs: Literal["chunks", "truncate"] = "chunks",
         on_error: Literal["remove", "keep"] = "remove",
+        cpu_int8: bool = False,
         drop_removed: bool = True,
         exclusion_writer=None,
     ) -> None:
@@ -53,6 +54,7 @@ class ClassifierStage(DecisionStage):
         self.batch_docs = batch_docs
         self.long_docs = long_docs
         self.on_error = on_error
+        self.cpu_int8 = cpu_int8
         self._model = None
 
     def __getstate__(self):
@@ -70,6 +72,7 @@ class ClassifierStage(DecisionStage):
                 batch_tokens=self.batch_tokens,
                 encoder_path=self.encoder_path,
                 truncate=self.long_docs == "truncate",
+                cpu_int8=self.cpu_int8,
             )
         return self._model
 
