@@ -245,7 +245,13 @@ def train_fasttext(
     cross-validated models are quantised like the final one, so the threshold fits the scores the saved
     model gives. Returns ``{"config": ..., "cv": ...}``.
     """
-    from filterkit.training import binary_metrics, load_labels, threshold_for_recall
+    from filterkit.training import (
+        binary_metrics,
+        data_summary,
+        load_labels,
+        stratified_folds,
+        threshold_for_recall,
+    )
 
     if folds < 2:
         raise FilterkitError(f"folds must be at least 2 (got {folds}); the threshold comes from out-of-fold scores")
@@ -270,12 +276,7 @@ def train_fasttext(
     # fastText seeds std::minstd_rand, which turns seed 0 into 1: shift so seeds 0 and 1 give different models
     params = {"epoch": epoch, "lr": lr, "wordNgrams": word_ngrams, "dim": dim, "bucket": bucket, "seed": seed + 1}
 
-    rng = np.random.default_rng(seed)
-    fold_of = np.empty(len(y), dtype=np.int64)
-    for cls in (0, 1):  # stratified folds, the same assignment as train_head
-        idx = np.flatnonzero(y == cls)
-        rng.shuffle(idx)
-        fold_of[idx] = np.arange(len(idx)) % folds
+    fold_of = stratified_folds(y, folds, seed)  # the same assignment as train_head
     oof = np.full(len(y), -1.0)
     out = Path(out)
     sets = []
@@ -295,16 +296,7 @@ def train_fasttext(
         tmp_model.replace(out / MODEL_FILE)
     threshold = threshold_for_recall(oof, y, target_recall)
     cv = binary_metrics(oof, y, threshold)
-    groups = table.column("group").to_pylist() if "group" in table.column_names else None
-    summary = {
-        "file": str(Path(labels).name),
-        "documents": int(len(y)),
-        "positives": int(y.sum()),
-        "negatives": int(len(y) - y.sum()),
-        "windows": int(len(owner)),
-        "ignored_rows": int((table.schema.metadata or {}).get(b"ignored_rows", b"0")),
-        "groups": {g: groups.count(g) for g in sorted(set(groups))} if groups else None,
-    }
+    summary = data_summary(labels, table, y, len(owner))
     hyper = {
         "epoch": epoch, "lr": lr, "word_ngrams": word_ngrams, "dim": dim, "bucket": bucket,
         "loss": "softmax", "thread": 1, "fasttext_seed": seed + 1,

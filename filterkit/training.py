@@ -151,6 +151,31 @@ def binary_metrics(scores: np.ndarray, y: np.ndarray, threshold: float) -> dict[
     }
 
 
+def stratified_folds(y: np.ndarray, folds: int, seed: int) -> np.ndarray:
+    """Fold index per document, each class spread evenly; every backend uses this so CV splits match."""
+    rng = np.random.default_rng(seed)
+    fold_of = np.empty(len(y), dtype=np.int64)
+    for cls in (0, 1):
+        idx = np.flatnonzero(y == cls)
+        rng.shuffle(idx)
+        fold_of[idx] = np.arange(len(idx)) % folds
+    return fold_of
+
+
+def data_summary(labels: str | Path, table: pa.Table, y: np.ndarray, windows: int) -> dict[str, Any]:
+    """What a model card says about its training data."""
+    groups = table.column("group").to_pylist() if "group" in table.column_names else None
+    return {
+        "file": str(Path(labels).name),
+        "documents": int(len(y)),
+        "positives": int(y.sum()),
+        "negatives": int(len(y) - y.sum()),
+        "windows": int(windows),
+        "ignored_rows": int((table.schema.metadata or {}).get(b"ignored_rows", b"0")),
+        "groups": {g: groups.count(g) for g in sorted(set(groups))} if groups else None,
+    }
+
+
 def train_head(
     labels: str | Path,
     out: str | Path,
@@ -172,12 +197,7 @@ def train_head(
     y = np.asarray(table.column("label").to_pylist(), dtype=np.int64)
     encoder = Encoder(encoder_path, device="auto", max_tokens=max_tokens)
     emb, owner = embed_windows_cached(encoder, texts)
-    rng = np.random.default_rng(seed)
-    fold_of = np.empty(len(y), dtype=np.int64)
-    for cls in (0, 1):  # stratified folds
-        idx = np.flatnonzero(y == cls)
-        rng.shuffle(idx)
-        fold_of[idx] = np.arange(len(idx)) % folds
+    fold_of = stratified_folds(y, folds, seed)
     oof = np.zeros(len(y))
     for k in range(folds):
         train_docs = fold_of != k
@@ -192,16 +212,7 @@ def train_head(
     cv = binary_metrics(oof, y, threshold)
     final = fit_head(emb, y[owner], head, hidden, seed)
     out = Path(out)
-    groups = table.column("group").to_pylist() if "group" in table.column_names else None
-    summary = {
-        "file": str(Path(labels).name),
-        "documents": int(len(y)),
-        "positives": int(y.sum()),
-        "negatives": int(len(y) - y.sum()),
-        "windows": int(len(owner)),
-        "ignored_rows": int((table.schema.metadata or {}).get(b"ignored_rows", b"0")),
-        "groups": {g: groups.count(g) for g in sorted(set(groups))} if groups else None,
-    }
+    summary = data_summary(labels, table, y, len(owner))
     config = {
         "name": name or out.name,
         "backend": "embedding",
