@@ -222,7 +222,11 @@ def execute(prep: PreparedRun, progress: ProgressFn | None = None, capture_logs:
     import shutil
 
     claim_out_dir(prep)
-    shutil.rmtree(prep.layout.root / ".state" / "tmp", ignore_errors=True)
+    # local and Ray runs finish inside this call, so leftover temp files are a killed attempt's; Slurm jobs
+    # may still be running from an earlier submission, and each task clears only its own folder
+    in_process = prep.config.executor.kind != "slurm"
+    if in_process:
+        shutil.rmtree(prep.layout.root / ".state" / "tmp", ignore_errors=True)
     total = sum(s.num_rows for s in prep.shards)
     t0 = time.perf_counter()
     resumed = [s.name for s in prep.shards if prep.layout.is_done(s.out_name)]
@@ -251,7 +255,8 @@ def execute(prep: PreparedRun, progress: ProgressFn | None = None, capture_logs:
         stop.set()
         if poller:
             poller.join()
-        shutil.rmtree(prep.layout.root / ".state" / "tmp", ignore_errors=True)
+        if in_process:
+            shutil.rmtree(prep.layout.root / ".state" / "tmp", ignore_errors=True)
     if progress:
         progress(_done_rows(prep), total)
     if prep.config.executor.kind == "slurm":
