@@ -1,0 +1,1 @@
+"""Small-scale reproduction of "Deep Ignorance": corpora, tiny LM pretraining, knowledge evals and attacks."""

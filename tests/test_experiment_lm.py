@@ -1,0 +1,201 @@
+"""The tiny-LM harness: tokenizer, memmaps, training, multiple-choice eval, checkpoints, question files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from filterkit.errors import FilterkitError
+from filterkit.experiment import lm
+
+CAPITALS = {
+    "Zorvia": "Plinth",
+    "Quelmar": "Durn",
+    "Ostrava Minor": "Kell",
+    "Brindle": "Vasko",
+    "Tessary": "Ombra",
+    "Halcyra": "Fenwick",
+    "Morrowgate": "Ilse",
+    "Caddis": "Rotha",
+}
+FILLER = [
+    "The river runs past the old mill and into the sea.",
+    "A small bird sang on the fence all morning.",
+    "Bread is baked early, before the market opens.",
+]
+
+
+def fact_corpus(repeats: int = 40, seed: int = 0) -> list[str]:
+    docs = [f"The capital of {c} is {k}." for c, k in CAPITALS.items()] * repeats + FILLER * repeats
+    order = np.random.default_rng(seed).permutation(len(docs))
+    return [docs[i] for i in order]
+
+
+def tiny_cfg(**kw) -> lm.LMConfig:
+    base = dict(n_layer=2, n_head=2, n_embd=64, block_size=64, vocab_size=512, lr=1e-2, warmup=20,
+                steps=200, batch_size=16, weight_decay=0.0, seed=0, device="cpu")
+    base.update(kw)
+    return lm.LMConfig(**base)
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tmp_path_factory):
+    return lm.train_tokenizer(fact_corpus(), vocab_size=512, out_dir=tmp_path_factory.mktemp("tok"))
+
+
+@pytest.fixture(scope="module")
+def data(tokenizer, tmp_path_factory):
+    return lm.tokenize_to_memmap(fact_corpus(), tokenizer, tmp_path_factory.mktemp("mm") / "train.bin")
+
+
+@pytest.fixture(scope="module")
+def trained(data):
+    cfg = tiny_cfg()
+    model = lm.build_model(cfg)
+    stats = lm.train(model, data, cfg)
+    return model, cfg, stats
+
+
+def test_tokenizer_round_trips_and_is_deterministic(tmp_path, tokenizer):
+    text = "The capital of Zorvia is Plinth. Zürich — naïve 東京 ✓"
+    ids = tokenizer.encode(text, add_special_tokens=False)
+    assert tokenizer.decode(ids) == text
+    assert tokenizer.eos_token == tokenizer.pad_token == lm.EOS_TOKEN
+    again = lm.train_tokenizer(fact_corpus(), vocab_size=512, out_dir=tmp_path)
+    assert again.get_vocab() == tokenizer.get_vocab()
+    assert again.encode(text) == tokenizer.encode(text)
+    assert (tmp_path / "tokenizer.json").is_file()
+
+
+def test_memmap_holds_each_document_followed_by_eos(tmp_path, tokenizer):
+    texts = ["alpha beta", "gamma", "The capital of Zorvia is Plinth."]
+    mm = lm.tokenize_to_memmap(iter(texts), tokenizer, tmp_path / "x.bin", chunk_docs=2)
+    expected = []
+    for t in texts:
+        expected += tokenizer.encode(t, add_special_tokens=False) + [tokenizer.eos_token_id]
+    assert mm.dtype == np.uint16
+    assert mm.tolist() == expected
+    assert not (tmp_path / "x.bin.tmp").exists()
+    assert lm.load_memmap(tmp_path / "x.bin").tolist() == expected
+
+
+def test_get_batch_targets_are_inputs_shifted_and_rng_is_local(data):
+    state = np.random.get_state()[1].copy()
+    x, y = lm.get_batch(data, 16, 4, np.random.default_rng(1))
+    x2, _ = lm.get_batch(data, 16, 4, np.random.default_rng(1))
+    assert x.shape == y.shape == (4, 16) and x.dtype == torch.int64
+    assert torch.equal(x[:, 1:], y[:, :-1]) and torch.equal(x, x2)
+    assert (np.random.get_state()[1] == state).all()
+
+
+def test_training_lowers_loss_and_leaves_global_rng_alone(trained):
+    _, _, stats = trained
+    first = float(np.mean(stats["losses"][:3]))
+    assert stats["final_loss"] < 0.6 * first, (first, stats["final_loss"])
+    assert stats["tokens_seen"] == 200 * 16 * 64 and stats["tokens_per_s"] > 0
+    before = torch.get_rng_state()
+    lm.build_model(tiny_cfg())
+    assert torch.equal(before, torch.get_rng_state())
+
+
+def test_training_is_deterministic_for_a_seed(data):
+    def run(seed):
+        cfg = tiny_cfg(steps=20, seed=seed, dropout=0.1)
+        return lm.train(lm.build_model(cfg), data, cfg)["losses"]
+
+    assert run(3) == run(3)
+    assert run(3) != run(4)
+
+
+def test_eval_fn_is_called_at_start_every_n_and_end(data):
+    cfg = tiny_cfg(steps=10)
+    calls = []
+    stats = lm.train(lm.build_model(cfg), data, cfg, eval_fn=lambda s: calls.append(s) or s, eval_every=4)
+    assert calls == [0, 4, 8, 10]
+    assert [e["step"] for e in stats["evals"]] == calls
+
+
+def test_mc_eval_recalls_trained_facts(trained, tokenizer):
+    model, _, _ = trained
+    names = list(CAPITALS.values())
+    questions = []
+    for i, (country, capital) in enumerate(CAPITALS.items()):
+        wrong = [names[(i + k) % len(names)] for k in (1, 3, 5)]
+        choices = wrong[: i % 4] + [capital] + wrong[i % 4 :]
+        questions.append({"question": f"The capital of {country} is", "choices": choices, "answer": i % 4})
+    res = lm.mc_eval(model, tokenizer, questions, prompt_template="{question}")
+    assert res["chance"] == 0.25 and res["n"] == 8
+    assert res["acc"] >= 0.75, res
+    only_seen = [{"question": "The capital of Zorvia is", "choices": ["Qwxzj", "Plinth", "Vbbyq"], "answer": 1}]
+    assert lm.mc_eval(model, tokenizer, only_seen, prompt_template="{question}")["acc"] == 1.0
+
+
+def test_scores_match_an_unbatched_forward(trained, tokenizer):
+    model, _, _ = trained
+    pairs = [("The capital of Zorvia is", " Plinth"), ("A small bird", " sang on the fence"), ("Bread", " is")]
+    batched = lm.score_continuations(model, tokenizer, pairs, batch_size=8)
+    for (ctx, cont), got in zip(pairs, batched):
+        c = [tokenizer.eos_token_id] + tokenizer.encode(ctx, add_special_tokens=False)
+        whole = [tokenizer.eos_token_id] + tokenizer.encode(ctx + cont, add_special_tokens=False)
+        with torch.no_grad():
+            logp = torch.log_softmax(model(torch.tensor([whole])).logits[0], -1)
+        want = sum(logp[i - 1, whole[i]].item() for i in range(len(c), len(whole)))
+        assert got == pytest.approx(want, abs=1e-4)
+
+
+def test_acc_norm_divides_by_byte_length(monkeypatch):
+    # choice 0 wins on summed logprob; choice 1 (10x longer) wins per byte
+    monkeypatch.setattr(lm, "score_continuations", lambda *a, **k: [-10.0, -12.0])
+    q = [{"question": "q", "choices": ["a", "bbbbbbbbbbbbbbbbbbb"], "answer": 1}]
+    res = lm.mc_eval(None, None, q)
+    assert (res["acc"], res["acc_norm"]) == (0.0, 1.0)
+    assert res["pred"] == [0] and res["pred_norm"] == [1]
+
+
+def test_save_and_load_round_trip_gives_identical_logits(tmp_path, trained, tokenizer):
+    model, cfg, stats = trained
+    lm.save_lm(tmp_path / "ckpt", model, tokenizer, cfg, stats)
+    model2, tok2, cfg2 = lm.load_lm(tmp_path / "ckpt")
+    x = torch.tensor([tokenizer.encode("The capital of Zorvia is Plinth.")])
+    with torch.no_grad():
+        assert torch.equal(model(x).logits, model2(x).logits)
+    assert cfg2 == cfg and tok2.encode("Plinth") == tokenizer.encode("Plinth")
+
+
+def test_heldout_loss_is_lower_after_training(trained, data):
+    model, cfg, _ = trained
+    fresh = lm.build_model(cfg)
+    assert lm.heldout_loss(model, data, 64, max_tokens=2048) < lm.heldout_loss(fresh, data, 64, max_tokens=2048)
+
+
+def test_param_count_and_flops(trained):
+    model, cfg, _ = trained
+    n_model = sum(p.numel() for p in model.parameters())
+    assert lm.count_params(cfg, include_position_embeddings=True) == n_model
+    assert lm.model_flops_per_token(cfg) == 6 * lm.count_params(cfg) + 12 * 2 * 64 * 64
+
+
+def test_load_mc_file_reads_jsonl_and_parquet_and_names_missing_column(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [{"question": "2+2?", "choices": ["3", "4"], "answer": 1, "subject": "math"}]
+    (tmp_path / "q.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "q.parquet")
+    assert lm.load_mc_file(tmp_path / "q.jsonl") == rows
+    assert lm.load_mc_file(tmp_path / "q.parquet") == rows
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"question": "x", "choices": ["a", "b"]}) + "\n")
+    with pytest.raises(FilterkitError, match=r"bad\.jsonl.*'answer'"):
+        lm.load_mc_file(bad)
+    pq.write_table(pa.Table.from_pylist([{"question": "x", "choices": ["a", "b"]}]), tmp_path / "bad.parquet")
+    with pytest.raises(FilterkitError, match=r"bad\.parquet.*'answer'"):
+        lm.load_mc_file(tmp_path / "bad.parquet")
+
+
+def test_config_rejects_unknown_keys():
+    with pytest.raises(FilterkitError, match="n_layers"):
+        lm.LMConfig.from_dict({"n_layers": 2}, source="exp.yaml")
