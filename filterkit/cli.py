@@ -274,5 +274,27 @@ def rethreshold(
         out_console.print(_summary_table(result.manifest))
 
 
+@app.command()
+def experiment(
+    config: Path = typer.Option(..., "--config", help="experiment YAML, e.g. pipelines/experiment-cpu.yaml"),
+    out: Path = typer.Option(..., "--out", help="folder for corpus, models, results.json, report.md, plots"),
+) -> None:
+    """Pretrain small LMs on filtered vs unfiltered data; evaluate, attack, and report."""
+    from filterkit.experiment.harness import run_experiment
+
+    try:
+        r = run_experiment(config, out)
+    except FilterkitError as e:
+        _fail(e)
+        return
+    t = Table("model", "proxy acc", "general acc", "proxy loss", "general loss", title=f"chance {r['chance']}")
+    for name in ("baseline", "filtered"):
+        s = r[name]
+        t.add_row(name, f"{s['proxy_acc']:.3f}", f"{s['general_acc']:.3f}", f"{s['proxy_loss']:.3f}",
+                  f"{s['general_loss']:.3f}")
+    out_console.print(t)
+    out_console.print(f"filter recall {r['filter']['recall']:.3f}; results in {out}/results.json, report.md")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
