@@ -280,7 +280,7 @@ def write_report(r: dict[str, Any], out: Path) -> None:
         for name, color in (("baseline", "tab:red"), ("filtered", "tab:blue")):
             ax.plot(a["steps"], a[f"{prefix}{name}_proxy_acc"], style, color=color,
                     label=f"{name}, {prefix.rstrip('_') or 'weak'} fine-tune")
-    ax.axhline(r["chance"], ls="--", color="grey")
+    ax.axhline(r["chance"], ls="--", color="grey", label="chance (0.25)")
     ax.set_xlabel("fine-tuning steps")
     ax.set_ylabel("proxy accuracy")
     ax.set_title("Adversarial fine-tuning (mean over seeds)")
