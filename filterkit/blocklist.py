@@ -152,23 +152,32 @@ class Blocklist:
         return self.match_many([text])[0]
 
     def match_many(self, texts: list[str]) -> list[BlocklistMatch]:
-        """:meth:`match` for many documents with one normalisation and one automaton pass.
+        """:meth:`match` for many documents with one normalisation and one automaton pass."""
+        counts = self.count_many(texts, detail_min_unique=1)
+        return [BlocklistMatch(counts.terms[i]) if i in counts.terms else _NO_MATCH for i in range(len(texts))]
+
+    def count_many(self, texts: list[str], detail_min_unique: int = 1) -> "BlocklistCounts":
+        """Unique terms and total hits of every document, and the term counts of those at ``detail_min_unique``.
 
         Documents are joined with NUL, a non-word character no term contains, so a hit never spans two
         documents and document edges are word boundaries. The joined text is matched as UTF-8 bytes and
         the boundary checks run as array operations; only hits next to a non-ASCII character are checked
-        one by one. This removes the per-document and per-hit Python costs that dominate on short
-        documents (see benchmarks/blocklist_bench.py).
+        one by one. Per-document counts are array reductions; Python dictionaries are built only for the
+        documents that need their terms named (the blocklist stage names terms of escalated documents
+        only, which are few), because that per-(document, term) bookkeeping, not the automaton, was the
+        cost on hit-dense text (see benchmarks/blocklist_bench.py).
         """
+        n_docs = len(texts)
+        empty = np.zeros(n_docs, dtype=np.int64)
         if not texts:
-            return []
+            return BlocklistCounts(empty, empty, {})
         joined = _SEP.join(texts)
-        if joined.count(_SEP) != len(texts) - 1:  # a document holds NUL itself: neutralise it
+        if joined.count(_SEP) != n_docs - 1:  # a document holds NUL itself: neutralise it
             joined = _SEP.join(t.replace(_SEP, " ") for t in texts)
         data = _normal_bytes(joined)
         hits = self._automaton.find_matches_as_indexes(data, overlapping=True)
         if not hits:
-            return [_NO_MATCH] * len(texts)
+            return BlocklistCounts(empty, empty.copy(), {})
         h = np.asarray(hits, dtype=np.int64)
         idx, start, end = h[:, 0], h[:, 1], h[:, 2]
         buf = np.frombuffer(data, dtype=np.uint8)
@@ -183,9 +192,27 @@ class Blocklist:
             ):
                 ok[k] = False
         doc = np.searchsorted(np.flatnonzero(buf == 0), start[ok])
-        keys, n_hits = np.unique(doc * len(self.terms) + idx[ok], return_counts=True)
-        terms, n_terms = self.terms, len(self.terms)
-        counts: dict[int, dict[str, int]] = {}
-        for key, c in zip(keys.tolist(), n_hits.tolist()):
-            counts.setdefault(key // n_terms, {})[terms[key % n_terms]] = c
-        return [BlocklistMatch(counts[i]) if i in counts else _NO_MATCH for i in range(len(texts))]
+        n_terms = len(self.terms)
+        keys, n_hits = np.unique(doc * n_terms + idx[ok], return_counts=True)
+        key_doc = keys // n_terms
+        unique = np.bincount(key_doc, minlength=n_docs)
+        total = np.bincount(doc, minlength=n_docs)
+        detail: dict[int, dict[str, int]] = {}
+        sel = unique[key_doc] >= max(detail_min_unique, 1)
+        terms = self.terms
+        for d, t, c in zip(key_doc[sel].tolist(), (keys[sel] % n_terms).tolist(), n_hits[sel].tolist()):
+            detail.setdefault(d, {})[terms[t]] = c
+        return BlocklistCounts(unique, total, detail)
+
+
+@dataclass(frozen=True)
+class BlocklistCounts:
+    """Per-document results of :meth:`Blocklist.count_many`, as arrays over the input order.
+
+    ``terms`` maps a document's position to its ``{term: count}`` and holds only documents with at least
+    the ``detail_min_unique`` asked for; every other document's terms are not named (its counts are).
+    """
+
+    unique: np.ndarray
+    total: np.ndarray
+    terms: dict[int, dict[str, int]]

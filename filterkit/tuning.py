@@ -250,10 +250,12 @@ def blocklist_unique_counts(texts: Sequence[str], path: str | Path) -> np.ndarra
 
     bl = Blocklist.from_file(path)
     texts = list(texts)
-    step = 1024  # match_many joins its batch into one string: bound the copy
-    return np.asarray(
-        [m.unique for i in range(0, len(texts), step) for m in bl.match_many(texts[i : i + step])], dtype=np.int64
-    )
+    step = 1024  # count_many joins its batch into one string: bound the copy
+    if not texts:
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate(
+        [bl.count_many(texts[i : i + step], detail_min_unique=1 << 30).unique for i in range(0, len(texts), step)]
+    ).astype(np.int64)
 
 
 # --------------------------------------------------------------------------------------------- plots

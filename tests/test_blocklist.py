@@ -112,3 +112,18 @@ def test_every_unicode_space_collapses_like_str_split():
     spaces = [chr(c) for c in range(0x110000) if chr(c).isspace()]
     for sp in spaces:
         assert normalize(f"a{sp}{sp}b{sp}") == "a b", hex(ord(sp))
+
+
+def test_count_many_names_terms_only_at_the_bar():
+    """Counts for every document equal match_many's; terms are named only where unique >= detail_min_unique."""
+    rng = random.Random(5)
+    vocab = ["virus", "plasmid", "Influenza", "coli", "e.", "the", "é", "\n"]
+    docs = ["".join(rng.choice(vocab) + " " for _ in range(rng.randint(0, 8))) for _ in range(300)]
+    bl = Blocklist(TERMS)
+    full = bl.match_many(docs)
+    for k in (1, 2, 3):
+        got = bl.count_many(docs, detail_min_unique=k)
+        assert got.unique.tolist() == [m.unique for m in full]
+        assert got.total.tolist() == [m.total for m in full]
+        assert got.terms == {i: m.counts for i, m in enumerate(full) if m.unique >= k}
+    assert bl.count_many([]).unique.tolist() == []

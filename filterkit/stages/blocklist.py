@@ -54,15 +54,17 @@ class BlocklistStage(DecisionStage):
     def _annotate(self, batch: list[Document]) -> None:
         todo = [d for d in batch if not D.is_removed(d)]
         with self.timed(shard_of(batch[0])):
-            matches = self.blocklist.match_many([d.text for d in todo])
-            for doc, m in zip(todo, matches):
-                terms = sorted(m.counts)
+            # terms are named only for documents at the bar: they alone reach the audit and scores tables
+            found = self.blocklist.count_many([d.text for d in todo], detail_min_unique=self.min_unique_hits)
+            for i, (doc, unique, total) in enumerate(zip(todo, found.unique.tolist(), found.total.tolist())):
+                counts = found.terms.get(i, {})
+                terms = sorted(counts)
                 meta = doc.metadata
                 meta[D.BL_TERMS] = terms
-                meta[D.BL_COUNTS] = [m.counts[t] for t in terms]
-                meta[D.BL_UNIQUE] = m.unique
-                meta[D.BL_TOTAL] = m.total
-                over = m.unique >= self.min_unique_hits
+                meta[D.BL_COUNTS] = [counts[t] for t in terms]
+                meta[D.BL_UNIQUE] = unique
+                meta[D.BL_TOTAL] = total
+                over = unique >= self.min_unique_hits
                 meta[D.ESCALATED] = over and self.mode == "escalate"
                 if over and self.mode == "remove":
                     D.mark_removed(doc, "blocklist", "blocklist_terms")
