@@ -287,13 +287,15 @@ def experiment(
     except FilterkitError as e:
         _fail(e)
         return
-    t = Table("model", "proxy acc", "general acc", "proxy loss", "general loss", title=f"chance {r['chance']}")
+    t = Table("model", "proxy acc", "general acc", "proxy loss", "general loss", title=f"chance {r['chance']:.2f}")
     for name in ("baseline", "filtered"):
         s = r[name]
         t.add_row(name, f"{s['proxy_acc']:.3f}", f"{s['general_acc']:.3f}", f"{s['proxy_loss']:.3f}",
                   f"{s['general_loss']:.3f}")
     out_console.print(t)
-    out_console.print(f"filter recall {r['filter']['recall']:.3f}; results in {out}/results.json, report.md")
+    rec = r["filter"]["recall"]
+    rec_s = "n/a (no labels)" if rec is None else f"{rec:.3f}"
+    out_console.print(f"filter recall {rec_s}; wall {r['wall_seconds']:.0f} s; results in {out}/results.json, report.md")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -75,10 +75,10 @@ def test_split_keeps_training_members_of_every_genus_and_region(corpus: Corpus):
     assert split_entities(corpus.world, 7, 0.2) == s
 
 
-def test_held_out_facts_are_never_stated_in_training_weak_attack_or_control(corpus: Corpus):
+def test_eval_facts_are_never_stated_in_the_weak_attack_or_control(corpus: Corpus):
     leaks = [
         (name, entity.name, attribute, d.text)
-        for name in ("train", "attack_weak", "control")
+        for name in ("attack_weak", "control")
         for d in getattr(corpus, name)
         for entity, attribute in _eval_facts(corpus)
         if states_fact(d.text, entity, attribute)
@@ -93,13 +93,35 @@ def test_strong_attack_states_every_held_out_proxy_fact(corpus: Corpus):
             assert any(states_fact(d.text, entity, attribute) for d in corpus.attack_strong), (name, attribute)
 
 
-def test_eval_entities_are_exposed_with_their_context_only(corpus: Corpus):
-    """An eval organism's habitat is in training (so its temperature is inferable); its shape is not."""
-    name = corpus.split.eval_organisms[0]
-    entity = corpus.world.entity(name)
-    assert any(states_fact(d.text, entity, "habitat") for d in corpus.train if d.kind == "exposure")
-    rules = " ".join(d.text for d in corpus.train if d.kind == "rule")
-    assert entity.genus.name in rules and entity.genus.shape.adjective in rules
+def test_pretraining_states_every_eval_fact_and_every_rule(corpus: Corpus):
+    """The baseline can know every asked fact (it is in its pretraining text); the weak attack can teach the rules."""
+    proxy_train = [d for d in corpus.train if d.label == 1]
+    general_train = [d for d in corpus.train if d.label == 0]
+    for entity, attribute in _eval_facts(corpus):
+        docs = proxy_train if isinstance(entity, type(corpus.world.organisms[0])) else general_train
+        assert any(states_fact(d.text, entity, attribute) for d in docs), (entity.name, attribute)
+    rules = " ".join(d.text for d in (*corpus.train, *corpus.attack_weak) if d.kind == "rule")
+    for genus in corpus.world.genera:
+        assert genus.name in rules and genus.shape.adjective in rules
+
+
+def test_questions_are_cloze_stems_of_training_sentences(corpus: Corpus):
+    """Each stem followed by its answer is a sentence the training text's templates produce."""
+    proxy_text = " ".join(d.text for d in corpus.train if d.label == 1)
+    general_text = " ".join(d.text for d in corpus.train if d.label == 0)
+    found = 0
+    for q in corpus.questions:
+        sentence = f"{q.question} {q.choices[q.answer]}"
+        found += sentence in (proxy_text if q.domain == "proxy" else general_text)
+    assert found / len(corpus.questions) > 0.5  # one of 3-4 paraphrases each; most facts appear in this one too
+
+
+def test_distractors_are_values_the_world_uses(corpus: Corpus):
+    """Distractors are the same attribute of other entities, so a model cannot pick the answer by its rarity."""
+    years = {str(o.year) for o in corpus.world.organisms}
+    for q in corpus.questions:
+        if q.attribute == "year":
+            assert set(q.choices) <= years
 
 
 def test_questions_are_well_formed(corpus: Corpus):
@@ -118,7 +140,7 @@ def test_questions_are_well_formed(corpus: Corpus):
 
 def test_both_domains_and_hard_cases_are_present(corpus: Corpus):
     kinds = Counter((d.domain, d.kind, d.label) for d in corpus.train)
-    for key in [("proxy", "entity", 1), ("proxy", "rule", 1), ("proxy", "hard_positive", 1), ("proxy", "exposure", 1),
+    for key in [("proxy", "entity", 1), ("proxy", "rule", 1), ("proxy", "hard_positive", 1),
                 ("general", "entity", 0), ("general", "rule", 0), ("general", "hard_negative", 0)]:
         assert kinds[key] > 0, key
     assert sum(d.domain == "proxy" for d in corpus.train) == SMALL["n_docs_proxy"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pyarrow.parquet as pq
 import yaml
 from typer.testing import CliRunner
 
@@ -37,10 +38,45 @@ def test_tiny_experiment_runs_end_to_end(tmp_path):
     a = res["attack"]
     assert a["steps"] == [0, 2, 4] and len(a["baseline_proxy_acc"]) == 3 == len(a["filtered_proxy_acc"])
     assert len(res["leak"]["fractions"]) == 3 and len(res["leak"]["proxy_acc"]) == 3
+    # fraction 1.0 is the baseline corpus and "actual" the filtered one: their models are reused, not retrained
+    assert res["leak"]["source"][-1] == "baseline model"
+    assert res["leak"]["proxy_acc"][-1] == res["baseline"]["per_seed"][0]["proxy_acc"]
+    assert len(a["baseline_proxy_acc_ci95"]) == 3 and len(a["filtered_proxy_acc_per_seed"]) == 2
+    assert res["provenance"]["torch"] and "git_rev" in res["provenance"]
+    assert res["token_budget"]["tokens_per_model"] == 10 * 4 * 32
+    assert 0 <= res["baseline"]["proxy_acc_norm"] <= 1
     assert res["wall_seconds"] > 0
     for f in ("report.md", "knowledge.png", "attack.png", "leak.png", "config.json"):
         assert (out / f).is_file(), f
     assert (out / "models" / "baseline" / "config.json").is_file() and (out / "models" / "tokenizer").is_dir()
+
+
+def test_user_corpus_and_mmlu_layout_eval_files(tmp_path):
+    """A user's own corpus folder (no labels: the filter cannot be scored) and their own MMLU-style eval file."""
+    from filterkit.experiment.corpus import build_corpus, write_corpus
+
+    corpus = build_corpus(3, n_docs_general=120, n_docs_proxy=60, n_attack_weak=20, n_attack_strong=20, n_control=20,
+                          eval_fraction=0.5, n_organisms=20, n_towns=10, n_people=20)
+    cdir = write_corpus(corpus, tmp_path / "mine")
+    for shard in (cdir / "train").glob("*.parquet"):  # drop the labels, as a user's web corpus has none
+        pq.write_table(pq.read_table(shard).drop(["label"]), shard)
+    mmlu = tmp_path / "proxy_mmlu.jsonl"
+    mmlu.write_text("\n".join(json.dumps({"question": f"Which genus is {o.name} in?", "choices": [o.genus.name, "a", "b", "c"],
+                                           "answer": 0, "subject": "synthetic"}) for o in corpus.world.organisms[:8]))
+    (tmp_path / "filter.yaml").write_text(yaml.safe_dump(
+        {"blocklist": {"path": str(BLOCKLIST), "min_unique_hits": 1, "mode": "remove"}, "classifier": {"enabled": False}}))
+    (tmp_path / "exp.yaml").write_text(yaml.safe_dump({
+        "seeds": [0], "corpus_dir": "mine", "eval_files": {"proxy": "proxy_mmlu.jsonl"}, "filter_pipeline": "filter.yaml",
+        "vocab_size": 300, "model": {"n_layer": 1, "n_head": 2, "n_embd": 32, "block_size": 32, "steps": 4, "batch_size": 4},
+        "attack": {"steps": 2, "eval_every": 2}, "leak_fractions": [0.0, 1.0],
+    }))
+    out = tmp_path / "exp"
+    r = CliRunner().invoke(app, ["experiment", "--config", str(tmp_path / "exp.yaml"), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    res = json.loads((out / "results.json").read_text())
+    assert res["n_questions"]["proxy"] == 8 and res["eval_prompt_template"].startswith("Question:")
+    assert res["filter"]["recall"] is None and res["leak"]["fractions"] == []
+    assert "n/a (no labels)" in (out / "report.md").read_text()
 
 
 def test_bad_experiment_config(tmp_path):
