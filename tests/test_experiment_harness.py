@@ -84,3 +84,19 @@ def test_bad_experiment_config(tmp_path):
     p.write_text("seedz: [0]\n")
     r = CliRunner().invoke(app, ["experiment", "--config", str(p), "--out", str(tmp_path / "o")])
     assert r.exit_code == 2 and "seedz" in r.stderr
+
+
+def test_shipped_experiment_configs_validate():
+    """The CPU and GPU configs parse; the GPU one asks for bf16 and torch.compile (it is only run by hand)."""
+    from pathlib import Path
+
+    from filterkit.experiment.harness import load_experiment_config
+    from filterkit.experiment.lm import LMConfig
+
+    root = Path(__file__).resolve().parents[1] / "pipelines"
+    for name in ("experiment-cpu.yaml", "experiment-gpu.yaml"):
+        cfg = load_experiment_config(root / name)
+        assert cfg.filter_pipeline.is_file() and len(cfg.seeds) >= 3
+        LMConfig.from_dict(cfg.model, source=name)
+    gpu = load_experiment_config(root / "experiment-gpu.yaml")
+    assert gpu.model["dtype"] == "bfloat16" and gpu.model["compile"] is True
