@@ -374,7 +374,7 @@ def leak_curve(cfg: ExperimentConfig, cdir: Path, tokenizer, actual: float | Non
         accs.append(row)
         sources.append("trained")
     return {"fractions": fractions, "per_seed": accs, "proxy_acc": [float(np.mean(a)) for a in accs],
-            "source": sources}
+            "proxy_acc_ci95": [mean_ci95(a)[1] for a in accs], "seeds": seeds, "source": sources}
 
 
 # dense bf16 tensor-core peaks (FLOP/s, no sparsity) for model FLOPs utilisation
@@ -463,17 +463,24 @@ def write_report(r: dict[str, Any], out: Path) -> None:
         for name, color in (("baseline", "tab:red"), ("filtered", "tab:blue")):
             ax.plot(a["steps"], a[f"{prefix}{name}_proxy_acc"], style, color=color,
                     label=f"{name}, {prefix.rstrip('_') or 'weak'} fine-tune")
+            ci = a.get(f"{prefix}{name}_proxy_acc_ci95")
+            if prefix == "" and ci:  # the weak attack is the comparison that matters: show its interval
+                ax.fill_between(a["steps"], [lo for lo, _ in ci], [hi for _, hi in ci], color=color, alpha=0.15)
     ax.axhline(r["chance"], ls="--", color="grey", label=f"chance ({r['chance']:.2f})")
     ax.set_xlabel("fine-tuning steps")
     ax.set_ylabel("proxy accuracy")
-    ax.set_title("Adversarial fine-tuning (mean over seeds)")
+    ax.set_title(f"Adversarial fine-tuning (mean over {len(r['seeds'])} seeds; weak: 95% CI band)")
     ax.legend(fontsize=7)
     fig.savefig(out / "attack.png", dpi=120, bbox_inches="tight")
 
     fig = Figure(figsize=(6, 4))
     ax = fig.add_subplot()
     leak = r["leak"]
-    ax.plot(leak["fractions"], leak["proxy_acc"], "o-", label="proxy accuracy")
+    cis = leak.get("proxy_acc_ci95") or [[a, a] for a in leak["proxy_acc"]]
+    err = [[a - lo for a, (lo, _) in zip(leak["proxy_acc"], cis)], [hi - a for a, (_, hi) in zip(leak["proxy_acc"], cis)]]
+    n_seeds = len(leak.get("seeds", [])) or 1
+    ax.errorbar(leak["fractions"], leak["proxy_acc"], yerr=err, fmt="o-", capsize=4,
+                label=f"proxy accuracy ({n_seeds} seed{'s' if n_seeds > 1 else ''}" + (", 95% CI)" if n_seeds > 1 else ")"))
     ax.axhline(r["chance"], ls="--", color="grey", label="chance")
     if r["filter"]["recall"] is not None:
         ax.axvline(1 - r["filter"]["recall"], ls=":", color="tab:blue", label="this filter's leak rate")
