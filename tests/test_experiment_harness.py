@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import yaml
@@ -100,3 +101,30 @@ def test_shipped_experiment_configs_validate():
         LMConfig.from_dict(cfg.model, source=name)
     gpu = load_experiment_config(root / "experiment-gpu.yaml")
     assert gpu.model["dtype"] == "bfloat16" and gpu.model["compile"] is True
+
+
+def test_filter_trained_on_an_independent_world_runs_in_the_real_pipeline(tmp_path):
+    """filter_training builds a blocklist and a head from another seed's world, and `filterkit run` uses them."""
+    from filterkit.config import load_config
+    from filterkit.experiment.corpus import build_corpus, write_corpus
+    from filterkit.experiment.harness import ExperimentConfig, filter_corpus, train_filter
+
+    sizes = dict(n_docs_general=150, n_docs_proxy=80, n_attack_weak=0, n_attack_strong=0, n_control=0,
+                 eval_fraction=0.5, n_organisms=20, n_towns=10, n_people=20)
+    root = Path(__file__).resolve().parents[1] / "pipelines"
+    cfg = ExperimentConfig.model_validate({
+        "corpus": {"seed": 5, **sizes}, "filter_pipeline": str(root / "experiment-filter.yaml"),
+        "filter_training": {"backend": "fasttext", "max_terms": 40},
+    })
+    pipeline = train_filter(cfg, tmp_path / "filter-model")
+    pcfg = load_config(pipeline)
+    assert pcfg.blocklist.path.is_file() and (tmp_path / "filter-model" / "head").is_dir()
+    labels = pq.read_table(tmp_path / "filter-model" / "labels.parquet")
+    other = build_corpus(5 + 1000, **sizes)
+    assert set(labels.column("text").to_pylist()) <= {d.text for d in other.train if d.kind != "hard_positive"}
+    mine = build_corpus(5, **sizes)
+    assert not {d.entity for d in mine.train if d.entity} & {d.entity for d in other.train if d.entity}
+    cdir = write_corpus(mine, tmp_path / "corpus")
+    res = filter_corpus(cdir, pipeline, tmp_path / "filter")
+    assert res["counts"]["read"] == 230 and res["counts"]["conservation_ok"]
+    assert res["recall"] > 0.5 and res["precision"] > 0.5

@@ -48,7 +48,7 @@ class FilterTrainingSection(_Strict):
     and a classifier head trained on labelled documents from an *independent* world (seed + ``world_seed_offset``:
     other organisms, towns and people), then run by the real pipeline with ``filter_pipeline``'s other settings."""
 
-    backend: Literal["fasttext", "embedding"] = "fasttext"
+    backend: Literal["embedding", "fasttext"] = "embedding"
     world_seed_offset: int = 1000
     max_terms: int = 150
     min_unique_hits: int = Field(1, ge=1)
