@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -64,6 +64,15 @@ def _quantize_int8(model):
         raise FilterkitError(
             f"this torch build cannot quantise to int8 ({type(e).__name__}); set classifier.cpu_int8: false"
         ) from None
+
+
+@dataclass
+class Launched:
+    """Embedding work queued by :meth:`Encoder.launch`: device results per batch and their window order."""
+
+    n: int
+    order: list[int]
+    outs: list[Any]
 
 
 @dataclass(frozen=True)
@@ -187,12 +196,16 @@ class Encoder:
         return out
 
     def embed_windows(self, windows: Sequence[Sequence[int]]) -> np.ndarray:
-        """Embeddings (float32, L2-normalised, one row per window, input order).
+        """Embeddings (float32, L2-normalised, one row per window, input order)."""
+        return self.gather(self.launch(windows))
 
-        Batches stay on the device until the end, so on a GPU the host pads the next batch while the
-        current one runs: one synchronisation per call instead of one per batch.
+    def launch(self, windows: Sequence[Sequence[int]]) -> "Launched":
+        """Start embedding ``windows``; :meth:`gather` waits for and returns the result.
+
+        On a GPU every batch is padded on the host and queued without a synchronisation, and the results
+        stay on the device, so the caller can do host work (read and tokenise the next batch) while the GPU
+        runs. On CPU the work happens here and gather only reorders.
         """
-        torch = self._torch
         order: list[int] = []
         outs = []
         for idx in self.batches(windows):
@@ -203,11 +216,15 @@ class Encoder:
                 w = windows[i]
                 ids[r, : len(w)] = w
                 mask[r, : len(w)] = 1
-            outs.append(self._forward(torch.from_numpy(ids), torch.from_numpy(mask)))
+            outs.append(self._forward(self._torch.from_numpy(ids), self._torch.from_numpy(mask)))
             order.extend(idx)
-        result = np.zeros((len(windows), self.dim), dtype=np.float32)
-        if outs:
-            result[np.asarray(order)] = torch.cat(outs).cpu().numpy()
+        return Launched(len(windows), order, outs)
+
+    def gather(self, launched: "Launched") -> np.ndarray:
+        """The embeddings of a :meth:`launch`, in input order (one device synchronisation)."""
+        result = np.zeros((launched.n, self.dim), dtype=np.float32)
+        if launched.outs:
+            result[np.asarray(launched.order)] = self._torch.cat(launched.outs).cpu().numpy()
         return result
 
     def _forward(self, ids, mask):

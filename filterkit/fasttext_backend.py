@@ -121,6 +121,14 @@ class FastTextClassifier:
     def __reduce__(self):
         return (type(self).load, (str(self.info.path),))
 
+    def submit(self, texts: Sequence[str]) -> list[DocScore]:
+        """Scores eagerly (fastText runs on the CPU; there is nothing to overlap); :meth:`collect` returns them."""
+        return self.score(texts)
+
+    @staticmethod
+    def collect(pending: list[DocScore]) -> list[DocScore]:
+        return pending
+
     def score(self, texts: Sequence[str]) -> list[DocScore]:
         """Score documents; a document that cannot be cut or scored gets an error and the rest go on."""
         lines: list[str] = []

@@ -178,20 +178,34 @@ class EmbeddingClassifier:
 
     def score(self, texts: Sequence[str]) -> list[DocScore]:
         """Score documents; a window-level error only affects its own document."""
+        return self.collect(self.submit(texts))
+
+    def submit(self, texts: Sequence[str]) -> Any:
+        """Tokenise and queue the encoder work for ``texts``; :meth:`collect` finishes it.
+
+        The classifier stage submits batch N+1 before collecting batch N, so on a GPU the device is never
+        idle while the host reads, tokenises and writes (see ``ClassifierStage.process``).
+        """
         ch = self.encoder.chunk(texts, truncate=self.truncate)
-        results: list[DocScore | None] = [None] * len(texts)
+        launched = self.encoder.launch(ch.windows) if ch.windows else None
+        return len(texts), ch, launched
+
+    def collect(self, pending: Any) -> list[DocScore]:
+        """The scores of a :meth:`submit`, in input order."""
+        n, ch, launched = pending
+        results: list[DocScore | None] = [None] * n
         for i, err in ch.errors.items():
             results[i] = DocScore(None, 0, err)
-        if ch.windows:
-            probs = self.probabilities(self.encoder.embed_windows(ch.windows))
+        if launched is not None:
+            probs = self.probabilities(self.encoder.gather(launched))
             self.stats["windows"] += len(ch.windows)
             self.stats["tokens"] += sum(len(w) for w in ch.windows)
-            best = np.full(len(texts), -1.0)
-            count = np.zeros(len(texts), dtype=np.int64)
+            best = np.full(n, -1.0)
+            count = np.zeros(n, dtype=np.int64)
             owner = np.asarray(ch.owner)
             np.maximum.at(best, owner, probs)
             np.add.at(count, owner, 1)
-            for i in range(len(texts)):
+            for i in range(n):
                 if results[i] is None:
                     results[i] = DocScore(float(best[i]), int(count[i]))
         return [r if r is not None else DocScore(None, 0, "no windows") for r in results]

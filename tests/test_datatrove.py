@@ -29,3 +29,40 @@ def test_stages_in_a_plain_datatrove_pipeline(tmp_path):
     meta = removed[0]["metadata"]
     assert meta["filterkit_stage"] == "classifier" and meta["classifier_score"] >= 0.0 and meta["escalated"]
     assert meta["blocklist_unique"] >= 2 and len(meta["blocklist_terms"]) == meta["blocklist_unique"]
+
+
+def test_classifier_stage_submits_the_next_batch_before_collecting_and_keeps_order():
+    """Batch N+1 is queued before N is collected (GPU overlap); never across a shard; output order unchanged."""
+    from datatrove.data import Document
+
+    from filterkit import document as D
+    from filterkit.heads import DocScore
+    from filterkit.stages.classifier import ClassifierStage
+    from tests.conftest import HEAD
+
+    events: list[tuple[str, int]] = []
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.n = 0
+
+        def submit(self, texts):
+            self.n += 1
+            events.append(("submit", self.n))
+            return self.n, list(texts)
+
+        def collect(self, pending):
+            k, texts = pending
+            events.append(("collect", k))
+            return [DocScore(0.9 if "hot" in t else 0.1, 1) for t in texts]
+
+    stage = ClassifierStage(HEAD, threshold=0.5, batch_docs=2)
+    stage._model = Recorder()
+    docs = [Document(text=("hot " if i % 3 == 0 else "") + f"doc {i}", id=str(i),
+                     metadata={D.SHARD: "a" if i < 5 else "b", D.ROW: i}) for i in range(8)]
+    out = list(stage.process(iter(docs)))
+    assert [d.id for d in out] == [str(i) for i in range(8)]
+    assert [D.is_removed(d) for d in out] == [i % 3 == 0 for i in range(8)]
+    # shard a: batches 1 {0,1}, 2 {2,3}, 3 {4}; shard b: 4 {5,6}, 5 {7}
+    assert events == [("submit", 1), ("submit", 2), ("collect", 1), ("submit", 3), ("collect", 2), ("collect", 3),
+                      ("submit", 4), ("submit", 5), ("collect", 4), ("collect", 5)]

@@ -93,13 +93,18 @@ def test_on_error_policy(tmp_path, monkeypatch):
     """A document the classifier cannot score is removed (fail closed) or kept, and audited as `error`."""
     from filterkit.heads import DocScore, EmbeddingClassifier
 
-    real = EmbeddingClassifier.score
+    real_submit, real_collect = EmbeddingClassifier.submit, EmbeddingClassifier.collect
 
-    def flaky(self, texts):
-        out = real(self, texts)
+    def submit(self, texts):
+        return list(texts), real_submit(self, texts)
+
+    def flaky(self, pending):
+        texts, inner = pending
+        out = real_collect(self, inner)
         return [DocScore(None, 0, "tokenizer: bad bytes") if "risotto" in t else r for t, r in zip(texts, out)]
 
-    monkeypatch.setattr(EmbeddingClassifier, "score", flaky)
+    monkeypatch.setattr(EmbeddingClassifier, "submit", submit)
+    monkeypatch.setattr(EmbeddingClassifier, "collect", flaky)
     from tests.conftest import write_shard
 
     d = write_shard(tmp_path / "in" / "x.parquet", [GENERAL[3] + " " + PROXY[1], GENERAL[0]])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from datatrove.data import Document, DocumentsPipeline
 
@@ -80,13 +80,22 @@ class ClassifierStage(DecisionStage):
     def needs_score(doc: Document) -> bool:
         return not D.is_removed(doc) and doc.metadata.get(D.ESCALATED, True)
 
-    def _decide(self, buffer: list[Document]) -> None:
+    def _submit(self, buffer: list[Document]) -> tuple[list[Document], list[Document], Any]:
+        """Start scoring a buffer's escalated documents (tokenise, queue the encoder work)."""
         todo = [d for d in buffer if self.needs_score(d)]
         if not todo:
-            return
+            return buffer, todo, None
         model = self.model  # loading is set-up, not scoring time
         with self.timed(shard_of(todo[0])):
-            results = model.score([d.text for d in todo])
+            return buffer, todo, model.submit([d.text for d in todo])
+
+    def _finish(self, submitted: tuple[list[Document], list[Document], Any]) -> list[Document]:
+        """Wait for a submitted buffer's scores and decide its documents; returns the buffer, in order."""
+        buffer, todo, pending = submitted
+        if not todo:
+            return buffer
+        with self.timed(shard_of(todo[0])):
+            results = self.model.collect(pending)
         for doc, res in zip(todo, results):
             meta = doc.metadata
             meta[D.ESCALATED] = True
@@ -101,16 +110,34 @@ class ClassifierStage(DecisionStage):
             self.stat_update("scored")
             if res.score >= self.threshold:
                 D.mark_removed(doc, "classifier", "classifier_score")
+        return buffer
 
     def process(self, docs: DocumentsPipeline) -> DocumentsPipeline:
+        """Buffers, scores and yields in input order, one batch ahead.
+
+        A full buffer is submitted (tokenised, encoder work queued) *before* the previous one is collected,
+        so on a GPU the device works on batch N+1 while the host waits for N's results, writes N, and reads
+        and matches the documents of N+2. Batches are the same as without the overlap (flushed at the same
+        sizes and shard boundaries), so the scores are too; at most two buffers are held. Nothing is held
+        across a shard boundary, so a finished shard is written (and survives a later failure) as before.
+        """
+        in_flight = None
         buffer: list[Document] = []
         pending = chars = 0
         current = None
+
+        def flush(buf: list[Document]):
+            nonlocal in_flight
+            submitted = self._submit(buf)
+            previous, in_flight = in_flight, submitted
+            return self._finish(previous) if previous is not None else []
+
         for doc in docs:
             shard = shard_of(doc)
-            if buffer and shard != current:
-                self._decide(buffer)
-                yield from buffer
+            if buffer and shard != current:  # finish the shard before reading on: its outputs can be committed
+                yield from flush(buffer)
+                yield from self._finish(in_flight)
+                in_flight = None
                 buffer, pending, chars = [], 0, 0
             current = shard
             buffer.append(doc)
@@ -118,9 +145,9 @@ class ClassifierStage(DecisionStage):
             if self.needs_score(doc):
                 pending += 1
             if pending >= self.batch_docs or len(buffer) >= _MAX_BUFFER_DOCS or chars >= _MAX_BUFFER_CHARS:
-                self._decide(buffer)
-                yield from buffer
+                yield from flush(buffer)
                 buffer, pending, chars = [], 0, 0
         if buffer:
-            self._decide(buffer)
-            yield from buffer
+            yield from flush(buffer)
+        if in_flight is not None:
+            yield from self._finish(in_flight)
