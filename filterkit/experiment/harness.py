@@ -343,8 +343,7 @@ def leak_curve(cfg: ExperimentConfig, cdir: Path, tokenizer, actual: float | Non
     """
     from filterkit.experiment.lm import LMConfig, build_model, mc_eval, train
 
-    names = pq.read_schema(next(iter(sorted((cdir / "train").glob("*.parquet"))))).names
-    if "label" not in names or actual is None:
+    if actual is None:  # filter_corpus found no labels, so neither the leak rate nor the proxy set is known
         return {"fractions": [], "per_seed": [], "proxy_acc": [], "note": "training corpus has no labels"}
     rows = pq.read_table(cdir / "train", columns=["text", "label"]).to_pylist()
     proxy_idx = [i for i, r in enumerate(rows) if r["label"] == 1]
