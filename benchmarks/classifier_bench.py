@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -24,10 +23,15 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from gpu_sampler import GpuSampler  # noqa: E402
 
 
-def load_docs(n: int) -> tuple[list[str], str]:
-    shared = ROOT.parent / "shared" / "data" / "ag_news_test.parquet"
+NEWS = ROOT.parent / "shared" / "data" / "ag_news_test.parquet"
+
+
+def load_docs(n: int, shared: Path = NEWS) -> tuple[list[str], str]:
     files = sorted((ROOT / "sample_data" / "shards").glob("*.parquet"))
     docs: list[str] = []
     # a realistic mix: long-ish encyclopedia documents from the demo shards, short news items
@@ -38,38 +42,10 @@ def load_docs(n: int) -> tuple[list[str], str]:
         news = pq.read_table(shared, columns=["text"]).column("text").to_pylist()
         docs = [d for pair in zip(docs, news) for d in pair]
         source = "demo shards + ag_news_test, interleaved"
+    if n > len(docs):  # a GPU needs more documents than the samples hold to reach a steady state
+        source += f", cycled to {n}"
+        docs = [docs[i % len(docs)] for i in range(n)]
     return docs[:n], source
-
-
-class GpuSampler:
-    """Mean GPU utilisation while the block runs (torch.cuda.utilization needs pynvml; absent -> None)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.samples: list[float] = []
-        self._stop = threading.Event()
-
-    def __enter__(self):
-        if self.enabled:
-            self._t = threading.Thread(target=self._run, daemon=True)
-            self._t.start()
-        return self
-
-    def _run(self) -> None:
-        import torch
-
-        while not self._stop.wait(0.05):
-            try:
-                self.samples.append(float(torch.cuda.utilization()))
-            except Exception:  # noqa: BLE001 - no NVML: report None
-                return
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-
-    @property
-    def mean(self) -> float | None:
-        return sum(self.samples) / len(self.samples) if self.samples else None
 
 
 def main() -> None:
@@ -79,6 +55,7 @@ def main() -> None:
     ap.add_argument("--truncate", action="store_true", help="filterkit scores first windows only (like the peer)")
     ap.add_argument("--batch-tokens", type=int, default=None, help="default: the encoder's (2048 CPU, 16384 CUDA)")
     ap.add_argument("--head", type=Path, default=ROOT / "classifiers" / "biorisk-proxy-minilm")
+    ap.add_argument("--news", type=Path, default=NEWS, help="real general-domain text mixed in when present")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
 
@@ -89,7 +66,7 @@ def main() -> None:
     from filterkit.encoders import resolve_device
     from filterkit.heads import EmbeddingClassifier
 
-    docs, source = load_docs(args.docs)
+    docs, source = load_docs(args.docs, args.news)
     device = resolve_device(args.device)
     clf = EmbeddingClassifier.load(args.head, device=device, batch_tokens=args.batch_tokens, truncate=args.truncate)
     st = SentenceTransformer(str(clf.encoder.path), device=device)

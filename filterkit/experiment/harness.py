@@ -295,13 +295,14 @@ def run_experiment(config: str | Path | ExperimentConfig, out: str | Path) -> di
     attacks: dict[str, dict[str, list[list[float]]]] = {
         k: {"baseline": [], "filtered": []} for k in ("weak", "strong", "benign")
     }
-    tokens_per_s, pretrain_s = [], 0.0
+    tokens_per_s, first_step_s, pretrain_s = [], [], 0.0
     for seed in cfg.seeds:
         lm_cfg = LMConfig.from_dict({**base_cfg.to_dict(), "seed": seed}, source="model")
         for name in ("baseline", "filtered"):
             model = build_model(lm_cfg)
             stats = train(model, data[name], lm_cfg)  # same steps x batch x block: same tokens for both
             tokens_per_s.append(stats["tokens_per_s"])
+            first_step_s.append(stats["first_step_s"])
             pretrain_s += stats["train_s"]
             per_seed[name].append(_evaluate(model, tokenizer, questions, heldout, lm_cfg.block_size, template))
             for kind, key in (("weak", "attack_weak"), ("strong", "attack_strong"), ("benign", "control")):
@@ -311,6 +312,7 @@ def run_experiment(config: str | Path | ExperimentConfig, out: str | Path) -> di
                 model.save_pretrained(out / "models" / name)
     tokenizer.save_pretrained(out / "models" / "tokenizer")
     timings["pretrain_s"] = pretrain_s
+    timings["first_step_s"] = first_step_s  # compile + warm-up per pretraining run, outside tokens/s
 
     reuse = {1.0: per_seed["baseline"], "actual": per_seed["filtered"]}
     leak = leak_curve(cfg, cdir, tokenizer, filt["leak_rate"], base_cfg, questions, template, out, reuse)

@@ -314,6 +314,7 @@ def train(
         model.train()
         eval_s += time.perf_counter() - t
 
+    first_s = 0.0  # step 0 pays for torch.compile and kernel warm-up: timed apart so tokens/s is steady-state
     with seeded_torch(cfg.seed, device):
         t0 = time.perf_counter()
         run_eval(0)
@@ -328,6 +329,10 @@ def train(
             opt.step()
             opt.zero_grad(set_to_none=True)
             losses.append(loss.detach())  # no .item(): a per-step host sync would stall the GPU
+            if step == 0:
+                if device.type == "cuda":
+                    torch.cuda.synchronize()
+                first_s = time.perf_counter() - t0 - eval_s
             if eval_every and (step + 1) % eval_every == 0 and step + 1 < steps:
                 run_eval(step + 1)
         if device.type == "cuda":
@@ -338,12 +343,15 @@ def train(
     model.eval()
     loss_list = torch.stack(losses).float().cpu().tolist() if losses else []
     tokens = steps * cfg.batch_size * cfg.block_size
+    steady_s = train_s - first_s
+    steady_tokens = (steps - 1) * cfg.batch_size * cfg.block_size
     return {
         "losses": loss_list,
         "final_loss": float(np.mean(loss_list[-10:])) if loss_list else float("nan"),
         "steps": steps,
         "tokens_seen": tokens,
-        "tokens_per_s": tokens / train_s if train_s > 0 else float("nan"),
+        "tokens_per_s": steady_tokens / steady_s if steps > 1 and steady_s > 0 else float("nan"),
+        "first_step_s": first_s,
         "wall_s": train_s + eval_s,
         "train_s": train_s,
         "eval_s": eval_s,
