@@ -54,6 +54,8 @@ def main() -> None:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--truncate", action="store_true", help="filterkit scores first windows only (like the peer)")
     ap.add_argument("--batch-tokens", type=int, default=None, help="default: the encoder's (2048 CPU, 16384 CUDA)")
+    ap.add_argument("--pad-multiple", type=int, default=None,
+                    help="round batch shapes (default: the encoder's, 32 on CUDA, 1 = exact shapes)")
     ap.add_argument("--head", type=Path, default=ROOT / "classifiers" / "biorisk-proxy-minilm")
     ap.add_argument("--news", type=Path, default=NEWS, help="real general-domain text mixed in when present")
     ap.add_argument("--json", type=Path)
@@ -69,6 +71,8 @@ def main() -> None:
     docs, source = load_docs(args.docs, args.news)
     device = resolve_device(args.device)
     clf = EmbeddingClassifier.load(args.head, device=device, batch_tokens=args.batch_tokens, truncate=args.truncate)
+    if args.pad_multiple is not None:
+        clf.encoder.pad_multiple = args.pad_multiple
     st = SentenceTransformer(str(clf.encoder.path), device=device)
     st.max_seq_length = clf.encoder.max_tokens
     cuda = device == "cuda"
@@ -103,7 +107,7 @@ def main() -> None:
     name = f"{device}" + (f" ({torch.cuda.get_device_name(0)})" if cuda else f" ({torch.get_num_threads()} threads)")
     ratio = (len(docs) / ours_s) / (len(docs) / naive_s)
     print(f"device: {name}; docs: {len(docs)} ({source}); filterkit windows: {windows} "
-          f"({'first window only' if args.truncate else 'all windows'})")
+          f"({'first window only' if args.truncate else 'all windows'}); pad multiple {clf.encoder.pad_multiple}")
     print(f"{'implementation':40s} {'docs/s':>9s} {'tokens/s':>10s} {'GPU util':>9s}")
     for label, secs, toks, gpu in (
         ("filterkit EmbeddingClassifier.score", ours_s, ours_tokens, ours_gpu.mean),
@@ -117,7 +121,7 @@ def main() -> None:
             "docs_per_s": len(docs) / ours_s, "tokens_per_s": ours_tokens / ours_s,
             "naive_docs_per_s": len(docs) / naive_s, "naive_tokens_per_s": naive_tokens / naive_s,
             "ratio_vs_naive": ratio, "device": name, "docs": len(docs), "windows": windows,
-            "truncate": args.truncate, "gpu_util_mean": ours_gpu.mean, "naive_gpu_util_mean": naive_gpu.mean,
+            "truncate": args.truncate, "pad_multiple": clf.encoder.pad_multiple, "gpu_util_mean": ours_gpu.mean, "naive_gpu_util_mean": naive_gpu.mean,
             "decision_agreement": agree,
         }, indent=2))
 

@@ -95,6 +95,7 @@ class Encoder:
         batch_tokens: int | None = None,
         verify_sha256: bool = True,
         cpu_int8: bool = False,
+        pad_multiple: int | None = None,
     ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -134,6 +135,9 @@ class Encoder:
         if batch_tokens is None:  # big batches feed a GPU; on CPU they fall out of cache (benchmarks/classifier_bench.py)
             batch_tokens = 16384 if self.device == "cuda" else 2048
         self.batch_tokens = max(batch_tokens, self.max_tokens)
+        if pad_multiple is None:  # see _padded_shape: a GPU pays per new shape, a CPU per padded token
+            pad_multiple = 32 if self.device == "cuda" else 1
+        self.pad_multiple = max(1, int(pad_multiple))
         dim_fn = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
         self.dim = int(dim_fn())
         self.name = self.path.name if path is not None else PACKAGED_ENCODER_NAME
@@ -186,7 +190,7 @@ class Encoder:
         out: list[list[int]] = []
         cur: list[int] = []
         for i in order:
-            longest = len(windows[i])  # sorted ascending, so the newest is the longest
+            longest = self._padded_len(len(windows[i]))  # sorted ascending, so the newest is the longest
             if cur and (len(cur) + 1) * longest > self.batch_tokens:
                 out.append(cur)
                 cur = []
@@ -209,16 +213,35 @@ class Encoder:
         order: list[int] = []
         outs = []
         for idx in self.batches(windows):
-            longest = max(len(windows[i]) for i in idx)
-            ids = np.full((len(idx), longest), self.pad_id, dtype=np.int64)
-            mask = np.zeros((len(idx), longest), dtype=np.int64)
+            rows, longest = self._padded_shape(len(idx), max(len(windows[i]) for i in idx))
+            ids = np.full((rows, longest), self.pad_id, dtype=np.int64)
+            mask = np.zeros((rows, longest), dtype=np.int64)
             for r, i in enumerate(idx):
                 w = windows[i]
                 ids[r, : len(w)] = w
                 mask[r, : len(w)] = 1
-            outs.append(self._forward(self._torch.from_numpy(ids), self._torch.from_numpy(mask)))
+            mask[len(idx) :, 0] = 1  # padding rows attend to one token: an all-masked row can give NaN
+            outs.append(self._forward(self._torch.from_numpy(ids), self._torch.from_numpy(mask))[: len(idx)])
             order.extend(idx)
         return Launched(len(windows), order, outs)
+
+    def _padded_len(self, n: int) -> int:
+        m = self.pad_multiple
+        return -(-n // m) * m
+
+    def _padded_shape(self, rows: int, longest: int) -> tuple[int, int]:
+        """Batch shape after padding: lengths to a multiple of ``pad_multiple``, and on a GPU rows to a power of 2.
+
+        On a GPU every new input shape costs a kernel-plan set-up (cuDNN attention builds one per shape),
+        which dwarfs this model's compute: exact shapes made nearly every batch new and left the H100 idle
+        (benchmarks/classifier_bench.py, README). Rounding bounds the distinct shapes to a few dozen, seen
+        once per process. Padding rows are dropped. On CPU (``pad_multiple`` 1) shapes stay exact.
+        """
+        if self.pad_multiple == 1:
+            return rows, longest
+        length = self._padded_len(longest)
+        full = self.batch_tokens // length  # every full batch of this length has this many rows already
+        return max(rows, min(1 << max(0, rows - 1).bit_length(), full)), length
 
     def gather(self, launched: "Launched") -> np.ndarray:
         """The embeddings of a :meth:`launch`, in input order (one device synchronisation)."""

@@ -71,3 +71,23 @@ def test_cpu_int8_fast_path_stays_close_to_fp32(encoder):
     scores = np.array([s.score for s in clf.score(texts)])
     thr = clf.info.threshold
     assert (scores[: len(PROXY)] >= thr).all() and (scores[len(PROXY) :] < thr).all()
+
+
+def test_gpu_shape_rounding_bounds_shapes_and_keeps_embeddings(encoder):
+    """The GPU padding (lengths to a multiple, tail rows to a power of 2) must not change any embedding."""
+    texts = [("word " * n).strip() for n in range(1, 120, 7)] * 3
+    windows = encoder.chunk(texts).windows
+    exact = encoder.embed_windows(windows)
+    shapes = []
+    try:
+        encoder.pad_multiple = 32
+        real_forward = encoder._forward
+        encoder._forward = lambda ids, mask: (shapes.append(tuple(ids.shape)), real_forward(ids, mask))[1]
+        rounded = encoder.embed_windows(windows)
+    finally:
+        encoder.pad_multiple = 1
+        del encoder._forward
+    np.testing.assert_allclose(rounded, exact, atol=1e-5)
+    assert all(length % 32 == 0 for _, length in shapes)
+    full = {length: 2048 // length for _, length in shapes}
+    assert all(rows == full[length] or rows & (rows - 1) == 0 for rows, length in shapes)
