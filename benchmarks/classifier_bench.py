@@ -53,7 +53,7 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=400)
     ap.add_argument("--device", default="auto")
     ap.add_argument("--truncate", action="store_true", help="filterkit scores first windows only (like the peer)")
-    ap.add_argument("--batch-tokens", type=int, default=None, help="default: the encoder's (2048 CPU, 16384 CUDA)")
+    ap.add_argument("--batch-tokens", type=int, default=None, help="default: the encoder's (2048 CPU, 65536 CUDA)")
     ap.add_argument("--pad-multiple", type=int, default=None,
                     help="round batch shapes (default: the encoder's, 32 on CUDA, 1 = exact shapes)")
     ap.add_argument("--head", type=Path, default=ROOT / "classifiers" / "biorisk-proxy-minilm")

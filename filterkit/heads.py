@@ -176,9 +176,35 @@ class EmbeddingClassifier:
             x = torch.from_numpy(np.ascontiguousarray(embeddings)).to(self.encoder.device)
             return torch.sigmoid(self.head(x).squeeze(-1)).float().cpu().numpy()
 
-    def score(self, texts: Sequence[str]) -> list[DocScore]:
-        """Score documents; a window-level error only affects its own document."""
-        return self.collect(self.submit(texts))
+    def score(self, texts: Sequence[str], slice_docs: int = 4096) -> list[DocScore]:
+        """Score documents; a window-level error only affects its own document.
+
+        On a GPU a long list is cut into slices and a worker thread tokenises slice k+1 while this thread
+        queues slice k's batches (the tokenizer releases the GIL), so host work overlaps device work. On a
+        H100 tokenising and queueing were the whole cost (benchmarks/classifier_bench.py).
+        """
+        if self.encoder.device == "cpu" or len(texts) <= slice_docs:
+            return self.collect(self.submit(texts))
+        return self._score_overlapped(texts, slice_docs)
+
+    def _score_overlapped(self, texts: Sequence[str], slice_docs: int) -> list[DocScore]:
+        from concurrent.futures import ThreadPoolExecutor
+
+        parts = [texts[i : i + slice_docs] for i in range(0, len(texts), slice_docs)]
+        out: list[DocScore] = []
+        pending = None
+        with ThreadPoolExecutor(1) as pool:
+            chunked = pool.submit(self.encoder.chunk, parts[0], self.truncate)
+            for k, part in enumerate(parts):
+                ch = chunked.result()
+                if k + 1 < len(parts):
+                    chunked = pool.submit(self.encoder.chunk, parts[k + 1], self.truncate)
+                launched = self.encoder.launch(ch.windows) if ch.windows else None
+                if pending is not None:
+                    out.extend(self.collect(pending))
+                pending = (len(part), ch, launched)
+            out.extend(self.collect(pending))
+        return out
 
     def submit(self, texts: Sequence[str]) -> Any:
         """Tokenise and queue the encoder work for ``texts``; :meth:`collect` finishes it.
