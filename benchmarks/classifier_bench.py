@@ -56,8 +56,6 @@ def main() -> None:
     ap.add_argument("--batch-tokens", type=int, default=None, help="default: the encoder's (2048 CPU, 65536 CUDA)")
     ap.add_argument("--pad-multiple", type=int, default=None,
                     help="round batch shapes (default: the encoder's, 32 on CUDA, 1 = exact shapes)")
-    ap.add_argument("--tokenizer-workers", type=int, default=0,
-                    help="tokenise in this many processes (GPU path; 0 = one thread)")
     ap.add_argument("--head", type=Path, default=ROOT / "classifiers" / "biorisk-proxy-minilm")
     ap.add_argument("--news", type=Path, default=NEWS, help="real general-domain text mixed in when present")
     ap.add_argument("--json", type=Path)
@@ -75,7 +73,6 @@ def main() -> None:
     clf = EmbeddingClassifier.load(args.head, device=device, batch_tokens=args.batch_tokens, truncate=args.truncate)
     if args.pad_multiple is not None:
         clf.encoder.pad_multiple = args.pad_multiple
-    clf.encoder.tokenizer_workers = args.tokenizer_workers
     st = SentenceTransformer(str(clf.encoder.path), device=device)
     st.max_seq_length = clf.encoder.max_tokens
     cuda = device == "cuda"
@@ -84,12 +81,9 @@ def main() -> None:
         if cuda:
             torch.cuda.synchronize()
 
-    # warm-up both paths (kernels, allocator, batch shapes, tokeniser processes) so both are timed in steady state
-    warm = docs[: min(len(docs), 2000)]
-    if args.tokenizer_workers:
-        clf.encoder.chunk_pool().submit(len, warm).result()
-    clf.score(warm)
-    st.encode(warm)
+    # warm-up both paths (kernels, allocator) on a few docs
+    clf.score(docs[:16])
+    st.encode(docs[:16])
     sync()
 
     with GpuSampler(cuda) as naive_gpu:
@@ -113,8 +107,7 @@ def main() -> None:
     name = f"{device}" + (f" ({torch.cuda.get_device_name(0)})" if cuda else f" ({torch.get_num_threads()} threads)")
     ratio = (len(docs) / ours_s) / (len(docs) / naive_s)
     print(f"device: {name}; docs: {len(docs)} ({source}); filterkit windows: {windows} "
-          f"({'first window only' if args.truncate else 'all windows'}); pad multiple {clf.encoder.pad_multiple}; "
-          f"tokenizer workers {args.tokenizer_workers}")
+          f"({'first window only' if args.truncate else 'all windows'}); pad multiple {clf.encoder.pad_multiple}")
     print(f"{'implementation':40s} {'docs/s':>9s} {'tokens/s':>10s} {'GPU util':>9s}")
     for label, secs, toks, gpu in (
         ("filterkit EmbeddingClassifier.score", ours_s, ours_tokens, ours_gpu.mean),
@@ -128,7 +121,7 @@ def main() -> None:
             "docs_per_s": len(docs) / ours_s, "tokens_per_s": ours_tokens / ours_s,
             "naive_docs_per_s": len(docs) / naive_s, "naive_tokens_per_s": naive_tokens / naive_s,
             "ratio_vs_naive": ratio, "device": name, "docs": len(docs), "windows": windows,
-            "truncate": args.truncate, "pad_multiple": clf.encoder.pad_multiple, "tokenizer_workers": args.tokenizer_workers, "gpu_util_mean": ours_gpu.mean, "naive_gpu_util_mean": naive_gpu.mean,
+            "truncate": args.truncate, "pad_multiple": clf.encoder.pad_multiple, "gpu_util_mean": ours_gpu.mean, "naive_gpu_util_mean": naive_gpu.mean,
             "decision_agreement": agree,
         }, indent=2))
 

@@ -66,52 +66,6 @@ def _quantize_int8(model):
         ) from None
 
 
-def chunk_texts(tokenizer, texts: Sequence[str], max_tokens: int, cls_id: int, sep_id: int, truncate: bool) -> Chunked:
-    """Tokenise each text once and cut it into windows of ``max_tokens`` (special tokens included)."""
-    body = max_tokens - 2
-    try:
-        encs = tokenizer.encode_batch(list(texts), add_special_tokens=False)
-        ids_per_doc: list[list[int] | None] = [e.ids for e in encs]
-        errors: dict[int, str] = {}
-    except Exception:  # one bad row must not sink the batch: retry one by one
-        ids_per_doc, errors = [], {}
-        for i, t in enumerate(texts):
-            try:
-                ids_per_doc.append(tokenizer.encode(t, add_special_tokens=False).ids)
-            except Exception as e:  # noqa: BLE001 - recorded per document
-                ids_per_doc.append(None)
-                errors[i] = f"tokenizer: {type(e).__name__}: {e}"[:200]
-    windows: list[list[int]] = []
-    owner: list[int] = []
-    for i, ids in enumerate(ids_per_doc):
-        if ids is None:
-            continue
-        starts = range(0, max(len(ids), 1), body)
-        if truncate:
-            starts = starts[:1]
-        for s in starts:
-            windows.append([cls_id, *ids[s : s + body], sep_id])
-            owner.append(i)
-    return Chunked(windows, owner, errors)
-
-
-_WORKER: dict[str, Any] = {}
-
-
-def _chunk_worker_init(tokenizer_json: str, max_tokens: int, cls_id: int, sep_id: int) -> None:
-    from tokenizers import Tokenizer
-
-    tok = Tokenizer.from_str(tokenizer_json)
-    tok.no_truncation()
-    tok.no_padding()
-    _WORKER.update(tokenizer=tok, max_tokens=max_tokens, cls_id=cls_id, sep_id=sep_id)
-
-
-def _chunk_in_worker(texts: list[str], truncate: bool) -> Chunked:
-    w = _WORKER
-    return chunk_texts(w["tokenizer"], texts, w["max_tokens"], w["cls_id"], w["sep_id"], truncate)
-
-
 @dataclass
 class Launched:
     """Embedding work queued by :meth:`Encoder.launch`: device results per batch and their window order."""
@@ -184,8 +138,6 @@ class Encoder:
         if pad_multiple is None:  # see _padded_shape: a GPU pays per new shape, a CPU per padded token
             pad_multiple = 32 if self.device == "cuda" else 1
         self.pad_multiple = max(1, int(pad_multiple))
-        self.tokenizer_workers = 0  # >0: score() tokenises in that many processes (see chunk_pool)
-        self._pool = None
         dim_fn = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
         self.dim = int(dim_fn())
         self.name = self.path.name if path is not None else PACKAGED_ENCODER_NAME
@@ -206,23 +158,31 @@ class Encoder:
 
     def chunk(self, texts: Sequence[str], truncate: bool = False) -> Chunked:
         """Tokenise each text once and cut it into windows of ``max_tokens`` (special tokens included)."""
-        return chunk_texts(self.tokenizer, texts, self.max_tokens, self.cls_id, self.sep_id, truncate)
-
-    def chunk_pool(self):
-        """Processes that run :meth:`chunk` (``tokenizer_workers`` of them, started once, spawn-safe with CUDA).
-
-        Tokenising and cutting windows is most of the host time on a GPU, and its Python half holds the GIL,
-        so a thread cannot take it off the process that queues GPU work; worker processes can.
-        """
-        if self._pool is None:
-            import multiprocessing as mp
-            from concurrent.futures import ProcessPoolExecutor
-
-            self._pool = ProcessPoolExecutor(
-                self.tokenizer_workers, mp_context=mp.get_context("spawn"), initializer=_chunk_worker_init,
-                initargs=(self.tokenizer.to_str(), self.max_tokens, self.cls_id, self.sep_id),
-            )
-        return self._pool
+        body = self.max_tokens - 2
+        try:
+            encs = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+            ids_per_doc: list[list[int] | None] = [e.ids for e in encs]
+            errors: dict[int, str] = {}
+        except Exception:  # one bad row must not sink the batch: retry one by one
+            ids_per_doc, errors = [], {}
+            for i, t in enumerate(texts):
+                try:
+                    ids_per_doc.append(self.tokenizer.encode(t, add_special_tokens=False).ids)
+                except Exception as e:  # noqa: BLE001 - recorded per document
+                    ids_per_doc.append(None)
+                    errors[i] = f"tokenizer: {type(e).__name__}: {e}"[:200]
+        windows: list[list[int]] = []
+        owner: list[int] = []
+        for i, ids in enumerate(ids_per_doc):
+            if ids is None:
+                continue
+            starts = range(0, max(len(ids), 1), body)
+            if truncate:
+                starts = starts[:1]
+            for s in starts:
+                windows.append([self.cls_id, *ids[s : s + body], self.sep_id])
+                owner.append(i)
+        return Chunked(windows, owner, errors)
 
     def batches(self, windows: Sequence[Sequence[int]]) -> list[list[int]]:
         """Group window indexes, sorted by length, so each padded batch stays within ``batch_tokens``."""

@@ -188,36 +188,22 @@ class EmbeddingClassifier:
         return self._score_overlapped(texts, slice_docs)
 
     def _score_overlapped(self, texts: Sequence[str], slice_docs: int) -> list[DocScore]:
-        from collections import deque
         from concurrent.futures import ThreadPoolExecutor
 
-        from filterkit.encoders import _chunk_in_worker
-
-        enc = self.encoder
-        workers = enc.tokenizer_workers
-        if workers:  # processes: smaller slices so every worker has one, a few slices ahead (bounded memory)
-            slice_docs = min(slice_docs, max(256, -(-len(texts) // (2 * workers))))
-        parts = [list(texts[i : i + slice_docs]) for i in range(0, len(texts), slice_docs)]
-        ahead = 2 * workers if workers else 1
+        parts = [texts[i : i + slice_docs] for i in range(0, len(texts), slice_docs)]
         out: list[DocScore] = []
         pending = None
-        thread = None if workers else ThreadPoolExecutor(1)
-        pool = enc.chunk_pool() if workers else thread
-        fn = _chunk_in_worker if workers else enc.chunk
-        try:
-            queued = deque(pool.submit(fn, p, self.truncate) for p in parts[:ahead])
+        with ThreadPoolExecutor(1) as pool:
+            chunked = pool.submit(self.encoder.chunk, parts[0], self.truncate)
             for k, part in enumerate(parts):
-                ch = queued.popleft().result()
-                if k + ahead < len(parts):
-                    queued.append(pool.submit(fn, parts[k + ahead], self.truncate))
-                launched = enc.launch(ch.windows) if ch.windows else None
+                ch = chunked.result()
+                if k + 1 < len(parts):
+                    chunked = pool.submit(self.encoder.chunk, parts[k + 1], self.truncate)
+                launched = self.encoder.launch(ch.windows) if ch.windows else None
                 if pending is not None:
                     out.extend(self.collect(pending))
                 pending = (len(part), ch, launched)
             out.extend(self.collect(pending))
-        finally:
-            if thread is not None:
-                thread.shutdown()
         return out
 
     def submit(self, texts: Sequence[str]) -> Any:
