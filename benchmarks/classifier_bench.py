@@ -122,7 +122,8 @@ def main() -> None:
             "docs_per_s": len(docs) / ours_s, "tokens_per_s": ours_tokens / ours_s,
             "naive_docs_per_s": len(docs) / naive_s, "naive_tokens_per_s": naive_tokens / naive_s,
             "ratio_vs_naive": ratio, "device": name, "docs": len(docs), "windows": windows,
-            "truncate": args.truncate, "pad_multiple": clf.encoder.pad_multiple, "gpu_util_mean": ours_gpu.mean, "naive_gpu_util_mean": naive_gpu.mean,
+            "truncate": args.truncate, "pad_multiple": clf.encoder.pad_multiple,
+            "gpu_util_mean": ours_gpu.mean, "naive_gpu_util_mean": naive_gpu.mean,
             "decision_agreement": agree,
         }, indent=2))
 

@@ -28,13 +28,12 @@ def main() -> None:
 
     import numpy as np
     import torch
-    import yaml
 
-    from filterkit.experiment.harness import _PEAK_BF16_FLOPS
+    from filterkit.experiment.harness import _PEAK_BF16_FLOPS, load_experiment_config
     from filterkit.experiment.lm import LMConfig, build_model, model_flops_per_token, train
 
-    model = yaml.safe_load(args.config.read_text())["model"]
-    vocab = int(yaml.safe_load(args.config.read_text()).get("vocab_size", 4096))
+    exp = load_experiment_config(args.config)
+    model, vocab = exp.model, exp.vocab_size
     name = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
     peak = next((v for k, v in _PEAK_BF16_FLOPS.items() if k in name), None)
     data = np.random.default_rng(0).integers(0, vocab, size=2_000_000).astype(np.uint16)

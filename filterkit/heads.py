@@ -199,10 +199,10 @@ class EmbeddingClassifier:
                 ch = chunked.result()
                 if k + 1 < len(parts):
                     chunked = pool.submit(self.encoder.chunk, parts[k + 1], self.truncate)
-                launched = self.encoder.launch(ch.windows) if ch.windows else None
+                queued = self._launch(len(part), ch)
                 if pending is not None:
                     out.extend(self.collect(pending))
-                pending = (len(part), ch, launched)
+                pending = queued
             out.extend(self.collect(pending))
         return out
 
@@ -212,9 +212,10 @@ class EmbeddingClassifier:
         The classifier stage submits batch N+1 before collecting batch N, so on a GPU the device is never
         idle while the host reads, tokenises and writes (see ``ClassifierStage.process``).
         """
-        ch = self.encoder.chunk(texts, truncate=self.truncate)
-        launched = self.encoder.launch(ch.windows) if ch.windows else None
-        return len(texts), ch, launched
+        return self._launch(len(texts), self.encoder.chunk(texts, truncate=self.truncate))
+
+    def _launch(self, n: int, ch: Any) -> Any:
+        return n, ch, (self.encoder.launch(ch.windows) if ch.windows else None)
 
     def collect(self, pending: Any) -> list[DocScore]:
         """The scores of a :meth:`submit`, in input order."""
