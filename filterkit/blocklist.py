@@ -2,13 +2,21 @@
 
 Semantics (the tests pin these; speed work must not change them):
 
-* text and terms are NFKC-normalised and casefolded, and runs of whitespace count as one space, so
-  ``"Influenza\\n  VIRUS"`` matches the term ``influenza virus``;
+* text and terms share one normal form (:func:`normalize`): NFKC, format characters (Unicode category Cf:
+  zero-width spaces and joiners, soft hyphen, BOM, bidi marks, tag characters) removed, look-alike letters
+  of other scripts folded to the Latin letter they imitate (Unicode's confusables data, from the
+  ``confusable-homoglyphs`` package), casefold, and runs of whitespace as one space, so
+  ``"Influenza\\n  VIRUS"`` and ``"vіr\\u200bus"`` (Cyrillic і, a zero-width space) both match their term;
+* matching also folds leetspeak digits inside words (``v1ru5`` is ``virus``; a digit counts as a letter
+  only next to a letter, so ``covid-19`` and ``2019`` are untouched), and, with ``split_terms``, finds a
+  single-word term of five or more letters split once by a space, hyphen or dot (``vi rus``), or spelled
+  out letter by letter (``v i r u s``); such a hit counts as the term itself;
 * a hit counts only on word boundaries: the characters just outside the hit must not be letters, digits
   or ``_`` (so ``virus`` does not match inside ``viruses`` or ``antivirus``); a term that starts or ends
   with punctuation has no boundary requirement on that side, as with regex ``\\b``;
-* per document we report each matched term with its count, the number of unique terms and total hits.
-  Overlapping terms all count (``influenza`` and ``influenza virus`` both hit in "influenza virus").
+* per document we report each matched term (in its :func:`normalize` form) with its count, the number of
+  unique terms, total hits and the number of words. Overlapping terms all count (``influenza`` and
+  ``influenza virus`` both hit in "influenza virus").
 
 Matching uses one Aho-Corasick automaton (the Rust ``ahocorasick_rs``, as a DFA over UTF-8 bytes) per batch
 of documents, then checks boundaries on candidate hits only, as array operations; cost grows with text
@@ -17,6 +25,7 @@ length, not with the number of terms.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +35,11 @@ import numpy as np
 from filterkit.errors import FilterkitError
 
 def normalize(text: str) -> str:
-    """NFKC + casefold + collapse whitespace: the one normal form both terms and documents are matched in.
+    """The one normal form both terms and documents are matched in (see the module docstring).
 
-    Equal to ``" ".join(unicodedata.normalize("NFKC", text).casefold().split())`` (a test checks it), but
-    computed on bytes: ASCII text skips NFKC, and whitespace is mapped by a byte table and collapsed with
-    one array pass, so a large batch is normalised at hundreds of MB/s. NUL, the document separator of
+    For ASCII text it equals ``" ".join(text.casefold().split())`` (a test checks it), computed on bytes:
+    ASCII skips NFKC and the fold table, and whitespace is mapped by a byte table and collapsed with one
+    array pass, so a large batch is normalised at hundreds of MB/s. NUL, the document separator of
     :meth:`Blocklist.match_many`, passes through unchanged.
     """
     return _normal_bytes(text).decode("utf-8")
@@ -42,11 +51,41 @@ _UNICODE_WS = ("\x85", "\u1680", "\u2028", "\u2029")
 _WS_TABLE = bytes.maketrans(b"\n\t\r\x0b\x0c\x1c\x1d\x1e\x1f", b" " * 9)
 
 
+@functools.lru_cache(maxsize=1)
+def fold_table() -> dict[int, int | None]:
+    """``str.translate`` table: format characters (Cf) deleted, other scripts' look-alikes mapped to Latin.
+
+    Look-alikes come from Unicode's confusables data as packaged by ``confusable-homoglyphs`` (not a
+    hand-written map). A character is folded when the data says it is confusable with an ASCII letter and
+    it is not itself a Latin letter (``ß``, ``é`` stay as they are: they are spelling, not disguise). Built
+    once per process (~0.3 s).
+    """
+    import json
+    import sys
+
+    import confusable_homoglyphs
+
+    data_file = Path(confusable_homoglyphs.__file__).parent / "confusables.json"
+    confusables = json.loads(data_file.read_text(encoding="utf-8"))
+    table: dict[int, int | None] = {}
+    for ch, entries in confusables.items():
+        if len(ch) != 1 or ch.isascii() or unicodedata.name(ch, "").startswith("LATIN"):
+            continue
+        latin = [e["c"] for e in entries if len(e["c"]) == 1 and e["c"].isascii() and e["c"].isalpha()]
+        if latin:
+            table[ord(ch)] = ord(latin[0].lower())
+    for cp in range(0x80, sys.maxunicode + 1):
+        if unicodedata.category(chr(cp)) == "Cf":
+            table[cp] = None
+    return table
+
+
 def _normal_bytes(text: str) -> bytes:
     if text.isascii():
         data = text.encode("ascii").lower()  # casefold == lower on ASCII
     else:
-        text = unicodedata.normalize("NFKC", text).casefold()
+        table = fold_table()
+        text = unicodedata.normalize("NFKC", text).translate(table).casefold().translate(table)
         for ws in _UNICODE_WS:
             if ws in text:
                 text = text.replace(ws, " ")
@@ -58,6 +97,62 @@ def _normal_bytes(text: str) -> bytes:
         keep[1:] = (buf[1:] != 32) | (buf[:-1] != 32)
         data = buf[keep].tobytes()
     return data.strip(b" ")
+
+
+# leetspeak digits and the letters they stand for; folded only next to an ASCII letter
+_LEET = np.arange(256, dtype=np.uint8)
+for _d, _c in zip(b"013457", b"oieast"):
+    _LEET[_d] = _c
+_IS_LEET = _LEET != np.arange(256, dtype=np.uint8)
+_IS_LOWER = np.zeros(256, dtype=bool)
+_IS_LOWER[ord("a") : ord("z") + 1] = True
+
+
+def _fold_leet(data: bytes) -> bytes:
+    """Map leetspeak digits inside words to letters (``v1ru5`` -> ``virus``, ``b4ct3r14`` -> ``bacteria``).
+
+    A digit is folded when a neighbour is a letter or a digit folded before it (up to four in a row), so
+    numbers (``2019``, ``covid-19``) stay as they are. Work is on the digits' positions only.
+    """
+    buf = np.frombuffer(data, dtype=np.uint8)
+    pos = np.flatnonzero(_IS_LEET[buf])
+    if not len(pos):
+        return data
+    out = buf.copy()
+    letter = _IS_LOWER[buf]
+    left, right = np.maximum(pos - 1, 0), np.minimum(pos + 1, len(buf) - 1)
+    todo = np.ones(len(pos), dtype=bool)
+    for _ in range(4):
+        hit = todo & ((letter[left] & (left < pos)) | (letter[right] & (right > pos)))
+        if not hit.any():
+            break
+        out[pos[hit]] = _LEET[buf[pos[hit]]]
+        letter[pos[hit]] = True
+        todo &= ~hit
+    return out.tobytes()
+
+
+def match_form(text: str) -> bytes:
+    """The bytes the automaton scans: :func:`normalize` plus the leetspeak fold."""
+    return _fold_leet(_normal_bytes(text))
+
+
+def split_variants(term: str) -> list[str]:
+    """Spellings of a one-word term that an evader might write: split once by a space, hyphen or dot at
+    every inner position, or spelled out with one of those between every letter.
+
+    Only terms of five or more letters and digits get variants: for shorter ones a split spelling is an
+    ordinary pair of words too often (``h iv``). False positives of the shipped list are measured in
+    ``benchmarks/quality_bench.py``.
+    """
+    if len(term) < 5 or not term.isalnum():
+        return []
+    out = []
+    for sep in (" ", "-", "."):
+        out.extend(term[:i] + sep + term[i:] for i in range(1, len(term)))
+        if len(term) > 2:
+            out.append(sep.join(term))
+    return out
 
 
 def _is_word_char(c: str) -> bool:
@@ -107,9 +202,13 @@ def read_terms(path: str | Path) -> list[str]:
             f"{path}: blocklist file not found; set blocklist.path in the pipeline YAML to an existing term file"
         )
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise FilterkitError(f"{path}: blocklist file is not UTF-8 text; re-save it as UTF-8") from None
+    if "\x00" in text:
+        raise FilterkitError(f"{path}: blocklist file is binary (it holds NUL bytes), not a term list; "
+                             "set blocklist.path to a text file with one term per line")
+    lines = text.splitlines()
     terms: list[str] = []
     seen: set[str] = set()
     for line in lines:
@@ -122,13 +221,33 @@ def read_terms(path: str | Path) -> list[str]:
             terms.append(term)
     if not terms:
         raise FilterkitError(f"{path}: blocklist file has no terms; add one term or phrase per line")
+    _warn_if_implausible(path, terms)
     return terms
 
 
-class Blocklist:
-    """A compiled set of terms. Build once per worker; :meth:`match` is safe to call from one thread."""
+def _warn_if_implausible(path: Path, terms: list[str]) -> None:
+    """A wrong file (``/etc/passwd``, a config, prose) parses into "terms" that never match, which turns the
+    filter off without a word; such lines do not look like topic terms, so say so (a warning: a list may
+    hold a long phrase on purpose)."""
+    odd = [t for t in terms if ":" in t or len(t.split()) > 8]
+    if odd:
+        import logging
 
-    def __init__(self, terms: list[str]) -> None:
+        shown = ", ".join(repr(t[:60]) for t in odd[:3])
+        logging.getLogger("filterkit").warning(
+            f"{path}: {len(odd)} of {len(terms)} blocklist lines do not look like topic terms (they hold ':' or "
+            f"more than 8 words), e.g. {shown}; check that blocklist.path names a term list"
+        )
+
+
+class Blocklist:
+    """A compiled set of terms. Build once per worker; :meth:`match` is safe to call from one thread.
+
+    ``split_terms`` adds the :func:`split_variants` of every one-word term to the automaton; a hit on a
+    variant counts as a hit on its term.
+    """
+
+    def __init__(self, terms: list[str], split_terms: bool = False) -> None:
         import ahocorasick_rs
 
         if not terms:
@@ -136,16 +255,26 @@ class Blocklist:
         self.terms = [normalize(t).strip().replace(_SEP, "") for t in terms]
         if not all(self.terms):
             raise FilterkitError("blocklist has an empty term after normalisation; remove it")
-        self._automaton = ahocorasick_rs.BytesAhoCorasick(
-            [t.encode("utf-8") for t in self.terms], implementation=ahocorasick_rs.Implementation.DFA
-        )
-        # whether a boundary check is needed at the start / end of each term
-        self._check_start = np.array([_is_word_char(t[0]) for t in self.terms], dtype=bool)
-        self._check_end = np.array([_is_word_char(t[-1]) for t in self.terms], dtype=bool)
+        self.split_terms = split_terms
+        # pattern -> term index; every term's own spelling first, so a variant never shadows a real term
+        owner: dict[bytes, int] = {}
+        for i, t in enumerate(self.terms):
+            owner.setdefault(match_form(t), i)
+        if split_terms:
+            for i, t in enumerate(self.terms):
+                for v in split_variants(match_form(t).decode("utf-8")):
+                    owner.setdefault(v.encode("utf-8"), i)
+        patterns = list(owner)
+        self._term_of = np.fromiter(owner.values(), dtype=np.int64, count=len(owner))
+        self._automaton = ahocorasick_rs.BytesAhoCorasick(patterns, implementation=ahocorasick_rs.Implementation.DFA)
+        # whether a boundary check is needed at the start / end of each pattern
+        texts = [p.decode("utf-8") for p in patterns]
+        self._check_start = np.array([_is_word_char(t[0]) for t in texts], dtype=bool)
+        self._check_end = np.array([_is_word_char(t[-1]) for t in texts], dtype=bool)
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "Blocklist":
-        return cls(read_terms(path))
+    def from_file(cls, path: str | Path, split_terms: bool = False) -> "Blocklist":
+        return cls(read_terms(path), split_terms=split_terms)
 
     def match(self, text: str) -> BlocklistMatch:
         """Count word-bounded hits of every term in ``text``."""
@@ -157,7 +286,8 @@ class Blocklist:
         return [BlocklistMatch(counts.terms[i]) if i in counts.terms else _NO_MATCH for i in range(len(texts))]
 
     def count_many(self, texts: list[str], detail_min_unique: int = 1) -> "BlocklistCounts":
-        """Unique terms and total hits of every document, and the term counts of those at ``detail_min_unique``.
+        """Unique terms, total hits and words of every document, and the term counts of those at
+        ``detail_min_unique``.
 
         Documents are joined with NUL, a non-word character no term contains, so a hit never spans two
         documents and document edges are word boundaries. The joined text is matched as UTF-8 bytes and
@@ -170,17 +300,19 @@ class Blocklist:
         n_docs = len(texts)
         empty = np.zeros(n_docs, dtype=np.int64)
         if not texts:
-            return BlocklistCounts(empty, empty, {})
+            return BlocklistCounts(empty, empty, {}, empty)
         joined = _SEP.join(texts)
         if joined.count(_SEP) != n_docs - 1:  # a document holds NUL itself: neutralise it
             joined = _SEP.join(t.replace(_SEP, " ") for t in texts)
-        data = _normal_bytes(joined)
+        data = match_form(joined)
+        buf = np.frombuffer(data, dtype=np.uint8)
+        seps = np.flatnonzero(buf == 0)
+        words = _words_per_doc(buf, seps, n_docs)
         hits = self._automaton.find_matches_as_indexes(data, overlapping=True)
         if not hits:
-            return BlocklistCounts(empty, empty.copy(), {})
+            return BlocklistCounts(empty, empty.copy(), {}, words)
         h = np.asarray(hits, dtype=np.int64)
         idx, start, end = h[:, 0], h[:, 1], h[:, 2]
-        buf = np.frombuffer(data, dtype=np.uint8)
         n = len(buf)
         before = np.where(start > 0, _BYTE_CLASS[buf[np.maximum(start - 1, 0)]], 0)
         after = np.where(end < n, _BYTE_CLASS[buf[np.minimum(end, n - 1)]], 0)
@@ -191,9 +323,10 @@ class Blocklist:
                 need_end[k] and after[k] == 2 and _word_char_at(data, int(end[k]))
             ):
                 ok[k] = False
-        doc = np.searchsorted(np.flatnonzero(buf == 0), start[ok])
+        doc = np.searchsorted(seps, start[ok])
+        term = self._term_of[idx[ok]]
         n_terms = len(self.terms)
-        keys, n_hits = np.unique(doc * n_terms + idx[ok], return_counts=True)
+        keys, n_hits = np.unique(doc * n_terms + term, return_counts=True)
         key_doc = keys // n_terms
         unique = np.bincount(key_doc, minlength=n_docs)
         total = np.bincount(doc, minlength=n_docs)
@@ -202,7 +335,17 @@ class Blocklist:
         terms = self.terms
         for d, t, c in zip(key_doc[sel].tolist(), (keys[sel] % n_terms).tolist(), n_hits[sel].tolist()):
             detail.setdefault(d, {})[terms[t]] = c
-        return BlocklistCounts(unique, total, detail)
+        return BlocklistCounts(unique, total, detail, words)
+
+
+def _words_per_doc(buf: np.ndarray, seps: np.ndarray, n_docs: int) -> np.ndarray:
+    """Words per document of the joined normal form: spaces + 1 for a non-empty document (whitespace is
+    already collapsed, and a NUL neighbour may leave one stray space at a document's edge: close enough
+    for a length-aware bar)."""
+    starts = np.r_[0, seps + 1]
+    ends = np.r_[seps, len(buf)]
+    spaces = np.bincount(np.searchsorted(seps, np.flatnonzero(buf == 32)), minlength=n_docs)
+    return np.where(ends > starts, spaces + 1, 0).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -216,3 +359,4 @@ class BlocklistCounts:
     unique: np.ndarray
     total: np.ndarray
     terms: dict[int, dict[str, int]]
+    words: np.ndarray

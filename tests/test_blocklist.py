@@ -127,3 +127,51 @@ def test_count_many_names_terms_only_at_the_bar():
         assert got.total.tolist() == [m.total for m in full]
         assert got.terms == {i: m.counts for i, m in enumerate(full) if m.unique >= k}
     assert bl.count_many([]).unique.tolist() == []
+
+
+# ---------------------------------------------------------------- obfuscation-resistant normal form
+
+
+@pytest.mark.parametrize(
+    "disguised",
+    [
+        "vi\u200brus and bac\u200bteria",  # zero-width space inside words
+        "vi\u00adrus and bac\u00adteria",  # soft hyphen
+        "vi\u200d\u200crus and \ufeffbacteria\u200e",  # joiners, BOM, bidi mark
+        "vi\U000e0061rus and bacteria",  # a tag character
+        "vіrus and bасtеrіа",  # Cyrillic і а с е
+        "VIRUS AND BACTERIA",  # all caps
+        "v1ru5 and b4ct3r14",  # leetspeak digits inside words
+        "vi rus and bac-teria",  # split once by a space or a hyphen
+        "v i r u s and b.a.c.t.e.r.i.a",  # spelled out
+    ],
+)
+def test_each_obfuscation_still_matches(disguised):
+    bl = Blocklist(["virus", "bacteria"], split_terms=True)
+    assert bl.match(disguised).counts == {"virus": 1, "bacteria": 1}, disguised
+
+
+def test_format_characters_and_look_alikes_fold_in_normalize():
+    assert normalize("ｖі\u200bruѕ\u00ad") == "virus"
+    # Latin letters are spelling, not disguise: they stay
+    assert normalize("Straße café") == "strasse café"
+
+
+def test_leet_fold_leaves_numbers_alone():
+    bl = Blocklist(["covid-19", "h5n1", "virus"])
+    assert bl.match("COVID-19 in 2019, h5n1 and H5N1, virus 2").counts == {"covid-19": 1, "h5n1": 2, "virus": 1}
+    # a digit is a letter only next to a letter, so word boundaries around numbers are unchanged
+    assert bl.match("virus5 and 5virus").counts == {}
+
+
+def test_split_terms_only_for_long_one_word_terms_and_off_by_default():
+    assert Blocklist(["virus"]).match("vi rus").counts == {}
+    bl = Blocklist(["hiv", "virus", "influenza virus"], split_terms=True)
+    assert bl.match("h iv and hi v").counts == {}  # short terms: split spellings are ordinary words too often
+    assert bl.match("influ enza vi rus").counts == {"virus": 1}  # phrases are not split, their words are
+    assert bl.match("avi rus or vi rusty").counts == {}  # word boundaries still hold around a split spelling
+
+
+def test_words_per_document():
+    got = Blocklist(["virus"]).count_many(["one two  three", "", "virus\n\nvirus", "x"])
+    assert got.words.tolist() == [3, 0, 2, 1]
