@@ -75,45 +75,66 @@ class RunInfo:
 
 
 def _connect(run: Path):
+    """An in-memory DuckDB whose views ``audit`` and ``scores`` read the run's parquet files.
+
+    No SQL text is built from paths or values: the files are opened as one Arrow dataset each (an explicit
+    file list, so ``*``, ``[`` or quotes in a shard name mean nothing) and registered as objects. External
+    access is then switched off and the setting locked, so a query (``--sql`` included) can read these two
+    views but cannot read or write any other file.
+    """
     import duckdb
+    import pyarrow.dataset as ds
 
     from filterkit.errors import FilterkitError
 
     run = Path(run)
     if not (run / "manifest.json").is_file() and not (run / "run.json").is_file():
         raise FilterkitError(f"{run}: not a filterkit run folder (no manifest.json); pass the --out of `filterkit run`")
-    con = duckdb.connect()
+    con = duckdb.connect(config={"enable_external_access": False, "lock_configuration": True})
     for view, schema in (("audit", AUDIT_SCHEMA), ("scores", SCORES_SCHEMA)):
-        files = sorted(str(p) for p in (run / view).rglob("*.parquet")) if (run / view).is_dir() else []
-        if files:
-            con.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet({files!r})")
-        else:  # an empty run still answers queries
-            con.register(f"_{view}_empty", pa.table({f.name: pa.array([], f.type) for f in schema}))
-            con.execute(f"CREATE VIEW {view} AS SELECT * FROM _{view}_empty")
+        folder = run / view
+        files = sorted(str(p) for p in folder.rglob("*.parquet") if p.is_file()) if folder.is_dir() else []
+        try:
+            dataset = ds.dataset(files, schema=schema, format="parquet")
+        except (pa.ArrowException, OSError) as e:
+            raise FilterkitError(
+                f"{folder}: a file there is not readable parquet ({type(e).__name__}: {str(e)[:120]}); "
+                "re-run `filterkit run` on this folder to redo damaged shards"
+            ) from None
+        con.register(f"_{view}_files", dataset)  # an empty dataset still answers queries
+        con.execute(f"CREATE VIEW {view} AS SELECT * FROM _{view}_files")  # view names are constants
     return con
 
 
-def query(run: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
-    """Run SQL against views ``audit`` and ``scores`` of a finished run; returns (columns, rows)."""
+def _fetch(con, run: Path, sql: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
+    """Run one query with named parameters; a damaged file or a bad query becomes one line naming the run."""
     import duckdb
 
     from filterkit.errors import FilterkitError
 
-    con = _connect(Path(run))
     try:
-        cur = con.execute(sql)
-    except duckdb.Error as e:
-        raise FilterkitError(f"query failed: {str(e).splitlines()[0]}; the views are `audit` and `scores`") from None
-    cols = [d[0] for d in cur.description] if cur.description else []
-    return cols, cur.fetchall()
+        cur = con.execute(sql, params) if params is not None else con.execute(sql)
+        cols = [d[0] for d in cur.description] if cur.description else []
+        return cols, cur.fetchall()
+    except (duckdb.Error, pa.ArrowException, OSError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise FilterkitError(f"{run}: query failed: {first}; the views are `audit` and `scores`") from None
+
+
+def query(run: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
+    """Run SQL against views ``audit`` and ``scores`` of a finished run; returns (columns, rows).
+
+    The query can read only those two views: file access is off in the connection (see :func:`_connect`).
+    """
+    return _fetch(_connect(Path(run)), Path(run), sql)
 
 
 def summarize(run: str | Path, examples: int = 3, bins: int = 10) -> dict[str, Any]:
     """What a reviewer asks first about a run, each answer one DuckDB query over ``audit``/``scores``."""
     con = _connect(Path(run))
 
-    def rows(sql: str) -> list[tuple]:
-        return con.execute(sql).fetchall()
+    def rows(sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
+        return _fetch(con, Path(run), sql, params)[1]
 
     by_stage = rows(
         "SELECT stage, reason, count(*) AS n FROM audit GROUP BY ALL ORDER BY n DESC, stage, reason"
@@ -123,12 +144,13 @@ def summarize(run: str | Path, examples: int = 3, bins: int = 10) -> dict[str, A
         "(SELECT unnest(matched_terms) AS t FROM audit) GROUP BY t.term ORDER BY docs DESC, t.term LIMIT 15"
     )
     hist = rows(
-        f"SELECT least(floor(score * {bins}), {bins - 1}) / {bins} AS lo, count(*) AS n, "
+        "SELECT least(floor(score * $bins), $bins - 1) / $bins AS lo, count(*) AS n, "
         "sum(CASE WHEN removed THEN 1 ELSE 0 END) AS removed "
-        "FROM scores WHERE score IS NOT NULL GROUP BY lo ORDER BY lo"
+        "FROM scores WHERE score IS NOT NULL GROUP BY lo ORDER BY lo",
+        {"bins": int(bins)},
     )
     per_shard = rows(
-        "SELECT s.input_shard, s.escalated, coalesce(a.removed, 0) AS removed FROM "
+        "SELECT input_shard, s.escalated, coalesce(a.removed, 0) AS removed FROM "  # USING coalesces the key
         "(SELECT input_shard, count(*) AS escalated FROM scores GROUP BY input_shard) s "
         "FULL JOIN (SELECT input_shard, count(*) AS removed FROM audit GROUP BY input_shard) a "
         "USING (input_shard) ORDER BY input_shard"
@@ -136,7 +158,8 @@ def summarize(run: str | Path, examples: int = 3, bins: int = 10) -> dict[str, A
     ex = rows(
         "SELECT doc_id, stage, reason, classifier_score, "
         "left(regexp_replace(coalesce(text, ''), '\\s+', ' ', 'g'), 120) AS snippet "
-        f"FROM audit ORDER BY text_sha256 LIMIT {int(examples)}"
+        "FROM audit ORDER BY text_sha256 LIMIT $examples",
+        {"examples": int(examples)},
     )
     read_by_shard: dict[str, int] = {}
     manifest = Path(run) / "manifest.json"

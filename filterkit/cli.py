@@ -6,7 +6,9 @@ traceback.
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Optional
@@ -25,6 +27,41 @@ err_console = Console(stderr=True)
 def _fail(e: FilterkitError) -> None:
     err_console.print(f"[bold red]error:[/] {e.message}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
+
+
+class _WarningLine(logging.Handler):
+    """filterkit's warnings (skipped input files, an implausible term list) as one line each on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        err_console.print(f"[yellow]warning:[/] {record.getMessage()}", highlight=False, soft_wrap=True)
+
+
+if not any(isinstance(h, _WarningLine) for h in logging.getLogger("filterkit").handlers):
+    logging.getLogger("filterkit").addHandler(_WarningLine(logging.WARNING))
+
+_FULL = {errno.ENOSPC, errno.EDQUOT}
+_NOT_WRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def _environment_error(e: BaseException) -> FilterkitError | None:
+    """A full disk or an unwritable folder, found anywhere in an exception's chain, as a user error.
+
+    Writes go to temp files renamed into place, so such a failure leaves finished shards intact and nothing
+    half-written; the message says so. Other OS errors stay tracebacks (they are bugs until shown otherwise).
+    """
+    seen = 0
+    while e is not None and seen < 10:
+        if isinstance(e, OSError) and e.errno in _FULL | _NOT_WRITABLE:
+            where = e.filename or "the run folder"
+            if e.errno in _FULL:
+                return FilterkitError(
+                    f"{where}: no space left on the device ({e.strerror}); finished shards are kept — free space "
+                    "or choose an --out on a bigger disk, then re-run the same command to resume"
+                )
+            return FilterkitError(f"{where}: cannot write there ({e.strerror}); choose a writable --out")
+        e = e.__cause__ or e.__context__  # type: ignore[assignment]
+        seen += 1
+    return None
 
 
 def _summary_table(m: dict) -> Table:
@@ -82,6 +119,12 @@ def run(
             result = execute(prep, capture_logs=not verbose)
     except FilterkitError as e:
         _fail(e)
+        return
+    except Exception as e:  # noqa: BLE001 - re-raised unless it is a full disk or an unwritable --out
+        mapped = _environment_error(e)
+        if mapped is None:
+            raise
+        _fail(mapped)
         return
     m = result.manifest
     if m.get("submitted"):

@@ -138,7 +138,9 @@ class PipelineConfig(_Strict):
             data["blocklist"] = {"enabled": False}
         if not self.classifier.enabled:
             data["classifier"] = {"enabled": False}
-        # how the work is spread does not change what is kept
+        # how the work is spread does not change what is kept, and max_chars only fails a run (so the
+        # re-run that raises it resumes the shards that finished)
+        data["input"].pop("max_chars", None)
         data.pop("executor")
         data.pop("name")
         return data
@@ -160,13 +162,48 @@ def _format_validation_error(path: Path, err: ValidationError) -> str:
     return f"{path}: invalid pipeline config: " + "; ".join(parts)
 
 
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: Any, line: int) -> None:
+        super().__init__(f"duplicate key {key!r} at line {line}")
+        self.key, self.line = key, line
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping, where plain YAML loading keeps the
+    last one: with two ``threshold:`` lines the user cannot tell which setting ran."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+            except TypeError:  # an unhashable key; the base class reports it
+                break
+            if duplicate:
+                raise _DuplicateKey(key, key_node.start_mark.line + 1)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_config(path: str | Path) -> PipelineConfig:
-    """Read a pipeline YAML with ``yaml.safe_load`` and validate it; relative paths resolve against its folder."""
+    """Read a pipeline YAML (safe loading, duplicate keys refused) and validate it; relative paths resolve
+    against its folder."""
     path = Path(path)
     if not path.is_file():
         raise FilterkitError(f"{path}: pipeline config not found; pass an existing YAML file to --pipeline")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise FilterkitError(f"{path}: pipeline config is not UTF-8 text; re-save it as UTF-8") from None
+    try:
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except _DuplicateKey as e:
+        raise FilterkitError(
+            f"{path}: key {e.key!r} appears twice in one section (second at line {e.line}); keep one of them"
+        ) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

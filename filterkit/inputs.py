@@ -1,15 +1,18 @@
 """Finding, validating and streaming input shards.
 
 INPUT may be a parquet file, a folder of parquet files (searched recursively), a glob, a Hugging Face
-``datasets`` folder written by ``save_to_disk`` (its Arrow files are the shards), or — when the user is
-online — a hub dataset name, which ``datasets`` materialises into its cache first and whose Arrow cache
-files are then streamed the same way. Every shard is validated before the run writes anything, so a bad
-shard fails the run up front with a message naming the file and the fix.
+``datasets`` folder written by ``save_to_disk`` (its Arrow files are the shards), or a hub dataset named
+explicitly as ``hf://datasets/NAME``, which ``datasets`` materialises into its cache first and whose Arrow
+cache files are then streamed the same way. Only that explicit form may touch the network: a path that
+does not exist is an error at once, so a typo can neither wait on DNS nor download a real hub dataset that
+happens to share its name. Every shard is validated before the run writes anything, so a bad shard fails
+the run up front with a message naming the file and the fix.
 """
 
 from __future__ import annotations
 
 import glob
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +26,22 @@ from filterkit.config import InputConfig
 from filterkit.errors import FilterkitError
 
 _STRING_TYPES = (pa.string(), pa.large_string())
+HUB_PREFIX = "hf://datasets/"
+log = logging.getLogger("filterkit")
+
+
+def _is_text_type(t: pa.DataType) -> bool:
+    """Plain strings, or dictionary-encoded strings (pandas categoricals), which are decoded when read."""
+    return t in _STRING_TYPES or (pa.types.is_dictionary(t) and t.value_type in _STRING_TYPES)
+
+
+def as_text_array(arr: pa.Array) -> pa.Array:
+    """A string array with one value per row, whatever string encoding the file used."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    return arr
 
 
 @dataclass(frozen=True)
@@ -61,17 +80,52 @@ def _hf_dataset_files(folder: Path, split: str) -> list[Path]:
     return [Path(f["filename"]) for f in ds.cache_files]
 
 
-def _hub_dataset_files(name: str, split: str) -> list[Path]:
+def _hub_dataset_files(spec: str, split: str) -> list[Path]:
     import datasets
 
+    name = spec[len(HUB_PREFIX):].strip("/")
+    if not name:
+        raise FilterkitError(f"{spec}: no dataset name after {HUB_PREFIX}; write {HUB_PREFIX}OWNER/NAME")
     try:
         ds = datasets.load_dataset(name, split=split)
     except Exception as e:  # noqa: BLE001 - offline, unknown name, ... all mean the same to the user
         raise FilterkitError(
-            f"{name}: not a file, folder or glob, and not loadable as a Hugging Face dataset ({type(e).__name__}); "
-            "check the path, or go online for hub datasets"
+            f"{spec}: not loadable as a Hugging Face hub dataset ({type(e).__name__}); check the name, "
+            "or go online (HF_HUB_OFFLINE unset) to download it"
         ) from None
     return [Path(f["filename"]) for f in ds.cache_files]
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    """The parquet files under ``folder``; says which other entries were skipped instead of passing over them.
+
+    Symlinked sub-folders are not followed (a link may point outside INPUT or back into it); other files
+    (``.jsonl``, ``.csv``, ...) are not read. Names starting with ``.`` or ``_`` (``_SUCCESS``, ``.crc``)
+    are bookkeeping and skipped without a word.
+    """
+    files: list[Path] = []
+    skipped_files: list[str] = []
+    skipped_links: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(folder):  # os.walk does not follow symlinked folders
+        here = Path(dirpath)
+        for d in dirnames:
+            if (here / d).is_symlink():
+                skipped_links.append(str((here / d).relative_to(folder)))
+        for f in filenames:
+            path = here / f
+            if f.endswith(".parquet") and path.is_file():
+                files.append(path)
+            elif not f.startswith((".", "_")):
+                skipped_files.append(str(path.relative_to(folder)))
+    for what, names, fix in (
+        ("symlinked folder(s), not followed", skipped_links, "point INPUT at the link's target to read it"),
+        ("file(s) that are not .parquet", skipped_files, "convert them to parquet to filter them"),
+    ):
+        if names:
+            names.sort()
+            shown = ", ".join(names[:5]) + (f" … ({len(names)} in all)" if len(names) > 5 else "")
+            log.warning(f"{folder}: skipped {len(names)} {what}: {shown}; {fix}")
+    return sorted(files)
 
 
 def discover(input_spec: str | Path, cfg: InputConfig | None = None) -> list[Shard]:
@@ -81,12 +135,14 @@ def discover(input_spec: str | Path, cfg: InputConfig | None = None) -> list[Sha
     p = Path(spec)
     files: list[Path]
     root: Path
-    if p.is_file():
+    if spec.startswith(HUB_PREFIX):
+        files, root = _hub_dataset_files(spec, cfg.hf_split), None  # type: ignore[assignment]
+    elif p.is_file():
         files, root = [p], p.parent
     elif p.is_dir() and ((p / "dataset_info.json").is_file() or (p / "dataset_dict.json").is_file()):
         files, root = _hf_dataset_files(p, cfg.hf_split), None  # type: ignore[assignment]
     elif p.is_dir():
-        files = sorted(x for x in p.rglob("*.parquet") if x.is_file())
+        files = _folder_files(p)
         root = p
         if not files:
             raise FilterkitError(f"{p}: folder holds no .parquet files; point INPUT at parquet shards")
@@ -96,16 +152,26 @@ def discover(input_spec: str | Path, cfg: InputConfig | None = None) -> list[Sha
             raise FilterkitError(f"{spec}: glob matches no files; check the pattern")
         root = Path(os.path.commonpath([str(f.parent.resolve()) for f in files]))
     else:
-        files, root = _hub_dataset_files(spec, cfg.hf_split), None  # type: ignore[assignment]
+        raise FilterkitError(
+            f"{spec}: no such file or folder; check the path (a Hugging Face hub dataset must be named "
+            f"explicitly, as {HUB_PREFIX}OWNER/NAME)"
+        )
     shards = []
     for f in files:
         fmt = "arrow" if f.suffix == ".arrow" else "parquet"
-        name = f.name if root is None else str(f.resolve().relative_to(root.resolve()))
+        name = f.name if root is None else _relative_name(f, root)
         shards.append(Shard(str(f.resolve()), name, fmt, _count_rows(f, fmt), f.stat().st_size))
     names = [s.out_name for s in shards]
     if len(set(names)) != len(names):
         raise FilterkitError(f"{spec}: two input shards map to the same output name; rename one of them")
     return sorted(shards, key=lambda s: s.name)
+
+
+def _relative_name(f: Path, root: Path) -> str:
+    try:
+        return str(f.resolve().relative_to(root.resolve()))
+    except ValueError:  # a symlinked file pointing outside INPUT keeps the name it has inside INPUT
+        return str(f.absolute().relative_to(root.absolute()))
 
 
 def _count_rows(path: Path, fmt: str) -> int:
@@ -152,14 +218,26 @@ def _rows_list(rows: list[int]) -> str:
     return shown + (f" … ({len(rows)} rows)" if len(rows) > 10 else "")
 
 
-def check_text(batch_text: pa.Array, offset: int, shard: Shard, cfg: InputConfig) -> None:
-    """Raise if any row of this batch has null text or exceeds ``max_chars``."""
+def check_text(batch_text: pa.Array, offset: int, shard: Shard, cfg: InputConfig) -> pa.Array:
+    """Raise if any row of this batch has null text, is not valid UTF-8 or exceeds ``max_chars``.
+
+    Returns the column as a plain string array (dictionary-encoded text decoded), ready to read.
+    """
+    batch_text = as_text_array(batch_text)
     if batch_text.null_count:
         rows = [offset + i for i, v in enumerate(batch_text.is_null().to_pylist()) if v]
         raise FilterkitError(
             f"{shard.path}: column {cfg.text_column!r} is null at rows {_rows_list(rows)}; "
             "drop or fill those rows before filtering"
         )
+    try:
+        batch_text.validate(full=True)  # parquet readers do not check UTF-8; every step after this needs it
+    except pa.ArrowInvalid:
+        rows = [offset + i for i, v in enumerate(batch_text.cast(pa.binary()).to_pylist()) if not _is_utf8(v)]
+        raise FilterkitError(
+            f"{shard.path}: column {cfg.text_column!r} holds bytes that are not valid UTF-8 at rows "
+            f"{_rows_list(rows)}; re-encode those documents as UTF-8 (or drop them) and re-export the shard"
+        ) from None
     lengths = pc.utf8_length(batch_text)
     if len(lengths) and pc.max(lengths).as_py() > cfg.max_chars:
         too_long = pc.greater(lengths, cfg.max_chars).to_pylist()
@@ -168,6 +246,15 @@ def check_text(batch_text: pa.Array, offset: int, shard: Shard, cfg: InputConfig
             f"{shard.path}: rows {_rows_list(rows)} exceed input.max_chars={cfg.max_chars} characters; "
             "raise input.max_chars in the pipeline YAML or split those documents"
         )
+    return batch_text
+
+
+def _is_utf8(b: bytes | None) -> bool:
+    try:
+        b is None or b.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def validate(shard: Shard, cfg: InputConfig) -> None:
@@ -179,7 +266,7 @@ def validate(shard: Shard, cfg: InputConfig) -> None:
             "set input.text_column in the pipeline YAML to the column holding the text"
         )
     t = schema.field(cfg.text_column).type
-    if t not in _STRING_TYPES:
+    if not _is_text_type(t):
         raise FilterkitError(
             f"{shard.path}: column {cfg.text_column!r} has type {t}, not string; "
             "convert it to strings or point input.text_column at a string column"

@@ -93,27 +93,79 @@ def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path) -> PreparedR
 
 
 def claim_out_dir(prep: PreparedRun) -> None:
-    """A run folder belongs to one config and one input set; a rerun of the same resumes it."""
-    layout = prep.layout
-    if layout.run_file.is_file():
-        import json
+    """A run folder belongs to one config and one input set; a rerun of the same resumes it.
 
-        prev = json.loads(layout.run_file.read_text(encoding="utf-8"))
-        if prev.get("config_sha256") != prep.info.config_sha256:
-            raise FilterkitError(
-                f"{layout.root}: holds a run with a different config (config_sha256 "
-                f"{str(prev.get('config_sha256'))[:12]}…); use a new --out, or delete that folder to start over"
-            )
-        if prev.get("run_id") != prep.info.run_id:
+    A folder whose run finished no shard (it failed on its first shard, say, on an over-long document) holds
+    nothing worth keeping, so a corrected run with another config or input takes it over instead of being
+    refused. A Slurm submission is never taken over: its jobs may still be queued.
+    """
+    layout = prep.layout
+    if layout.root.exists() and not layout.root.is_dir():
+        raise FilterkitError(f"{layout.root}: is a file, not a folder; pass a new or empty folder as --out")
+    _recover_run_file(layout)
+    if layout.run_file.is_file():
+        prev = _read_run_file(layout)
+        same = prev.get("config_sha256") == prep.info.config_sha256 and prev.get("run_id") == prep.info.run_id
+        if not same and not _finished_nothing(layout):
+            if prev.get("config_sha256") != prep.info.config_sha256:
+                raise FilterkitError(
+                    f"{layout.root}: holds a run with a different config (config_sha256 "
+                    f"{str(prev.get('config_sha256'))[:12]}…); use a new --out, or delete that folder to start over"
+                )
             raise FilterkitError(
                 f"{layout.root}: holds a run over different input shards; use a new --out for this input"
             )
     elif layout.root.exists() and any(layout.root.iterdir()):
         raise FilterkitError(f"{layout.root}: exists and is not a filterkit run folder; choose an empty --out")
-    write_json_atomic(
-        layout.run_file,
-        {"run_id": prep.info.run_id, "config_sha256": prep.info.config_sha256, "filterkit": __version__},
-    )
+    try:
+        write_json_atomic(
+            layout.run_file,
+            {"run_id": prep.info.run_id, "config_sha256": prep.info.config_sha256, "filterkit": __version__},
+        )
+    except OSError as e:
+        raise FilterkitError(
+            f"{e.filename or layout.root}: cannot write the run folder ({e.strerror}); "
+            "choose a writable --out (or free space on its disk)"
+        ) from None
+
+
+def _recover_run_file(layout: RunLayout) -> None:
+    """Finish or undo a ``run.json`` write cut off before its rename (only ``run.json.tmp`` is left)."""
+    import json
+
+    tmp = layout.run_file.with_name(layout.run_file.name + ".tmp")
+    if layout.run_file.is_file() or not tmp.is_file():
+        return
+    try:
+        whole = isinstance(json.loads(tmp.read_text(encoding="utf-8")), dict)
+    except (OSError, ValueError):
+        whole = False
+    try:
+        if whole:  # written and fsynced before the rename: complete it
+            os.replace(tmp, layout.run_file)
+        else:  # torn while being written, so nothing after it ran
+            tmp.unlink()
+    except OSError as e:
+        raise FilterkitError(f"{tmp}: cannot recover it ({e.strerror}); delete it and re-run") from None
+
+
+def _read_run_file(layout: RunLayout) -> dict[str, Any]:
+    import json
+
+    try:
+        prev = json.loads(layout.run_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return prev if isinstance(prev, dict) else {}
+
+
+def _finished_nothing(layout: RunLayout) -> bool:
+    """No done marker, no output file and no Slurm submission: the folder's run left nothing to resume."""
+    root = layout.root
+    slurm = (layout.logs / "executor.pik").exists() or (root / ".state" / "slurm.json").exists()
+    if slurm or any((root / ".state" / "done").glob("*.json")):
+        return False
+    return not any(any((root / kind).rglob("*.parquet")) for kind in ("kept", "audit", "scores"))
 
 
 def build_pipeline(prep: PreparedRun) -> list:
@@ -160,10 +212,11 @@ def build_executor(prep: PreparedRun, steps: list):
             pipeline=steps, tasks=tasks, workers=min(ex.workers, tasks), logging_dir=logs, skip_completed=False
         )
     if ex.kind == "slurm":
-        from datatrove.executor import SlurmPipelineExecutor
+        # the jobs unpickle OUT/logs/executor.pik: this subclass keeps it owner-only (see filterkit.slurm)
+        from filterkit.slurm import PrivateSlurmExecutor
 
         s = ex.slurm
-        return SlurmPipelineExecutor(
+        return PrivateSlurmExecutor(
             pipeline=steps,
             tasks=tasks,
             time=s.time,

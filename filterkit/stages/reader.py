@@ -38,8 +38,7 @@ class ShardReader(PipelineStep):
         columns = [cfg.text_column] + ([cfg.id_column] if has_id else [])
         row = 0
         for batch in iter_batches(shard, columns, cfg.batch_rows):
-            texts = batch.column(0)
-            check_text(texts, row, shard, cfg)
+            texts = check_text(batch.column(0), row, shard, cfg)  # decoded if dictionary-encoded
             ids = batch.column(1).cast("string").to_pylist() if has_id else None
             for i, text in enumerate(texts.to_pylist()):
                 doc_id = ids[i] if ids is not None and ids[i] is not None else f"{shard.name}#{row + i}"
