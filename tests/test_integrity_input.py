@@ -135,6 +135,34 @@ def test_missing_input_is_one_line_at_once_without_the_hub(tmp_path, no_network)
     assert not out.exists()
 
 
+def _unshare_works() -> bool:
+    import shutil
+    import subprocess
+
+    if shutil.which("unshare") is None:
+        return False
+    return subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not _unshare_works(), reason="needs `unshare -n` (a private network namespace)")
+def test_missing_input_in_a_namespace_without_network(tmp_path):
+    """The real thing: no network interface at all, hub not offline-flagged; still one line, at once."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    t0 = time.perf_counter()
+    res = subprocess.run(
+        ["unshare", "-n", sys.executable, "-m", "filterkit.cli", "run", "someorg/no-such-folder",
+         "-p", str(_pipeline(tmp_path)), "-o", str(tmp_path / "out")],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert time.perf_counter() - t0 < 20  # the old fall-through to the hub spent ~25 s retrying DNS
+    assert res.returncode == 2, res.stderr
+    lines = [line for line in res.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "no such file or folder" in lines[0], res.stderr
+
+
 def test_hub_datasets_are_reached_only_by_the_explicit_form(tmp_path, no_network):
     out = tmp_path / "out"
     res = _cli("run", "hf://datasets/someorg/data", "-p", str(_pipeline(tmp_path)), "-o", str(out))
@@ -180,6 +208,10 @@ def test_invalid_utf8_in_text_is_one_line(tmp_path):
                     str(d / "latin1.parquet"), "not valid UTF-8", "rows 3", "re-encode")
     assert not (out / "kept").exists() or list((out / "kept").iterdir()) == []
     _no_partial_files(out)
+    bad_ids = pa.array([b"a", b"\xff"], pa.binary()).view(pa.string())
+    pq.write_table(pa.table({"id": bad_ids, "text": GENERAL[:2]}), d / "latin1.parquet")
+    _one_line_error(_cli("run", str(d), "-p", str(_pipeline(tmp_path)), "-o", str(tmp_path / "out2")),
+                    str(d / "latin1.parquet"), "'id'", "not valid UTF-8", "input.id_column")
 
 
 def test_out_that_is_a_file_is_one_line(tmp_path):

@@ -7,13 +7,27 @@ from datatrove.pipeline.base import PipelineStep
 
 from filterkit import document as D
 from filterkit.config import InputConfig
-from filterkit.inputs import Shard, check_text, iter_batches, read_schema
+from filterkit.errors import FilterkitError
+from filterkit.inputs import Shard, as_text_array, check_text, iter_batches, read_schema
 from filterkit.layout import RunLayout
 
 
 def shards_for_rank(shards: list[Shard], rank: int, world_size: int) -> list[Shard]:
     """Task ``rank`` takes every ``world_size``-th shard; reader and writer agree through this one function."""
     return shards[rank::world_size]
+
+
+def _ids(col, row: int, shard: Shard, cfg: InputConfig) -> list:
+    """The id column as Python strings; ids that are not text (invalid UTF-8) are named, not a traceback."""
+    import pyarrow as pa
+
+    try:
+        return as_text_array(col).cast(pa.string()).to_pylist()
+    except (pa.ArrowException, UnicodeDecodeError):
+        raise FilterkitError(
+            f"{shard.path}: column {cfg.id_column!r} cannot be read as text in rows {row}-{row + len(col) - 1} "
+            "(not valid UTF-8); fix those ids, or set input.id_column to another column"
+        ) from None
 
 
 class ShardReader(PipelineStep):
@@ -39,7 +53,7 @@ class ShardReader(PipelineStep):
         row = 0
         for batch in iter_batches(shard, columns, cfg.batch_rows):
             texts = check_text(batch.column(0), row, shard, cfg)  # decoded if dictionary-encoded
-            ids = batch.column(1).cast("string").to_pylist() if has_id else None
+            ids = _ids(batch.column(1), row, shard, cfg) if has_id else None
             for i, text in enumerate(texts.to_pylist()):
                 doc_id = ids[i] if ids is not None and ids[i] is not None else f"{shard.name}#{row + i}"
                 yield Document(text=text, id=doc_id, metadata={D.SHARD: shard.name, D.ROW: row + i})
