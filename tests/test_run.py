@@ -196,5 +196,7 @@ def test_slurm_executor_is_configured_from_yaml(shards, tmp_path):
     prep = prepare(shards, p, tmp_path / "out")
     ex = build_executor(prep, build_pipeline(prep))
     sbatch = ex.get_sbatch_args(max_array=3)
-    assert type(ex).__name__ == "SlurmPipelineExecutor" and ex.world_size == 3
+    from datatrove.executor import SlurmPipelineExecutor
+
+    assert isinstance(ex, SlurmPipelineExecutor) and ex.world_size == 3  # filterkit.slurm's private-pickle subclass
     assert sbatch["partition"] == "gpu" and sbatch["time"] == "01:00:00" and sbatch["array"] == "0-2"
