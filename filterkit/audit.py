@@ -86,10 +86,12 @@ def _connect(run: Path):
     import pyarrow.dataset as ds
 
     from filterkit.errors import FilterkitError
+    from filterkit.verify import require_intact
 
     run = Path(run)
     if not (run / "manifest.json").is_file() and not (run / "run.json").is_file():
         raise FilterkitError(f"{run}: not a filterkit run folder (no manifest.json); pass the --out of `filterkit run`")
+    require_intact(run, command="audit")  # outputs changed since their shard finished are refused
     con = duckdb.connect(config={"enable_external_access": False, "lock_configuration": True})
     for view, schema in (("audit", AUDIT_SCHEMA), ("scores", SCORES_SCHEMA)):
         folder = run / view

@@ -127,6 +127,10 @@ def run(
         _fail(mapped)
         return
     m = result.manifest
+    if m.get("already_queued"):
+        out_console.print(f"Slurm job {', '.join(m['already_queued'])} of this run is still queued or running "
+                          f"({len(m['pending_shards'])} shards pending); nothing resubmitted. Re-run when it ends.")
+        return
     if m.get("submitted"):
         out_console.print(f"submitted to Slurm; {len(m['pending_shards'])} shards pending. Re-run to collect.")
         return
@@ -191,6 +195,32 @@ def _render_summary(s: dict) -> None:
         score = "" if r["score"] is None else f"{r['score']:.3f}"
         t.add_row(str(r["doc_id"]), r["stage"], score, r["snippet"])
     out_console.print(t)
+
+
+@app.command()
+def verify(
+    run_dir: Path = typer.Argument(..., metavar="RUN", help="a finished run folder"),
+) -> None:
+    """Check every output of a finished run against its done marker: size, sha256, row counts, read = kept + removed.
+
+    Exit 0 when all is well; exit 2 with one line per damaged shard otherwise.
+    """
+    from filterkit.verify import verify as _verify
+
+    try:
+        report = _verify(run_dir)
+    except FilterkitError as e:
+        _fail(e)
+        return
+    if not report.ok:
+        for line in report.lines():
+            err_console.print(f"[bold red]bad:[/] {line}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+    out_console.print(
+        f"ok: {report.shards} shards; sizes, sha256 and row counts match their done markers; "
+        f"read {report.read:,} = kept {report.kept:,} + removed {report.removed:,}",
+        highlight=False, soft_wrap=True,
+    )
 
 
 @app.command()

@@ -20,7 +20,9 @@ from filterkit.config import PipelineConfig
 from filterkit.errors import FilterkitError
 from filterkit.inputs import Shard
 from filterkit.layout import RunLayout
+from filterkit.layout import run_lock
 from filterkit.runner import RunResult, claim_out_dir, plan, write_manifest
+from filterkit.verify import redo_damaged, require_intact
 from filterkit.stages.reader import ShardReader
 from filterkit.stages.writer import _ShardOutput
 
@@ -102,8 +104,16 @@ def rethreshold(
     for s in shards:
         if not Path(s.path).is_file():
             raise FilterkitError(f"{s.path}: input shard of {run_dir} is gone; kept rows are copied from it")
+    require_intact(run_dir, command="rethreshold")  # its audit/ and scores/ are the decisions' source
     prep = plan(cfg, shards, out)
+    with run_lock(prep.layout.root):
+        return _rethreshold_locked(run_dir, prep, shards)
+
+
+def _rethreshold_locked(run_dir: Path, prep, shards: list[Shard]) -> RunResult:
+    cfg = prep.config
     claim_out_dir(prep)
+    redone = redo_damaged(prep.layout, [s.out_name for s in shards])
     t0 = time.perf_counter()
     reader = ShardReader(shards, cfg.input)
     layout: RunLayout = prep.layout
@@ -127,4 +137,4 @@ def rethreshold(
         except BaseException:
             sink.abort()
             raise
-    return RunResult(layout.root, write_manifest(prep, time.perf_counter() - t0, []))
+    return RunResult(layout.root, write_manifest(prep, time.perf_counter() - t0, [], redone))

@@ -20,7 +20,7 @@ from filterkit.config import PipelineConfig, file_sha256, load_config, stable_ha
 from filterkit.errors import FilterkitError
 from filterkit.heads import read_classifier_info
 from filterkit.inputs import Shard, discover, validate
-from filterkit.layout import RunLayout, write_json_atomic
+from filterkit.layout import LOCK_NAME, RunLayout, run_lock, write_json_atomic
 from filterkit.stages import BlocklistStage, ClassifierStage, ShardReader, ShardWriter
 
 ProgressFn = Callable[[int, int], None]  # (rows done, rows total)
@@ -115,7 +115,7 @@ def claim_out_dir(prep: PreparedRun) -> None:
             raise FilterkitError(
                 f"{layout.root}: holds a run over different input shards; use a new --out for this input"
             )
-    elif layout.root.exists() and any(layout.root.iterdir()):
+    elif layout.root.exists() and any(p.name != LOCK_NAME for p in layout.root.iterdir()):
         raise FilterkitError(f"{layout.root}: exists and is not a filterkit run folder; choose an empty --out")
     try:
         write_json_atomic(
@@ -174,7 +174,7 @@ def build_pipeline(prep: PreparedRun) -> list:
     steps: list = [ShardReader(prep.shards, cfg.input, prep.layout)]
     timed = []
     if cfg.blocklist.enabled:
-        bl = BlocklistStage(cfg.blocklist.path, cfg.blocklist.min_unique_hits, cfg.blocklist.mode, drop_removed=False)
+        bl = BlocklistStage.from_config(cfg, drop_removed=False)
         steps.append(bl)
         timed.append(bl)
     if cfg.classifier.enabled:
@@ -271,10 +271,27 @@ def _done_rows(prep: PreparedRun) -> int:
 
 
 def execute(prep: PreparedRun, progress: ProgressFn | None = None, capture_logs: bool = True) -> RunResult:
-    """Run a prepared pipeline to completion (resuming finished shards) and write the manifest."""
+    """Run a prepared pipeline to completion (resuming finished shards) and write the manifest.
+
+    The run folder is locked for the whole call (:func:`filterkit.layout.run_lock`): a second run into
+    the same ``--out`` is refused with the holder's host and pid instead of deleting this one's temp files.
+    """
+    with run_lock(prep.layout.root):
+        return _execute_locked(prep, progress, capture_logs)
+
+
+def _execute_locked(prep: PreparedRun, progress: ProgressFn | None, capture_logs: bool) -> RunResult:
     import shutil
 
+    from filterkit.verify import redo_damaged
+
     claim_out_dir(prep)
+    # a done shard whose outputs were deleted, truncated or replaced since is redone, not trusted
+    redone = redo_damaged(prep.layout, [s.out_name for s in prep.shards])
+    if prep.config.executor.kind == "slurm":
+        queued = _slurm_still_queued(prep)
+        if queued is not None:
+            return queued
     # local and Ray runs finish inside this call, so leftover temp files are a killed attempt's; Slurm jobs
     # may still be running from an earlier submission, and each task clears only its own folder
     in_process = prep.config.executor.kind != "slurm"
@@ -295,8 +312,11 @@ def execute(prep: PreparedRun, progress: ProgressFn | None = None, capture_logs:
     if poller:
         poller.start()
     try:
-        with _stderr_to(prep.layout.logs / "run.stderr.log", capture_logs):
-            executor.run()
+        with _stderr_to(prep.layout.logs / "run.stderr.log", capture_logs), helpers_die_with_run():
+            try:
+                executor.run()
+            finally:
+                _record_slurm_job(prep, executor)
     except FilterkitError:
         raise
     except Exception as e:
@@ -316,8 +336,177 @@ def execute(prep: PreparedRun, progress: ProgressFn | None = None, capture_logs:
         missing = [s.name for s in prep.shards if not prep.layout.is_done(s.out_name)]
         if missing:  # jobs were submitted, not run here: the manifest comes when they finish
             return RunResult(prep.layout.root, {"submitted": True, "pending_shards": missing})
-    manifest = write_manifest(prep, time.perf_counter() - t0, resumed)
+    manifest = write_manifest(prep, time.perf_counter() - t0, resumed, redone)
     return RunResult(prep.layout.root, manifest)
+
+
+SLURM_JOBS = Path(".state") / "slurm.json"
+
+
+def slurm_jobs_active(job_ids: list[str]) -> list[str]:
+    """Those of ``job_ids`` that ``squeue`` still lists (queued or running); tests replace this function."""
+    import subprocess
+
+    active = []
+    for job in job_ids:
+        try:
+            r = subprocess.run(["squeue", "-h", "-o", "%i", "-j", job], capture_output=True, text=True, timeout=120)
+        except (FileNotFoundError, subprocess.TimeoutExpired) as e:
+            raise FilterkitError(
+                f"cannot ask Slurm whether job {job} of this run is still queued ({type(e).__name__} running "
+                "squeue); re-run where squeue works, or delete .state/slurm.json in the run folder if that job "
+                "has ended"
+            ) from None
+        if r.returncode != 0:
+            if "invalid job id" in r.stderr.lower():  # long finished and purged from the controller
+                continue
+            raise FilterkitError(f"squeue -j {job} failed: {(r.stderr.strip() or '?').splitlines()[0]}; "
+                                 "re-run when Slurm answers")
+        if r.stdout.split():
+            active.append(job)
+    return active
+
+
+def _slurm_still_queued(prep: PreparedRun) -> RunResult | None:
+    """A re-run while this run's Slurm jobs are queued or running reports them instead of resubmitting."""
+    import json
+
+    path = prep.layout.root / SLURM_JOBS
+    missing = [s.name for s in prep.shards if not prep.layout.is_done(s.out_name)]
+    if not missing or not path.is_file():
+        return None
+    try:
+        jobs = [str(j) for j in json.loads(path.read_text(encoding="utf-8"))["job_ids"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    active = slurm_jobs_active(jobs)
+    if not active:
+        return None
+    return RunResult(prep.layout.root, {"submitted": True, "already_queued": active, "pending_shards": missing})
+
+
+def _record_slurm_job(prep: PreparedRun, executor: Any) -> None:
+    job = getattr(executor, "job_id", None)
+    if prep.config.executor.kind == "slurm" and job not in (None, -1, "-1"):
+        # datatrove chains array jobs with afterany, so the last id outlives the others
+        write_json_atomic(prep.layout.root / SLURM_JOBS, {"job_ids": [str(job)]})
+
+
+_PR_SET_PDEATHSIG = 1
+_tie_state = {"enabled": False, "parent": 0}
+_hook_installed = False
+
+
+def _tie_to_parent() -> None:
+    """In a helper process: be killed (SIGKILL) the moment the process that started it dies.
+
+    Linux only (``prctl(PR_SET_PDEATHSIG)``); elsewhere a no-op. If the parent already died between the
+    fork and this call, exit now.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if _tie_state["parent"] and os.getppid() != _tie_state["parent"]:
+        os._exit(1)  # reparented already: the parent died before the tie was made
+
+
+def _before_fork() -> None:
+    _tie_state["parent"] = os.getpid()
+
+
+def _after_fork_in_child() -> None:
+    if _tie_state["enabled"]:
+        _tie_to_parent()
+
+
+def _proc_identity(pid: int) -> tuple[str, str] | None:
+    """(state, start time) of a process from /proc, or None when it is gone; start time tells a reused pid."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return fields[0], fields[19]
+
+
+def _run_is_alive(pid: int, start: str | None) -> bool:
+    if start is None:  # no /proc: a signal-0 probe
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return True
+    ident = _proc_identity(pid)
+    return ident is not None and ident[0] not in ("Z", "X") and ident[1] == start
+
+
+_watchdog: list[threading.Thread] = []
+
+
+def tie_task_process(interval: float = 0.2) -> None:
+    """Called where a task starts: in a worker process of this run (not the run itself), die with the run.
+
+    datatrove's local pool uses the forkserver start method, so its workers are not forked by the run and
+    the at-fork hook never sees them. Their parent, the forkserver, does not exit when the run dies either
+    (each worker holds a copy of its liveness pipe), and a busy worker would finish its task writing into a
+    run folder that is no longer locked. So a daemon thread here watches the run's pid (and start time)
+    and kills this worker as soon as the run is gone.
+    """
+    run_pid = int(os.environ.get("FILTERKIT_RUN_PID", "0") or 0)
+    if not run_pid or run_pid == os.getpid() or _watchdog:
+        return
+    _tie_state["parent"] = os.getppid()
+    _tie_to_parent()
+    ident = _proc_identity(run_pid)
+    if ident is None and sys.platform.startswith("linux"):
+        os._exit(1)  # the run is already gone
+    start = ident[1] if ident is not None else None
+
+    def watch() -> None:
+        import signal
+
+        while _run_is_alive(run_pid, start):
+            time.sleep(interval)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    t = threading.Thread(target=watch, name="filterkit-run-watchdog", daemon=True)
+    t.start()
+    _watchdog.append(t)
+
+
+@contextlib.contextmanager
+def helpers_die_with_run():
+    """While a run executes, every process it forks (datatrove's multiprocess Manager; fork-started pool
+    workers), and every task worker, dies with it.
+
+    Without this a SIGKILL or SIGTERM of ``filterkit run`` left datatrove's Manager server process (about
+    70 MB, parent PID 1) alive for good. Children inherit the tie through ``PR_SET_PDEATHSIG``, which the
+    kernel delivers however the parent dies.
+    """
+    global _hook_installed
+    if not _hook_installed and hasattr(os, "register_at_fork"):
+        os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
+        _hook_installed = True
+    saved = os.environ.get("FILTERKIT_RUN_PID")
+    os.environ["FILTERKIT_RUN_PID"] = str(os.getpid())
+    _tie_state["enabled"] = True
+    try:
+        yield
+    finally:
+        _tie_state["enabled"] = False
+        if saved is None:
+            os.environ.pop("FILTERKIT_RUN_PID", None)
+        else:
+            os.environ["FILTERKIT_RUN_PID"] = saved
 
 
 def _find_filterkit_error(e: BaseException) -> FilterkitError | None:
@@ -355,7 +544,9 @@ def _device(prep: PreparedRun) -> str:
     return f"cpu ({os.cpu_count()} cores)"
 
 
-def write_manifest(prep: PreparedRun, wall: float, resumed: list[str]) -> dict[str, Any]:
+def write_manifest(
+    prep: PreparedRun, wall: float, resumed: list[str], redone: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
     """Merge per-shard stats, check read = kept + removed for every shard and overall, write manifest.json."""
     import json
 
@@ -412,6 +603,7 @@ def write_manifest(prep: PreparedRun, wall: float, resumed: list[str]) -> dict[s
             "text_mb_per_second": mb / wall if wall > 0 else 0.0,
             "stage_seconds": stage_seconds,
             "resumed_shards": resumed,
+            "redone_shards": redone or [],
         },
     }
     write_json_atomic(layout.manifest, manifest)

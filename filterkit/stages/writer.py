@@ -24,7 +24,7 @@ from filterkit.audit import AUDIT_SCHEMA, SCORES_SCHEMA, RunInfo
 from filterkit.config import InputConfig
 from filterkit.errors import FilterkitError
 from filterkit.inputs import Shard, iter_batches, read_schema
-from filterkit.layout import RunLayout, atomic_replace, write_json_atomic
+from filterkit.layout import RunLayout, atomic_replace, file_digest, write_json_atomic
 from filterkit.stages.base import DecisionStage
 from filterkit.stages.reader import shards_for_rank
 
@@ -189,9 +189,13 @@ class _ShardOutput:
             raise FilterkitError(f"{shard.path}: read {read} != kept {kept} + removed {removed}; refusing to finish")
         if self.audit.n != removed:
             raise FilterkitError(f"{shard.path}: {removed} removed but {self.audit.n} audit rows; refusing to finish")
-        atomic_replace(self.tmp_kept, layout.kept(shard.out_name))
-        atomic_replace(self.audit.path, layout.audit(shard.out_name))
-        atomic_replace(self.scores.path, layout.scores(shard.out_name))
+        # each output's size, sha256 and rows go into the marker, so later readers can tell a file that
+        # was changed, truncated or deleted after the shard finished (see RunLayout.output_problems)
+        outputs = {}
+        for kind, tmp, rows in (("kept", self.tmp_kept, kept), ("audit", self.audit.path, self.audit.n),
+                                ("scores", self.scores.path, self.scores.n)):
+            outputs[kind] = {**file_digest(tmp), "rows": rows}
+            atomic_replace(tmp, layout.output(kind, shard.out_name))
         seconds = dict(stage_seconds)
         seconds["write"] = time.perf_counter() - t_write
         stats = {
@@ -207,6 +211,7 @@ class _ShardOutput:
             "text_chars": self.chars,
             "input_bytes": shard.size_bytes,
             "seconds": seconds,
+            "outputs": outputs,
         }
         write_json_atomic(layout.done(shard.out_name), stats)  # last: its presence means "finished"
         return stats
@@ -255,6 +260,9 @@ class ShardWriter(PipelineStep):
         self.stat_update("removed", value=stats["removed"])
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        from filterkit.runner import tie_task_process
+
+        tie_task_process()  # a pool worker must not outlive a killed `filterkit run`
         mine = [s for s in shards_for_rank(self.shards, rank, world_size) if not self.layout.is_done(s.out_name)]
         by_name = {s.name: s for s in mine}
         tmp = self.layout.tmp_dir(rank)
