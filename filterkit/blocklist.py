@@ -99,6 +99,16 @@ def _normal_bytes(text: str) -> bytes:
     return data.strip(b" ")
 
 
+def clean_text(text: str) -> str:
+    """The classifier's view of a document: NFKC with format characters removed and look-alike letters
+    folded to Latin (:func:`fold_table`), case and spacing kept. ASCII text is returned as it is, so
+    ordinary documents score exactly as before; an obfuscated one scores like its plain spelling.
+    """
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKC", text).translate(fold_table())
+
+
 # leetspeak digits and the letters they stand for; folded only next to an ASCII letter
 _LEET = np.arange(256, dtype=np.uint8)
 for _d, _c in zip(b"013457", b"oieast"):

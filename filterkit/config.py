@@ -39,8 +39,27 @@ class BlocklistConfig(_Strict):
 
     enabled: bool = True
     path: Path = Path("../classifiers/blocklist/biorisk-proxy.txt")
-    min_unique_hits: int = Field(2, ge=1)
+    min_unique_hits: int = Field(2, ge=1, description="unique terms a document needs to be escalated (or removed)")
     mode: Literal["escalate", "remove"] = "escalate"
+    short_doc_words: int = Field(
+        0,
+        ge=0,
+        description="length-aware bar: documents with fewer words need only short_min_unique_hits terms "
+        "(one term in a 40-word text is a stronger signal than in 4,000 words); 0 turns it off",
+    )
+    short_min_unique_hits: int = Field(1, ge=1, description="the bar for documents under short_doc_words words")
+    split_terms: bool = Field(
+        True, description="also match one-word terms split by a space, hyphen or dot (vi rus) or spelled out (v i r u s)"
+    )
+
+
+class SemanticGateConfig(_Strict):
+    """The cheap semantic escalation signal: a static-embedding model that escalates on-topic documents the
+    term list misses. It only escalates; the classifier still decides."""
+
+    enabled: bool = False
+    path: Path = Field(Path("../classifiers/biorisk-proxy-static"), description="a folder made by `filterkit train-gate`")
+    threshold: float | None = Field(None, ge=0.0, le=1.0, description="default: the gate's own threshold (gate.json)")
 
 
 class ClassifierConfig(_Strict):
@@ -107,6 +126,7 @@ class PipelineConfig(_Strict):
     name: str = "filterkit"
     input: InputConfig = Field(default_factory=InputConfig)
     blocklist: BlocklistConfig = Field(default_factory=BlocklistConfig)
+    semantic_gate: SemanticGateConfig = Field(default_factory=SemanticGateConfig)
     classifier: ClassifierConfig = Field(default_factory=ClassifierConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
@@ -120,6 +140,13 @@ class PipelineConfig(_Strict):
                 "blocklist.mode: remove makes the blocklist the final decision, so nothing would reach the "
                 "classifier; set classifier.enabled: false, or use mode: escalate"
             )
+        if self.semantic_gate.enabled and not (
+            self.blocklist.enabled and self.blocklist.mode == "escalate" and self.classifier.enabled
+        ):
+            raise ValueError(
+                "semantic_gate escalates documents to the classifier, so it needs blocklist.mode: escalate and "
+                "the classifier enabled; set semantic_gate.enabled: false otherwise"
+            )
         return self
 
     def resolved(self, base_dir: Path) -> "PipelineConfig":
@@ -127,6 +154,7 @@ class PipelineConfig(_Strict):
         data = self.model_copy(deep=True)
         data.blocklist.path = _resolve(base_dir, data.blocklist.path)
         data.classifier.path = _resolve(base_dir, data.classifier.path)
+        data.semantic_gate.path = _resolve(base_dir, data.semantic_gate.path)
         if data.classifier.encoder_path is not None:
             data.classifier.encoder_path = _resolve(base_dir, data.classifier.encoder_path)
         return data
@@ -138,6 +166,8 @@ class PipelineConfig(_Strict):
             data["blocklist"] = {"enabled": False}
         if not self.classifier.enabled:
             data["classifier"] = {"enabled": False}
+        if not self.semantic_gate.enabled:
+            data["semantic_gate"] = {"enabled": False}
         # how the work is spread does not change what is kept, and max_chars only fails a run (so the
         # re-run that raises it resumes the shards that finished)
         data["input"].pop("max_chars", None)

@@ -17,6 +17,8 @@ BL_TOTAL = "blocklist_hits"
 BL_TERMS = "blocklist_terms"  # sorted matched terms
 BL_COUNTS = "blocklist_term_counts"  # hits per term, aligned with BL_TERMS
 ESCALATED = "escalated"  # True: the classifier must decide on this document
+ESCALATED_BY = "escalated_by"  # "terms" | "gate" | None
+GATE_SCORE = "gate_score"  # the semantic gate's score; None where it did not run
 # set by ClassifierStage on the documents it scores
 SCORE = "classifier_score"
 WINDOWS = "classifier_windows"

@@ -157,10 +157,14 @@ class Encoder:
             )
 
     def chunk(self, texts: Sequence[str], truncate: bool = False) -> Chunked:
-        """Tokenise each text once and cut it into windows of ``max_tokens`` (special tokens included)."""
+        """Tokenise each text once (in :func:`~filterkit.blocklist.clean_text` form) and cut it into windows of
+        ``max_tokens`` (special tokens included)."""
+        from filterkit.blocklist import clean_text
+
         body = self.max_tokens - 2
+        texts = [clean_text(t) for t in texts]  # both stages see one normal form (zero-width, look-alikes)
         try:
-            encs = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+            encs = self.tokenizer.encode_batch(texts, add_special_tokens=False)
             ids_per_doc: list[list[int] | None] = [e.ids for e in encs]
             errors: dict[int, str] = {}
         except Exception:  # one bad row must not sink the batch: retry one by one

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 
 from filterkit.errors import FilterkitError
@@ -46,6 +48,55 @@ def load_labels(path: str | Path, text_column: str = "text", label_column: str =
         which = "no rows labelled 0 or 1" if len(y) == 0 else ("no positives (label 1)" if y.max() == 0 else "no negatives (label 0)")
         raise FilterkitError(f"{path}: {which}; a classifier needs both classes")
     return table
+
+
+@dataclass
+class LabelledSet:
+    """Several labels files read as one training set, with where each row came from."""
+
+    texts: list[str]
+    y: np.ndarray
+    groups: list[str]
+    sources: list[str]
+    files: dict[str, dict[str, Any]]  # file name -> rows, positives, licence-relevant source counts
+
+
+def load_labelled_sets(paths: Sequence[str | Path], split: str | None = None) -> LabelledSet:
+    """Read and concatenate labels files; a file with a ``split`` column contributes only rows of ``split``.
+
+    ``group`` and ``source`` default to the label and the file name where a file lacks them, so
+    team-written and real data can be mixed and still balanced or held out by source.
+    """
+    texts: list[str] = []
+    ys: list[np.ndarray] = []
+    groups: list[str] = []
+    sources: list[str] = []
+    files: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        table = load_labels(path)
+        if split is not None and "split" in table.column_names:
+            table = table.filter(pa.compute.equal(table.column("split"), split))
+        n = table.num_rows
+        y = np.asarray(table.column("label").to_pylist(), dtype=np.int64)
+        g = table.column("group").to_pylist() if "group" in table.column_names else [
+            "proxy" if v else "other" for v in y]
+        src = table.column("source").to_pylist() if "source" in table.column_names else [_file_source(path)] * n
+        texts += table.column("text").to_pylist()
+        ys.append(y)
+        groups += [str(x) for x in g]
+        sources += [str(x) for x in src]
+        per_source: dict[str, list[int]] = {}
+        for s_, v in zip(src, y.tolist()):
+            per_source.setdefault(str(s_), [0, 0])[v] += 1
+        files[_file_source(path)] = {"rows": n, "positives": int(y.sum()),
+                                  "sources": {k: {"negatives": a, "positives": b} for k, (a, b) in sorted(per_source.items())}}
+    return LabelledSet(texts, np.concatenate(ys) if ys else np.zeros(0, np.int64), groups, sources, files)
+
+
+def _file_source(path: str | Path) -> str:
+    """A file's name as a source: ``labelled/train`` for ``sample_data/labelled/train.parquet``."""
+    p = Path(path)
+    return f"{p.parent.name}/{p.stem}" if p.parent.name else p.stem
 
 
 def cache_dir() -> Path:

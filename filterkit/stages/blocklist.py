@@ -8,7 +8,10 @@ from typing import Literal
 from datatrove.data import Document, DocumentsPipeline
 
 from filterkit import document as D
-from filterkit.blocklist import Blocklist
+from filterkit.config import BlocklistConfig, PipelineConfig, SemanticGateConfig
+from filterkit.errors import FilterkitError
+from filterkit.escalation import Escalator
+from filterkit.gate import read_gate_config
 from filterkit.stages.base import DecisionStage, shard_of
 
 
@@ -17,11 +20,13 @@ _BATCH_CHARS = 4 << 20
 
 
 class BlocklistStage(DecisionStage):
-    """Counts unique terms and total hits per document.
+    """The cheap stage: counts unique terms and total hits per document, and optionally runs the
+    semantic gate on documents below the term bar (the decision rule is :mod:`filterkit.escalation`).
 
-    ``mode="escalate"`` (the Deep Ignorance design) marks documents with at least ``min_unique_hits``
-    unique terms for the classifier and keeps the rest; ``mode="remove"`` removes them outright (the
-    "strong filter" variant, no classifier).
+    ``mode="escalate"`` (the Deep Ignorance design) marks documents over the bar for the classifier and
+    keeps the rest; ``mode="remove"`` removes documents over the term bar outright (the "strong filter"
+    variant, no classifier, no gate). Every document gets the same metadata keys (``None`` where a value
+    does not apply), so datatrove's own writers see one schema.
     """
 
     name = "blocklist"
@@ -33,43 +38,65 @@ class BlocklistStage(DecisionStage):
         mode: Literal["escalate", "remove"] = "escalate",
         drop_removed: bool = True,
         exclusion_writer=None,
+        *,
+        short_doc_words: int = 0,
+        short_min_unique_hits: int = 1,
+        split_terms: bool = True,
+        semantic_gate: str | Path | None = None,
+        gate_threshold: float | None = None,
     ) -> None:
         super().__init__(drop_removed, exclusion_writer)
-        self.path = Path(path)
-        self.min_unique_hits = min_unique_hits
-        self.mode = mode
-        self._blocklist: Blocklist | None = None
+        self.config = BlocklistConfig(
+            path=Path(path), min_unique_hits=min_unique_hits, mode=mode, short_doc_words=short_doc_words,
+            short_min_unique_hits=short_min_unique_hits, split_terms=split_terms,
+        )
+        gate = None
+        if semantic_gate is not None:
+            if mode != "escalate":
+                raise FilterkitError("a semantic gate only escalates; use it with mode='escalate'")
+            gate = SemanticGateConfig(enabled=True, path=Path(semantic_gate), threshold=gate_threshold)
+            read_gate_config(gate.path)  # fail early, before any worker starts
+        self.escalator = Escalator(self.config, gate)
+
+    @classmethod
+    def from_config(cls, cfg: PipelineConfig, drop_removed: bool = True, exclusion_writer=None) -> "BlocklistStage":
+        """The stage a pipeline config describes (``filterkit run`` builds it so)."""
+        bl, g = cfg.blocklist, cfg.semantic_gate
+        return cls(
+            bl.path, bl.min_unique_hits, bl.mode, drop_removed, exclusion_writer,
+            short_doc_words=bl.short_doc_words, short_min_unique_hits=bl.short_min_unique_hits,
+            split_terms=bl.split_terms, semantic_gate=g.path if g.enabled else None, gate_threshold=g.threshold,
+        )
 
     @property
-    def blocklist(self) -> Blocklist:
-        if self._blocklist is None:  # built in the worker, not pickled across processes
-            self._blocklist = Blocklist.from_file(self.path)
-        return self._blocklist
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state["_blocklist"] = None
-        return state
+    def blocklist(self):
+        return self.escalator.blocklist
 
     def _annotate(self, batch: list[Document]) -> None:
         todo = [d for d in batch if not D.is_removed(d)]
         with self.timed(shard_of(batch[0])):
-            # terms are named only for documents at the bar: they alone reach the audit and scores tables
-            found = self.blocklist.count_many([d.text for d in todo], detail_min_unique=self.min_unique_hits)
-            for i, (doc, unique, total) in enumerate(zip(todo, found.unique.tolist(), found.total.tolist())):
+            found = self.escalator([d.text for d in todo])
+            gate_on = self.escalator.gate_cfg is not None
+            for i, doc in enumerate(todo):
                 counts = found.terms.get(i, {})
                 terms = sorted(counts)
                 meta = doc.metadata
                 meta[D.BL_TERMS] = terms
                 meta[D.BL_COUNTS] = [counts[t] for t in terms]
-                meta[D.BL_UNIQUE] = unique
-                meta[D.BL_TOTAL] = total
-                over = unique >= self.min_unique_hits
-                meta[D.ESCALATED] = over and self.mode == "escalate"
-                if over and self.mode == "remove":
+                meta[D.BL_UNIQUE] = int(found.unique[i])
+                meta[D.BL_TOTAL] = int(found.total[i])
+                g = found.gate[i]
+                meta[D.GATE_SCORE] = None if g != g else float(g)  # NaN: the gate did not run
+                over = bool(found.by_terms[i])
+                escalated = bool(found.escalated[i])
+                meta[D.ESCALATED_BY] = ("terms" if over else "gate") if escalated and self.config.mode == "escalate" else None
+                meta[D.ESCALATED] = escalated and self.config.mode == "escalate"
+                if over and self.config.mode == "remove":
                     D.mark_removed(doc, "blocklist", "blocklist_terms")
         escalated = sum(1 for d in todo if d.metadata[D.ESCALATED])
         self.stat_update("escalated", value=escalated)
+        if gate_on:
+            self.stat_update("escalated_by_gate", value=sum(1 for d in todo if d.metadata[D.ESCALATED_BY] == "gate"))
         self.stat_update("passed", value=len(todo) - escalated)
 
     def process(self, docs: DocumentsPipeline) -> DocumentsPipeline:
