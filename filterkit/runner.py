@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import socket
 import sys
 import threading
 import time
@@ -312,7 +313,8 @@ def _execute_locked(prep: PreparedRun, progress: ProgressFn | None, capture_logs
     if poller:
         poller.start()
     try:
-        with _stderr_to(prep.layout.logs / "run.stderr.log", capture_logs), helpers_die_with_run():
+        with _stderr_to(prep.layout.logs / "run.stderr.log", capture_logs), \
+                helpers_die_with_run(prep.config.executor.kind == "local"):
             try:
                 executor.run()
             finally:
@@ -461,8 +463,9 @@ def tie_task_process(interval: float = 0.2) -> None:
     run folder that is no longer locked. So a daemon thread here watches the run's pid (and start time)
     and kills this worker as soon as the run is gone.
     """
-    run_pid = int(os.environ.get("FILTERKIT_RUN_PID", "0") or 0)
-    if not run_pid or run_pid == os.getpid() or _watchdog:
+    host, _, pid = os.environ.get("FILTERKIT_RUN_PID", "").rpartition("@")
+    run_pid = int(pid) if pid.isdigit() else 0
+    if not run_pid or run_pid == os.getpid() or host != socket.gethostname() or _watchdog:
         return
     _tie_state["parent"] = os.getppid()
     _tie_to_parent()
@@ -484,20 +487,24 @@ def tie_task_process(interval: float = 0.2) -> None:
 
 
 @contextlib.contextmanager
-def helpers_die_with_run():
+def helpers_die_with_run(enabled: bool = True):
     """While a run executes, every process it forks (datatrove's multiprocess Manager; fork-started pool
     workers), and every task worker, dies with it.
 
     Without this a SIGKILL or SIGTERM of ``filterkit run`` left datatrove's Manager server process (about
     70 MB, parent PID 1) alive for good. Children inherit the tie through ``PR_SET_PDEATHSIG``, which the
-    kernel delivers however the parent dies.
+    kernel delivers however the parent dies. Local executor only: Slurm jobs (which inherit the submitting
+    environment through ``--export=ALL``) and Ray workers outlive the submitting process by design.
     """
     global _hook_installed
+    if not enabled:
+        yield
+        return
     if not _hook_installed and hasattr(os, "register_at_fork"):
         os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
         _hook_installed = True
     saved = os.environ.get("FILTERKIT_RUN_PID")
-    os.environ["FILTERKIT_RUN_PID"] = str(os.getpid())
+    os.environ["FILTERKIT_RUN_PID"] = f"{socket.gethostname()}@{os.getpid()}"
     _tie_state["enabled"] = True
     try:
         yield

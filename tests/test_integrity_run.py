@@ -204,6 +204,8 @@ class _FakeSlurm:
     def run(self) -> None:
         _FakeSlurm.submissions += 1
         self.job_id = str(1000 + _FakeSlurm.submissions)
+        # sbatch --export=ALL hands this environment to the jobs: they must not tie themselves to this pid
+        assert "FILTERKIT_RUN_PID" not in os.environ
 
 
 def test_slurm_rerun_does_not_resubmit_queued_jobs(tmp_path, monkeypatch):
@@ -233,6 +235,18 @@ def test_slurm_rerun_does_not_resubmit_queued_jobs(tmp_path, monkeypatch):
 
 
 # --- 4. no orphaned helper processes after a SIGKILL ------------------------------------------------------
+
+
+def test_a_task_ties_itself_only_to_a_local_run_on_this_host(monkeypatch):
+    from filterkit import runner
+
+    monkeypatch.setattr(runner, "_watchdog", [])
+    monkeypatch.setenv("FILTERKIT_RUN_PID", f"another-node@{os.getpid() + 1}")  # a Slurm job's inherited env
+    runner.tie_task_process()
+    assert runner._watchdog == []
+    monkeypatch.setenv("FILTERKIT_RUN_PID", f"{socket.gethostname()}@{os.getpid()}")  # the run itself
+    runner.tie_task_process()
+    assert runner._watchdog == []
 
 
 def _processes() -> dict[int, tuple[int, str]]:
