@@ -233,10 +233,14 @@ def schema() -> None:
 
 @app.command()
 def train(
-    labels: Path = typer.Option(..., "--labels", help="parquet or jsonl with text and label (1 = proxy topic)"),
+    labels: list[Path] = typer.Option(
+        ..., "--labels", help="parquet or jsonl with text and label (1 = proxy topic); repeat for several files"
+    ),
     out: Path = typer.Option(..., "--out", help="classifier folder to write"),
     backend: str = typer.Option("embedding", "--backend", help="embedding (MiniLM + head) or fasttext"),
     head: str = typer.Option("logistic", "--head", help="logistic or mlp (embedding backend)"),
+    split: Optional[str] = typer.Option(None, "--split", help="use only rows of this split where a file has a split column"),
+    balance: str = typer.Option("class", "--balance", help="class, or source: every source weighs the same (embedding)"),
     folds: int = typer.Option(5, "--folds", help="cross-validation folds"),
     target_recall: float = typer.Option(0.95, "--target-recall", help="threshold chosen to reach this CV recall"),
     seed: int = typer.Option(0, "--seed"),
@@ -247,11 +251,14 @@ def train(
         if backend == "fasttext":
             from filterkit.fasttext_backend import train_fasttext
 
-            report = train_fasttext(labels, out, folds=folds, target_recall=target_recall, seed=seed, name=name)
+            if len(labels) != 1 or split is not None:
+                raise FilterkitError("the fasttext backend trains on one labels file; pass --labels once, no --split")
+            report = train_fasttext(labels[0], out, folds=folds, target_recall=target_recall, seed=seed, name=name)
         elif backend == "embedding":
             from filterkit.training import train_head
 
-            report = train_head(labels, out, head=head, folds=folds, target_recall=target_recall, seed=seed, name=name)
+            report = train_head(labels, out, head=head, folds=folds, target_recall=target_recall, seed=seed,
+                                name=name, split=split, balance=balance)
         else:
             raise FilterkitError(f"unknown --backend {backend!r}; use embedding or fasttext")
     except FilterkitError as e:
@@ -259,6 +266,37 @@ def train(
         return
     out_console.print_json(json.dumps(report["cv"]))
     out_console.print(f"wrote {out}")
+
+
+@app.command("train-gate")
+def train_gate_cmd(
+    labels: list[Path] = typer.Option(..., "--labels", help="labelled parquet/jsonl (text, label); repeat for several"),
+    out: Path = typer.Option(..., "--out", help="gate folder to write"),
+    split: Optional[str] = typer.Option(None, "--split", help="use only rows of this split where a file has a split column"),
+    static_model: Optional[Path] = typer.Option(
+        None, "--static-model", help="an existing model2vec folder; default: distil the installed MiniLM (offline)"
+    ),
+    negatives_rate: float = typer.Option(
+        0.01, "--negatives-rate", help="share of general negatives the gate may escalate (sets its threshold)"
+    ),
+    window_words: int = typer.Option(256, "--window-words", help="words per window; a document scores its best window"),
+) -> None:
+    """Build the semantic escalation gate: a static-embedding model and a logistic head (filterkit/gate.py).
+
+    Example: filterkit train-gate --labels labelled.parquet --out classifiers/my-gate
+    """
+    from filterkit.gate import train_gate
+    from filterkit.training import load_labelled_sets
+
+    try:
+        data = load_labelled_sets(labels, split)
+        config = train_gate(data.texts, data.y, out, static_model=static_model, groups=data.groups,
+                            negatives_rate=negatives_rate, window_words=window_words, sources=data.files)
+    except FilterkitError as e:
+        _fail(e)
+        return
+    out_console.print_json(json.dumps(config["training"]["cv"]))
+    out_console.print(f"wrote {out} (threshold {config['threshold']:.3f})")
 
 
 @app.command()

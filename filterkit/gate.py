@@ -43,6 +43,8 @@ def _windows(texts: Sequence[str], window_words: int) -> tuple[list[str], np.nda
     owner: list[int] = []
     for i, text in enumerate(texts):
         norm = normalize(text)
+        if not norm:  # an empty document has no window and scores 0
+            continue
         words = norm.split(" ")
         if len(words) <= window_words:
             out.append(norm)

@@ -126,8 +126,12 @@ def embed_windows_cached(encoder, texts: list[str]) -> tuple[np.ndarray, np.ndar
     return emb, owner
 
 
-def fit_head(x: np.ndarray, y: np.ndarray, kind: str, hidden: int, seed: int, epochs: int = 300):
-    """Class-weighted logistic (or MLP) head, full-batch Adam with weight decay; deterministic per seed."""
+def fit_head(x: np.ndarray, y: np.ndarray, kind: str, hidden: int, seed: int, epochs: int = 300,
+             weights: np.ndarray | None = None):
+    """Class-weighted logistic (or MLP) head, full-batch Adam with weight decay; deterministic per seed.
+
+    ``weights`` (one per row, e.g. to give every source the same say) multiply the class-weighted loss.
+    """
     import torch
 
     from filterkit.heads import build_head
@@ -143,7 +147,14 @@ def fit_head(x: np.ndarray, y: np.ndarray, kind: str, hidden: int, seed: int, ep
     yt = torch.from_numpy(y.astype(np.float32))
     pos = float(yt.sum())
     neg = float(len(yt) - pos)
-    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(neg / max(pos, 1.0)))
+    wt = None if weights is None else torch.from_numpy(np.asarray(weights, dtype=np.float32) / np.mean(weights))
+    base = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(neg / max(pos, 1.0)),
+                                      reduction="mean" if wt is None else "none")
+
+    def loss_fn(logits, target):
+        out = base(logits, target)
+        return out if wt is None else (out * wt).mean()
+
     opt = torch.optim.Adam(head.parameters(), lr=0.05, weight_decay=1e-4)
     head.train()
     for _ in range(epochs):
@@ -152,6 +163,25 @@ def fit_head(x: np.ndarray, y: np.ndarray, kind: str, hidden: int, seed: int, ep
         loss.backward()
         opt.step()
     return head.eval()
+
+
+def source_weights(sources: Sequence[str], y: np.ndarray) -> np.ndarray:
+    """Per-document weights giving every source the same total weight within each class.
+
+    Without them the largest source of positives (1,000 WHO outbreak bulletins) teaches the head what
+    "proxy" looks like; with them a 56-abstract source counts as much, which is what a head meant for
+    text from sources it never saw needs (see benchmarks/head_selection.py).
+    """
+    sources = np.asarray(sources)
+    y = np.asarray(y)
+    w = np.zeros(len(y), dtype=np.float64)
+    for cls in (0, 1):
+        m = y == cls
+        cells = sorted(set(sources[m]))
+        for s in cells:
+            c = m & (sources == s)
+            w[c] = m.sum() / (len(cells) * c.sum())
+    return w
 
 
 def _doc_scores(head, emb: np.ndarray, owner: np.ndarray, n_docs: int) -> np.ndarray:
@@ -228,7 +258,7 @@ def data_summary(labels: str | Path, table: pa.Table, y: np.ndarray, windows: in
 
 
 def train_head(
-    labels: str | Path,
+    labels: str | Path | Sequence[str | Path],
     out: str | Path,
     head: str = "logistic",
     hidden: int = 64,
@@ -238,22 +268,41 @@ def train_head(
     name: str | None = None,
     max_tokens: int = 256,
     encoder_path: str | Path | None = None,
+    split: str | None = None,
+    balance: str = "class",
 ) -> dict[str, Any]:
-    """Cross-validate, choose the threshold for ``target_recall`` on out-of-fold scores, fit on all data, save."""
+    """Cross-validate, choose the threshold for ``target_recall`` on out-of-fold scores, fit on all data, save.
+
+    ``labels`` may be several files (a file with a ``split`` column contributes its ``split`` rows);
+    ``balance="source"`` weights every source equally within each class (:func:`source_weights`).
+    """
     from filterkit.encoders import Encoder
     from filterkit.heads import save_head
 
-    table = load_labels(labels)
-    texts = table.column("text").to_pylist()
-    y = np.asarray(table.column("label").to_pylist(), dtype=np.int64)
+    if balance not in ("class", "source"):
+        raise FilterkitError(f"unknown balance {balance!r}; use class or source")
+    paths = [labels] if isinstance(labels, (str, Path)) else list(labels)
+    if not paths:
+        raise FilterkitError("no labels file given; pass --labels FILE (repeat it for several files)")
     encoder = Encoder(encoder_path, device="auto", max_tokens=max_tokens)
-    emb, owner = embed_windows_cached(encoder, texts)
+    parts = [load_labelled_sets([p], split) for p in paths]  # embedded per file: the cache is per file
+    embs = [embed_windows_cached(encoder, p.texts) for p in parts]
+    offsets = np.cumsum([0] + [len(p.texts) for p in parts])
+    emb = np.concatenate([e for e, _ in embs])
+    owner = np.concatenate([o + offsets[k] for k, (_, o) in enumerate(embs)])
+    y = np.concatenate([p.y for p in parts])
+    sources = [s for p in parts for s in p.sources]
+    if y.min() == y.max():
+        raise FilterkitError(f"{', '.join(map(str, paths))}: a classifier needs both classes (labels 0 and 1)")
+    doc_w = source_weights(sources, y) if balance == "source" else None
+    win_w = None if doc_w is None else doc_w[owner]
     fold_of = stratified_folds(y, folds, seed)
     oof = np.zeros(len(y))
     for k in range(folds):
         train_docs = fold_of != k
         wmask = train_docs[owner]
-        h = fit_head(emb[wmask], y[owner][wmask], head, hidden, seed + k)
+        h = fit_head(emb[wmask], y[owner][wmask], head, hidden, seed + k,
+                     weights=None if win_w is None else win_w[wmask])
         test_idx = np.flatnonzero(~train_docs)
         sub = np.isin(owner, test_idx)
         remap = {d: i for i, d in enumerate(test_idx)}
@@ -261,9 +310,23 @@ def train_head(
         oof[test_idx] = _doc_scores(h, emb[sub], sub_owner, len(test_idx))
     threshold = threshold_for_recall(oof, y, target_recall)
     cv = binary_metrics(oof, y, threshold)
-    final = fit_head(emb, y[owner], head, hidden, seed)
+    final = fit_head(emb, y[owner], head, hidden, seed, weights=win_w)
     out = Path(out)
-    summary = data_summary(labels, table, y, len(owner))
+    groups = [g for p in parts for g in p.groups]
+    table = load_labels(paths[0]) if len(paths) == 1 else None
+    summary = data_summary(paths[0], table, y, len(owner)) if table is not None and split is None else {
+        "file": ", ".join(Path(p).name for p in paths),
+        "documents": int(len(y)),
+        "positives": int(y.sum()),
+        "negatives": int(len(y) - y.sum()),
+        "windows": int(len(owner)),
+        "ignored_rows": 0,
+        "groups": {g: groups.count(g) for g in sorted(set(groups))},
+    }
+    if len(paths) > 1 or split is not None:
+        summary["files"] = {k: v for p in parts for k, v in p.files.items()}
+        summary["split"] = split
+    summary["balance"] = balance
     config = {
         "name": name or out.name,
         "backend": "embedding",
