@@ -590,9 +590,14 @@ def tune(
     unique = None
     if cfg is not None:
         c = cfg.classifier
-        load_kw = {"max_tokens": c.max_tokens, "encoder_path": c.encoder_path, "truncate": c.long_docs == "truncate"}
+        # every scoring setting of the run (cpu_int8 moves scores: tuning must see what the run sees)
+        load_kw = {"max_tokens": c.max_tokens, "encoder_path": c.encoder_path, "truncate": c.long_docs == "truncate",
+                   "batch_tokens": c.batch_tokens, "cpu_int8": c.cpu_int8}
         if cfg.blocklist.enabled:  # before scoring: a bad term file should fail in a second, not after encoding
-            unique = blocklist_unique_counts(texts, cfg.blocklist.path)
+            from filterkit.escalation import Escalator
+
+            # the run's own escalation rule (term bar by length, semantic gate): 1 = escalated, 0 = not
+            unique = Escalator(cfg.blocklist, cfg.semantic_gate)(texts).escalated.astype(np.int64)
     scores, errors = score_documents(classifier, texts, device, **load_kw)
     cascade = _Cascade(cfg, unique, scores, errors) if cfg is not None else None
 
@@ -662,7 +667,7 @@ class _Cascade:
     def _args(self, t: float, idx: np.ndarray | None) -> tuple:
         s = self.scores if idx is None else self.scores[idx]
         u = self.unique if self.unique is None or idx is None else self.unique[idx]
-        return s, u, self.bl.min_unique_hits, t, self.mode, self.clf.enabled
+        return s, u, 1, t, self.mode, self.clf.enabled  # ``unique`` holds the escalation decision (0/1)
 
     def __call__(self, y: np.ndarray, t: float, idx: np.ndarray | None = None) -> dict[str, Any]:
         full = cascade_metrics(y, *self._args(t, idx))
@@ -684,4 +689,6 @@ class _Cascade:
         if not self.clf.enabled:
             notes.append("the classifier is disabled in this pipeline: the blocklist alone decides")
         return {"blocklist": Path(self.bl.path).name if self.bl.enabled else None,
+                "min_unique_hits": self.bl.min_unique_hits, "short_doc_words": self.bl.short_doc_words,
+                "short_min_unique_hits": self.bl.short_min_unique_hits,
                 "pipeline_threshold": self.clf.threshold, "on_error": self.clf.on_error, "notes": notes}
