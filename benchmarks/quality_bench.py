@@ -129,7 +129,12 @@ class CachedScorer:
         self.cfg = c
         self.info = read_classifier_info(c.path)
         self.threshold = float(c.threshold if c.threshold is not None else self.info.threshold)
-        key = json.dumps([self.info.sha256, c.max_tokens, c.long_docs, c.cpu_int8, str(c.encoder_path)])
+        from filterkit.encoders import resolve_runtime
+
+        # the runtime that will score (auto resolved); torch/fp32 keeps the old key so earlier caches still hit
+        ran = list(resolve_runtime(c.device, c.runtime, c.precision, c.cpu_int8)[1:])
+        key = json.dumps([self.info.sha256, c.max_tokens, c.long_docs, c.cpu_int8, str(c.encoder_path)]
+                         + (ran if ran != ["torch", "fp32"] else []))
         self.file = CACHE / f"scores-{hashlib.sha256(key.encode()).hexdigest()[:24]}.json"
         self.cache: dict[str, float] = json.loads(self.file.read_text()) if self.file.is_file() else {}
         self._model = None
@@ -146,7 +151,8 @@ class CachedScorer:
                 c = self.cfg
                 self._model = load_classifier(c.path, device=c.device, max_tokens=c.max_tokens,
                                               batch_tokens=c.batch_tokens, encoder_path=c.encoder_path,
-                                              truncate=c.long_docs == "truncate", cpu_int8=c.cpu_int8)
+                                              truncate=c.long_docs == "truncate", cpu_int8=c.cpu_int8,
+                                              runtime=c.runtime, precision=c.precision)
             t0 = time.perf_counter()
             for i in range(0, len(todo), 512):
                 part = todo[i : i + 512]

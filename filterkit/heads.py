@@ -105,17 +105,38 @@ _ENCODERS: dict[tuple, Any] = {}
 
 
 def shared_encoder(
-    path: str | Path | None, device: str, max_tokens: int, batch_tokens: int | None, cpu_int8: bool = False
+    path: str | Path | None,
+    device: str,
+    max_tokens: int,
+    batch_tokens: int | None,
+    cpu_int8: bool = False,
+    runtime: str = "auto",
+    precision: str = "fp32",
 ):
     """One encoder per process and setting: runs in one process (tests, experiments, notebooks) reuse it."""
-    from filterkit.encoders import Encoder
+    from filterkit.encoders import Encoder, resolve_runtime
 
-    key = (str(path) if path is not None else None, device, max_tokens, batch_tokens, cpu_int8)
+    device, runtime, precision = resolve_runtime(device, runtime, precision, cpu_int8)
+    key = (str(path) if path is not None else None, device, max_tokens, batch_tokens, runtime, precision)
     if key not in _ENCODERS:
         _ENCODERS[key] = Encoder(
-            path, device=device, max_tokens=max_tokens, batch_tokens=batch_tokens, cpu_int8=cpu_int8
+            path, device=device, max_tokens=max_tokens, batch_tokens=batch_tokens, runtime=runtime, precision=precision
         )
     return _ENCODERS[key]
+
+
+def warn_runtime_mismatch(info: "ClassifierInfo", runtime: str, precision: str) -> None:
+    """Log a warning when a head's threshold was tuned on another runtime / precision (``tuned_runtime`` in its
+    config.json, e.g. ``"torch/fp32"``): int8 moves scores, so the tuned threshold may not carry over."""
+    tuned = info.config.get("tuned_runtime")
+    if tuned and str(tuned) != f"{runtime}/{precision}":
+        import logging
+
+        logging.getLogger("filterkit").warning(
+            "%s: threshold was tuned on %s but the classifier runs on %s/%s; re-tune with "
+            "`filterkit tune --pipeline` or set classifier.runtime/precision to match",
+            info.path, tuned, runtime, precision,
+        )
 
 
 @dataclass(frozen=True)
@@ -147,14 +168,18 @@ class EmbeddingClassifier:
         encoder_path: str | Path | None = None,
         truncate: bool = False,
         cpu_int8: bool = False,
+        runtime: str = "auto",
+        precision: str = "fp32",
     ) -> "EmbeddingClassifier":
         from safetensors.torch import load_file
 
         info = read_classifier_info(folder)
         cfg = info.config
         encoder = shared_encoder(
-            encoder_path, device, int(max_tokens or cfg.get("max_tokens", 256)), batch_tokens, cpu_int8
+            encoder_path, device, int(max_tokens or cfg.get("max_tokens", 256)), batch_tokens, cpu_int8,
+            runtime, precision,
         )
+        warn_runtime_mismatch(info, encoder.runtime, encoder.precision)
         if encoder.dim != int(cfg["dim"]):
             raise FilterkitError(
                 f"{info.path}: head expects {cfg['dim']}-d embeddings but the encoder gives {encoder.dim}-d; "
@@ -246,6 +271,8 @@ def load_classifier(
     encoder_path: str | Path | None = None,
     truncate: bool = False,
     cpu_int8: bool = False,
+    runtime: str = "auto",
+    precision: str = "fp32",
 ):
     """Load a classifier folder with the backend its ``config.json`` names.
 
@@ -265,4 +292,6 @@ def load_classifier(
         encoder_path=encoder_path,
         truncate=truncate,
         cpu_int8=cpu_int8,
+        runtime=runtime,
+        precision=precision,
     )

@@ -191,6 +191,8 @@ def build_pipeline(prep: PreparedRun) -> list:
             long_docs=c.long_docs,
             on_error=c.on_error,
             cpu_int8=c.cpu_int8,
+            runtime=c.runtime,
+            precision=c.precision,
             drop_removed=False,
         )
         steps.append(clf)

@@ -592,7 +592,8 @@ def tune(
         c = cfg.classifier
         # every scoring setting of the run (cpu_int8 moves scores: tuning must see what the run sees)
         load_kw = {"max_tokens": c.max_tokens, "encoder_path": c.encoder_path, "truncate": c.long_docs == "truncate",
-                   "batch_tokens": c.batch_tokens, "cpu_int8": c.cpu_int8}
+                   "batch_tokens": c.batch_tokens, "cpu_int8": c.cpu_int8,
+                   "runtime": c.runtime, "precision": c.precision}
         if cfg.blocklist.enabled:  # before scoring: a bad term file should fail in a second, not after encoding
             from filterkit.escalation import Escalator
 

@@ -40,6 +40,8 @@ class ClassifierStage(DecisionStage):
         long_docs: Literal["chunks", "truncate"] = "chunks",
         on_error: Literal["remove", "keep"] = "remove",
         cpu_int8: bool = False,
+        runtime: str = "auto",
+        precision: str = "fp32",
         drop_removed: bool = True,
         exclusion_writer=None,
     ) -> None:
@@ -55,6 +57,8 @@ class ClassifierStage(DecisionStage):
         self.long_docs = long_docs
         self.on_error = on_error
         self.cpu_int8 = cpu_int8
+        self.runtime = runtime
+        self.precision = precision
         self._model = None
 
     def __getstate__(self):
@@ -73,6 +77,8 @@ class ClassifierStage(DecisionStage):
                 encoder_path=self.encoder_path,
                 truncate=self.long_docs == "truncate",
                 cpu_int8=self.cpu_int8,
+                runtime=self.runtime,
+                precision=self.precision,
             )
         return self._model
 
