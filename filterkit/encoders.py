@@ -180,8 +180,9 @@ class Encoder:
             from filterkit.onnx_runtime import OnnxForward
 
             self._onnx = OnnxForward(self.path, self.sha256, self.precision)
-        # seconds spent building padded arrays and in the forward pass (on CUDA: queueing it), for benchmarks
-        self.timing = {"batching": 0.0, "forward": 0.0}
+        # seconds spent tokenising (with normalising and cutting windows), building padded arrays and in the
+        # forward pass (on CUDA: queueing it), for benchmarks/classifier_bench.py
+        self.timing = {"tokenise": 0.0, "batching": 0.0, "forward": 0.0}
 
     @property
     def int8(self) -> bool:
@@ -199,8 +200,11 @@ class Encoder:
     def chunk(self, texts: Sequence[str], truncate: bool = False) -> Chunked:
         """Tokenise each text once (in :func:`~filterkit.blocklist.clean_text` form) and cut it into windows of
         ``max_tokens`` (special tokens included)."""
+        from time import perf_counter
+
         from filterkit.blocklist import clean_text
 
+        t_start = perf_counter()
         body = self.max_tokens - 2
         texts = [clean_text(t) for t in texts]  # both stages see one normal form (zero-width, look-alikes)
         try:
@@ -226,6 +230,7 @@ class Encoder:
             for s in starts:
                 windows.append([self.cls_id, *ids[s : s + body], self.sep_id])
                 owner.append(i)
+        self.timing["tokenise"] = self.timing.get("tokenise", 0.0) + perf_counter() - t_start
         return Chunked(windows, owner, errors)
 
     def batches(self, windows: Sequence[Sequence[int]]) -> list[list[int]]:
