@@ -189,6 +189,23 @@ def _read_holder(fd: int) -> dict | None:
     return holder if isinstance(holder, dict) else None
 
 
+_held_lock_fds: set[int] = set()
+
+
+def _close_locks_in_child() -> None:
+    """A forked child (datatrove's Manager, a pool worker) must not keep the run lock alive after the run
+    dies: closing its copy of the descriptor leaves the parent's lock in place (flock is released only when
+    every copy is closed)."""
+    for fd in list(_held_lock_fds):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _held_lock_fds.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_locks_in_child)
+
+
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -265,9 +282,11 @@ def run_lock(root: str | Path, command: str | None = None) -> Iterator[dict]:
         os.ftruncate(fd, 0)
         os.pwrite(fd, (json.dumps(me, sort_keys=True) + "\n").encode("utf-8"), 0)
         os.fsync(fd)
+        _held_lock_fds.add(fd)
         try:
             yield me
         finally:
+            _held_lock_fds.discard(fd)
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, 0)  # a clean exit leaves an empty (free) lock file behind
             if os_locked:  # explicitly: a forked helper may still share this descriptor
