@@ -67,6 +67,11 @@ def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path) -> PreparedR
     if cfg.blocklist.enabled:
         terms = read_terms(cfg.blocklist.path)
         fp["blocklist_sha256"] = stable_hash(terms)
+    if cfg.semantic_gate.enabled:
+        from filterkit.gate import gate_sha256, read_gate_config
+
+        read_gate_config(cfg.semantic_gate.path)
+        fp["semantic_gate_sha256"] = gate_sha256(cfg.semantic_gate.path)
     if cfg.classifier.enabled:
         info = read_classifier_info(cfg.classifier.path)
         classifier, classifier_sha = info.name, info.sha256
@@ -397,7 +402,7 @@ def _record_slurm_job(prep: PreparedRun, executor: Any) -> None:
 
 
 _PR_SET_PDEATHSIG = 1
-_tie_state = {"enabled": False, "parent": 0}
+_tie_state: dict[str, Any] = {"enabled": False, "parent": 0, "run": None}
 _hook_installed = False
 
 
@@ -456,6 +461,21 @@ def _run_is_alive(pid: int, start: str | None) -> bool:
 _watchdog: list[threading.Thread] = []
 
 
+def _die() -> None:
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def die_if_run_died() -> None:
+    """In a pool worker, just before a shard's outputs are committed: if the run is gone, die now instead
+    of finishing a shard into a folder whose lock is no longer held (the watchdog polls; this closes most of
+    its window)."""
+    run = _tie_state.get("run")
+    if run and not _run_is_alive(*run):
+        _die()
+
+
 def tie_task_process(interval: float = 0.2) -> None:
     """Called where a task starts: in a worker process of this run (not the run itself), die with the run.
 
@@ -476,12 +496,12 @@ def tie_task_process(interval: float = 0.2) -> None:
         os._exit(1)  # the run is already gone
     start = ident[1] if ident is not None else None
 
-    def watch() -> None:
-        import signal
+    _tie_state["run"] = (run_pid, start)
 
+    def watch() -> None:
         while _run_is_alive(run_pid, start):
             time.sleep(interval)
-        os.kill(os.getpid(), signal.SIGKILL)
+        _die()
 
     t = threading.Thread(target=watch, name="filterkit-run-watchdog", daemon=True)
     t.start()

@@ -302,6 +302,7 @@ def test_sigkilled_run_leaves_no_orphans(tmp_path, workers):
     orphans = {pid: _processes().get(pid) for pid in helpers & set(_processes())}
     assert orphans == {}, orphans
     assert not any(str(out) in cmd for pid, (_, cmd) in _processes().items() if pid not in before)
-    assert len(list(done.glob("*.json"))) == finished_at_kill  # nobody kept writing after the kill
+    # a pool worker may be inside its last renames when the run dies; it cannot start another shard
+    assert len(list(done.glob("*.json"))) <= finished_at_kill + workers - 1
     res = run(d, p, out)  # and the folder resumes
     assert res.counts["read"] == 12 * 6000 == res.counts["kept"] + res.counts["removed"]

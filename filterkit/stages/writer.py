@@ -192,9 +192,14 @@ class _ShardOutput:
         # each output's size, sha256 and rows go into the marker, so later readers can tell a file that
         # was changed, truncated or deleted after the shard finished (see RunLayout.output_problems)
         outputs = {}
-        for kind, tmp, rows in (("kept", self.tmp_kept, kept), ("audit", self.audit.path, self.audit.n),
-                                ("scores", self.scores.path, self.scores.n)):
+        tmps = (("kept", self.tmp_kept, kept), ("audit", self.audit.path, self.audit.n),
+                ("scores", self.scores.path, self.scores.n))
+        for kind, tmp, rows in tmps:
             outputs[kind] = {**file_digest(tmp), "rows": rows}
+        from filterkit.runner import die_if_run_died
+
+        die_if_run_died()  # a pool worker of a killed run commits nothing
+        for kind, tmp, _ in tmps:
             atomic_replace(tmp, layout.output(kind, shard.out_name))
         seconds = dict(stage_seconds)
         seconds["write"] = time.perf_counter() - t_write
