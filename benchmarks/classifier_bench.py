@@ -176,10 +176,17 @@ def bench_set(name, docs, source, clfs, st, args, sync, cuda) -> dict:
     return out
 
 
-def quality(clfs, real_dev: Path) -> dict | None:
-    """Every real/dev document scored by each runtime: PR-AUC, recall/FPR at the head's threshold, drift."""
+def quality(clfs, real_dev: Path, head: Path) -> dict | None:
+    """Every real/dev document scored by each runtime: PR-AUC, recall/FPR at the head's threshold, drift.
+
+    Scores go through quality_bench's per-text cache (same key as a pipeline with that runtime), so
+    ``quality_bench.py --pipeline`` with the same runtime afterwards reuses them for its cascade numbers.
+    """
     import numpy as np
     from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from filterkit.config import config_from_dict
+    from quality_bench import CachedScorer
 
     if not real_dev.is_file():
         print(f"skipping quality: {real_dev} not found (needs ../shared/data)")
@@ -189,10 +196,14 @@ def quality(clfs, real_dev: Path) -> dict | None:
     y = np.asarray(t.column("label").to_pylist())
     out, ref = {}, None
     for key, clf in clfs.items():
+        runtime, precision = key.split("/")
+        cfg = config_from_dict({"classifier": {"path": str(head.resolve()), "device": clf.encoder.device,
+                                               "runtime": runtime, "precision": precision}})
+        scorer = CachedScorer(cfg)
+        scorer._model = clf  # the loaded classifier scores what the cache lacks
         t0 = time.perf_counter()
-        res = clf.score(texts)
+        s = scorer(texts)
         secs = time.perf_counter() - t0
-        s = np.asarray([1.0 if r.score is None else r.score for r in res])
         thr = clf.info.threshold
         if ref is None:
             ref = s
@@ -202,11 +213,11 @@ def quality(clfs, real_dev: Path) -> dict | None:
             "max_score_drift_vs_first": float(np.abs(s - ref).max()),
             "mean_score_drift_vs_first": float(np.abs(s - ref).mean()),
             "decisions_changed_vs_first": int(((s >= thr) != (ref >= thr)).sum()),
-            "docs": len(texts), "seconds": secs, "docs_per_s_one_pass": len(texts) / secs,
+            "docs": len(texts), "newly_scored": scorer.scored, "seconds": secs,
         }
         print(f"  quality {key}: PR-AUC {out[key]['pr_auc']:.4f}, recall {out[key]['recall']:.3f}, "
-              f"FPR {out[key]['fpr']:.4f}, max drift {out[key]['max_score_drift_vs_first']:.4f} ({secs:.0f} s)",
-              flush=True)
+              f"FPR {out[key]['fpr']:.4f}, max drift {out[key]['max_score_drift_vs_first']:.4f} "
+              f"({scorer.scored} scored, {secs:.0f} s)", flush=True)
     return out
 
 
@@ -282,7 +293,7 @@ def main() -> None:
               f"{'':8s} {'':8s} {'':8s} {'':8s} {'':8s} {'':6s} {util:>5s}")
     if args.quality:
         print("\nquality on all of real/dev (each runtime scores every document once):")
-        report["quality"] = quality(clfs, args.real_dev)
+        report["quality"] = quality(clfs, args.real_dev, args.head)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2))
