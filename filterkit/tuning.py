@@ -484,8 +484,11 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_classifier_threshold(classifier: str | Path, threshold: float, rule: str) -> Path:
-    """Set ``threshold`` and ``threshold_rule`` in a classifier's ``config.json``, keeping every other key.
+def write_classifier_threshold(
+    classifier: str | Path, threshold: float, rule: str, tuned_runtime: str | None = None
+) -> Path:
+    """Set ``threshold`` and ``threshold_rule`` (and ``tuned_runtime``, e.g. ``onnx/int8``: the encoder runtime the
+    scores came from; loading on another warns) in a classifier's ``config.json``, keeping every other key.
 
     Written to a temporary file and renamed, so a crash never leaves a half-written config behind.
     """
@@ -495,6 +498,8 @@ def write_classifier_threshold(classifier: str | Path, threshold: float, rule: s
     config = dict(info.config)
     config["threshold"] = float(threshold)
     config["threshold_rule"] = rule
+    if tuned_runtime:
+        config["tuned_runtime"] = tuned_runtime
     path = info.path / CONFIG_FILE
     _write_atomic(path, json.dumps(config, indent=2, sort_keys=True) + "\n")
     return path
@@ -646,7 +651,13 @@ def tune(
         json_path.parent.mkdir(parents=True, exist_ok=True)
         _write_atomic(json_path, json.dumps(result, indent=2, sort_keys=True) + "\n")
     if write_threshold:
-        write_classifier_threshold(classifier, result["threshold"], rule)
+        tuned_runtime = None
+        if info.backend == "embedding":  # int8 moves scores: record which runtime this threshold fits
+            from filterkit.encoders import resolve_runtime
+
+            tuned_runtime = "/".join(resolve_runtime(device, load_kw.get("runtime", "auto"), load_kw.get("precision", "fp32"),
+                                                     load_kw.get("cpu_int8", False))[1:])
+        write_classifier_threshold(classifier, result["threshold"], rule, tuned_runtime)
     return result
 
 
