@@ -133,8 +133,13 @@ class CachedScorer:
 
         # the runtime that will score (auto resolved); torch/fp32 keeps the old key so earlier caches still hit
         ran = list(resolve_runtime(c.device, c.runtime, c.precision, c.cpu_int8)[1:])
-        key = json.dumps([self.info.sha256, c.max_tokens, c.long_docs, c.cpu_int8, str(c.encoder_path)]
-                         + (ran if ran != ["torch", "fp32"] else []))
+        from filterkit.config import file_sha256
+
+        # keyed on what moves scores (weights, head shape, settings), not on the threshold: re-tuning hits the cache
+        weights = sorted(p for p in Path(c.path).iterdir() if p.suffix in (".safetensors", ".ftz", ".bin"))
+        shape = {k: v for k, v in self.info.config.items() if k not in ("threshold", "threshold_rule", "training", "name")}
+        key = json.dumps([[file_sha256(p) for p in weights], shape, c.max_tokens, c.long_docs, c.cpu_int8,
+                          str(c.encoder_path)] + (ran if ran != ["torch", "fp32"] else []), sort_keys=True, default=str)
         self.file = CACHE / f"scores-{hashlib.sha256(key.encode()).hexdigest()[:24]}.json"
         self.cache: dict[str, float] = json.loads(self.file.read_text()) if self.file.is_file() else {}
         self._model = None
