@@ -137,7 +137,8 @@ class CachedScorer:
 
         # keyed on what moves scores (weights, head shape, settings), not on the threshold: re-tuning hits the cache
         weights = sorted(p for p in Path(c.path).iterdir() if p.suffix in (".safetensors", ".ftz", ".bin"))
-        shape = {k: v for k, v in self.info.config.items() if k not in ("threshold", "threshold_rule", "training", "name")}
+        shape = {k: v for k, v in self.info.config.items() if k not in ("threshold", "threshold_rule", "training", "name",
+                                                                      "tuned_runtime")}
         key = json.dumps([[file_sha256(p) for p in weights], shape, c.max_tokens, c.long_docs, c.cpu_int8,
                           str(c.encoder_path)] + (ran if ran != ["torch", "fp32"] else []), sort_keys=True, default=str)
         self.file = CACHE / f"scores-{hashlib.sha256(key.encode()).hexdigest()[:24]}.json"
