@@ -271,7 +271,9 @@ def main() -> None:
               "cpu_count": os.cpu_count(), "load_average": os.getloadavg(), "sets": []}
     print(f"device: {name}; {'first window only' if args.truncate else 'all windows'}; "
           f"{args.passes} passes, median; load average {os.getloadavg()[0]:.1f} (shared machine)")
-    for set_name in args.sets.split(","):
+    for set_name in filter(None, args.sets.split(",")):  # --sets "": quality only
+        if set_name.strip() not in SETS:
+            raise SystemExit(f"unknown set {set_name!r}; use {', '.join(SETS)}")
         loaded = load_set(set_name.strip(), args.docs, args.news, args.real_dev)
         if loaded is None:
             continue
