@@ -198,6 +198,7 @@ def quality(clfs, real_dev: Path, head: Path) -> dict | None:
     for key, clf in clfs.items():
         runtime, precision = key.split("/")
         cfg = config_from_dict({"classifier": {"path": str(head.resolve()), "device": clf.encoder.device,
+                                               "max_tokens": clf.encoder.max_tokens,  # explicit, as in biorisk.yaml
                                                "runtime": runtime, "precision": precision}})
         scorer = CachedScorer(cfg)
         scorer._model = clf  # the loaded classifier scores what the cache lacks
