@@ -349,6 +349,19 @@ def train_head(
     return {"config": config, "cv": cv}
 
 
+def _sources_table(data: dict[str, Any]) -> str:
+    """Per file and source: how many documents of each class trained the head (empty for one plain file)."""
+    files = data.get("files")
+    if not files:
+        return ""
+    rows = ["", "", f"Balance: `{data.get('balance', 'class')}`; split: `{data.get('split')}`.", "",
+            "| file | source | positives | negatives |", "|---|---|---|---|"]
+    for f, v in files.items():
+        for src, c in v["sources"].items():
+            rows.append(f"| {f} | {src} | {c['positives']} | {c['negatives']} |")
+    return "\n".join(rows)
+
+
 def _write_model_card(out: Path, config: dict[str, Any]) -> None:
     cv = config["training"]["cv"]
     data = config["training"]["data"]
@@ -364,7 +377,7 @@ blocklist stage (`filterkit run`), which escalates only documents with several t
 
 ## Training data
 `{data['file']}`: {data['documents']} documents ({data['positives']} positive, {data['negatives']} negative),
-{data['windows']} windows; groups: {json.dumps(data['groups'])}.
+{data['windows']} windows; groups: {json.dumps(data['groups'])}.{_sources_table(data)}
 
 ## Cross-validated metrics ({config['training']['folds']}-fold, out-of-fold document scores)
 | ROC-AUC | PR-AUC | threshold | precision | recall | FPR | F1 |
@@ -374,8 +387,8 @@ blocklist stage (`filterkit run`), which escalates only documents with several t
 Threshold rule: {config['threshold_rule']}.
 
 ## Known failure modes
-- Trained on a few hundred team-written encyclopedia-style documents: expect lower recall on informal,
-  technical-jargon or non-English text, and check the false-positive rate on your own general data.
+- Expect lower recall on text unlike the training sources (informal, technical-jargon or non-English text),
+  and check the false-positive rate on your own general data.
 - General biology and medicine sit close to the target in embedding space; measure their removal rate
   (collateral damage) before use (`filterkit tune`).
 - Scores are not calibrated probabilities unless a calibration report says so.
