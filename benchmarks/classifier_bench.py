@@ -238,6 +238,8 @@ def main() -> None:
     ap.add_argument("--head", type=Path, default=ROOT / "classifiers" / "biorisk-proxy-minilm")
     ap.add_argument("--news", type=Path, default=NEWS, help="real general-domain text mixed in when present")
     ap.add_argument("--real-dev", type=Path, default=REAL_DEV)
+    ap.add_argument("--threads", type=int, default=None,
+                    help="CPU threads for torch and ONNX Runtime alike (default: torch's, one per core)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
 
@@ -247,6 +249,8 @@ def main() -> None:
     from filterkit.encoders import resolve_device
     from filterkit.heads import EmbeddingClassifier
 
+    if args.threads:
+        torch.set_num_threads(args.threads)  # ONNX Runtime sessions take torch's thread count (onnx_runtime.py)
     device = resolve_device(args.device)
     cuda = device == "cuda"
     wanted = args.runtimes or ("torch/fp32" if cuda else "torch/fp32,onnx/fp32,onnx/int8")
