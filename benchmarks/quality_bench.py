@@ -129,6 +129,9 @@ class CachedScorer:
         self.cfg = c
         self.info = read_classifier_info(c.path)
         self.threshold = float(c.threshold if c.threshold is not None else self.info.threshold)
+        # filterkit.escalation.classifier_threshold: gate-only escalations may need more
+        self.gate_only_threshold = float(c.gate_only_threshold) if (
+            c.gate_only_threshold is not None and cfg.semantic_gate.enabled) else self.threshold
         from filterkit.encoders import resolve_runtime
 
         # the runtime that will score (auto resolved); torch/fp32 keeps the old key so earlier caches still hit
@@ -182,7 +185,8 @@ def cascade(texts: list[str], esc: Escalator, scorer: CachedScorer) -> dict[str,
     idx = np.flatnonzero(e.escalated)
     if len(idx):
         scores[idx] = scorer([texts[i] for i in idx])
-    removed = e.escalated & (np.nan_to_num(scores, nan=-1.0) >= scorer.threshold)
+    gate_only = np.where(e.by_terms, scorer.threshold, scorer.gate_only_threshold)  # classifier_threshold, vectorised
+    removed = e.escalated & (np.nan_to_num(scores, nan=-1.0) >= gate_only)
     return {"escalated": e.escalated, "by_terms": e.by_terms, "removed": removed, "scores": scores}
 
 
@@ -227,6 +231,7 @@ def evaluate(args) -> dict:
     pos = y == 1
     res: dict = {"labels": str(args.labels), "pipeline": str(args.pipeline), "documents": len(y),
                  "positives": int(pos.sum()), "classifier": scorer.info.name, "threshold": scorer.threshold,
+                 "gate_only_threshold": scorer.gate_only_threshold if scorer.gate_only_threshold != scorer.threshold else None,
                  "semantic_gate": esc.gate_threshold is not None, "gate_threshold": esc.gate_threshold}
 
     c = cascade(texts, esc, scorer)
@@ -308,6 +313,7 @@ def _f(p: dict | None) -> str:
 def render(res: dict) -> str:
     lines = [f"quality_bench: {res['pipeline']} on {res['labels']} ({res['documents']} docs, {res['positives']} positive); "
              f"classifier {res['classifier']} at t = {res['threshold']:.3f}"
+             + (f" (gate-only escalations: {res['gate_only_threshold']:.3f})" if res.get('gate_only_threshold') is not None else "")
              + (f"; semantic gate at {res['gate_threshold']:.3f}" if res["semantic_gate"] else "; no semantic gate"),
              "", "| metric | value [95% CI] |", "|---|---|"]
     for k in ("escalation_recall", "term_escalation_recall", "cascade_recall", "fpr_general", "escalated_general",

@@ -34,6 +34,8 @@ AUDIT_SCHEMA = pa.schema(
         ("error", pa.string()),
         ("text", pa.string()),
         ("text_sha256", pa.string()),
+        ("escalated_by", pa.string()),
+        ("gate_score", pa.float64()),
     ]
 )
 
@@ -51,6 +53,8 @@ SCORES_SCHEMA = pa.schema(
         ("removed", pa.bool_()),
         ("reason", pa.string()),
         ("error", pa.string()),
+        ("escalated_by", pa.string()),
+        ("gate_score", pa.float64()),
     ]
 )
 
@@ -65,6 +69,7 @@ class RunInfo:
     classifier_sha256: str | None
     threshold: float | None
     min_unique_hits: int | None
+    gate_only_threshold: float | None = None
     audit_text: str = "snippet"
     snippet_chars: int = 300
     row_group_rows: int = 10_000

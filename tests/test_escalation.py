@@ -154,3 +154,12 @@ def test_train_gate_cli(tmp_path, static_model):
                                    "--static-model", str(static_model), "--window-words", "6"])
     assert res.exit_code == 0, res.output
     assert StaticGate.load(tmp_path / "g").score(texts[:1])[0] > 0.5
+
+
+def test_gate_only_documents_can_need_a_higher_classifier_score():
+    from filterkit.escalation import classifier_threshold
+
+    assert classifier_threshold("gate", 0.6, 0.95) == 0.95
+    assert classifier_threshold("terms", 0.6, 0.95) == 0.6
+    assert classifier_threshold(None, 0.6, 0.95) == 0.6  # no blocklist stage: every document is scored
+    assert classifier_threshold("gate", 0.6, None) == 0.6

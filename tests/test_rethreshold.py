@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -57,3 +58,36 @@ def test_rethreshold_errors(shards, pipeline, tmp_path):
         rethreshold(tmp_path / "nope", tmp_path / "x", threshold=0.5)
     r = CliRunner().invoke(app, ["rethreshold", str(tmp_path / "base"), "--out", str(tmp_path / "c"), "--threshold", "0.0", "--json"])
     assert r.exit_code == 0 and json.loads(r.stdout)["removed"] == json.loads(r.stdout)["escalated"]
+
+
+GATE = Path(__file__).resolve().parents[1] / "classifiers" / "biorisk-proxy-static"
+
+
+@pytest.mark.slow
+def test_gate_escalations_are_recorded_and_replayed(shards, tmp_path):
+    """With the semantic gate on, scores/ records who escalated each document, gate-only escalations meet
+    their own threshold, and rethreshold replays that rule exactly (a fresh run gives the same bytes)."""
+    from tests.conftest import GENERAL, write_shard
+
+    write_shard(shards / "s3.parquet", ["Outbreak reports describe how the illness spread between villages and "
+                                        "how clinics isolated the patients until the fever cases stopped.",
+                                        GENERAL[1]], ids=["g0", "g1"])
+    sections = dict(blocklist={"min_unique_hits": 2}, semantic_gate={"enabled": True, "path": str(GATE),
+                                                                     "threshold": 0.2},
+                    classifier={"gate_only_threshold": 0.999})
+    base = run(shards, write_pipeline(tmp_path / "g.yaml", **sections), tmp_path / "base")
+    rows = [r for f in sorted((tmp_path / "base" / "scores").glob("*.parquet")) for r in pq.read_table(f).to_pylist()]
+    by = {r["escalated_by"] for r in rows}
+    assert by == {"terms", "gate"}, by
+    for r in rows:
+        assert (r["gate_score"] is None) == (r["escalated_by"] == "terms")
+        if r["escalated_by"] == "gate" and r["score"] is not None:
+            assert r["removed"] == (r["score"] >= 0.999)
+    with pytest.raises(FilterkitError, match="semantic gate"):
+        rethreshold(tmp_path / "base", tmp_path / "bar", min_unique_hits=3)
+    new_t = 0.3
+    re = rethreshold(tmp_path / "base", tmp_path / "re", threshold=new_t)
+    sections["classifier"]["threshold"] = new_t
+    fresh = run(shards, write_pipeline(tmp_path / "f.yaml", **sections), tmp_path / "fresh")
+    assert re.counts == fresh.counts
+    assert _files(tmp_path / "re") == _files(tmp_path / "fresh")

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from datatrove.data import Document, DocumentsPipeline
 
 from filterkit import document as D
+from filterkit.escalation import classifier_threshold
 from filterkit.heads import load_classifier, read_classifier_info
 from filterkit.stages.base import DecisionStage, shard_of
 
@@ -32,6 +33,7 @@ class ClassifierStage(DecisionStage):
         self,
         path: str | Path,
         threshold: float | None = None,
+        gate_only_threshold: float | None = None,
         device: str = "auto",
         encoder_path: str | Path | None = None,
         max_tokens: int | None = None,
@@ -49,6 +51,7 @@ class ClassifierStage(DecisionStage):
         self.path = Path(path)
         self.info = read_classifier_info(self.path)  # fail early, before any worker starts
         self.threshold = float(threshold if threshold is not None else self.info.threshold)
+        self.gate_only_threshold = gate_only_threshold
         self.device = device
         self.encoder_path = encoder_path
         self.max_tokens = max_tokens
@@ -114,7 +117,7 @@ class ClassifierStage(DecisionStage):
                 continue
             meta[D.SCORE] = res.score
             self.stat_update("scored")
-            if res.score >= self.threshold:
+            if res.score >= classifier_threshold(meta.get(D.ESCALATED_BY), self.threshold, self.gate_only_threshold):
                 D.mark_removed(doc, "classifier", "classifier_score")
         return buffer
 

@@ -20,6 +20,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from filterkit import document as D
+from filterkit.escalation import classifier_threshold
 from filterkit.audit import AUDIT_SCHEMA, SCORES_SCHEMA, RunInfo
 from filterkit.config import InputConfig
 from filterkit.errors import FilterkitError
@@ -118,6 +119,8 @@ class _ShardOutput:
                     "removed": removed,
                     "reason": reason,
                     "error": meta.get(D.ERROR),
+                    "escalated_by": meta.get(D.ESCALATED_BY),
+                    "gate_score": meta.get(D.GATE_SCORE),
                 }
             )
         if removed:
@@ -136,13 +139,16 @@ class _ShardOutput:
                     "total_hits": meta.get(D.BL_TOTAL),
                     "min_unique_hits": self.info.min_unique_hits,
                     "classifier_score": meta.get(D.SCORE),
-                    "threshold": self.info.threshold,
+                    "threshold": None if self.info.threshold is None else classifier_threshold(
+                        meta.get(D.ESCALATED_BY), self.info.threshold, self.info.gate_only_threshold),
                     "classifier": self.info.classifier,
                     "classifier_sha256": self.info.classifier_sha256,
                     "config_sha256": self.info.config_sha256,
                     "error": meta.get(D.ERROR),
                     "text": self._text_field(doc.text),
                     "text_sha256": hashlib.sha256(doc.text.encode("utf-8", "surrogatepass")).hexdigest(),
+                    "escalated_by": meta.get(D.ESCALATED_BY),
+                    "gate_score": meta.get(D.GATE_SCORE),
                 }
             )
 
