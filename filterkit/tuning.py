@@ -593,6 +593,7 @@ def tune(
 
     load_kw: dict[str, Any] = {}
     unique = None
+    gate_only = None
     if cfg is not None:
         c = cfg.classifier
         # every scoring setting of the run (cpu_int8 moves scores: tuning must see what the run sees)
@@ -603,9 +604,12 @@ def tune(
             from filterkit.escalation import Escalator
 
             # the run's own escalation rule (term bar by length, semantic gate): 1 = escalated, 0 = not
-            unique = Escalator(cfg.blocklist, cfg.semantic_gate)(texts).escalated.astype(np.int64)
+            esc = Escalator(cfg.blocklist, cfg.semantic_gate)(texts)
+            unique = esc.escalated.astype(np.int64)
+            if cfg.semantic_gate.enabled and cfg.classifier.gate_only_threshold is not None:
+                gate_only = esc.escalated & ~esc.by_terms
     scores, errors = score_documents(classifier, texts, device, **load_kw)
-    cascade = _Cascade(cfg, unique, scores, errors) if cfg is not None else None
+    cascade = _Cascade(cfg, unique, scores, errors, gate_only) if cfg is not None else None
 
     res = _evaluate(scores, y, target_recall, n_boot, seed, cascade)
     cal = calibration_bins(scores[~errors], y[~errors])
@@ -670,10 +674,16 @@ class _Cascade:
 
     BOOT_KEYS = ("escalation_recall", "escalation_rate_neg", "recall", "fpr", "precision", "f1")
 
-    def __init__(self, cfg, unique: np.ndarray | None, scores: np.ndarray, errors: np.ndarray) -> None:
+    def __init__(self, cfg, unique: np.ndarray | None, scores: np.ndarray, errors: np.ndarray,
+                 gate_only: np.ndarray | None = None) -> None:
         self.bl, self.clf = cfg.blocklist, cfg.classifier
         self.unique = unique
         self.scores = np.where(errors, 1.0 if self.clf.on_error == "remove" else 0.0, scores)
+        if gate_only is not None:
+            # documents only the gate escalated meet classifier.gate_only_threshold whatever threshold is tuned
+            # (escalation.classifier_threshold): removed at any threshold, or at none
+            hit = self.scores >= self.clf.gate_only_threshold
+            self.scores = np.where(gate_only, np.where(hit, 2.0, -1.0), self.scores)
         self.mode = self.bl.mode if self.bl.enabled else "escalate"
 
     def _args(self, t: float, idx: np.ndarray | None) -> tuple:
