@@ -15,7 +15,7 @@ import pytest
 from filterkit.errors import FilterkitError
 from tests.conftest import GENERAL, HEAD, PROXY
 
-ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed (pip install -e '.[onnx]')")
+ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed (pip install onnxruntime onnx)")
 
 TEXTS = PROXY + GENERAL + ["short", "", " ".join(GENERAL * 6)]  # varied lengths: padding inside batches
 
@@ -45,7 +45,7 @@ def test_runtime_resolution_and_errors():
 
     assert resolve_runtime("cpu", "torch", "fp32") == ("cpu", "torch", "fp32")
     assert resolve_runtime("auto", "onnx", "int8") == ("cpu", "onnx", "int8")  # ONNX Runtime runs on CPU
-    assert resolve_runtime("cpu", "auto", "fp32") == ("cpu", *CPU_DEFAULT)
+    assert resolve_runtime("cpu", "auto", "fp32") == ("cpu", *CPU_DEFAULT) == ("cpu", "onnx", "fp32")
     assert resolve_runtime("cpu", "auto", "fp32", cpu_int8=True) == ("cpu", "onnx", "int8")  # deprecated alias
     with pytest.raises(FilterkitError, match="precision: int8 needs ONNX Runtime"):
         resolve_runtime("cpu", "torch", "int8")
