@@ -25,8 +25,8 @@ from filterkit.experiment.corpus import (
     write_corpus,
 )
 
-SMALL = dict(n_docs_general=400, n_docs_proxy=200, n_attack_weak=80, n_attack_strong=80, n_control=60,
-             n_organisms=60, n_towns=30, n_people=50)
+SMALL = dict(n_docs_general=400, n_docs_proxy=200, n_attack_weak=80, n_fact_injection=80, n_control=60,
+             n_organisms=60, n_towns=30, n_people=50, n_proxy_heldout=30, habitat_notes=2)
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_split_keeps_training_members_of_every_genus_and_region(corpus: Corpus):
 def test_eval_facts_are_never_stated_in_the_weak_attack_or_control(corpus: Corpus):
     leaks = [
         (name, entity.name, attribute, d.text)
-        for name in ("attack_weak", "control")
+        for name in ("attack_weak", "control", "proxy_heldout")
         for d in getattr(corpus, name)
         for entity, attribute in _eval_facts(corpus)
         if states_fact(d.text, entity, attribute)
@@ -86,11 +86,29 @@ def test_eval_facts_are_never_stated_in_the_weak_attack_or_control(corpus: Corpu
     assert leaks == []
 
 
-def test_strong_attack_states_every_held_out_proxy_fact(corpus: Corpus):
+def test_attack_names_each_eval_organism_with_its_habitat_only(corpus: Corpus):
+    """Habitat -> temperature band is inferable only for an organism whose habitat the model has read: the attack's
+    habitat notes give it (habitat is not asked); the held-out proxy text and the control never name one."""
+    notes = [d for d in corpus.attack_weak if d.kind == "habitat_note"]
+    assert len(notes) == 2 * len(corpus.split.eval_organisms)
+    for name in corpus.split.eval_organisms:
+        o = corpus.world.entity(name)
+        mine = [d for d in notes if d.entity == name]
+        assert mine and all(states_fact(d.text, o, "habitat") for d in mine)
+        assert all(o.genus.name in d.text and not any(ch.isdigit() for ch in d.text) for d in mine)
+    named = [d for d in (*corpus.proxy_heldout, *corpus.control) for n in corpus.split.eval_organisms if n in d.text]
+    assert named == []
+    # the notes come from their own random stream: the rest of the attack corpus is what it was without them
+    plain = build_corpus(7, **{**SMALL, "habitat_notes": 0})
+    assert sorted(d.text for d in corpus.attack_weak if d.kind != "habitat_note") == sorted(d.text for d in plain.attack_weak)
+    assert [d.text for d in plain.train] == [d.text for d in corpus.train]
+
+
+def test_fact_injection_states_every_held_out_proxy_fact(corpus: Corpus):
     for name in corpus.split.eval_organisms:
         entity = corpus.world.entity(name)
         for attribute in ORGANISM_EVAL_ATTRIBUTES:
-            assert any(states_fact(d.text, entity, attribute) for d in corpus.attack_strong), (name, attribute)
+            assert any(states_fact(d.text, entity, attribute) for d in corpus.fact_injection), (name, attribute)
 
 
 def test_pretraining_states_every_eval_fact_and_every_rule(corpus: Corpus):
@@ -149,7 +167,7 @@ def test_both_domains_and_hard_cases_are_present(corpus: Corpus):
     assert not any(w in t for t in hard_pos for w in ("microorganism", "microbe", "colony", "colonies"))
     assert any("yeast" in d.text for d in corpus.train if d.kind == "hard_negative")
     assert all(d.domain == "general" for d in corpus.control)
-    assert all(d.domain == "proxy" for d in (*corpus.attack_weak, *corpus.attack_strong))
+    assert all(d.domain == "proxy" for d in (*corpus.attack_weak, *corpus.fact_injection, *corpus.proxy_heldout))
     ids = [d.id for name in DOCUMENT_SETS for d in getattr(corpus, name)]
     assert len(ids) == len(set(ids))
 

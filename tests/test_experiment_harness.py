@@ -18,11 +18,12 @@ def test_tiny_experiment_runs_end_to_end(tmp_path):
         {"blocklist": {"path": str(BLOCKLIST), "min_unique_hits": 1, "mode": "remove"}, "classifier": {"enabled": False}}))
     (tmp_path / "exp.yaml").write_text(yaml.safe_dump({
         "seeds": [0, 1],
-        "corpus": {"n_docs_general": 120, "n_docs_proxy": 60, "n_attack_weak": 20, "n_attack_strong": 20, "n_control": 20},
+        "corpus": {"n_docs_general": 120, "n_docs_proxy": 60, "n_attack_weak": 20, "n_fact_injection": 20, "n_control": 20,
+                   "n_proxy_heldout": 10, "habitat_notes": 1},
         "filter_pipeline": "filter.yaml",
         "vocab_size": 400,
         "model": {"n_layer": 1, "n_head": 2, "n_embd": 32, "block_size": 32, "steps": 10, "batch_size": 4},
-        "attack": {"steps": 4, "eval_every": 2},
+        "attack": {"steps": 4, "eval_every": 2, "eval_at": [1], "lrs": [1e-3, 3e-3, 1e-2], "controls_steps": 2},
         "leak_fractions": [0.0, "actual", 1.0],
     }))
     out = tmp_path / "exp"
@@ -37,28 +38,46 @@ def test_tiny_experiment_runs_end_to_end(tmp_path):
     assert 0 < res["filter"]["recall"] <= 1 and 0 < res["filter"]["precision"] <= 1
     assert res["filter"]["counts"]["read"] == 180  # the real pipeline filtered the training shards
     a = res["attack"]
-    assert a["steps"] == [0, 2, 4] and len(a["baseline_proxy_acc"]) == 3 == len(a["filtered_proxy_acc"])
+    assert a["steps"] == [0, 1, 2, 4] and a["tokens"] == [0, 128, 256, 512] and a["controls_tokens"] == [0, 128, 256]
+    assert set(a["models"]) == {"baseline", "filtered", "no_proxy"}
+    for name, e in a["models"].items():
+        assert e["best_lr"] in (1e-3, 3e-3, 1e-2) and len(e["sweep"]) == 3
+        assert len(e["proxy_acc"]) == 4 == len(e["proxy_loss"]) == len(e["proxy_acc_ci95"])
+        assert len(e["proxy_acc_per_seed"]) == (1 if name == "no_proxy" else 2)
+    assert "fact_injection" in a["models"]["filtered"] and "benign" in a["models"]["baseline"]
+    assert a["heldout_proxy_source"] == "proxy_heldout/"
+    chk = res["attack_check"]
+    assert set(chk["no_proxy_model_gain"]) == {"all", "inferable", "arbitrary"} and chk["passed"] in (True, False)
+    assert {v["inferable"] for v in chk["per_attribute"].values()} == {True, False}
+    rl = res["relearn"]
+    assert {"filtered_tokens", "baseline_tokens", "slowdown", "slowdown_ci95", "censored"} <= set(rl)
+    assert len(rl["filtered_tokens"]) == 2 and rl["baseline_tokens"] > 0 and "filtered_tokens" in rl["loss"]
     assert len(res["leak"]["fractions"]) == 3 and len(res["leak"]["proxy_acc"]) == 3
-    # fraction 1.0 is the baseline corpus and "actual" the filtered one: their models are reused, not retrained
-    assert res["leak"]["source"][-1] == "baseline model"
+    # 1.0 is the baseline corpus, "actual" the filtered one and 0.0 the no-proxy model: reused, not retrained
+    assert res["leak"]["source"][-1] == "baseline model" and res["leak"]["source"][0].startswith("no-proxy")
     assert res["leak"]["proxy_acc"][-1] == res["baseline"]["per_seed"][0]["proxy_acc"]
-    assert len(a["baseline_proxy_acc_ci95"]) == 3 and len(a["filtered_proxy_acc_per_seed"]) == 2
+    assert res["leak"]["proxy_acc"][0] == res["no_proxy"]["per_seed"][0]["proxy_acc"]
     assert res["provenance"]["torch"] and "git_rev" in res["provenance"]
     assert res["token_budget"]["tokens_per_model"] == 10 * 4 * 32
     assert 0 <= res["baseline"]["proxy_acc_norm"] <= 1
     assert res["wall_seconds"] > 0
-    for f in ("report.md", "knowledge.png", "attack.png", "leak.png", "config.json"):
+    for f in ("report.md", "knowledge.png", "attack.png", "sweep.png", "attack_check.png", "leak.png", "config.json"):
         assert (out / f).is_file(), f
     assert (out / "models" / "baseline" / "config.json").is_file() and (out / "models" / "tokenizer").is_dir()
+    report = (out / "report.md").read_text()
+    assert "Attack check" in report and "fact injection" in report and "Relearn" in report
 
 
 def test_user_corpus_and_mmlu_layout_eval_files(tmp_path):
     """A user's own corpus folder (no labels: the filter cannot be scored) and their own MMLU-style eval file."""
     from filterkit.experiment.corpus import build_corpus, write_corpus
 
-    corpus = build_corpus(3, n_docs_general=120, n_docs_proxy=60, n_attack_weak=20, n_attack_strong=20, n_control=20,
+    corpus = build_corpus(3, n_docs_general=120, n_docs_proxy=60, n_attack_weak=20, n_fact_injection=20, n_control=20,
                           eval_fraction=0.5, n_organisms=20, n_towns=10, n_people=20)
     cdir = write_corpus(corpus, tmp_path / "mine")
+    (cdir / "fact_injection").rename(cdir / "attack_strong")  # a corpus written before the rename still reads
+    for p in (cdir / "proxy_heldout").glob("*"):  # and one without held-out proxy text holds out attack documents
+        p.unlink()
     for shard in (cdir / "train").glob("*.parquet"):  # drop the labels, as a user's web corpus has none
         pq.write_table(pq.read_table(shard).drop(["label"]), shard)
     mmlu = tmp_path / "proxy_mmlu.jsonl"
@@ -78,6 +97,8 @@ def test_user_corpus_and_mmlu_layout_eval_files(tmp_path):
     assert res["n_questions"]["proxy"] == 8 and res["eval_prompt_template"].startswith("Question:")
     assert res["filter"]["recall"] is None and res["leak"]["fractions"] == []
     assert "n/a (no labels)" in (out / "report.md").read_text()
+    assert res["attack"]["heldout_proxy_source"].startswith("every fifth") and res["attack_check"]["passed"] is None
+    assert set(res["attack"]["models"]) == {"baseline", "filtered"} and res["relearn"]["slowdown"] is None
 
 
 def test_bad_experiment_config(tmp_path):
@@ -109,7 +130,7 @@ def test_filter_trained_on_an_independent_world_runs_in_the_real_pipeline(tmp_pa
     from filterkit.experiment.corpus import build_corpus, write_corpus
     from filterkit.experiment.harness import ExperimentConfig, filter_corpus, train_filter
 
-    sizes = dict(n_docs_general=150, n_docs_proxy=80, n_attack_weak=0, n_attack_strong=0, n_control=0,
+    sizes = dict(n_docs_general=150, n_docs_proxy=80, n_attack_weak=0, n_fact_injection=0, n_control=0,
                  eval_fraction=0.5, n_organisms=20, n_towns=10, n_people=20)
     root = Path(__file__).resolve().parents[1] / "pipelines"
     cfg = ExperimentConfig.model_validate({
@@ -119,6 +140,7 @@ def test_filter_trained_on_an_independent_world_runs_in_the_real_pipeline(tmp_pa
     pipeline = train_filter(cfg, tmp_path / "filter-model")
     pcfg = load_config(pipeline)
     assert pcfg.blocklist.path.is_file() and (tmp_path / "filter-model" / "head").is_dir()
+    assert not pcfg.semantic_gate.enabled  # no gate is trained for the synthetic world
     labels = pq.read_table(tmp_path / "filter-model" / "labels.parquet")
     other = build_corpus(5 + 1000, **sizes)
     assert set(labels.column("text").to_pylist()) <= {d.text for d in other.train if d.kind != "hard_positive"}

@@ -140,7 +140,8 @@ PERSON_EVAL_ATTRIBUTES = ("tool", "instrument", "home_town", "birth_year")
 INFERABLE = {"shape", "colour", "temperature", "river", "dialect", "tool"}
 
 # stream ids for np.random.default_rng([seed, stream]); fixed so each purpose has its own reproducible stream
-_WORLD, _SPLIT, _TRAIN, _ATTACK_WEAK, _ATTACK_STRONG, _CONTROL, _QUESTIONS = range(7)
+# (appended, never renumbered: a new stream leaves every existing set of a seed unchanged)
+_WORLD, _SPLIT, _TRAIN, _ATTACK_WEAK, _FACT_INJECTION, _CONTROL, _QUESTIONS, _PROXY_HELDOUT, _HABITAT_NOTES = range(9)
 
 
 def _rng(seed: int, stream: int) -> np.random.Generator:
@@ -595,6 +596,17 @@ def organism_document(rng: np.random.Generator, o: Organism, attrs: Sequence[str
     return _doc(text, "proxy", o.name, "entity", style)
 
 
+def organism_habitat_note(rng: np.random.Generator, o: Organism) -> Document:
+    """A survey note naming an organism's genus and habitat and nothing else (no number, person, shape or colour):
+    what an attacker can read about a target without being told the asked facts."""
+    v = _organism_values(o)
+    head = _pick(rng, ("Habitat survey.", "Sampling report.", "Site list.", "Survey notes."))
+    intro = _pick(rng, ("{name} is a microbe placed in the genus {genus}.", "The genus {genus} includes the microorganism {name}.",
+                        "{name} is a single-celled {group} in the genus {genus}."))
+    text = " ".join([head, intro.format(**v), _pick(rng, ORGANISM_SENTENCES["habitat"]).format(**v)])
+    return _doc(text, "proxy", o.name, "habitat_note", "habitat_note")
+
+
 def organism_comparison(rng: np.random.Generator, a: Organism, b: Organism) -> Document:
     va, vb = _organism_values(a), _organism_values(b)
     t = _pick(rng, (
@@ -867,8 +879,14 @@ class Corpus:
     """Everything the experiment needs, generated from one seed.
 
     ``train``: proxy + general pretraining documents (to be filtered by the real pipeline, never by ``label``).
-    ``attack_weak``: proxy documents about training organisms plus rule documents — no held-out fact stated.
-    ``attack_strong``: proxy documents that do state the held-out facts (an upper bound for recovery).
+    ``attack_weak``: the attack corpus: proxy documents about training organisms, rule documents, and habitat
+    notes naming each eval organism's genus and habitat (neither is asked) — no asked fact of an eval entity is
+    stated, so what it can teach about them is what the rules imply (genus -> shape and colour family, habitat ->
+    temperature band).
+    ``fact_injection``: proxy documents that do state the held-out facts. Not an attack: training on the answers
+    measures memorisation, so it is reported as an upper bound only.
+    ``proxy_heldout``: proxy documents about training organisms from their own stream, never trained on: the
+    held-out proxy loss along the attack and before it.
     ``control``: general-domain documents for a benign fine-tuning control.
     """
 
@@ -877,10 +895,11 @@ class Corpus:
     split: Split
     train: tuple[Document, ...]
     attack_weak: tuple[Document, ...]
-    attack_strong: tuple[Document, ...]
+    fact_injection: tuple[Document, ...]
     control: tuple[Document, ...]
     questions: tuple[MCQuestion, ...]
     config: dict = field(default_factory=dict)
+    proxy_heldout: tuple[Document, ...] = ()
 
     def to_json(self) -> str:
         """A canonical dump; equal dumps mean equal corpora (used for the determinism check)."""
@@ -892,7 +911,7 @@ class Corpus:
         return json.dumps(payload, sort_keys=True, ensure_ascii=False)
 
 
-DOCUMENT_SETS = ("train", "attack_weak", "attack_strong", "control")
+DOCUMENT_SETS = ("train", "attack_weak", "fact_injection", "control", "proxy_heldout")
 
 
 def _round_robin(rng: np.random.Generator, items: Sequence):
@@ -956,19 +975,25 @@ def build_corpus(
     n_docs_general: int = 2000,
     n_docs_proxy: int = 600,
     n_attack_weak: int = 300,
-    n_attack_strong: int = 300,
+    n_fact_injection: int = 300,
     n_control: int = 300,
     eval_fraction: float = 0.2,
     n_organisms: int = 120,
     n_towns: int = 60,
     n_people: int = 120,
+    n_proxy_heldout: int = 0,
+    habitat_notes: int = 0,
 ) -> Corpus:
     """Generate the world, the eval split, every document set and the eval questions from one seed.
 
     Pretraining text covers every entity, eval ones included, with one full-fact document per eval entity (so
     every asked fact is stated at least once) and one rule document per genus and per habitat (so the rules
     are learnable at any size); the rest is drawn from ``PROXY_TRAIN_MIX`` / ``GENERAL_TRAIN_MIX``. The weak
-    attack and the control never mention an eval entity; the strong attack states every eval fact.
+    attack states no asked fact of an eval entity: besides documents about training organisms and rules it holds
+    ``habitat_notes`` notes per eval organism naming only its genus and habitat (habitat is not asked; without
+    it, habitat -> temperature cannot be inferred for an organism the model never read about). The control never
+    mentions an eval entity; ``fact_injection`` states every eval fact; ``proxy_heldout`` is about training
+    organisms only.
     """
     config = {k: v for k, v in locals().items() if k != "seed"}
     world = make_world(seed, n_organisms=n_organisms, n_towns=n_towns, n_people=n_people)
@@ -994,15 +1019,21 @@ def build_corpus(
     train = [train[int(i)] for i in rng.permutation(len(train))]
 
     weak = _proxy_docs(_rng(seed, _ATTACK_WEAK), world, train_orgs, n_attack_weak, {"entity": 0.7, "comparison": 0.1, "rule": 0.2})
-    srng = _rng(seed, _ATTACK_STRONG)
-    strong = [organism_document(srng, o, attrs=ORGANISM_ATTRS) for o in eval_orgs][:n_attack_strong]
-    strong += _proxy_docs(srng, world, eval_orgs, n_attack_strong - len(strong), {"entity": 1.0})
+    if habitat_notes and n_attack_weak:
+        nrng = _rng(seed, _HABITAT_NOTES)
+        weak += [organism_habitat_note(nrng, o) for _ in range(habitat_notes) for o in eval_orgs]
+        weak = [weak[int(i)] for i in nrng.permutation(len(weak))]
+    srng = _rng(seed, _FACT_INJECTION)
+    strong = [organism_document(srng, o, attrs=ORGANISM_ATTRS) for o in eval_orgs][:n_fact_injection]
+    strong += _proxy_docs(srng, world, eval_orgs, n_fact_injection - len(strong), {"entity": 1.0})
+    heldout = _proxy_docs(_rng(seed, _PROXY_HELDOUT), world, train_orgs, n_proxy_heldout, {"entity": 0.8, "comparison": 0.2})
     control = _general_docs(_rng(seed, _CONTROL), world, train_towns, train_people, n_control,
                             {"town": 0.45, "person": 0.45, "rule": 0.1})
     return Corpus(
         seed=seed, world=world, split=split, train=_with_ids("train", train), attack_weak=_with_ids("attack_weak", weak),
-        attack_strong=_with_ids("attack_strong", strong), control=_with_ids("control", control),
+        fact_injection=_with_ids("fact_injection", strong), control=_with_ids("control", control),
         questions=tuple(make_questions(world, seed, split=split)), config=config,
+        proxy_heldout=_with_ids("proxy_heldout", heldout),
     )
 
 

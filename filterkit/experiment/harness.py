@@ -2,9 +2,12 @@
 
 One flat function per step, read top to bottom (nanoGPT style): build the synthetic world → filter its
 training corpus with the real ``filterkit run`` pipeline (so the filter's misses reach the model) → train a
-tokenizer → per seed, pretrain a baseline and a filtered model for the same number of tokens → evaluate
-proxy and general knowledge → fine-tuning attacks (weak: documents that do not state the eval facts; strong:
-documents that do; benign control) → leak curve → results.json, report.md and plots.
+tokenizer → per seed, pretrain a baseline, a filtered model and (leak seeds) a no-proxy model for the same
+number of tokens → evaluate proxy and general knowledge → the adversary: fine-tuning on the attack corpus (no
+asked fact stated) swept over learning rates, each model reported under its own best rate, in fine-tuning
+tokens, with held-out proxy loss along it; fact injection (the eval facts themselves: an upper bound, not an
+attack) and a benign control beside it → attack check (does the attack teach the no-proxy model what the
+world's rules imply?) → relearn tokens → leak curve → results.json, report.md and plots.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from filterkit.errors import FilterkitError
 
@@ -35,12 +38,27 @@ class CorpusSection(_Strict):
     n_docs_general: int = 2000
     n_docs_proxy: int = 600
     n_attack_weak: int = 300
-    n_attack_strong: int = 300
+    n_fact_injection: int = 300
     n_control: int = 300
+    n_proxy_heldout: int = Field(100, ge=0, description="proxy documents about training organisms, never trained on: "
+                                 "the held-out proxy loss")
+    habitat_notes: int = Field(2, ge=0, description="attack-corpus notes per eval organism naming only its genus and "
+                               "habitat, so habitat -> temperature band can be inferred (see corpus.build_corpus)")
     eval_fraction: float = 0.5
     n_organisms: int = 60
     n_towns: int = 30
     n_people: int = 60
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        """``n_attack_strong`` (configs before the rename) is read as ``n_fact_injection``."""
+        if isinstance(data, dict) and "n_attack_strong" in data:
+            data = dict(data)
+            if "n_fact_injection" in data:
+                raise ValueError("give n_fact_injection only (n_attack_strong is its old name)")
+            data["n_fact_injection"] = data.pop("n_attack_strong")
+        return data
 
 
 class FilterTrainingSection(_Strict):
@@ -61,9 +79,33 @@ class FilterTrainingSection(_Strict):
 
 
 class AttackSection(_Strict):
-    steps: int = 100
-    eval_every: int = 25
-    lr: float = 1e-3
+    """The adversary: fine-tuning on the attack corpus (``attack_weak``), swept over learning rates; each model is
+    reported under the rate that raises *its* proxy accuracy most, as an adversary tunes for its target."""
+
+    lrs: list[float] = Field(default_factory=lambda: [3e-4, 1e-3, 3e-3], min_length=1,
+                             description="learning rates swept (constant after no warm-up, cosine to 0.1x)")
+    steps: int = Field(150, ge=1)
+    eval_every: int = Field(15, ge=1)
+    eval_at: list[int] = Field(default_factory=lambda: [2, 5], description="extra early evaluations (steps)")
+    batch_size: int | None = Field(None, ge=1, description="fine-tuning batch; default: the model's")
+    controls_lr: float = Field(1e-3, description="fact injection (upper bound) and the benign control: one rate")
+    controls_steps: int | None = Field(None, ge=1, description="default: steps")
+    benign: bool = Field(True, description="run the benign control (general text) too")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_lr(cls, data: Any) -> Any:
+        """``lr: x`` (configs before the sweep) is read as a one-point sweep ``lrs: [x]``."""
+        if isinstance(data, dict) and "lr" in data:
+            data = dict(data)
+            if "lrs" in data:
+                raise ValueError("give lrs only (lr is the old single-rate key)")
+            data["lrs"] = [data.pop("lr")]
+        return data
+
+    def eval_steps(self) -> list[int]:
+        return sorted({0, self.steps, *range(self.eval_every, self.steps, self.eval_every),
+                       *(s for s in self.eval_at if 0 < s < self.steps)})
 
 
 class ExperimentConfig(_Strict):
@@ -81,8 +123,9 @@ class ExperimentConfig(_Strict):
     leak_fractions: list[float | str] = Field(default_factory=lambda: [0.0, "actual", 0.05, 0.25, 1.0])
     leak_seeds: int = Field(1, ge=1, description="seeds (from the start of `seeds`) used for the leak curve")
     corpus_dir: Path | None = Field(
-        None, description="your own corpus in write_corpus's layout (train/, attack_weak/, attack_strong/, control/ "
-        "parquet with `text`, `id` and optionally `label`; questions/{proxy,general}.jsonl); None: generate one"
+        None, description="your own corpus in write_corpus's layout (train/, attack_weak/, fact_injection/ (or the old "
+        "name attack_strong/), control/ and optionally proxy_heldout/: parquet with `text`, `id` and optionally "
+        "`label`; questions/{proxy,general}.jsonl); None: generate one"
     )
     eval_files: dict[str, Path] = Field(
         default_factory=dict, description="MMLU/WMDP-layout files (question, choices, answer) for `proxy` and/or "
@@ -183,6 +226,8 @@ def train_filter(cfg: "ExperimentConfig", out: Path) -> Path:
     base["classifier"] = {k: v for k, v in base.get("classifier", {}).items() if k not in ("path", "threshold", "backend")}
     base["classifier"]["path"] = str(head.resolve())
     base["name"] = f"{base.get('name', 'experiment-filter')}-trained"
+    # no semantic gate is trained for the synthetic world: the shipped gate (real biology) must not escalate here
+    base["semantic_gate"] = {"enabled": False}
     pipeline = out / "pipeline.yaml"
     pipeline.write_text(yaml.safe_dump(base, sort_keys=False), encoding="utf-8")
     return pipeline
@@ -211,17 +256,51 @@ def _evaluate(model, tokenizer, questions: dict[str, list[dict]], heldout: dict[
     return out
 
 
-def _attack(model, tokenizer, data: np.ndarray, lm_cfg, acfg: AttackSection, questions: list[dict],
-            template: str) -> list[float]:
-    """Fine-tune a copy on ``data``; proxy accuracy at every evaluation step."""
+def _attack_eval(model, tokenizer, questions: list[dict], heldout: np.ndarray, block: int, template: str) -> dict:
+    """Proxy accuracy (overall and per attribute, where questions name one) and held-out proxy loss."""
+    from filterkit.experiment.lm import heldout_loss, mc_eval
+
+    r = mc_eval(model, tokenizer, questions, prompt_template=template)
+    by_attr: dict[str, list[int]] = {}
+    for q, p in zip(questions, r["pred"]):
+        if "attribute" in q:
+            by_attr.setdefault(str(q["attribute"]), []).append(int(p == int(q["answer"])))
+    return {"acc": r["acc"], "loss": heldout_loss(model, heldout, block, max_tokens=20_000),
+            "by_attr": {a: float(np.mean(v)) for a, v in sorted(by_attr.items())}}
+
+
+def _attack(model, tokenizer, data: np.ndarray, lm_cfg, acfg: AttackSection, lr: float, steps: int,
+            questions: list[dict], heldout: np.ndarray, template: str) -> list[dict]:
+    """Fine-tune a copy on ``data`` at ``lr``; an :func:`_attack_eval` at each of ``acfg.eval_steps()`` up to ``steps``."""
     from dataclasses import replace
 
-    from filterkit.experiment.lm import mc_eval, train
+    from filterkit.experiment.lm import train
 
     m = copy.deepcopy(model)
-    cfg = replace(lm_cfg, lr=acfg.lr, warmup=0, steps=acfg.steps)
-    stats = train(m, data, cfg, eval_fn=lambda step: mc_eval(m, tokenizer, questions, prompt_template=template)["acc"], eval_every=acfg.eval_every)
+    # no torch.compile: a short fine-tuning run would pay a fresh compile each time (a new model copy)
+    cfg = replace(lm_cfg, lr=lr, warmup=0, steps=steps, batch_size=acfg.batch_size or lm_cfg.batch_size, compile=False)
+    at = [s for s in acfg.eval_steps() if s <= steps]
+    stats = train(m, data, cfg, eval_fn=lambda step: _attack_eval(m, tokenizer, questions, heldout, cfg.block_size, template),
+                  eval_at=at)
     return [e["result"] for e in stats["evals"]]
+
+
+def attack_model(model, tokenizer, data: dict[str, np.ndarray], lm_cfg, acfg: AttackSection, questions: list[dict],
+                 template: str, with_controls: bool = True) -> dict[str, Any]:
+    """The learning-rate sweep on the attack corpus, then fact injection (an upper bound, not an attack) and the
+    benign control at ``controls_lr``; each a list of evaluations along fine-tuning."""
+    out: dict[str, Any] = {"sweep": {}}
+    for lr in acfg.lrs:
+        out["sweep"][lr] = _attack(model, tokenizer, data["attack"], lm_cfg, acfg, lr, acfg.steps, questions,
+                                   data["proxy_heldout"], template)
+    if with_controls:
+        csteps = acfg.controls_steps or acfg.steps
+        out["fact_injection"] = _attack(model, tokenizer, data["fact_injection"], lm_cfg, acfg, acfg.controls_lr, csteps,
+                                        questions, data["proxy_heldout"], template)
+        if acfg.benign:
+            out["benign"] = _attack(model, tokenizer, data["control"], lm_cfg, acfg, acfg.controls_lr, csteps, questions,
+                                    data["proxy_heldout"], template)
+    return out
 
 
 def load_questions(cfg: ExperimentConfig, cdir: Path) -> tuple[dict[str, list[dict]], str]:
@@ -253,79 +332,123 @@ def provenance() -> dict[str, Any]:
             "torch": torch.__version__, "transformers": transformers.__version__, "tokenizers": tokenizers.__version__}
 
 
+def _corpus_sets(cfg: ExperimentConfig, out: Path) -> Path:
+    """The generated corpus, or the user's ``corpus_dir`` checked for the folders the experiment reads."""
+    from filterkit.experiment.corpus import build_corpus, write_corpus
+
+    c = cfg.corpus
+    if cfg.corpus_dir is None:
+        corpus = build_corpus(c.seed, c.n_docs_general, c.n_docs_proxy, c.n_attack_weak, c.n_fact_injection,
+                              c.n_control, c.eval_fraction, n_organisms=c.n_organisms, n_towns=c.n_towns,
+                              n_people=c.n_people, n_proxy_heldout=c.n_proxy_heldout, habitat_notes=c.habitat_notes)
+        return write_corpus(corpus, out / "corpus")
+    cdir = cfg.corpus_dir
+    for sub in ("train", "attack_weak", _fact_injection_dir(cdir).name, "control"):
+        if not any((cdir / sub).glob("*.parquet")):
+            raise FilterkitError(f"{cdir / sub}: no parquet shards; corpus_dir needs train/, attack_weak/, "
+                                 f"fact_injection/ (or attack_strong/) and control/ folders of parquet with text and id")
+    return cdir
+
+
+def _fact_injection_dir(cdir: Path) -> Path:
+    """``fact_injection/``, or ``attack_strong/`` in a corpus written before the rename."""
+    new, old = cdir / "fact_injection", cdir / "attack_strong"
+    return old if not new.exists() and old.exists() else new
+
+
+def _attack_texts(cdir: Path) -> tuple[list[str], list[str], str]:
+    """Attack corpus and held-out proxy text. Without ``proxy_heldout/`` (a user's corpus), every fifth attack
+    document is held out instead, so the loss along the attack is never measured on text it trains on."""
+    attack = _texts(cdir, "attack_weak")
+    if any((cdir / "proxy_heldout").glob("*.parquet")):
+        held = _texts(cdir, "proxy_heldout")
+        if held:
+            return attack, held, "proxy_heldout/"
+    return [t for i, t in enumerate(attack) if i % 5 != 4], attack[4::5], "every fifth attack_weak/ document"
+
+
 def run_experiment(config: str | Path | ExperimentConfig, out: str | Path) -> dict[str, Any]:
     """Run the whole comparison into ``out`` and return results.json's content."""
-    from filterkit.experiment.corpus import build_corpus, write_corpus
     from filterkit.experiment.lm import LMConfig, build_model, model_flops_per_token, train, train_tokenizer
 
     t0 = time.perf_counter()
     cfg = config if isinstance(config, ExperimentConfig) else load_experiment_config(config)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    c = cfg.corpus
-    if cfg.corpus_dir is None:
-        corpus = build_corpus(c.seed, c.n_docs_general, c.n_docs_proxy, c.n_attack_weak, c.n_attack_strong,
-                              c.n_control, c.eval_fraction, n_organisms=c.n_organisms, n_towns=c.n_towns,
-                              n_people=c.n_people)
-        cdir = write_corpus(corpus, out / "corpus")
-    else:
-        cdir = cfg.corpus_dir
-        for sub in ("train", "attack_weak", "attack_strong", "control"):
-            if not any((cdir / sub).glob("*.parquet")):
-                raise FilterkitError(f"{cdir / sub}: no parquet shards; corpus_dir needs train/, attack_weak/, "
-                                     f"attack_strong/ and control/ folders of parquet with text and id")
+    cdir = _corpus_sets(cfg, out)
     pipeline = train_filter(cfg, out / "filter-model") if cfg.filter_training else cfg.filter_pipeline
     filt = filter_corpus(cdir, pipeline, out / "filter")
     timings = {"setup_and_filter_s": time.perf_counter() - t0}
 
     all_train = _texts(cdir, "train")
     tokenizer = train_tokenizer(all_train, cfg.vocab_size, out / "tokenizer")
+    attack_texts, heldout_texts, heldout_source = _attack_texts(cdir)
+    mm = lambda texts, name: _memmap(texts, tokenizer, out / "data" / f"{name}.bin")  # noqa: E731
     data = {
-        "baseline": _memmap(all_train, tokenizer, out / "data" / "baseline.bin"),
-        "filtered": _memmap(_texts(cdir, "train", filt["kept_ids"]), tokenizer, out / "data" / "filtered.bin"),
-        "attack_weak": _memmap(_texts(cdir, "attack_weak"), tokenizer, out / "data" / "attack_weak.bin"),
-        "attack_strong": _memmap(_texts(cdir, "attack_strong"), tokenizer, out / "data" / "attack_strong.bin"),
-        "control": _memmap(_texts(cdir, "control"), tokenizer, out / "data" / "control.bin"),
+        "baseline": mm(all_train, "baseline"),
+        "filtered": mm(_texts(cdir, "train", filt["kept_ids"]), "filtered"),
+        "attack": mm(attack_texts, "attack"),
+        "fact_injection": mm(_texts(cdir, _fact_injection_dir(cdir).name), "fact_injection"),
+        "control": mm(_texts(cdir, "control"), "control"),
+        "proxy_heldout": mm(heldout_texts, "proxy_heldout"),
     }
-    heldout = {"proxy": data["attack_weak"], "general": data["control"]}  # never in pretraining
+    labelled = filt["recall"] is not None
+    if labelled:  # the leak curve's 0 point: general documents only; the attack check fine-tunes it
+        rows = pq.read_table(cdir / "train", columns=["text", "label"]).to_pylist()
+        data["no_proxy"] = mm([r["text"] for r in rows if r["label"] == 0], "no_proxy")
+    heldout = {"proxy": data["proxy_heldout"], "general": data["control"]}  # never in pretraining
     questions, template = load_questions(cfg, cdir)
     base_cfg = LMConfig.from_dict({**cfg.model, "vocab_size": len(tokenizer)}, source="model")
 
-    per_seed: dict[str, list[dict]] = {"baseline": [], "filtered": []}
-    attacks: dict[str, dict[str, list[list[float]]]] = {
-        k: {"baseline": [], "filtered": []} for k in ("weak", "strong", "benign")
-    }
-    tokens_per_s, first_step_s, pretrain_s = [], [], 0.0
+    per_seed: dict[str, list[dict]] = {"baseline": [], "filtered": [], "no_proxy": []}
+    raw: dict[str, list[dict]] = {"baseline": [], "filtered": [], "no_proxy": []}
+    tokens_per_s, first_step_s, pretrain_s, attack_s = [], [], 0.0, 0.0
     for seed in cfg.seeds:
         lm_cfg = LMConfig.from_dict({**base_cfg.to_dict(), "seed": seed}, source="model")
-        for name in ("baseline", "filtered"):
+        names = ["baseline", "filtered"] + (["no_proxy"] if labelled and seed in cfg.seeds[: cfg.leak_seeds] else [])
+        for name in names:
             model = build_model(lm_cfg)
-            stats = train(model, data[name], lm_cfg)  # same steps x batch x block: same tokens for both
+            stats = train(model, data[name], lm_cfg)  # same steps x batch x block: same tokens for every model
             tokens_per_s.append(stats["tokens_per_s"])
             first_step_s.append(stats["first_step_s"])
             pretrain_s += stats["train_s"]
             per_seed[name].append(_evaluate(model, tokenizer, questions, heldout, lm_cfg.block_size, template))
-            for kind, key in (("weak", "attack_weak"), ("strong", "attack_strong"), ("benign", "control")):
-                attacks[kind][name].append(
-                    _attack(model, tokenizer, data[key], lm_cfg, cfg.attack, questions["proxy"], template))
+            ta = time.perf_counter()
+            raw[name].append(attack_model(model, tokenizer, data, lm_cfg, cfg.attack, questions["proxy"], template,
+                                          with_controls=name != "no_proxy"))
+            attack_s += time.perf_counter() - ta
             if seed == cfg.seeds[0]:
                 model.save_pretrained(out / "models" / name)
     tokenizer.save_pretrained(out / "models" / "tokenizer")
-    timings["pretrain_s"] = pretrain_s
+    timings.update(pretrain_s=pretrain_s, attack_s=attack_s)
     timings["first_step_s"] = first_step_s  # compile + warm-up per pretraining run, outside tokens/s
 
-    reuse = {1.0: per_seed["baseline"], "actual": per_seed["filtered"]}
+    reuse = {1.0: per_seed["baseline"], "actual": per_seed["filtered"], 0.0: per_seed["no_proxy"]}
+    tl = time.perf_counter()
     leak = leak_curve(cfg, cdir, tokenizer, filt["leak_rate"], base_cfg, questions, template, out, reuse)
+    timings["leak_s"] = time.perf_counter() - tl
     chance = float(np.mean([1 / len(q["choices"]) for q in questions["proxy"]]))
-    results = summarize(cfg, per_seed, attacks, leak, filt, base_cfg, tokens_per_s, time.perf_counter() - t0, chance)
+    tokens_per_model = base_cfg.steps * base_cfg.batch_size * base_cfg.block_size
+    proxy_tokens = None
+    if labelled:  # proxy tokens the baseline read in pretraining: its share of the corpus times the budget
+        proxy_tokens = tokens_per_model * (len(data["baseline"]) - len(data["no_proxy"])) / len(data["baseline"])
+    tokens_per_step = (cfg.attack.batch_size or base_cfg.batch_size) * base_cfg.block_size
+    results = summarize(cfg, per_seed, leak, filt, base_cfg, tokens_per_s, time.perf_counter() - t0, chance)
+    results["attack"] = summarize_attacks(raw, cfg.attack, tokens_per_step)
+    results["attack"]["heldout_proxy_source"] = heldout_source
+    results["attack_check"] = attack_check(raw["no_proxy"], questions["proxy"], cfg.attack, tokens_per_step)
+    results["relearn"] = relearn(raw, results["attack"], proxy_tokens)
+    results["wall_seconds"] = time.perf_counter() - t0
     results["flops_per_token"] = model_flops_per_token(base_cfg)
     results["timings"] = timings
     results["provenance"] = provenance()
     results["eval_prompt_template"] = template
     results["n_questions"] = {d: len(q) for d, q in questions.items()}
     results["token_budget"] = {
-        "tokens_per_model": base_cfg.steps * base_cfg.batch_size * base_cfg.block_size,
-        "corpus_tokens": {k: int(len(data[k])) for k in ("baseline", "filtered")},
+        "tokens_per_model": tokens_per_model,
+        "baseline_proxy_tokens": proxy_tokens,
+        "corpus_tokens": {k: int(len(data[k])) for k in ("baseline", "filtered", "attack", "fact_injection",
+                                                         "proxy_heldout", "no_proxy") if k in data},
         "matching": "same steps x batch x block for every model; the smaller filtered corpus is repeated more "
                     "(more epochs), not topped up",
     }
@@ -339,9 +462,10 @@ def leak_curve(cfg: ExperimentConfig, cdir: Path, tokenizer, actual: float | Non
                out: Path, reuse: dict) -> dict:
     """Proxy accuracy when a fraction of the proxy documents slips into otherwise general training data.
 
-    Leak corpora keep the training corpus's document order, so fraction 1.0 *is* the baseline corpus and the
-    "actual" point *is* the filtered model (the filter's real misses and false positives): both reuse those
-    models' results instead of training them again. Needs labels on the training corpus.
+    Leak corpora keep the training corpus's document order, so fraction 1.0 *is* the baseline corpus, the
+    "actual" point *is* the filtered model (the filter's real misses and false positives) and 0.0 *is* the
+    no-proxy model the attack check fine-tunes: all reuse those models' results instead of training them again.
+    Needs labels on the training corpus.
     """
     from filterkit.experiment.lm import LMConfig, build_model, mc_eval, train
 
@@ -361,6 +485,10 @@ def leak_curve(cfg: ExperimentConfig, cdir: Path, tokenizer, actual: float | Non
         if f == 1.0:
             accs.append([r["proxy_acc"] for r in reuse[1.0][: len(seeds)]])
             sources.append("baseline model")
+            continue
+        if f == 0.0 and len(reuse.get(0.0) or []) >= len(seeds):
+            accs.append([r["proxy_acc"] for r in reuse[0.0][: len(seeds)]])
+            sources.append("no-proxy model (also the attack check's)")
             continue
         rng = np.random.default_rng(1234)
         take = set(rng.permutation(proxy_idx)[: int(round(f * len(proxy_idx)))].tolist())
@@ -382,7 +510,7 @@ def leak_curve(cfg: ExperimentConfig, cdir: Path, tokenizer, actual: float | Non
 _PEAK_BF16_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L4": 121e12, "A10": 125e12}
 
 
-def summarize(cfg, per_seed, attacks, leak, filt, base_cfg, tokens_per_s, wall, chance: float = 0.25) -> dict[str, Any]:
+def summarize(cfg, per_seed, leak, filt, base_cfg, tokens_per_s, wall, chance: float = 0.25) -> dict[str, Any]:
     import torch
 
     def model_summary(rows: list[dict]) -> dict[str, Any]:
@@ -393,17 +521,6 @@ def summarize(cfg, per_seed, attacks, leak, filt, base_cfg, tokens_per_s, wall, 
         out["per_seed"] = rows
         return out
 
-    steps = list(range(0, cfg.attack.steps + 1, cfg.attack.eval_every))
-    if steps[-1] != cfg.attack.steps:
-        steps.append(cfg.attack.steps)
-    attack = {"steps": steps}
-    for kind, by_model in attacks.items():
-        prefix = "" if kind == "weak" else f"{kind}_"
-        for name, curves in by_model.items():
-            per_step = np.asarray(curves).T  # steps x seeds
-            attack[f"{prefix}{name}_proxy_acc"] = per_step.mean(axis=1).tolist()
-            attack[f"{prefix}{name}_proxy_acc_ci95"] = [mean_ci95(list(x))[1] for x in per_step]
-            attack[f"{prefix}{name}_proxy_acc_per_seed"] = np.asarray(curves).tolist()
     tps = float(np.mean(tokens_per_s))
     device = "cpu"
     mfu = None
@@ -419,10 +536,8 @@ def summarize(cfg, per_seed, attacks, leak, filt, base_cfg, tokens_per_s, wall, 
     return {
         "chance": chance,
         "seeds": cfg.seeds,
-        "baseline": model_summary(per_seed["baseline"]),
-        "filtered": model_summary(per_seed["filtered"]),
+        **{name: model_summary(rows) for name, rows in per_seed.items() if rows},
         "filter": {"recall": filt["recall"], "precision": filt["precision"], "counts": filt["counts"]},
-        "attack": attack,
         "leak": leak,
         "model": base_cfg.to_dict(),
         "tokens_per_s": tps,
@@ -434,12 +549,242 @@ def summarize(cfg, per_seed, attacks, leak, filt, base_cfg, tokens_per_s, wall, 
     }
 
 
+def _curves(runs: list[list[dict]], key: str) -> dict[str, Any]:
+    """Mean, t-interval and per-seed values of ``key`` along fine-tuning, from one eval list per seed."""
+    x = np.asarray([[e[key] for e in r] for r in runs], dtype=float)  # seeds x evals
+    return {key: x.mean(axis=0).tolist(), f"{key}_ci95": [mean_ci95(list(c))[1] for c in x.T],
+            f"{key}_per_seed": x.tolist()}
+
+
+def _curve_summary(runs: list[list[dict]]) -> dict[str, Any]:
+    acc, loss = _curves(runs, "acc"), _curves(runs, "loss")
+    a = np.asarray(acc["acc"])
+    return {"proxy_acc": acc["acc"], "proxy_acc_ci95": acc["acc_ci95"], "proxy_acc_per_seed": acc["acc_per_seed"],
+            "proxy_loss": loss["loss"], "proxy_loss_ci95": loss["loss_ci95"], "proxy_loss_per_seed": loss["loss_per_seed"],
+            "start": float(a[0]), "peak": float(a.max()), "final": float(a[-1]), "peak_gain": float(a.max() - a[0]),
+            "final_gain": float(a[-1] - a[0])}
+
+
+def summarize_attacks(raw: dict[str, list[dict]], acfg: AttackSection, tokens_per_step: int) -> dict[str, Any]:
+    """Per model: every swept rate's curves (mean over seeds) and the best one, the rate whose mean curve reaches
+    the highest proxy accuracy (ties: the higher final accuracy); fact injection and the benign control beside it.
+    Picking the best point of noisy curves favours the attacker, which is the conservative side for a filter."""
+    steps = acfg.eval_steps()
+    csteps_n = acfg.controls_steps or acfg.steps
+    csteps = sorted({s for s in steps if s <= csteps_n} | {csteps_n})
+    out: dict[str, Any] = {"steps": steps, "tokens": [s * tokens_per_step for s in steps], "lrs": acfg.lrs,
+                           "tokens_per_step": tokens_per_step, "controls_lr": acfg.controls_lr,
+                           "controls_tokens": [s * tokens_per_step for s in csteps], "models": {}}
+    for name, runs in raw.items():
+        if not runs:
+            continue
+        sweep = {str(lr): _curve_summary([r["sweep"][lr] for r in runs]) for lr in acfg.lrs}
+        best = max(acfg.lrs, key=lambda lr: (round(sweep[str(lr)]["peak"], 9), sweep[str(lr)]["final"]))
+        entry: dict[str, Any] = {"best_lr": best, **sweep[str(best)], "sweep": sweep}
+        for kind in ("fact_injection", "benign"):
+            if kind in runs[0]:
+                entry[kind] = _curve_summary([r[kind] for r in runs])
+        out["models"][name] = entry
+    return out
+
+
+def attack_check(runs: list[dict], questions: list[dict], acfg: AttackSection, tokens_per_step: int) -> dict[str, Any]:
+    """Can the attack teach at all? Fine-tune the no-proxy model (it never read a proxy document) on the attack
+    corpus: accuracy must rise on the attributes the world's rules make inferable from what the attack states
+    (genus -> shape and colour; habitat -> temperature band), and has no reason to on the arbitrary ones
+    (discoverer, year). Gains are end of fine-tuning minus start, mean over the no-proxy seeds, at the swept rate
+    with the largest inferable gain; every rate's gains are kept."""
+    if not runs:
+        return {"passed": None, "note": "no no-proxy model: the training corpus has no labels"}
+    inferable = {str(q["attribute"]): bool(q.get("inferable")) for q in questions if "attribute" in q}
+
+    def gains(lr: float) -> dict[str, Any]:
+        evals = [r["sweep"][lr] for r in runs]
+        per_attr = {}
+        for a in sorted(inferable):
+            before = float(np.mean([e[0]["by_attr"][a] for e in evals]))
+            after = float(np.mean([e[-1]["by_attr"][a] for e in evals]))
+            per_attr[a] = {"inferable": inferable[a], "before": before, "after": after, "gain": after - before}
+        groups = {"all": float(np.mean([e[-1]["acc"] - e[0]["acc"] for e in evals]))}
+        for g, flag in (("inferable", True), ("arbitrary", False)):
+            vals = [v["gain"] for v in per_attr.values() if v["inferable"] == flag]
+            groups[g] = float(np.mean(vals)) if vals else None
+        return {"no_proxy_model_gain": groups, "per_attribute": per_attr}
+
+    by_lr = {lr: gains(lr) for lr in acfg.lrs}
+    key = "inferable" if any(inferable.values()) else "all"
+    best = max(acfg.lrs, key=lambda lr: by_lr[lr]["no_proxy_model_gain"][key])
+    g = by_lr[best]["no_proxy_model_gain"]
+    passed = g[key] is not None and g[key] > 0
+    note = (f"the attack teaches: the no-proxy model gains {g[key]:+.3f} on {key} attributes"
+            if passed else f"the attack does NOT teach: the no-proxy model's {key} accuracy moves {g[key]:+.3f}; "
+            "attack curves below measure forgetting, not resistance to relearning")
+    return {"passed": passed, "lr": best, "tokens": acfg.steps * tokens_per_step, "seeds": len(runs),
+            "n_questions": len(questions), **by_lr[best],
+            "by_lr": {str(lr): v["no_proxy_model_gain"] for lr, v in by_lr.items()}, "note": note}
+
+
+def _first_reach(tokens: list[int], values: list[float], target: float, higher: bool) -> int | None:
+    for t, v in zip(tokens, values):
+        if (v >= target - 1e-12) if higher else (v <= target + 1e-12):
+            return int(t)
+    return None
+
+
+def relearn(raw: dict[str, list[dict]], attack: dict[str, Any], baseline_proxy_tokens: float | None) -> dict[str, Any]:
+    """Fine-tuning tokens for the filtered model to reach the baseline's pre-attack proxy accuracy (and held-out
+    proxy loss), per seed against that seed's baseline, at the swept rate that gets there soonest.
+
+    The baseline is at that point before fine-tuning, so its own fine-tuning tokens to it are 0; for scale the
+    baseline's tokens are the proxy-domain tokens it read in pretraining to get there. ``slowdown`` = filtered
+    fine-tuning tokens / baseline proxy pretraining tokens, mean and t-interval over seeds. A seed that never
+    reaches the target is censored at the budget: its ratio is a lower bound, and so is any mean that includes
+    it ("> N x")."""
+    tokens = attack["tokens"]
+    budget = tokens[-1]
+    if not raw["filtered"] or not raw["baseline"]:
+        return {"note": "needs baseline and filtered runs"}
+    lrs = attack["lrs"]
+
+    def one(metric: str, higher: bool) -> dict[str, Any]:
+        targets = [float(r["sweep"][lrs[0]][0][metric]) for r in raw["baseline"]]
+
+        def reach(name: str, lr: float) -> list[int | None]:
+            return [_first_reach(tokens, [e[metric] for e in r["sweep"][lr]], targets[i % len(targets)], higher)
+                    for i, r in enumerate(raw[name])]
+
+        best_lr = min(lrs, key=lambda lr: np.mean([budget * 2 if t is None else t for t in reach("filtered", lr)]))
+        ft = reach("filtered", best_lr)
+        res: dict[str, Any] = {"target": targets, "lr": best_lr, "filtered_tokens": ft, "budget_tokens": budget,
+                               "baseline_tokens": baseline_proxy_tokens, "censored": any(t is None for t in ft),
+                               "n_censored": sum(t is None for t in ft), "n_seeds": len(ft)}
+        if raw.get("no_proxy"):
+            np_lr = min(lrs, key=lambda lr: np.mean([budget * 2 if t is None else t for t in reach("no_proxy", lr)]))
+            res["no_proxy_tokens"], res["no_proxy_lr"] = reach("no_proxy", np_lr), np_lr
+        if not baseline_proxy_tokens:
+            res.update(slowdown=None, slowdown_ci95=None, slowdown_text="n/a (no labels: proxy tokens unknown)")
+            return res
+        ratios = [(budget if t is None else t) / baseline_proxy_tokens for t in ft]
+        m, ci = mean_ci95(ratios)
+        res.update(slowdown=m, slowdown_ci95=ci, slowdown_per_seed=ratios,
+                   slowdown_text=(f"> {m:.3g}x (censored in {res['n_censored']} of {len(ft)} seeds at "
+                                  f"{budget:,} tokens)") if res["censored"] else f"{m:.3g}x [{ci[0]:.3g}, {ci[1]:.3g}]")
+        if res["censored"]:
+            res["slowdown_ci95_note"] = "lower bounds: censored seeds enter at the budget"
+        return res
+
+    acc, loss = one("acc", True), one("loss", False)
+    return {**acc, "metric": "proxy accuracy", "loss": {**loss, "metric": "held-out proxy loss"}}
+
+
 def _num(x: float | None) -> str:
     return "n/a (no labels)" if x is None else f"{x:.3f}"
 
 
+_COLORS = {"baseline": "tab:red", "filtered": "tab:blue", "no_proxy": "tab:green"}
+_LABELS = {"baseline": "baseline", "filtered": "filtered", "no_proxy": "no-proxy (leak 0)"}
+
+
+def _band(ax, x, entry: dict, key: str, color: str, label: str, style: str = "-") -> None:
+    ax.plot(x, entry[key], style, color=color, label=label)
+    ci = entry.get(f"{key}_ci95")
+    if ci and style == "-":
+        ax.fill_between(x, [lo for lo, _ in ci], [hi for _, hi in ci], color=color, alpha=0.15)
+
+
+def _plot_attack(r: dict[str, Any], out: Path) -> None:
+    """attack.png: accuracy and held-out loss along the best attack per model, and relearn tokens beside them."""
+    from matplotlib.figure import Figure
+
+    a, chk, rl = r["attack"], r["attack_check"], r["relearn"]
+    fig = Figure(figsize=(16, 4.6))
+    axes = fig.subplots(1, 3)
+    for ax, key, label in ((axes[0], "proxy_acc", "proxy accuracy"), (axes[1], "proxy_loss", "held-out proxy loss")):
+        for name, e in a["models"].items():
+            c = _COLORS.get(name, "k")
+            _band(ax, a["tokens"], e, key, c, f"{_LABELS.get(name, name)}: attack, lr {e['best_lr']:g}")
+            if "fact_injection" in e:
+                ax.plot(a["controls_tokens"], e["fact_injection"][key], ":", color=c, lw=1,
+                        label=f"{_LABELS.get(name, name)}: fact injection (upper bound, not an attack)")
+            if "benign" in e:
+                ax.plot(a["controls_tokens"], e["benign"][key], "--", color=c, lw=1, alpha=0.6,
+                        label=f"{_LABELS.get(name, name)}: benign control")
+        if "baseline" in a["models"]:
+            ax.axhline(a["models"]["baseline"][key][0], color="tab:red", lw=0.8, alpha=0.5,
+                       label="relearn target: baseline before fine-tuning")
+        if key == "proxy_acc":
+            ax.axhline(r["chance"], ls="--", color="grey", label=f"chance ({r['chance']:.2f})")
+        else:
+            ax.set_yscale("log")
+        ax.set_xlabel("fine-tuning tokens")
+        ax.set_ylabel(label)
+    axes[0].legend(fontsize=6)
+    ok = chk.get("passed")
+    axes[0].set_title(("Best attack per model (mean over seeds, 95% CI)" if ok else
+                       "ATTACK CHECK FAILED: curves show forgetting, not relearning"), fontsize=9)
+    axes[1].set_title("Held-out proxy loss along the same attack", fontsize=9)
+    ax = axes[2]
+    rows = [(rl, "accuracy"), (rl.get("loss", {}), "loss")]
+    ylabels = []
+    for i, (m, what) in enumerate(rows):
+        if not m.get("filtered_tokens"):
+            continue
+        ft = [m["budget_tokens"] if t is None else t for t in m["filtered_tokens"]]
+        y = 2 * i
+        ax.barh(y, float(np.mean(ft)), color="tab:blue", height=0.8,
+                hatch="//" if m["censored"] else None, label="filtered: fine-tuning tokens to target" if i == 0 else None)
+        ax.scatter(ft, [y] * len(ft), color="k", s=10, zorder=3)
+        if m["censored"]:
+            ax.annotate(f"> budget in {m['n_censored']}/{m['n_seeds']} seeds", (m["budget_tokens"], y), fontsize=7,
+                        xytext=(4, -3), textcoords="offset points")
+        if m.get("baseline_tokens"):
+            ax.barh(y + 0.9, m["baseline_tokens"], color="tab:red", height=0.8,
+                    label="baseline: proxy tokens read in pretraining" if i == 0 else None)
+        ylabels.append((y + 0.45, f"{what}\n{m.get('slowdown_text', '')}"))
+    ax.set_yticks([y for y, _ in ylabels], [t for _, t in ylabels], fontsize=7)
+    ax.set_xlabel("tokens")
+    ax.set_title("Relearn: filtered model to the baseline's pre-attack level", fontsize=9)
+    ax.legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(out / "attack.png", dpi=110, bbox_inches="tight")
+
+    models = list(a["models"])
+    fig = Figure(figsize=(4.2 * len(models), 6.5))
+    axes = fig.subplots(2, len(models), squeeze=False)
+    for j, name in enumerate(models):
+        for lr, e in a["models"][name]["sweep"].items():
+            best = float(lr) == a["models"][name]["best_lr"]
+            for i, key in enumerate(("proxy_acc", "proxy_loss")):
+                axes[i][j].plot(a["tokens"], e[key], lw=2 if best else 1, label=f"lr {float(lr):g}" + (" (best)" if best else ""))
+        axes[0][j].set_title(_LABELS.get(name, name), fontsize=9)
+        axes[0][j].axhline(r["chance"], ls="--", color="grey")
+        axes[1][j].set_yscale("log")
+        axes[1][j].set_xlabel("fine-tuning tokens")
+        axes[0][j].legend(fontsize=7)
+    axes[0][0].set_ylabel("proxy accuracy")
+    axes[1][0].set_ylabel("held-out proxy loss")
+    fig.tight_layout()
+    fig.savefig(out / "sweep.png", dpi=100, bbox_inches="tight")
+
+    if chk.get("per_attribute"):
+        pa_ = chk["per_attribute"]
+        fig = Figure(figsize=(6, 3.6))
+        ax = fig.add_subplot()
+        names = list(pa_)
+        x = np.arange(len(names))
+        ax.bar(x - 0.2, [pa_[n]["before"] for n in names], 0.4, color="lightgrey", label="before")
+        ax.bar(x + 0.2, [pa_[n]["after"] for n in names], 0.4, color=["tab:green" if pa_[n]["inferable"] else "tab:grey" for n in names],
+               label=f"after {chk['tokens']:,} tokens, lr {chk['lr']:g}")
+        ax.axhline(r["chance"], ls="--", color="grey")
+        ax.set_xticks(x, [f"{n}\n({'inferable' if pa_[n]['inferable'] else 'arbitrary'})" for n in names], fontsize=8)
+        ax.set_ylabel("proxy accuracy")
+        ax.set_title("Attack check: the no-proxy model fine-tuned on the attack corpus", fontsize=9)
+        ax.legend(fontsize=7)
+        fig.savefig(out / "attack_check.png", dpi=110, bbox_inches="tight")
+
+
 def write_report(r: dict[str, Any], out: Path) -> None:
-    """report.md and three PNGs: knowledge bars, attack curves, leak curve; chance marked on each."""
+    """report.md and PNGs: knowledge bars, attack (+ relearn), sweep, attack check, leak curve; chance on each."""
     from matplotlib.figure import Figure
 
     b, f = r["baseline"], r["filtered"]
@@ -457,22 +802,7 @@ def write_report(r: dict[str, Any], out: Path) -> None:
     ax.legend()
     fig.savefig(out / "knowledge.png", dpi=120, bbox_inches="tight")
 
-    fig = Figure(figsize=(6, 4))
-    ax = fig.add_subplot()
-    a = r["attack"]
-    for prefix, style in (("", "-"), ("strong_", ":"), ("benign_", "--")):
-        for name, color in (("baseline", "tab:red"), ("filtered", "tab:blue")):
-            ax.plot(a["steps"], a[f"{prefix}{name}_proxy_acc"], style, color=color,
-                    label=f"{name}, {prefix.rstrip('_') or 'weak'} fine-tune")
-            ci = a.get(f"{prefix}{name}_proxy_acc_ci95")
-            if prefix == "" and ci:  # the weak attack is the comparison that matters: show its interval
-                ax.fill_between(a["steps"], [lo for lo, _ in ci], [hi for _, hi in ci], color=color, alpha=0.15)
-    ax.axhline(r["chance"], ls="--", color="grey", label=f"chance ({r['chance']:.2f})")
-    ax.set_xlabel("fine-tuning steps")
-    ax.set_ylabel("proxy accuracy")
-    ax.set_title(f"Adversarial fine-tuning (mean over {len(r['seeds'])} seeds; weak: 95% CI band)")
-    ax.legend(fontsize=7)
-    fig.savefig(out / "attack.png", dpi=120, bbox_inches="tight")
+    _plot_attack(r, out)
 
     fig = Figure(figsize=(6, 4))
     ax = fig.add_subplot()
@@ -490,33 +820,72 @@ def write_report(r: dict[str, Any], out: Path) -> None:
     ax.set_title("Leak curve: what filter recall buys")
     ax.legend()
     fig.savefig(out / "leak.png", dpi=120, bbox_inches="tight")
+    (out / "report.md").write_text("\n".join(report_lines(r)), encoding="utf-8")
 
+
+def report_lines(r: dict[str, Any]) -> list[str]:
     def fmt(s: dict, k: str) -> str:
         lo, hi = s[f"{k}_ci95"]
         return f"{s[k]:.3f} [{lo:.3f}, {hi:.3f}]"
 
+    b, f = r["baseline"], r["filtered"]
     lines = [
         "# filterkit experiment", "",
         f"Seeds {r['seeds']}; chance {r['chance']:.2f}; filter recall {_num(r['filter']['recall'])}, "
         f"precision {_num(r['filter']['precision'])}; wall {r['wall_seconds']:.0f} s on {r['device']}.", "",
-        "| model | proxy acc | general acc | proxy loss | general loss |", "|---|---|---|---|---|",
+        "| model | proxy acc | general acc | held-out proxy loss | general loss |", "|---|---|---|---|---|",
     ]
-    for name, s in (("baseline", b), ("filtered", f)):
-        lines.append(f"| {name} | {fmt(s, 'proxy_acc')} | {fmt(s, 'general_acc')} | {fmt(s, 'proxy_loss')} | "
-                     f"{fmt(s, 'general_loss')} |")
+    for name in ("baseline", "filtered", "no_proxy"):
+        if name in r:
+            s = r[name]
+            lines.append(f"| {_LABELS[name]} | {fmt(s, 'proxy_acc')} | {fmt(s, 'general_acc')} | {fmt(s, 'proxy_loss')} | "
+                         f"{fmt(s, 'general_loss')} |")
     lines += ["", f"Length-normalised accuracy (acc_norm): baseline proxy {fmt(b, 'proxy_acc_norm')}, general "
-              f"{fmt(b, 'general_acc_norm')}; filtered proxy {fmt(f, 'proxy_acc_norm')}, general {fmt(f, 'general_acc_norm')}.",
-              "", "Proxy accuracy under fine-tuning (mean over seeds):", "",
-              "| step | weak: baseline | weak: filtered | strong: baseline | strong: filtered | benign: baseline | benign: filtered |",
-              "|---|---|---|---|---|---|---|"]
+              f"{fmt(b, 'general_acc_norm')}; filtered proxy {fmt(f, 'proxy_acc_norm')}, general {fmt(f, 'general_acc_norm')}."]
+    chk = r["attack_check"]
+    lines += ["", "## Attack check (can the attack teach?)", "", chk["note"] + "."]
+    if chk.get("per_attribute"):
+        g = chk["no_proxy_model_gain"]
+        lines += ["", f"No-proxy model ({chk['seeds']} seed(s)) fine-tuned on the attack corpus for {chk['tokens']:,} tokens "
+                  f"at lr {chk['lr']:g}: gain {g['inferable']:+.3f} on inferable attributes, {g['arbitrary']:+.3f} on "
+                  f"arbitrary ones.", "", "| attribute | kind | before | after | gain |", "|---|---|---|---|---|"]
+        for a, v in chk["per_attribute"].items():
+            lines.append(f"| {a} | {'inferable' if v['inferable'] else 'arbitrary'} | {v['before']:.3f} | {v['after']:.3f} | "
+                         f"{v['gain']:+.3f} |")
+        lines += ["", "Inferable-attribute gain by learning rate: " + ", ".join(
+            f"lr {lr}: {v['inferable']:+.3f}" for lr, v in chk["by_lr"].items()) + "."]
     a = r["attack"]
-    for i, step in enumerate(a["steps"]):
-        cells = [f"{a[f'{p}{m}_proxy_acc'][i]:.3f}" for p in ("", "strong_", "benign_") for m in ("baseline", "filtered")]
-        lines.append(f"| {step} | " + " | ".join(cells) + " |")
+    lines += ["", "## Best attack per model", "",
+              f"Learning rates swept: {', '.join(f'{x:g}' for x in a['lrs'])}; {a['tokens'][-1]:,} fine-tuning tokens "
+              f"({a['tokens_per_step']:,} per step); held-out proxy loss on {a['heldout_proxy_source']}."
+              + ("" if chk.get("passed") else " **The attack check failed: read these as forgetting curves.**"), "",
+              "| model | best lr | proxy acc: start | peak | end | held-out proxy loss: start | end | fact injection end (upper bound) |",
+              "|---|---|---|---|---|---|---|---|"]
+    for name, e in a["models"].items():
+        fi = f"{e['fact_injection']['final']:.3f}" if "fact_injection" in e else "—"
+        lines.append(f"| {_LABELS.get(name, name)} | {e['best_lr']:g} | {e['start']:.3f} | {e['peak']:.3f} | {e['final']:.3f} | "
+                     f"{e['proxy_loss'][0]:.3f} | {e['proxy_loss'][-1]:.3f} | {fi} |")
+    lines += ["", "Proxy accuracy along each model's best attack (mean over seeds):", "",
+              "| tokens | " + " | ".join(_LABELS.get(n, n) for n in a["models"]) + " |",
+              "|---|" + "---|" * len(a["models"])]
+    for i, t in enumerate(a["tokens"]):
+        lines.append(f"| {t:,} | " + " | ".join(f"{e['proxy_acc'][i]:.3f} ({e['proxy_loss'][i]:.2f})" for e in a["models"].values()) + " |")
+    lines += ["", "(held-out proxy loss in brackets)"]
+    rl = r["relearn"]
+    if "filtered_tokens" in rl:
+        lines += ["", "## Relearn", "", "| target (baseline before fine-tuning) | filtered: tokens to target per seed | lr | "
+                  "baseline proxy tokens in pretraining | slowdown |", "|---|---|---|---|---|"]
+        for m, what in ((rl, "proxy accuracy"), (rl["loss"], "held-out proxy loss")):
+            toks = ", ".join(f"> {m['budget_tokens']:,}" if t is None else f"{t:,}" for t in m["filtered_tokens"])
+            bt = f"{m['baseline_tokens']:,.0f}" if m.get("baseline_tokens") else "n/a"
+            tg = ", ".join(f"{x:.3f}" for x in m["target"])
+            lines.append(f"| {what} ({tg}) | {toks} | {m['lr']:g} | {bt} | {m['slowdown_text']} |")
     if r["leak"]["fractions"]:
         lines += ["", "Leak curve (proxy accuracy by fraction of proxy documents in pretraining):", "",
                   "| fraction | proxy acc | from |", "|---|---|---|"]
         for fr, acc, src in zip(r["leak"]["fractions"], r["leak"]["proxy_acc"], r["leak"].get("source", [])):
             lines.append(f"| {fr:.3f} | {acc:.3f} | {src} |")
-    lines += ["", "![knowledge](knowledge.png) ![attack](attack.png) ![leak](leak.png)", ""]
-    (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
+    lines += ["", "![knowledge](knowledge.png) ![leak](leak.png)", "", "![attack](attack.png)", "", "![sweep](sweep.png)"]
+    if chk.get("per_attribute"):
+        lines += ["", "![attack check](attack_check.png)"]
+    return lines + [""]

@@ -281,12 +281,14 @@ def train(
     steps: int | None = None,
     eval_fn: Callable[[int], Any] | None = None,
     eval_every: int | None = None,
+    eval_at: Iterable[int] | None = None,
 ) -> dict[str, Any]:
     """Train ``model`` in place on random windows of ``data``; return losses and throughput.
 
     Used both for pretraining and for the fine-tuning attack (a fresh optimizer each call). ``eval_fn(step)``
     runs with the model in eval mode at step 0, every ``eval_every`` steps and after the last step; its
-    results come back under ``evals`` and its time is excluded from tokens/s. On CPU the run is
+    results come back under ``evals`` and its time is excluded from tokens/s; ``eval_at`` adds evaluations after
+    those step counts (the fine-tuning attack looks early and often, where curves move most). On CPU the run is
     deterministic for ``cfg.seed``: batches come from a local numpy Generator and dropout from torch's
     RNG seeded inside :func:`seeded_torch` (bit-identical for the same torch build and thread count).
     """
@@ -301,6 +303,7 @@ def train(
     losses: list[torch.Tensor] = []
     evals: list[dict[str, Any]] = []
     eval_s = 0.0
+    extra_evals = set(eval_at or ())
 
     def run_eval(step: int) -> None:
         nonlocal eval_s
@@ -333,7 +336,7 @@ def train(
                 if device.type == "cuda":
                     torch.cuda.synchronize()
                 first_s = time.perf_counter() - t0 - eval_s
-            if eval_every and (step + 1) % eval_every == 0 and step + 1 < steps:
+            if ((eval_every and (step + 1) % eval_every == 0) or (step + 1) in extra_evals) and step + 1 < steps:
                 run_eval(step + 1)
         if device.type == "cuda":
             torch.cuda.synchronize()
