@@ -66,3 +66,33 @@ def test_classifier_stage_submits_the_next_batch_before_collecting_and_keeps_ord
     # shard a: batches 1 {0,1}, 2 {2,3}, 3 {4}; shard b: 4 {5,6}, 5 {7}
     assert events == [("submit", 1), ("submit", 2), ("collect", 1), ("submit", 3), ("collect", 2), ("collect", 3),
                       ("submit", 4), ("submit", 5), ("collect", 4), ("collect", 5)]
+
+
+def test_parquet_writer_gets_one_schema_and_datatrove_times_the_stages(tmp_path):
+    """Every document carries every filterkit key (typed nulls), so datatrove's ParquetWriter with
+    ``document_schema()`` writes kept and removed documents alike; stats.json times both stages."""
+    import pyarrow.parquet as pq
+    from datatrove.pipeline.writers import ParquetWriter
+
+    from filterkit.document import document_schema
+
+    # general texts first: the first document the writers see is not escalated and has no terms
+    write_shard(tmp_path / "in" / "x.parquet", GENERAL + PROXY, ids=[f"d{i}" for i in range(10)])
+    schema = document_schema()
+    pipeline = [
+        ParquetReader(str(tmp_path / "in")),
+        BlocklistStage(BLOCKLIST, min_unique_hits=2),
+        ClassifierStage(HEAD, device="cpu", batch_docs=2,
+                        exclusion_writer=ParquetWriter(str(tmp_path / "removed"), schema=schema)),
+        ParquetWriter(str(tmp_path / "kept"), schema=schema),
+    ]
+    LocalPipelineExecutor(pipeline, tasks=1, workers=1, logging_dir=str(tmp_path / "logs")).run()
+    kept = [r for f in (tmp_path / "kept").glob("*.parquet") for r in pq.read_table(f).to_pylist()]
+    removed = [r for f in (tmp_path / "removed").glob("*.parquet") for r in pq.read_table(f).to_pylist()]
+    assert sorted(r["text"] for r in kept) == sorted(GENERAL)
+    assert sorted(r["text"] for r in removed) == sorted(PROXY)
+    assert kept[0]["metadata"]["classifier_score"] is None and kept[0]["metadata"]["blocklist_terms"] == []
+    assert all(r["metadata"]["classifier_score"] >= 0 for r in removed)
+    stats = json.loads((tmp_path / "logs" / "stats.json").read_text())
+    timed = {s["name"]: s.get("time_stats", {}).get("total", 0) for s in stats if "filterkit" in s["name"]}
+    assert len(timed) == 2 and all(t > 0 for t in timed.values()), timed

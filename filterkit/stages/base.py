@@ -32,9 +32,11 @@ class DecisionStage(PipelineStep):
 
     @contextlib.contextmanager
     def timed(self, shard: str) -> Iterator[None]:
+        """Per-shard seconds for the manifest, and datatrove's own time stats (its ``stats.json`` report)."""
         t0 = time.perf_counter()
         try:
-            yield
+            with self.track_time("batch"):
+                yield
         finally:
             self.shard_seconds[shard] += time.perf_counter() - t0
 

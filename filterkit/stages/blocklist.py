@@ -73,6 +73,8 @@ class BlocklistStage(DecisionStage):
         return self.escalator.blocklist
 
     def _annotate(self, batch: list[Document]) -> None:
+        for d in batch:
+            D.ensure_keys(d)
         todo = [d for d in batch if not D.is_removed(d)]
         with self.timed(shard_of(batch[0])):
             found = self.escalator([d.text for d in todo])

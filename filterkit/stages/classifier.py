@@ -87,7 +87,8 @@ class ClassifierStage(DecisionStage):
 
     @staticmethod
     def needs_score(doc: Document) -> bool:
-        return not D.is_removed(doc) and doc.metadata.get(D.ESCALATED, True)
+        # None: no cheap stage ran before this one, so every document is scored
+        return not D.is_removed(doc) and doc.metadata.get(D.ESCALATED) is not False
 
     def _submit(self, buffer: list[Document]) -> tuple[list[Document], list[Document], Any]:
         """Start scoring a buffer's escalated documents (tokenise, queue the encoder work)."""
@@ -142,6 +143,7 @@ class ClassifierStage(DecisionStage):
             return self._finish(previous) if previous is not None else []
 
         for doc in docs:
+            D.ensure_keys(doc)
             shard = shard_of(doc)
             if buffer and shard != current:  # finish the shard before reading on: its outputs can be committed
                 yield from flush(buffer)

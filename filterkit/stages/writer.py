@@ -100,10 +100,10 @@ class _ShardOutput:
         removed = D.is_removed(doc)
         reason = meta.get(D.REASON) if removed else None
         matched = [{"term": t, "count": c} for t, c in zip(meta.get(D.BL_TERMS) or [], meta.get(D.BL_COUNTS) or [])]
-        escalated = bool(meta.get(D.ESCALATED)) or D.SCORE in meta or D.ERROR in meta
+        escalated = bool(meta.get(D.ESCALATED)) or meta.get(D.SCORE) is not None or meta.get(D.ERROR) is not None
         if escalated:
             self.escalated += 1
-            if D.SCORE in meta:
+            if meta.get(D.SCORE) is not None:
                 self.scored += 1
             self.scores.add(
                 {
@@ -112,7 +112,7 @@ class _ShardOutput:
                     "row_index": row,
                     "doc_id": doc.id,
                     "score": meta.get(D.SCORE),
-                    "windows": meta.get(D.WINDOWS, 0),
+                    "windows": meta.get(D.WINDOWS) or 0,
                     "matched_terms": matched,
                     "unique_terms": meta.get(D.BL_UNIQUE),
                     "total_hits": meta.get(D.BL_TOTAL),
