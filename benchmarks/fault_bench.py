@@ -62,6 +62,7 @@ def pipeline(folder: Path, workers: int) -> Path:
 
 
 def processes() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, command line) of every live (non-zombie) process, from /proc (also used by the tests)."""
     out = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():

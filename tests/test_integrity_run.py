@@ -249,29 +249,8 @@ def test_a_task_ties_itself_only_to_a_local_run_on_this_host(monkeypatch):
     assert runner._watchdog == []
 
 
-def _processes() -> dict[int, tuple[int, str]]:
-    """pid -> (parent pid, command line) of every live (non-zombie) process, from /proc."""
-    procs = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if fields[0] not in ("Z", "X"):
-            procs[int(entry.name)] = (int(fields[1]), cmd)
-    return procs
-
-
-def _descendants(root: int, procs: dict[int, tuple[int, str]]) -> set[int]:
-    found, frontier = set(), {root}
-    while frontier:
-        frontier = {pid for pid, (ppid, _) in procs.items() if ppid in frontier} - found
-        found |= frontier
-    return found
+from benchmarks.fault_bench import descendants as _descendants  # noqa: E402  (one /proc walker for both)
+from benchmarks.fault_bench import processes as _processes  # noqa: E402
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts processes through /proc")
