@@ -32,8 +32,6 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("RAYON_NUM_THREADS", "1")  # one core for the cheap stage's speed (tokenizers)
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
@@ -356,6 +354,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-obfuscation", action="store_true")
     ap.add_argument("--no-classifier-auc", action="store_true")
     args = ap.parse_args(argv)
+    # one core for the cheap stage's speed: the tokenizers' thread pool reads these at first use
+    os.environ.setdefault("RAYON_NUM_THREADS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if not Path(args.labels).is_file():
         print(f"{args.labels}: labels file not found; this benchmark needs ../shared/data/real/dev.parquet or --labels",
               file=sys.stderr)
