@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install clean sample-data
+.PHONY: demo test test-fast install clean sample-data
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests
+
+# the suite without the end-to-end runs marked slow (encoder training, the GPU runner's CPU fallback)
+test-fast: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests -m "not slow"
 
 sample-data: $(STAMP)
 	$(BIN)/python sample_data/make_sample_data.py
