@@ -16,6 +16,7 @@ import copy
 import json
 import math
 import platform
+import sys
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -417,6 +418,8 @@ def run_experiment(config: str | Path | ExperimentConfig, out: str | Path) -> di
             raw[name].append(attack_model(model, tokenizer, data, lm_cfg, cfg.attack, questions["proxy"], template,
                                           with_controls=name != "no_proxy"))
             attack_s += time.perf_counter() - ta
+            print(f"[experiment] seed {seed} {name}: pretrained {stats['train_s']:.0f} s, attacked "
+                  f"{time.perf_counter() - ta:.0f} s, {time.perf_counter() - t0:.0f} s so far", file=sys.stderr, flush=True)
             if seed == cfg.seeds[0]:
                 model.save_pretrained(out / "models" / name)
     tokenizer.save_pretrained(out / "models" / "tokenizer")
