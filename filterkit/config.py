@@ -93,7 +93,7 @@ class ClassifierConfig(_Strict):
     runtime: Literal["auto", "torch", "onnx"] = Field(
         "auto",
         description="encoder forward pass: torch, or onnx (ONNX Runtime, CPU only, exported from the installed "
-        "encoder at first use into ~/.cache/filterkit); auto: torch on CUDA, onnx on CPU (measured ~3x, same scores; README)",
+        "encoder at first use into ~/.cache/filterkit); auto: torch on CUDA, onnx on CPU (measured 2.4-3.2x torch, same scores; README)",
     )
     precision: Literal["fp32", "int8"] = Field(
         "fp32", description="int8: ONNX Runtime dynamic quantisation (runtime: onnx); scores move, re-tune with it on"
