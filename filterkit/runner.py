@@ -565,14 +565,19 @@ def _versions() -> dict[str, str]:
 def _device(prep: PreparedRun) -> str:
     if not prep.config.classifier.enabled:
         return "none (blocklist only)"
-    from filterkit.encoders import resolve_device
+    from filterkit.encoders import resolve_runtime
 
-    dev = resolve_device(prep.config.classifier.device)
+    c = prep.config.classifier
+    try:  # the encoder runtime moves scores (int8), so the manifest names it
+        dev, runtime, precision = resolve_runtime(c.device, c.runtime, c.precision, c.cpu_int8)
+        ran = f", {runtime}/{precision}" if read_classifier_info(c.path).backend == "embedding" else ""
+    except Exception:  # noqa: BLE001 - a fastText head or an invalid combination: the stage reports it
+        dev, ran = ("cuda" if c.device == "cuda" else "cpu"), ""
     if dev == "cuda":
         import torch
 
-        return f"cuda ({torch.cuda.get_device_name(0)})"
-    return f"cpu ({os.cpu_count()} cores)"
+        return f"cuda ({torch.cuda.get_device_name(0)}{ran})"
+    return f"cpu ({os.cpu_count()} cores{ran})"
 
 
 def write_manifest(
