@@ -19,7 +19,23 @@ from rich.table import Table
 
 from filterkit.errors import FilterkitError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Keep a topic out of pretraining data.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Keep a topic out of pretraining data.",
+                  context_settings={"help_option_names": ["-h", "--help"]})
+
+
+def _version(value: bool) -> None:
+    if value:
+        from filterkit import __version__
+
+        print(f"filterkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="print the version and exit"),
+) -> None:
+    """Keep a topic out of pretraining data."""
 out_console = Console()
 err_console = Console(stderr=True)
 
