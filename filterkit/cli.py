@@ -114,10 +114,20 @@ def run(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or table"),
     as_json: bool = typer.Option(False, "--json", help="print the manifest's counts as JSON"),
     verbose: bool = typer.Option(False, "--verbose", help="show datatrove/torch logs instead of sending them to OUT/logs"),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="validate inputs, config, blocklist, gate and classifier; print shards, rows, bytes, "
+        "sampled escalation and an estimated time on this device; write nothing"
+    ),
 ) -> None:
-    """Filter INPUT through the pipeline into OUT: kept/, audit/, scores/, manifest.json."""
+    """Filter INPUT through the pipeline into OUT: kept/, audit/, scores/, manifest.json.
+
+    Example: filterkit run sample_data/shards -p pipelines/biorisk.yaml -o runs/demo
+    """
     from filterkit.runner import execute, prepare
 
+    if dry_run:
+        _dry_run(input, pipeline, as_json)
+        return
     try:
         prep = prepare(input, pipeline, out)
         show_bar = not quiet and not as_json and sys.stdout.isatty()
@@ -155,6 +165,25 @@ def run(
     elif not quiet:
         out_console.print(_summary_table(m))
         out_console.print(f"outputs in {result.out} (kept/, audit/, scores/, manifest.json)")
+
+
+def _dry_run(input: str, pipeline: Path, as_json: bool) -> None:
+    from filterkit.dryrun import dry_run
+
+    try:
+        plan = dry_run(input, pipeline)
+    except FilterkitError as e:
+        _fail(e)
+        return
+    if as_json:
+        print(json.dumps(plan))
+        return
+    table = Table(title="filterkit run --dry-run (nothing written)")
+    table.add_column("plan")
+    table.add_column("value", justify="right")
+    for k, v in plan.items():
+        table.add_row(k.replace("_", " "), f"{v:,.3f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v))
+    out_console.print(table)
 
 
 @app.command()
