@@ -66,7 +66,7 @@ def test_cpu_int8_fast_path_stays_close_to_fp32(encoder):
     assert q.int8 and not encoder.int8
     texts = PROXY + GENERAL
     cos = (q.embed_texts(texts) * encoder.embed_texts(texts)).sum(1)
-    assert cos.min() > 0.9  # measured 0.915-0.956: a real perturbation, hence opt-in and re-tune
+    assert cos.min() > 0.9  # now ONNX Runtime per-channel int8 (0.97-0.99); torch.ao gave 0.915-0.956
     clf = EmbeddingClassifier.load(HEAD, device="cpu", cpu_int8=True)
     scores = np.array([s.score for s in clf.score(texts)])
     thr = clf.info.threshold
