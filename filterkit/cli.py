@@ -10,6 +10,7 @@ import errno
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -132,15 +133,16 @@ def run(
         prep = prepare(input, pipeline, out)
         show_bar = not quiet and not as_json and sys.stdout.isatty()
         if show_bar:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                       TimeRemainingColumn)
 
             with Progress(
-                "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
                 console=out_console, transient=True,
             ) as bar:
-                task = bar.add_task("filtering", total=sum(s.num_rows for s in prep.shards))
-                result = execute(prep, progress=lambda done, total: bar.update(task, completed=done),
-                                 capture_logs=not verbose)
+                task = bar.add_task("filtering", total=sum(s.num_rows for s in prep.shards), rate="")
+                result = execute(prep, progress=progress_updater(bar, task), capture_logs=not verbose)
         else:
             result = execute(prep, capture_logs=not verbose)
     except FilterkitError as e:
@@ -165,6 +167,19 @@ def run(
     elif not quiet:
         out_console.print(_summary_table(m))
         out_console.print(f"outputs in {result.out} (kept/, audit/, scores/, manifest.json)")
+
+
+def progress_updater(bar, task, clock=time.monotonic):
+    """The callback that moves a rich bar from a run's :class:`~filterkit.runner.LiveCounts`: rows done,
+    docs/s and MB/s since start, escalated and removed so far (rich adds the ETA)."""
+    start = clock()
+
+    def update(c) -> None:
+        dt = max(clock() - start, 1e-9)
+        bar.update(task, completed=c.done, rate=f"{c.done / dt:,.0f} docs/s {c.mb / dt:,.1f} MB/s "
+                                               f"escalated {c.escalated:,} removed {c.removed:,}")
+
+    return update
 
 
 def _dry_run(input: str, pipeline: Path, as_json: bool) -> None:

@@ -61,6 +61,10 @@ class RunLayout:
     def done(self, out_name: str) -> Path:
         return self.root / ".state" / "done" / (out_name + ".json")
 
+    def progress_file(self, rank: int) -> Path:
+        """A task's live counts for the unfinished shard it is writing (read by the progress bar only)."""
+        return self.root / ".state" / "progress" / f"{rank:05d}.json"
+
     def tmp_dir(self, rank: int) -> Path:
         return self.root / ".state" / "tmp" / f"task-{rank:05d}"
 

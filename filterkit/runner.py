@@ -4,6 +4,7 @@ configured executor, check conservation and write the manifest."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
 import socket
@@ -24,7 +25,51 @@ from filterkit.inputs import Shard, discover, validate
 from filterkit.layout import LOCK_NAME, RunLayout, run_lock, write_json_atomic
 from filterkit.stages import BlocklistStage, ClassifierStage, ShardReader, ShardWriter
 
-ProgressFn = Callable[[int, int], None]  # (rows done, rows total)
+@dataclass(frozen=True)
+class LiveCounts:
+    """Where a run stands: finished shards from their done markers, unfinished ones from the tasks' live
+    progress files (written about twice a second by the shard writer)."""
+
+    done: int
+    total: int
+    escalated: int
+    removed: int
+    mb: float
+
+
+ProgressFn = Callable[[LiveCounts], None]
+
+
+def live_counts(prep: "PreparedRun") -> LiveCounts:
+    """Rows, escalated and removed so far; cheap enough to call every half second."""
+    done = escalated = removed = 0
+    chars = 0.0
+    finished: set[str] = set()
+    for s in prep.shards:
+        marker = prep.layout.done(s.out_name)
+        if marker.is_file():
+            try:
+                st = json.loads(marker.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            finished.add(s.out_name)
+            done += s.num_rows
+            escalated += int(st.get("escalated", 0))
+            removed += int(st.get("removed", 0))
+            chars += s.size_bytes
+    folder = prep.layout.progress_file(0).parent
+    for f in folder.glob("*.json") if folder.is_dir() else ():
+        try:
+            p = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # being replaced right now
+        if p.get("shard") in finished:
+            continue
+        done += int(p.get("rows", 0))
+        escalated += int(p.get("escalated", 0))
+        removed += int(p.get("removed", 0))
+        chars += int(p.get("chars", 0))
+    return LiveCounts(done, sum(s.num_rows for s in prep.shards), escalated, removed, chars / 1e6)
 
 
 @dataclass
@@ -307,6 +352,7 @@ def _execute_locked(prep: PreparedRun, progress: ProgressFn | None, capture_logs
     in_process = prep.config.executor.kind != "slurm"
     if in_process:
         shutil.rmtree(prep.layout.root / ".state" / "tmp", ignore_errors=True)
+        shutil.rmtree(prep.layout.root / ".state" / "progress", ignore_errors=True)  # a killed attempt's counts
     total = sum(s.num_rows for s in prep.shards)
     t0 = time.perf_counter()
     resumed = [s.name for s in prep.shards if prep.layout.is_done(s.out_name)]
@@ -316,7 +362,7 @@ def _execute_locked(prep: PreparedRun, progress: ProgressFn | None, capture_logs
 
     def poll() -> None:
         while not stop.wait(0.5):
-            progress(_done_rows(prep), total)  # type: ignore[misc]
+            progress(live_counts(prep))  # type: ignore[misc]
 
     poller = threading.Thread(target=poll, daemon=True) if progress else None
     if poller:
@@ -342,7 +388,7 @@ def _execute_locked(prep: PreparedRun, progress: ProgressFn | None, capture_logs
         if in_process:
             shutil.rmtree(prep.layout.root / ".state" / "tmp", ignore_errors=True)
     if progress:
-        progress(_done_rows(prep), total)
+        progress(live_counts(prep))
     if prep.config.executor.kind == "slurm":
         missing = [s.name for s in prep.shards if not prep.layout.is_done(s.out_name)]
         if missing:  # jobs were submitted, not run here: the manifest comes when they finish

@@ -34,3 +34,40 @@ def test_dry_run_validates_and_writes_nothing(shards, tmp_path):
     assert plan["estimated_seconds"] >= 0 and not out.exists()
     bad = CliRunner().invoke(app, ["run", str(tmp_path / "nope"), "-p", str(pipe), "-o", str(out), "--dry-run"])
     assert bad.exit_code == 2 and not out.exists()
+
+
+def test_progress_moves_inside_one_large_shard(tmp_path):
+    """The bar's counts come from the shard writer's live progress file, not only from finished shards:
+    a single large shard reports rows, escalated and removed while it is being written."""
+    import json as _json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import yaml
+
+    from filterkit.cli import progress_updater
+    from filterkit.runner import execute, prepare
+    from tests.conftest import BLOCKLIST, GENERAL, PROXY
+
+    rows = 60_000
+    texts = [(GENERAL + PROXY)[i % 10] for i in range(rows)]
+    pq.write_table(pa.table({"text": texts}), tmp_path / "big.parquet", row_group_size=1024)
+    pipe = tmp_path / "bl.yaml"
+    pipe.write_text(yaml.safe_dump({"blocklist": {"path": str(BLOCKLIST), "min_unique_hits": 2, "mode": "remove"},
+                                    "classifier": {"enabled": False}}))
+    seen = []
+    execute(prepare(tmp_path / "big.parquet", pipe, tmp_path / "out"), progress=seen.append)
+    partial = [c for c in seen if 0 < c.done < rows]
+    assert partial, [c.done for c in seen]  # it moved before the shard finished
+    assert all(c.removed <= c.done and c.total == rows for c in seen)
+    assert [c.done for c in seen] == sorted(c.done for c in seen)
+
+    class Bar:  # what the CLI's callback sends to rich, with a fake clock
+        def update(self, task, **kw):
+            self.kw = kw
+
+    ticks = iter([0.0, 2.0])
+    bar = Bar()
+    progress_updater(bar, 1, clock=lambda: next(ticks))(partial[0])
+    assert bar.kw["completed"] == partial[0].done
+    assert f"{partial[0].done / 2:,.0f} docs/s" in bar.kw["rate"] and "removed" in bar.kw["rate"]

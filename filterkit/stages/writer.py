@@ -263,6 +263,24 @@ class ShardWriter(PipelineStep):
         self.input_cfg = input_cfg
         self.timed_stages = list(timed_stages or [])
 
+    _last_report = 0.0
+
+    def _report(self, rank: int, out: _ShardOutput) -> None:
+        """Every ~0.5 s, this task's counts so far in its unfinished shard, for a progress bar that moves
+        inside a large shard. Best effort: a failed write never fails the run; outputs do not depend on it."""
+        if out.n_seen % 256:
+            return
+        now = time.monotonic()
+        if now - self._last_report < 0.5:
+            return
+        self._last_report = now
+        try:
+            write_json_atomic(self.layout.progress_file(rank), {
+                "shard": out.shard.out_name, "rows": out.n_seen, "chars": out.chars,
+                "escalated": out.escalated, "removed": int(out.removed.sum())})
+        except OSError:
+            pass
+
     def _finish(self, out: _ShardOutput) -> None:
         seconds = {s.name: s.pop_seconds(out.shard.name) for s in self.timed_stages}
         stats = out.finish(self.layout, self.input_cfg, seconds)
@@ -295,6 +313,7 @@ class ShardWriter(PipelineStep):
                         )
                     current = _ShardOutput(by_name[name], tmp, self.info)
                 current.add(doc)
+                self._report(rank, current)
                 if current.n_seen == current.shard.num_rows:  # every row is in: finish now, not on the next doc
                     self._finish(current)
                     finished.add(current.shard.name)
