@@ -102,3 +102,24 @@ def test_overlapped_scoring_equals_one_pass():
     assert [(s.windows, s.error) for s in sliced] == [(s.windows, s.error) for s in one]
     # other batch compositions round differently in the last float bits
     assert [s.score for s in sliced] == pytest.approx([s.score for s in one], abs=1e-5)
+
+
+def test_long_documents_are_tokenised_in_blocks_with_the_same_windows(monkeypatch):
+    """Block tokenisation (bounded memory; only the first window when truncating) gives the windows of
+    tokenising the whole text."""
+    from filterkit import encoders
+    from filterkit.encoders import Encoder
+
+    enc = Encoder(None, device="cpu", max_tokens=64, runtime="torch")
+    text = " ".join(f"Paragraph {i}: bacteria, viruses and fungi\\tgrow;\\nthe café is open." for i in range(400))
+    whole = enc.chunk([text])
+    monkeypatch.setattr(encoders, "_BLOCK_CHARS", 997)  # many blocks, cut at whitespace
+    assert enc.chunk([text]).windows == whole.windows
+    first = enc.chunk([text, "short text"], truncate=True)
+    assert first.windows[0] == whole.windows[0] and first.owner == [0, 1]
+    calls = []
+    real = enc.tokenizer.encode
+    monkeypatch.setattr(enc, "tokenizer", type("T", (), {"encode": lambda self, t, **k: calls.append(len(t)) or real(t, **k),
+                                                         "encode_batch": enc.tokenizer.encode_batch})())
+    enc.chunk([text], truncate=True)
+    assert sum(calls) < len(text) / 5  # only the first blocks were tokenised
