@@ -23,9 +23,13 @@ TEXTS = PROXY + GENERAL + ["short", "", " ".join(GENERAL * 6)]  # varied lengths
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):
     """One export per test session, into a private cache (never the user's ~/.cache)."""
+    from filterkit import heads
+
     mp = pytest.MonkeyPatch()
     folder = tmp_path_factory.mktemp("fk-cache")
     mp.setenv("FILTERKIT_CACHE", str(folder))
+    # encoders built by earlier tests (process-wide cache) were exported into another cache folder
+    mp.setattr(heads, "_ENCODERS", {})
     yield folder
     mp.undo()
 
