@@ -116,8 +116,9 @@ class Escalator:
     def _one(self, texts: list[str]) -> Escalation:
         bl = self.bl
         bar_min = min(bl.min_unique_hits, bl.short_min_unique_hits if bl.short_doc_words > 0 else bl.min_unique_hits)
-        found = self.blocklist.count_many(texts, detail_min_unique=bar_min)
-        by_terms, _ = escalate(found.unique, found.words, None, None, bl)
+        found = self.blocklist.count_many(texts, detail_min_unique=bar_min, with_words=bl.short_doc_words > 0)
+        words = found.words if found.words is not None else np.zeros(len(texts), dtype=np.int64)
+        by_terms, _ = escalate(found.unique, words, None, None, bl)
         # terms are named only for documents over their own bar: they alone reach the audit and scores tables
         terms = {i: t for i, t in found.terms.items() if by_terms[i]}
         gate = np.full(len(texts), np.nan)
@@ -126,5 +127,5 @@ class Escalator:
             below = np.flatnonzero(~by_terms)
             if len(below):
                 gate[below] = self.gate.score([texts[i] for i in below])
-        _, escalated = escalate(found.unique, found.words, gate, threshold, bl)
-        return Escalation(found.unique, found.total, found.words, terms, gate, by_terms, escalated)
+        _, escalated = escalate(found.unique, words, gate, threshold, bl)
+        return Escalation(found.unique, found.total, words, terms, gate, by_terms, escalated)

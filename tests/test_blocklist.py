@@ -173,5 +173,5 @@ def test_split_terms_only_for_long_one_word_terms_and_off_by_default():
 
 
 def test_words_per_document():
-    got = Blocklist(["virus"]).count_many(["one two  three", "", "virus\n\nvirus", "x"])
+    got = Blocklist(["virus"]).count_many(["one two  three", "", "virus\n\nvirus", "x"], with_words=True)
     assert got.words.tolist() == [3, 0, 2, 1]
