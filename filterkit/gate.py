@@ -148,12 +148,17 @@ def distill_static_model(out: str | Path, encoder_path: str | Path | None = None
         from model2vec.distill import distill
     except ImportError:
         raise FilterkitError("distilling needs model2vec's distill extra; run `pip install 'model2vec[distill]'`") from None
-    from filterkit.encoders import packaged_encoder_path
+    from filterkit.encoders import PACKAGED_ENCODER_NAME, packaged_encoder_path
 
     src = Path(encoder_path) if encoder_path is not None else packaged_encoder_path()
     model = distill(model_name=str(src), pca_dims=pca_dims)
     out = Path(out)
     model.save_pretrained(str(out))
+    cfg_file = out / "config.json"  # model2vec records the source folder; a shipped model should not name ours
+    cfg = json.loads(cfg_file.read_text(encoding="utf-8"))
+    cfg["tokenizer_name"] = f"{PACKAGED_ENCODER_NAME} (distilled offline from {src.name})"
+    cfg_file.write_text(json.dumps(cfg, indent=4) + "\n", encoding="utf-8")
+    (out / "README.md").unlink(missing_ok=True)  # model2vec's generic card; MODEL_CARD.md is ours
     return out
 
 
