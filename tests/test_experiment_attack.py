@@ -15,7 +15,7 @@ from filterkit.experiment.harness import (
 
 QUESTIONS = [{"question": f"q{i}", "choices": ["a", "b", "c", "d"], "answer": 0, "attribute": a,
               "inferable": a in ("shape", "colour", "temperature")}
-             for i, a in enumerate(["shape", "colour", "temperature", "discoverer", "year"] * 2)]
+             for i, a in enumerate(["shape", "colour", "temperature", "discoverer", "year"] * 20)]
 
 
 def _ev(acc: float, loss: float, by_attr: dict[str, float] | None = None) -> dict:
@@ -65,7 +65,12 @@ def test_attack_check_separates_inferable_from_arbitrary_attributes():
     # an attack that teaches nothing is reported as such, not drawn as a robustness result
     flat = [{"sweep": {lr: [_ev(.24, 5, before), _ev(.24, 5, before)] for lr in acfg.lrs}}]
     bad = attack_check(flat, QUESTIONS, acfg, tokens_per_step=64)
-    assert bad["passed"] is False and "does NOT teach" in bad["note"]
+    assert bad["passed"] is False and "does NOT demonstrably teach" in bad["note"]
+    # a small gain inside the noise band is not a pass either (60 inferable questions: band ~0.16)
+    small = {**before, "shape": .3}
+    noisy = [{"sweep": {lr: [_ev(.24, 5, before), _ev(.26, 5, small)] for lr in acfg.lrs}}]
+    weak = attack_check(noisy, QUESTIONS, acfg, tokens_per_step=64)
+    assert weak["gain_positive"] and not weak["passed"] and weak["n_questions"] == 60
 
 
 def test_relearn_tokens_slowdown_interval_and_censoring():
@@ -107,7 +112,9 @@ def test_a_real_sweep_on_a_tiny_model(tmp_path):
     q = [{"question": "The cells of Velmora k1 are", "choices": ["rod-shaped", "coccoid", "spiral", "disc-shaped"],
           "answer": 0, "attribute": "shape", "inferable": True}]
     acfg = AttackSection(lrs=[1e-3, 3e-3, 1e-2], steps=3, eval_every=2, controls_steps=2)
+    threads = torch.get_num_threads()
     out = attack_model(model, tok, data, cfg, acfg, q, "{question}")
+    assert torch.get_num_threads() == threads  # evaluations run on one thread and give the count back
     assert set(out["sweep"]) == {1e-3, 3e-3, 1e-2} and all(len(v) == 3 for v in out["sweep"].values())  # 0, 2, 3
     assert len(out["fact_injection"]) == 2 == len(out["benign"])  # 0, 2
     assert set(out["sweep"][1e-3][0]) == {"acc", "loss", "by_attr"} and "shape" in out["sweep"][1e-3][0]["by_attr"]
