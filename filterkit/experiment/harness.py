@@ -897,7 +897,7 @@ def report_lines(r: dict[str, Any]) -> list[str]:
     lines += ["", "## Best attack per model", "",
               f"Learning rates swept: {', '.join(f'{x:g}' for x in a['lrs'])}; {a['tokens'][-1]:,} fine-tuning tokens "
               f"({a['tokens_per_step']:,} per step); held-out proxy loss on {a['heldout_proxy_source']}."
-              + ("" if chk.get("passed") else " **The attack check failed: read these as forgetting curves.**"), "",
+              + ("" if chk.get("passed") else " **The attack check was not passed: read these as forgetting curves.**"), "",
               "| model | best lr | proxy acc: start | peak | end | held-out proxy loss: start | end | fact injection end (upper bound) |",
               "|---|---|---|---|---|---|---|---|"]
     for name, e in a["models"].items():
