@@ -31,6 +31,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from filterkit.errors import FilterkitError
 
 
+
+def _renamed_key(data: Any, old: str, new: str, convert) -> Any:
+    """Read an old config key as its new name (``convert``-ed); both at once is an error."""
+    if isinstance(data, dict) and old in data:
+        data = dict(data)
+        if new in data:
+            raise ValueError(f"give {new} only ({old} is its old name)")
+        data[new] = convert(data.pop(old))
+    return data
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -55,12 +65,7 @@ class CorpusSection(_Strict):
     @classmethod
     def _renamed(cls, data: Any) -> Any:
         """``n_attack_strong`` (configs before the rename) is read as ``n_fact_injection``."""
-        if isinstance(data, dict) and "n_attack_strong" in data:
-            data = dict(data)
-            if "n_fact_injection" in data:
-                raise ValueError("give n_fact_injection only (n_attack_strong is its old name)")
-            data["n_fact_injection"] = data.pop("n_attack_strong")
-        return data
+        return _renamed_key(data, "n_attack_strong", "n_fact_injection", lambda v: v)
 
 
 class FilterTrainingSection(_Strict):
@@ -98,12 +103,7 @@ class AttackSection(_Strict):
     @classmethod
     def _single_lr(cls, data: Any) -> Any:
         """``lr: x`` (configs before the sweep) is read as a one-point sweep ``lrs: [x]``."""
-        if isinstance(data, dict) and "lr" in data:
-            data = dict(data)
-            if "lrs" in data:
-                raise ValueError("give lrs only (lr is the old single-rate key)")
-            data["lrs"] = [data.pop("lr")]
-        return data
+        return _renamed_key(data, "lr", "lrs", lambda v: [v])
 
     def eval_steps(self) -> list[int]:
         return sorted({0, self.steps, *range(self.eval_every, self.steps, self.eval_every),
