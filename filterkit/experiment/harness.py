@@ -31,7 +31,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from filterkit.errors import FilterkitError
 
 
-
 def _renamed_key(data: Any, old: str, new: str, convert) -> Any:
     """Read an old config key as its new name (``convert``-ed); both at once is an error."""
     if isinstance(data, dict) and old in data:
