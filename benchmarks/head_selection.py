@@ -33,6 +33,7 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from filterkit.tuning import auc_pair  # noqa: E402
 from filterkit.training import (  # noqa: E402
     _doc_scores,
     embed_windows_cached,
@@ -56,9 +57,7 @@ def _scores(head, emb, owner, n):
 
 
 def _pr_auc(s, y):
-    from sklearn.metrics import average_precision_score
-
-    return float(average_precision_score(y, s)) if 0 < y.sum() < len(y) else float("nan")
+    return auc_pair(s, y)["pr_auc"]
 
 
 def main(argv=None) -> int:

@@ -108,12 +108,6 @@ def boot(mask: np.ndarray, n_boot: int = 1000, seed: int = 0) -> dict:
                                                                 float(np.percentile(draws, 97.5))]}
 
 
-def ece(scores: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
-    idx = np.clip((scores * bins).astype(int), 0, bins - 1)
-    return float(sum(abs(y[idx == b].mean() - scores[idx == b].mean()) * (idx == b).sum()
-                     for b in range(bins) if (idx == b).any()) / len(y))
-
-
 # ------------------------------------------------------------------------------------------------- scoring
 
 
@@ -250,11 +244,10 @@ def evaluate(args) -> dict:
     res["worst_source"] = {"source": worst[0], "cascade_recall": worst[1]["cascade_recall"]["value"]}
 
     if not args.no_classifier_auc:  # the classifier alone on every document: ranking and calibration
-        from sklearn.metrics import average_precision_score, roc_auc_score
+        from filterkit.tuning import auc_pair, calibration_bins, expected_calibration_error
 
         s = scorer(texts)
-        res["classifier_alone"] = {"pr_auc": float(average_precision_score(y, s)), "roc_auc": float(roc_auc_score(y, s)),
-                                   "ece": ece(s, y), "recall_at_threshold": float((s[pos] >= scorer.threshold).mean()),
+        res["classifier_alone"] = {**auc_pair(s, y), "ece": expected_calibration_error(calibration_bins(s, y)), "recall_at_threshold": float((s[pos] >= scorer.threshold).mean()),
                                    "fpr_general_at_threshold": float((s[group == "general"] >= scorer.threshold).mean())}
 
     if args.questions and Path(args.questions).is_file():

@@ -206,30 +206,28 @@ def _format_validation_error(path: Path, err: ValidationError) -> str:
     return f"{path}: invalid pipeline config: " + "; ".join(parts)
 
 
-class _DuplicateKey(yaml.YAMLError):
-    def __init__(self, key: Any, line: int) -> None:
-        super().__init__(f"duplicate key {key!r} at line {line}")
-        self.key, self.line = key, line
+def _duplicate_key(node: Any) -> tuple[str, int] | None:
+    """The first key given twice in one mapping of a composed YAML tree, and its line.
 
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses a key given twice in one mapping, where plain YAML loading keeps the
-    last one: with two ``threshold:`` lines the user cannot tell which setting ran."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                duplicate = key in seen
-            except TypeError:  # an unhashable key; the base class reports it
-                break
-            if duplicate:
-                raise _DuplicateKey(key, key_node.start_mark.line + 1)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+    Plain YAML loading keeps the last of two ``threshold:`` lines, and the user cannot tell which setting ran.
+    Composing builds nodes only (no Python objects), so this check is as safe as ``yaml.safe_load``.
+    """
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                if key_node.value in seen:
+                    return key_node.value, key_node.start_mark.line + 1
+                seen.add(key_node.value)
+            found = _duplicate_key(value)
+            if found:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            found = _duplicate_key(item)
+            if found:
+                return found
+    return None
 
 
 def load_config(path: str | Path) -> PipelineConfig:
@@ -243,11 +241,13 @@ def load_config(path: str | Path) -> PipelineConfig:
     except UnicodeDecodeError:
         raise FilterkitError(f"{path}: pipeline config is not UTF-8 text; re-save it as UTF-8") from None
     try:
-        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except _DuplicateKey as e:
-        raise FilterkitError(
-            f"{path}: key {e.key!r} appears twice in one section (second at line {e.line}); keep one of them"
-        ) from None
+        duplicate = _duplicate_key(yaml.compose(text, Loader=yaml.SafeLoader))
+        if duplicate is not None:
+            key, line = duplicate
+            raise FilterkitError(
+                f"{path}: key {key!r} appears twice in one section (second at line {line}); keep one of them"
+            )
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

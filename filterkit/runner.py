@@ -321,10 +321,6 @@ def _stderr_to(path: Path, enabled: bool):
             os.close(saved_fd)
 
 
-def _done_rows(prep: PreparedRun) -> int:
-    return sum(s.num_rows for s in prep.shards if prep.layout.is_done(s.out_name))
-
-
 def execute(prep: PreparedRun, progress: ProgressFn | None = None, capture_logs: bool = True) -> RunResult:
     """Run a prepared pipeline to completion (resuming finished shards) and write the manifest.
 

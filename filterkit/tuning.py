@@ -244,20 +244,6 @@ def score_documents(
     return scores, errors
 
 
-def blocklist_unique_counts(texts: Sequence[str], path: str | Path) -> np.ndarray:
-    """Unique blocklist terms per document: the number the blocklist stage compares with ``min_unique_hits``."""
-    from filterkit.blocklist import Blocklist
-
-    bl = Blocklist.from_file(path)
-    texts = list(texts)
-    step = 1024  # count_many joins its batch into one string: bound the copy
-    if not texts:
-        return np.zeros(0, dtype=np.int64)
-    return np.concatenate(
-        [bl.count_many(texts[i : i + step], detail_min_unique=1 << 30).unique for i in range(0, len(texts), step)]
-    ).astype(np.int64)
-
-
 # --------------------------------------------------------------------------------------------- plots
 
 
