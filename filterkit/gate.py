@@ -56,6 +56,14 @@ def _windows(texts: Sequence[str], window_words: int) -> tuple[list[str], np.nda
     return out, np.asarray(owner, dtype=np.int64)
 
 
+def _embed(model: Any, texts: Sequence[str]) -> np.ndarray:
+    """Static embeddings of already-normalised texts (one thread: no tokenizer parallelism side effects)."""
+    if not texts:
+        return np.zeros((0, model.dim), dtype=np.float32)
+    return np.asarray(model.encode(list(texts), use_multiprocessing=False, max_length=None, batch_size=4096),
+                      dtype=np.float32)
+
+
 @dataclass
 class StaticGate:
     """A loaded gate: ``score(texts)`` gives each document's max-window probability of the proxy topic."""
@@ -94,13 +102,8 @@ class StaticGate:
         return cls(folder, config, model, weight, float(np.asarray(tensors["bias"]).reshape(-1)[0]))
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Static embeddings of already-normalised texts (one thread, no tokenizer parallelism side effects)."""
-        if not texts:
-            return np.zeros((0, self.model.dim), dtype=np.float32)
-        return np.asarray(
-            self.model.encode(list(texts), use_multiprocessing=False, max_length=None, batch_size=4096),
-            dtype=np.float32,
-        )
+        """Static embeddings of already-normalised texts."""
+        return _embed(self.model, texts)
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
         """Max-over-windows probability per document (0.0 for an empty document)."""
@@ -215,12 +218,10 @@ def train_gate(
             if (Path(static_model) / name).is_file():
                 shutil.copy2(Path(static_model) / name, out / name)
     y = np.asarray(y, dtype=np.int64)
-    stub = StaticGate(out, {"threshold": 0.5, "window_words": window_words}, None, np.zeros(1), 0.0)
     from model2vec import StaticModel
 
-    stub.model = StaticModel.from_pretrained(str(out))
     windows, owner = _windows(texts, window_words)
-    x = stub.embed(windows)
+    x = _embed(StaticModel.from_pretrained(str(out)), windows)
     wy = y[owner]
     w = np.where(wy == 1, 0.5 / max(wy.sum(), 1), 0.5 / max((1 - wy).sum(), 1)) * len(wy)
     fold_of = stratified_folds(y, folds, seed)
