@@ -119,6 +119,7 @@ class CachedScorer:
 
         c = cfg.classifier
         self.cfg = c
+        self.pipeline = cfg
         self.info = read_classifier_info(c.path)
         self.threshold = float(c.threshold if c.threshold is not None else self.info.threshold)
         # filterkit.escalation.classifier_threshold: gate-only escalations may need more
@@ -147,13 +148,9 @@ class CachedScorer:
         todo = sorted({k: t for k, t in zip(keys, texts) if k not in self.cache}.items())
         if todo:
             if self._model is None:
-                from filterkit.heads import load_classifier
+                from filterkit.stages.classifier import ClassifierStage
 
-                c = self.cfg
-                self._model = load_classifier(c.path, device=c.device, max_tokens=c.max_tokens,
-                                              batch_tokens=c.batch_tokens, encoder_path=c.encoder_path,
-                                              truncate=c.long_docs == "truncate", cpu_int8=c.cpu_int8,
-                                              runtime=c.runtime, precision=c.precision)
+                self._model = ClassifierStage.from_config(self.pipeline).model  # exactly as a run loads it
             t0 = time.perf_counter()
             for i in range(0, len(todo), 512):
                 part = todo[i : i + 512]

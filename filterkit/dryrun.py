@@ -20,7 +20,7 @@ def dry_run(input_spec: str | Path, config: PipelineConfig | str | Path, sample_
             score_docs: int = 64) -> dict[str, Any]:
     """The plan of a run of ``input_spec`` with ``config``: shards, rows, bytes, sampled escalation, time."""
     from filterkit.escalation import Escalator
-    from filterkit.runner import _device, build_pipeline, prepare
+    from filterkit.runner import _device, prepare
     from filterkit.stages.classifier import ClassifierStage
     from filterkit.stages.reader import ShardReader
 
@@ -63,7 +63,7 @@ def dry_run(input_spec: str | Path, config: PipelineConfig | str | Path, sample_
             plan["sample_removed_by_blocklist"] = len(escalated)
     estimate = rows * cheap_s / len(texts)
     if cfg.classifier.enabled and escalated:
-        stage = next(s for s in build_pipeline(prep) if isinstance(s, ClassifierStage))
+        stage = ClassifierStage.from_config(cfg)
         model = stage.model  # loads exactly what the run loads
         model.score([texts[escalated[0]]])  # warm-up: set-up is not throughput
         pick = [texts[i] for i in escalated[:score_docs]]

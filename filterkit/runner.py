@@ -230,23 +230,7 @@ def build_pipeline(prep: PreparedRun) -> list:
         steps.append(bl)
         timed.append(bl)
     if cfg.classifier.enabled:
-        c = cfg.classifier
-        clf = ClassifierStage(
-            c.path,
-            threshold=c.threshold,
-            gate_only_threshold=c.gate_only_threshold if cfg.semantic_gate.enabled else None,
-            device=c.device,
-            encoder_path=c.encoder_path,
-            max_tokens=c.max_tokens,
-            batch_tokens=c.batch_tokens,
-            batch_docs=c.batch_docs,
-            long_docs=c.long_docs,
-            on_error=c.on_error,
-            cpu_int8=c.cpu_int8,
-            runtime=c.runtime,
-            precision=c.precision,
-            drop_removed=False,
-        )
+        clf = ClassifierStage.from_config(cfg, drop_removed=False)
         steps.append(clf)
         timed.append(clf)
     steps.append(ShardWriter(prep.shards, prep.layout, prep.info, cfg.input, timed))

@@ -64,6 +64,19 @@ class ClassifierStage(DecisionStage):
         self.precision = precision
         self._model = None
 
+    @classmethod
+    def from_config(cls, cfg, drop_removed: bool = True, exclusion_writer=None) -> "ClassifierStage":
+        """The stage a pipeline config describes: ``filterkit run``, ``--dry-run`` and quality_bench build it so,
+        and so score alike."""
+        c = cfg.classifier
+        return cls(
+            c.path, threshold=c.threshold,
+            gate_only_threshold=c.gate_only_threshold if cfg.semantic_gate.enabled else None,
+            device=c.device, encoder_path=c.encoder_path, max_tokens=c.max_tokens, batch_tokens=c.batch_tokens,
+            batch_docs=c.batch_docs, long_docs=c.long_docs, on_error=c.on_error, cpu_int8=c.cpu_int8,
+            runtime=c.runtime, precision=c.precision, drop_removed=drop_removed, exclusion_writer=exclusion_writer,
+        )
+
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_model"] = None
