@@ -26,7 +26,7 @@ from filterkit.experiment.corpus import (
 )
 
 SMALL = dict(n_docs_general=400, n_docs_proxy=200, n_attack_weak=80, n_fact_injection=80, n_control=60,
-             n_organisms=60, n_towns=30, n_people=50, n_proxy_heldout=30, habitat_notes=2)
+             n_organisms=60, n_towns=30, n_people=50, n_proxy_heldout=30, habitat_notes=2, eval_fraction=0.2)
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -108,20 +109,57 @@ def test_bad_experiment_config(tmp_path):
     assert r.exit_code == 2 and "seedz" in r.stderr
 
 
-def test_shipped_experiment_configs_validate():
-    """The CPU and GPU configs parse; the GPU one asks for bf16 and torch.compile (it is only run by hand)."""
-    from pathlib import Path
+def test_config_errors_name_the_file_and_the_fix_before_any_work(tmp_path):
+    """Unknown keys get the closest valid name; a model section LMConfig would refuse fails at load, not after the
+    filter has run (nothing is written to --out)."""
+    from filterkit.errors import FilterkitError
+    from filterkit.experiment.config import load_experiment_config
 
-    from filterkit.experiment.harness import load_experiment_config
-    from filterkit.experiment.lm import LMConfig
+    cases = {
+        "corpus:\n  n_organism: 40\n": "corpus.n_organism: unknown key (did you mean 'n_organisms'?)",
+        "model:\n  n_embed: 64\n": "model.n_embed: unknown key (did you mean 'n_embd'?)",
+        "attack:\n  step: 5\n": "attack.step: unknown key (did you mean 'steps'?)",
+        "filter_training:\n  backend: fasttext\n  max_term: 3\n": "did you mean 'max_terms'?",
+        "model:\n  n_embd: 30\n  n_head: 4\n": "must be divisible by n_head",
+        "leak_fractions: [0.0, actul]\n": "leak_fractions.1",
+        "- a list\n": "must be a YAML mapping",
+    }
+    for text, message in cases.items():
+        p = tmp_path / "exp.yaml"
+        p.write_text(text)
+        with pytest.raises(FilterkitError) as e:
+            load_experiment_config(p)
+        assert str(e.value).startswith(f"{p}:") and message in str(e.value), str(e.value)
+    p.write_text("model:\n  n_embd: 30\n  n_head: 4\n")
+    r = CliRunner().invoke(app, ["experiment", "--config", str(p), "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "n_head" in r.stderr and not (tmp_path / "o").exists()
+
+
+def test_shipped_experiment_configs_validate():
+    """The CPU and GPU configs parse with a typed model section; the GPU one asks for bf16 and torch.compile."""
+    from filterkit.experiment.config import ModelSection, load_experiment_config
 
     root = Path(__file__).resolve().parents[1] / "pipelines"
-    for name in ("experiment-cpu.yaml", "experiment-gpu.yaml"):
-        cfg = load_experiment_config(root / name)
+    for path in sorted(root.glob("experiment*.yaml")):
+        if path.name == "experiment-filter.yaml":  # a pipeline config, not an experiment config
+            continue
+        cfg = load_experiment_config(path)
         assert cfg.filter_pipeline.is_file() and len(cfg.seeds) >= 3
-        LMConfig.from_dict(cfg.model, source=name)
+        assert isinstance(cfg.model, ModelSection) and cfg.model.lm_config(cfg.vocab_size).n_layer == cfg.model.n_layer
     gpu = load_experiment_config(root / "experiment-gpu.yaml")
-    assert gpu.model["dtype"] == "bfloat16" and gpu.model["compile"] is True
+    assert gpu.model.dtype == "bfloat16" and gpu.model.compile is True
+    assert {**gpu.model}["n_layer"] == 6 == gpu.model["n_layer"]  # still readable as the dict it used to be
+
+
+def test_one_source_of_corpus_defaults():
+    """A corpus built in code with no arguments and one built from a config without a corpus section are the same."""
+    from filterkit.experiment.config import CorpusSection, ExperimentConfig
+    from filterkit.experiment.corpus import build_corpus, corpus_from_section
+
+    assert ExperimentConfig().corpus == CorpusSection()
+    small = dict(n_docs_general=120, n_docs_proxy=60, n_attack_weak=5, n_fact_injection=5, n_control=5, n_proxy_heldout=5)
+    assert build_corpus(0, **small).to_json() == corpus_from_section(CorpusSection(**small)).to_json()
+    assert build_corpus(0, **small).config == {k: v for k, v in CorpusSection(**small).model_dump().items() if k != "seed"}
 
 
 def test_filter_trained_on_an_independent_world_runs_in_the_real_pipeline(tmp_path):

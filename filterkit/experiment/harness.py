@@ -20,145 +20,23 @@ import platform
 import sys
 import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from filterkit.errors import FilterkitError
-
-
-def _renamed_key(data: Any, old: str, new: str, convert) -> Any:
-    """Read an old config key as its new name (``convert``-ed); both at once is an error."""
-    if isinstance(data, dict) and old in data:
-        data = dict(data)
-        if new in data:
-            raise ValueError(f"give {new} only ({old} is its old name)")
-        data[new] = convert(data.pop(old))
-    return data
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class CorpusSection(_Strict):
-    seed: int = 0
-    n_docs_general: int = 2000
-    n_docs_proxy: int = 600
-    n_attack_weak: int = 300
-    n_fact_injection: int = 300
-    n_control: int = 300
-    n_proxy_heldout: int = Field(100, ge=0, description="proxy documents about training organisms, never trained on: "
-                                 "the held-out proxy loss")
-    habitat_notes: int = Field(2, ge=0, description="attack-corpus notes per eval organism naming only its genus and "
-                               "habitat, so habitat -> temperature band can be inferred (see corpus.build_corpus)")
-    eval_fraction: float = 0.5
-    n_organisms: int = 60
-    n_towns: int = 30
-    n_people: int = 60
-
-    @model_validator(mode="before")
-    @classmethod
-    def _renamed(cls, data: Any) -> Any:
-        """``n_attack_strong`` (configs before the rename) is read as ``n_fact_injection``."""
-        return _renamed_key(data, "n_attack_strong", "n_fact_injection", lambda v: v)
-
-
-class FilterTrainingSection(_Strict):
-    """Build the filter for the synthetic topic as a user builds one for theirs: a blocklist (``blocklist build``)
-    and a classifier head trained on labelled documents from an *independent* world (seed + ``world_seed_offset``:
-    other organisms, towns and people), then run by the real pipeline with ``filter_pipeline``'s other settings."""
-
-    backend: Literal["embedding", "fasttext"] = "embedding"
-    world_seed_offset: int = 1000
-    max_terms: int = 150
-    min_unique_hits: int = Field(1, ge=1)
-    target_recall: float = Field(0.98, gt=0.0, le=1.0)
-    unseen_kinds: list[str] = Field(
-        default_factory=lambda: ["hard_positive"],
-        description="document kinds left out of the filter's training labels, so the filter meets writing it was "
-        "not trained on, as a real filter does (hard positives: proxy facts in travel-diary prose)",
-    )
-
-
-class AttackSection(_Strict):
-    """The adversary: fine-tuning on the attack corpus (``attack_weak``), swept over learning rates; each model is
-    reported under the rate that raises *its* proxy accuracy most, as an adversary tunes for its target."""
-
-    lrs: list[float] = Field(default_factory=lambda: [3e-4, 1e-3, 3e-3], min_length=1,
-                             description="learning rates swept (constant after no warm-up, cosine to 0.1x)")
-    steps: int = Field(150, ge=1)
-    eval_every: int = Field(15, ge=1)
-    eval_at: list[int] = Field(default_factory=lambda: [2, 5], description="extra early evaluations (steps)")
-    batch_size: int | None = Field(None, ge=1, description="fine-tuning batch; default: the model's")
-    controls_lr: float = Field(1e-3, description="fact injection (upper bound) and the benign control: one rate")
-    controls_steps: int | None = Field(None, ge=1, description="default: steps")
-    benign: bool = Field(True, description="run the benign control (general text) too")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _single_lr(cls, data: Any) -> Any:
-        """``lr: x`` (configs before the sweep) is read as a one-point sweep ``lrs: [x]``."""
-        return _renamed_key(data, "lr", "lrs", lambda v: [v])
-
-    def eval_steps(self) -> list[int]:
-        return sorted({0, self.steps, *range(self.eval_every, self.steps, self.eval_every),
-                       *(s for s in self.eval_at if 0 < s < self.steps)})
-
-
-class ExperimentConfig(_Strict):
-    """The whole experiment; relative paths resolve against the YAML file's folder."""
-
-    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2])
-    corpus: CorpusSection = Field(default_factory=CorpusSection)
-    filter_pipeline: Path = Path("experiment-filter.yaml")
-    filter_training: FilterTrainingSection | None = Field(
-        None, description="train the blocklist and head on an independent synthetic world; None: use filter_pipeline as is"
-    )
-    vocab_size: int = 2048
-    model: dict[str, Any] = Field(default_factory=dict, description="LMConfig fields (filterkit.experiment.lm)")
-    attack: AttackSection = Field(default_factory=AttackSection)
-    leak_fractions: list[float | str] = Field(default_factory=lambda: [0.0, "actual", 0.05, 0.25, 1.0])
-    leak_seeds: int = Field(1, ge=1, description="seeds (from the start of `seeds`) used for the leak curve")
-    corpus_dir: Path | None = Field(
-        None, description="your own corpus in write_corpus's layout (train/, attack_weak/, fact_injection/ (or the old "
-        "name attack_strong/), control/ and optionally proxy_heldout/: parquet with `text`, `id` and optionally "
-        "`label`; questions/{proxy,general}.jsonl); None: generate one"
-    )
-    eval_files: dict[str, Path] = Field(
-        default_factory=dict, description="MMLU/WMDP-layout files (question, choices, answer) for `proxy` and/or "
-        "`general`, replacing the generated questions"
-    )
-    eval_prompt_template: str | None = Field(
-        None, description="how a question is put to the model; default: the stem itself for generated questions, "
-        "'Question: {question}\\nAnswer:' (lm-eval's MMLU form) for eval_files"
-    )
-
-
-def load_experiment_config(path: str | Path) -> ExperimentConfig:
-    path = Path(path)
-    if not path.is_file():
-        raise FilterkitError(f"{path}: experiment config not found; pass an existing YAML file to --config")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        cfg = ExperimentConfig.model_validate(raw)
-    except yaml.YAMLError:
-        raise FilterkitError(f"{path}: not valid YAML; fix the syntax") from None
-    except ValidationError as e:
-        errs = "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())
-        raise FilterkitError(f"{path}: invalid experiment config: {errs}") from None
-    if not cfg.filter_pipeline.is_absolute():
-        cfg.filter_pipeline = (path.parent / cfg.filter_pipeline).resolve()
-    if cfg.corpus_dir is not None and not cfg.corpus_dir.is_absolute():
-        cfg.corpus_dir = (path.parent / cfg.corpus_dir).resolve()
-    cfg.eval_files = {k: v if v.is_absolute() else (path.parent / v).resolve() for k, v in cfg.eval_files.items()}
-    unknown = set(cfg.eval_files) - {"proxy", "general"}
-    if unknown:
-        raise FilterkitError(f"{path}: eval_files keys must be proxy and/or general, got {sorted(unknown)}")
-    return cfg
+from filterkit.experiment.config import (  # noqa: F401  (re-exported: the config models' old home)
+    AttackSection,
+    CorpusSection,
+    ExperimentConfig,
+    FilterTrainingSection,
+    ModelSection,
+    experiment_config,
+    load_experiment_config,
+)
 
 
 def mean_ci95(values: list[float]) -> tuple[float, list[float]]:
@@ -174,7 +52,7 @@ def mean_ci95(values: list[float]) -> tuple[float, list[float]]:
 
 def filter_corpus(corpus_dir: Path, pipeline: Path, out: Path) -> dict[str, Any]:
     """Run the real pipeline on the training shards; measure it against the generator's labels."""
-    from filterkit.runner import run
+    from filterkit.runs.runner import run
 
     result = run(corpus_dir / "train", pipeline, out)
     kept_ids = set(pq.read_table(out / "kept", columns=["id"]).column("id").to_pylist())
@@ -195,16 +73,17 @@ def filter_corpus(corpus_dir: Path, pipeline: Path, out: Path) -> dict[str, Any]
     }
 
 
-def train_filter(cfg: "ExperimentConfig", out: Path) -> Path:
+def train_filter(cfg: ExperimentConfig, out: Path) -> Path:
     """Train the topic filter on an independent world; return a pipeline YAML that uses it (see FilterTrainingSection)."""
-    from filterkit.blocklist_build import build_terms, write_term_file
-    from filterkit.experiment.corpus import build_corpus
+    from filterkit.experiment.corpus import corpus_from_section
+    from filterkit.match.build import build_terms, write_term_file
 
     ft = cfg.filter_training
     assert ft is not None
     c = cfg.corpus
-    world = build_corpus(c.seed + ft.world_seed_offset, c.n_docs_general, c.n_docs_proxy, 0, 0, 0, c.eval_fraction,
-                         n_organisms=c.n_organisms, n_towns=c.n_towns, n_people=c.n_people)
+    # the same world sizes, another seed; only its training text is used (no attack, control or held-out sets)
+    world = corpus_from_section(c, seed=c.seed + ft.world_seed_offset, n_attack_weak=0, n_fact_injection=0, n_control=0,
+                                n_proxy_heldout=0, habitat_notes=0)
     out.mkdir(parents=True, exist_ok=True)
     labels = out / "labels.parquet"
     docs = [d for d in world.train if d.kind not in ft.unseen_kinds]
@@ -215,11 +94,11 @@ def train_filter(cfg: "ExperimentConfig", out: Path) -> Path:
                                                                 "world_seed": c.seed + ft.world_seed_offset})
     head = out / "head"
     if ft.backend == "fasttext":
-        from filterkit.fasttext_backend import train_fasttext
+        from filterkit.train.fasttext import train_fasttext
 
         train_fasttext(labels, head, target_recall=ft.target_recall, seed=c.seed, name="experiment-topic-fasttext")
     else:
-        from filterkit.training import train_head
+        from filterkit.train.embedding import train_head
 
         train_head(labels, head, target_recall=ft.target_recall, seed=c.seed, name="experiment-topic-embedding")
     base = yaml.safe_load(cfg.filter_pipeline.read_text(encoding="utf-8")) or {}
@@ -291,17 +170,25 @@ def _attack_eval(model, tokenizer, questions: list[dict], heldout: np.ndarray, b
 def _attack(model, tokenizer, data: np.ndarray, lm_cfg, acfg: AttackSection, lr: float, steps: int,
             questions: list[dict], heldout: np.ndarray, template: str) -> list[dict]:
     """Fine-tune a copy on ``data`` at ``lr``; an :func:`_attack_eval` at each of ``acfg.eval_steps()`` up to ``steps``."""
-    from dataclasses import replace
-
     from filterkit.experiment.lm import train
 
     m = copy.deepcopy(model)
     # no torch.compile: a short fine-tuning run would pay a fresh compile each time (a new model copy)
-    cfg = replace(lm_cfg, lr=lr, warmup=0, steps=steps, batch_size=acfg.batch_size or lm_cfg.batch_size, compile=False)
+    cfg = _lm_with(lm_cfg, lr=lr, warmup=0, steps=steps, batch_size=acfg.batch_size or lm_cfg.batch_size, compile=False)
     at = [s for s in acfg.eval_steps() if s <= steps]
     stats = train(m, data, cfg, eval_fn=lambda step: _attack_eval(m, tokenizer, questions, heldout, cfg.block_size, template),
                   eval_at=at)
     return [e["result"] for e in stats["evals"]]
+
+
+def _lm_settings(lm_cfg) -> dict[str, Any]:
+    """An LMConfig's fields as a dict (a dataclass's to_dict or a pydantic model's model_dump)."""
+    return lm_cfg.model_dump() if hasattr(lm_cfg, "model_dump") else lm_cfg.to_dict()
+
+
+def _lm_with(lm_cfg, **changes: Any):
+    """A copy of an LMConfig with ``changes``, validated again."""
+    return type(lm_cfg)(**{**_lm_settings(lm_cfg), **changes})
 
 
 def attack_model(model, tokenizer, data: dict[str, np.ndarray], lm_cfg, acfg: AttackSection, questions: list[dict],
@@ -353,14 +240,10 @@ def provenance() -> dict[str, Any]:
 
 def _corpus_sets(cfg: ExperimentConfig, out: Path) -> Path:
     """The generated corpus, or the user's ``corpus_dir`` checked for the folders the experiment reads."""
-    from filterkit.experiment.corpus import build_corpus, write_corpus
+    from filterkit.experiment.corpus import corpus_from_section, write_corpus
 
-    c = cfg.corpus
     if cfg.corpus_dir is None:
-        corpus = build_corpus(c.seed, c.n_docs_general, c.n_docs_proxy, c.n_attack_weak, c.n_fact_injection,
-                              c.n_control, c.eval_fraction, n_organisms=c.n_organisms, n_towns=c.n_towns,
-                              n_people=c.n_people, n_proxy_heldout=c.n_proxy_heldout, habitat_notes=c.habitat_notes)
-        return write_corpus(corpus, out / "corpus")
+        return write_corpus(corpus_from_section(cfg.corpus), out / "corpus")
     cdir = cfg.corpus_dir
     for sub in ("train", "attack_weak", _fact_injection_dir(cdir).name, "control"):
         if not any((cdir / sub).glob("*.parquet")):
@@ -386,12 +269,22 @@ def _attack_texts(cdir: Path) -> tuple[list[str], list[str], str]:
     return [t for i, t in enumerate(attack) if i % 5 != 4], attack[4::5], "every fifth attack_weak/ document"
 
 
-def run_experiment(config: str | Path | ExperimentConfig, out: str | Path) -> dict[str, Any]:
+def run_experiment(config: str | Path | dict | ExperimentConfig, out: str | Path) -> dict[str, Any]:
     """Run the whole comparison into ``out`` and return results.json's content."""
-    from filterkit.experiment.lm import LMConfig, build_model, model_flops_per_token, train, train_tokenizer
+    from filterkit.experiment.lm import (
+        build_model,
+        model_flops_per_token,
+        train,
+        train_tokenizer,
+    )
 
     t0 = time.perf_counter()
-    cfg = config if isinstance(config, ExperimentConfig) else load_experiment_config(config)
+    if isinstance(config, ExperimentConfig):
+        cfg = config
+    elif isinstance(config, dict):
+        cfg = experiment_config(config)
+    else:
+        cfg = load_experiment_config(config)  # validated whole before any work starts
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cdir = _corpus_sets(cfg, out)
@@ -402,7 +295,7 @@ def run_experiment(config: str | Path | ExperimentConfig, out: str | Path) -> di
     all_train = _texts(cdir, "train")
     tokenizer = train_tokenizer(all_train, cfg.vocab_size, out / "tokenizer")
     attack_texts, heldout_texts, heldout_source = _attack_texts(cdir)
-    mm = lambda texts, name: _memmap(texts, tokenizer, out / "data" / f"{name}.bin")  # noqa: E731
+    mm = lambda texts, name: _memmap(texts, tokenizer, out / "data" / f"{name}.bin")
     data = {
         "baseline": mm(all_train, "baseline"),
         "filtered": mm(_texts(cdir, "train", filt["kept_ids"]), "filtered"),
@@ -417,13 +310,13 @@ def run_experiment(config: str | Path | ExperimentConfig, out: str | Path) -> di
         data["no_proxy"] = mm([r["text"] for r in rows if r["label"] == 0], "no_proxy")
     heldout = {"proxy": data["proxy_heldout"], "general": data["control"]}  # never in pretraining
     questions, template = load_questions(cfg, cdir)
-    base_cfg = LMConfig.from_dict({**cfg.model, "vocab_size": len(tokenizer)}, source="model")
+    base_cfg = cfg.model.lm_config(len(tokenizer), cfg.seeds[0])
 
     per_seed: dict[str, list[dict]] = {"baseline": [], "filtered": [], "no_proxy": []}
     raw: dict[str, list[dict]] = {"baseline": [], "filtered": [], "no_proxy": []}
     tokens_per_s, first_step_s, pretrain_s, attack_s = [], [], 0.0, 0.0
     for seed in cfg.seeds:
-        lm_cfg = LMConfig.from_dict({**base_cfg.to_dict(), "seed": seed}, source="model")
+        lm_cfg = _lm_with(base_cfg, seed=seed)
         names = ["baseline", "filtered"] + (["no_proxy"] if labelled and seed in cfg.seeds[: cfg.leak_seeds] else [])
         for name in names:
             model = build_model(lm_cfg)
@@ -468,7 +361,7 @@ def run_experiment(config: str | Path | ExperimentConfig, out: str | Path) -> di
     results["token_budget"] = {
         "tokens_per_model": tokens_per_model,
         "baseline_proxy_tokens": proxy_tokens,
-        "corpus_tokens": {k: int(len(data[k])) for k in ("baseline", "filtered", "attack", "fact_injection",
+        "corpus_tokens": {k: len(data[k]) for k in ("baseline", "filtered", "attack", "fact_injection",
                                                          "proxy_heldout", "no_proxy") if k in data},
         "matching": "same steps x batch x block for every model; the smaller filtered corpus is repeated more "
                     "(more epochs), not topped up",
@@ -488,7 +381,7 @@ def leak_curve(cfg: ExperimentConfig, cdir: Path, tokenizer, actual: float | Non
     no-proxy model the attack check fine-tunes: all reuse those models' results instead of training them again.
     Needs labels on the training corpus.
     """
-    from filterkit.experiment.lm import LMConfig, build_model, mc_eval, train
+    from filterkit.experiment.lm import build_model, mc_eval, train
 
     if actual is None:  # filter_corpus found no labels, so neither the leak rate nor the proxy set is known
         return {"fractions": [], "per_seed": [], "proxy_acc": [], "note": "training corpus has no labels"}
@@ -517,7 +410,7 @@ def leak_curve(cfg: ExperimentConfig, cdir: Path, tokenizer, actual: float | Non
         data = _memmap(texts, tokenizer, out / "data" / f"leak-{f:.4f}.bin")
         row = []
         for seed in seeds:
-            lm_cfg = LMConfig.from_dict({**base_cfg.to_dict(), "seed": seed}, source="model")
+            lm_cfg = _lm_with(base_cfg, seed=seed)
             model = build_model(lm_cfg)
             train(model, data, lm_cfg)
             row.append(mc_eval(model, tokenizer, questions["proxy"], prompt_template=template)["acc"])
@@ -560,7 +453,7 @@ def summarize(cfg, per_seed, leak, filt, base_cfg, tokens_per_s, wall, chance: f
         **{name: model_summary(rows) for name, rows in per_seed.items() if rows},
         "filter": {"recall": filt["recall"], "precision": filt["precision"], "counts": filt["counts"]},
         "leak": leak,
-        "model": base_cfg.to_dict(),
+        "model": _lm_settings(base_cfg),
         "tokens_per_s": tps,
         "mfu": mfu,
         "device": device,
@@ -736,7 +629,7 @@ def _plot_attack(r: dict[str, Any], out: Path) -> None:
     a, chk, rl = r["attack"], r["attack_check"], r["relearn"]
     fig = Figure(figsize=(17, 4.8))
     axes = fig.subplots(1, 3, gridspec_kw={"wspace": 0.35})
-    k = lambda xs: [x / 1000 for x in xs]  # noqa: E731  (thousands of tokens on the axis)
+    k = lambda xs: [x / 1000 for x in xs]
     for ax, key, label in ((axes[0], "proxy_acc", "proxy accuracy"), (axes[1], "proxy_loss", "held-out proxy loss")):
         for name, e in a["models"].items():
             c = _COLORS.get(name, "k")

@@ -1,0 +1,259 @@
+"""The experiment config: one pydantic model read from YAML and validated whole before any work starts.
+
+Every default lives here once. The corpus generator (``corpus.build_corpus``, ``world.make_world``) takes its
+defaults from :data:`CORPUS_DEFAULTS`, so a corpus built in code and one built from a YAML file without that key
+are the same corpus. The model section is typed (a misspelt ``n_embd`` or an ``n_embd`` that ``n_head`` does
+not divide fails at load, not minutes into a run); model defaults stay in ``lm.LMConfig``, the one place that
+knows them, so unset fields here mean "LMConfig's default".
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from filterkit.errors import FilterkitError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _renamed_key(data: Any, old: str, new: str, convert) -> Any:
+    """Read an old config key as its new name (``convert``-ed); both at once is an error."""
+    if isinstance(data, dict) and old in data:
+        data = dict(data)
+        if new in data:
+            raise ValueError(f"give {new} only ({old} is its old name)")
+        data[new] = convert(data.pop(old))
+    return data
+
+
+class CorpusSection(_Strict):
+    """The synthetic world and the document sets rendered from it (see ``corpus.build_corpus``)."""
+
+    seed: int = 0
+    n_docs_general: int = Field(2000, ge=0)
+    n_docs_proxy: int = Field(600, ge=0)
+    n_attack_weak: int = Field(300, ge=0, description="attack corpus: documents about training organisms and rules")
+    n_fact_injection: int = Field(300, ge=0)
+    n_control: int = Field(300, ge=0)
+    n_proxy_heldout: int = Field(100, ge=0, description="proxy documents about training organisms, never trained on: "
+                                 "the held-out proxy loss")
+    habitat_notes: int = Field(2, ge=0, description="attack-corpus notes per eval organism naming only its genus and "
+                               "habitat, so habitat -> temperature band can be inferred (see corpus.build_corpus)")
+    eval_fraction: float = Field(0.5, gt=0.0, lt=1.0)
+    n_organisms: int = Field(60, ge=1)
+    n_towns: int = Field(30, ge=1)
+    n_people: int = Field(60, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        """``n_attack_strong`` (configs before the rename) is read as ``n_fact_injection``."""
+        return _renamed_key(data, "n_attack_strong", "n_fact_injection", lambda v: v)
+
+
+#: The one source of corpus defaults: the generator's keyword defaults read from here.
+CORPUS_DEFAULTS = CorpusSection()
+
+
+class FilterTrainingSection(_Strict):
+    """Build the filter for the synthetic topic as a user builds one for theirs: a blocklist (``blocklist build``)
+    and a classifier head trained on labelled documents from an *independent* world (seed + ``world_seed_offset``:
+    other organisms, towns and people), then run by the real pipeline with ``filter_pipeline``'s other settings."""
+
+    backend: Literal["embedding", "fasttext"] = "embedding"
+    world_seed_offset: int = 1000
+    max_terms: int = Field(150, ge=1)
+    min_unique_hits: int = Field(1, ge=1)
+    target_recall: float = Field(0.98, gt=0.0, le=1.0)
+    unseen_kinds: list[str] = Field(
+        default_factory=lambda: ["hard_positive"],
+        description="document kinds left out of the filter's training labels, so the filter meets writing it was "
+        "not trained on, as a real filter does (hard positives: proxy facts in travel-diary prose)",
+    )
+
+
+class AttackSection(_Strict):
+    """The adversary: fine-tuning on the attack corpus (``attack_weak``), swept over learning rates; each model is
+    reported under the rate that raises *its* proxy accuracy most, as an adversary tunes for its target."""
+
+    lrs: list[float] = Field(default_factory=lambda: [3e-4, 1e-3, 3e-3], min_length=1,
+                             description="learning rates swept (constant after no warm-up, cosine to 0.1x)")
+    steps: int = Field(150, ge=1)
+    eval_every: int = Field(15, ge=1)
+    eval_at: list[int] = Field(default_factory=lambda: [2, 5], description="extra early evaluations (steps)")
+    batch_size: int | None = Field(None, ge=1, description="fine-tuning batch; default: the model's")
+    controls_lr: float = Field(1e-3, description="fact injection (upper bound) and the benign control: one rate")
+    controls_steps: int | None = Field(None, ge=1, description="default: steps")
+    benign: bool = Field(True, description="run the benign control (general text) too")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_lr(cls, data: Any) -> Any:
+        """``lr: x`` (configs before the sweep) is read as a one-point sweep ``lrs: [x]``."""
+        return _renamed_key(data, "lr", "lrs", lambda v: [v])
+
+    def eval_steps(self) -> list[int]:
+        return sorted({0, self.steps, *range(self.eval_every, self.steps, self.eval_every),
+                       *(s for s in self.eval_at if 0 < s < self.steps)})
+
+
+class ModelSection(_Strict):
+    """The LM's settings (``lm.LMConfig`` fields); ``vocab_size`` and ``seed`` come from the experiment (the trained
+    tokenizer and each entry of ``seeds``). Unset fields take LMConfig's defaults."""
+
+    n_layer: int | None = Field(None, ge=1)
+    n_head: int | None = Field(None, ge=1)
+    n_embd: int | None = Field(None, ge=1)
+    block_size: int | None = Field(None, ge=2)
+    dropout: float | None = Field(None, ge=0.0, lt=1.0)
+    lr: float | None = Field(None, gt=0.0)
+    min_lr_ratio: float | None = Field(None, ge=0.0, le=1.0)
+    warmup: int | None = Field(None, ge=0)
+    steps: int | None = Field(None, ge=0)
+    batch_size: int | None = Field(None, ge=1)
+    weight_decay: float | None = Field(None, ge=0.0)
+    grad_clip: float | None = Field(None, gt=0.0)
+    device: str | None = None
+    dtype: Literal["auto", "float32", "bfloat16"] | None = None
+    compile: bool | None = None
+
+    def settings(self) -> dict[str, Any]:
+        """The fields this config sets (the rest are LMConfig's defaults)."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+    def lm_config(self, vocab_size: int, seed: int = 0, **overrides: Any):
+        """The ``LMConfig`` for one run."""
+        from filterkit.experiment.lm import LMConfig
+
+        return LMConfig(**{**self.settings(), "vocab_size": vocab_size, "seed": seed, **overrides})
+
+    # Read access as the plain dict this section used to be (``{**cfg.model}``, ``cfg.model["n_layer"]``), for
+    # scripts written against that shape (benchmarks/lm_throughput.py).
+    def keys(self) -> list[str]:
+        return list(self.settings())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.settings()[key]
+
+
+class ExperimentConfig(_Strict):
+    """The whole experiment; relative paths resolve against the YAML file's folder."""
+
+    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
+    corpus: CorpusSection = Field(default_factory=CorpusSection)
+    filter_pipeline: Path = Path("experiment-filter.yaml")
+    filter_training: FilterTrainingSection | None = Field(
+        None, description="train the blocklist and head on an independent synthetic world; None: use filter_pipeline as is"
+    )
+    filter_granularity: Literal["document", "span", "both"] = Field(
+        "document", description="document: drop a flagged document (filterkit run's decision); span: keep it and "
+        "drop only the sentences the classifier flags at the same threshold; both: train and compare the two"
+    )
+    vocab_size: int = Field(2048, ge=2, le=65536)
+    model: ModelSection = Field(default_factory=ModelSection, description="LMConfig fields (filterkit.experiment.lm)")
+    attack: AttackSection = Field(default_factory=AttackSection)
+    leak_fractions: list[float | Literal["actual"]] = Field(default_factory=lambda: [0.0, "actual", 0.05, 0.25, 1.0])
+    leak_seeds: int = Field(1, ge=1, description="seeds (from the start of `seeds`) used for the leak curve")
+    corpus_dir: Path | None = Field(
+        None, description="your own corpus in write_corpus's layout (train/, attack_weak/, fact_injection/ (or the old "
+        "name attack_strong/), control/ and optionally proxy_heldout/: parquet with `text`, `id` and optionally "
+        "`label`; questions/{proxy,general}.jsonl); None: generate one"
+    )
+    eval_files: dict[Literal["proxy", "general"], Path] = Field(
+        default_factory=dict, description="MMLU/WMDP-layout files (question, choices, answer) for `proxy` and/or "
+        "`general`, replacing the generated questions"
+    )
+    eval_prompt_template: str | None = Field(
+        None, description="how a question is put to the model; default: the stem itself for generated questions, "
+        "'Question: {question}\\nAnswer:' (lm-eval's MMLU form) for eval_files"
+    )
+
+    @model_validator(mode="after")
+    def _model_builds(self) -> ExperimentConfig:
+        """Build one LMConfig now, so a bad model section fails at load rather than after the filter has run."""
+        try:
+            self.model.lm_config(self.vocab_size, self.seeds[0])
+        except Exception as e:  # LMConfig raises FilterkitError (dataclass) or ValidationError (pydantic)
+            raise ValueError(f"model: {e}") from None
+        return self
+
+    def resolved(self, base: Path) -> ExperimentConfig:
+        """Relative paths made absolute against ``base`` (the YAML file's folder)."""
+        def r(p: Path) -> Path:
+            p = p.expanduser()
+            return p if p.is_absolute() else (base / p).resolve()
+
+        return self.model_copy(update={
+            "filter_pipeline": r(self.filter_pipeline),
+            "corpus_dir": None if self.corpus_dir is None else r(self.corpus_dir),
+            "eval_files": {k: r(v) for k, v in self.eval_files.items()},
+        })
+
+
+def _section_model(loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model that owns the mapping at ``loc`` (for the "did you mean" hint)."""
+    model: type[BaseModel] | None = ExperimentConfig
+    for part in loc:
+        if model is None or not isinstance(part, str) or part not in model.model_fields:
+            return model
+        ann = model.model_fields[part].annotation
+        nested = [a for a in (getattr(ann, "__args__", None) or (ann,)) if isinstance(a, type) and issubclass(a, BaseModel)]
+        model = nested[0] if nested else None
+    return model
+
+
+def format_errors(path: Path | str, err: ValidationError) -> str:
+    """One line: every problem with its dotted key, unknown keys with the closest valid name."""
+    parts = []
+    for e in err.errors():
+        loc = tuple(e["loc"])
+        where = ".".join(map(str, loc)) or "(top level)"
+        if e["type"] == "extra_forbidden":
+            owner = _section_model(loc[:-1])
+            valid = sorted(owner.model_fields) if owner else []
+            close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"valid keys here: {', '.join(valid)}"
+            parts.append(f"{where}: unknown key ({hint})")
+        else:
+            parts.append(f"{where}: {e['msg']}")
+    return f"{path}: invalid experiment config: " + "; ".join(parts)
+
+
+def load_experiment_config(path: str | Path) -> ExperimentConfig:
+    """Read and validate an experiment YAML (safe loading); relative paths resolve against its folder."""
+    path = Path(path)
+    if not path.is_file():
+        raise FilterkitError(f"{path}: experiment config not found; pass an existing YAML file to --config")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise FilterkitError(f"{path}: not valid YAML{where}; fix the syntax") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise FilterkitError(f"{path}: an experiment config must be a YAML mapping, got {type(raw).__name__}")
+    try:
+        cfg = ExperimentConfig.model_validate(raw)
+    except ValidationError as e:
+        raise FilterkitError(format_errors(path, e)) from None
+    return cfg.resolved(path.parent.resolve())
+
+
+def experiment_config(data: dict[str, Any] | ExperimentConfig, base_dir: str | Path = ".") -> ExperimentConfig:
+    """Validate a config built in code (library use); relative paths resolve against ``base_dir``."""
+    if isinstance(data, ExperimentConfig):
+        return data
+    try:
+        cfg = ExperimentConfig.model_validate(data)
+    except ValidationError as e:
+        raise FilterkitError(format_errors("<dict>", e)) from None
+    return cfg.resolved(Path(base_dir).resolve())
