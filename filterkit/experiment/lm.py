@@ -8,30 +8,40 @@ Randomness is never global: batches come from a ``numpy.random.Generator`` seede
 the torch seeding needed for weight init and dropout happens inside ``torch.random.fork_rng``, so the
 caller's global torch RNG state is the same after :func:`build_model` or :func:`train` as before.
 
-This module imports only numpy, torch, tokenizers and transformers (no pydantic, pyarrow only lazily
-in :func:`load_mc_file`) so it runs unchanged on the GPU image, which lacks pydantic.
+Every folder :func:`save_lm` writes is an lm-eval-harness model as is: ``lm_eval --model hf --model_args
+pretrained=FOLDER --include_path`` :data:`LM_EVAL_TASKS` gives the same ``acc`` and ``acc_norm`` as :func:`mc_eval`
+(see :func:`mc_eval` for the scoring contract and ``tests/test_lm_eval_agreement.py`` for the check).
+
+Beyond numpy, torch, tokenizers and transformers this module needs only pydantic (for :class:`LMConfig`);
+pyarrow is imported lazily in :func:`load_mc_file`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import difflib
 import json
 import math
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from filterkit.errors import FilterkitError
+from filterkit.io import write_json_atomic, write_text_atomic
 
 EOS_TOKEN = "<|endoftext|>"
 MC_COLUMNS = ("question", "choices", "answer")
+#: the lm-eval-harness task folder for the experiment's question files: ``lm_eval --include_path LM_EVAL_TASKS``
+LM_EVAL_TASKS = Path(__file__).resolve().parent / "lm_eval_tasks"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -40,14 +50,19 @@ MC_COLUMNS = ("question", "choices", "answer")
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Path | None = None):
-    """Train a byte-level BPE tokenizer on the corpus and save it (``save_pretrained``) in ``out_dir``.
+    """Train a byte-level BPE tokenizer on the corpus and save it (:func:`save_tokenizer`) in ``out_dir``.
 
     Byte-level means every string round-trips and nothing maps to an unknown token, so a filtered corpus
     and the eval questions share one vocabulary without surprises. ``<|endoftext|>`` (id 0) is eos, bos
     and pad, as in GPT-2. Training is deterministic: the BPE trainer breaks count ties by the pair itself.
+
+    Unlike GPT-2's, this tokenizer *adds* ``<|endoftext|>`` in front of a text when asked for special tokens
+    (``encode(text)``, the default), the way Llama's adds its BOS. The models read every training document
+    after an eos (:func:`tokenize_to_memmap` encodes without special tokens and appends one), so a prompt
+    starts where a document starts; and since the prefix is the tokenizer's, lm-eval-harness, which encodes
+    with the tokenizer's defaults, puts it in front of every prompt exactly as :func:`mc_eval` does.
     """
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 
     if not 257 <= vocab_size <= 65536:
         raise FilterkitError(f"vocab_size={vocab_size}: byte-level BPE needs >= 257 and uint16 memmaps need <= 65536")
@@ -62,10 +77,80 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Path |
         show_progress=False,
     )
     tok.train_from_iterator(texts, trainer=trainer)
-    hf = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=EOS_TOKEN, bos_token=EOS_TOKEN, pad_token=EOS_TOKEN)
+    # the template transformers 5 builds from add_bos_token=True; written here too because transformers 4 does not
+    tok.post_processor = processors.TemplateProcessing(
+        single=f"{EOS_TOKEN} $A", pair=f"{EOS_TOKEN} $A {EOS_TOKEN} $B", special_tokens=[(EOS_TOKEN, 0)]
+    )
+    hf = _portable_tokenizer_class()(
+        tokenizer_object=tok,
+        eos_token=EOS_TOKEN,
+        bos_token=EOS_TOKEN,
+        pad_token=EOS_TOKEN,
+        add_bos_token=True,
+        add_eos_token=False,
+        clean_up_tokenization_spaces=False,
+    )
     if out_dir is not None:
-        hf.save_pretrained(str(out_dir))
+        save_tokenizer(hf, out_dir)
     return hf
+
+
+def _portable_tokenizer_class():
+    """``PreTrainedTokenizerFast`` whose ``save_pretrained`` is :func:`save_tokenizer`.
+
+    So a caller that saves the tokenizer the usual way (``tokenizer.save_pretrained(folder)``) also writes a
+    folder that every supported transformers version loads. Built on first use: transformers is imported lazily.
+    """
+    global _PortableTokenizerFast
+    if _PortableTokenizerFast is None:
+        from transformers import PreTrainedTokenizerFast
+
+        class PortableTokenizerFast(PreTrainedTokenizerFast):
+            def save_pretrained(self, save_directory, *args, **kwargs):
+                files = super().save_pretrained(save_directory, *args, **kwargs)
+                _make_portable(Path(save_directory))
+                return files
+
+        _PortableTokenizerFast = PortableTokenizerFast
+    return _PortableTokenizerFast
+
+
+_PortableTokenizerFast = None
+
+
+def save_tokenizer(tokenizer, out_dir: str | Path) -> Path:
+    """Save ``tokenizer`` so that ``AutoTokenizer.from_pretrained(out_dir)`` loads it on transformers 4.40+ and 5.x.
+
+    transformers 5 names its class ``TokenizersBackend`` in ``tokenizer_config.json``, a name 4.x does not
+    know, and tokenizers >= 0.20 writes BPE merges as pairs, which the tokenizers 0.19 that transformers 4.40
+    pins cannot read. Both files are rewritten in the form every version reads: ``PreTrainedTokenizerFast``
+    with its special tokens, and merges as ``"a b"`` strings (byte-level tokens never hold a space).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tokenizer.save_pretrained(str(out))  # a PortableTokenizerFast makes it portable itself; a plain one is made so here
+    _make_portable(out)
+    return out
+
+
+def _make_portable(folder: Path) -> None:
+    cfg_file, tok_file = folder / "tokenizer_config.json", folder / "tokenizer.json"
+    if not tok_file.is_file():
+        raise FilterkitError(f"{folder}: no tokenizer.json written; save a fast (tokenizers-backed) tokenizer")
+    data = json.loads(tok_file.read_text(encoding="utf-8"))
+    merges = data.get("model", {}).get("merges")
+    if merges and isinstance(merges[0], list) and not any(" " in part for pair in merges for part in pair):
+        data["model"]["merges"] = [" ".join(pair) for pair in merges]
+        write_text_atomic(tok_file, json.dumps(data, ensure_ascii=False, indent=2))
+    cfg = json.loads(cfg_file.read_text(encoding="utf-8")) if cfg_file.is_file() else {}
+    cfg.pop("backend", None)  # transformers 5's marker for TokenizersBackend; 4.x would pass it on as an init kwarg
+    cfg["tokenizer_class"] = "PreTrainedTokenizerFast"
+    post = data.get("post_processor") or {}
+    adds_bos = any("SpecialToken" in piece for piece in post.get("single", [])[:1])
+    cfg.setdefault("add_bos_token", adds_bos)
+    cfg.setdefault("add_eos_token", False)
+    cfg.setdefault("clean_up_tokenization_spaces", False)
+    write_json_atomic(cfg_file, cfg)
 
 
 def _batched(items: Iterable[str], n: int) -> Iterator[list[str]]:
@@ -132,51 +217,68 @@ def get_batch(
 # ---------------------------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
+@pydantic_dataclass(frozen=True, config=ConfigDict(extra="forbid"))
 class LMConfig:
     """Everything that decides a training run; saved as ``lm_config.json`` beside the checkpoint.
 
-    A frozen dataclass rather than pydantic so this file runs on the GPU image; :meth:`from_dict`
-    rejects unknown keys so a typo in an experiment YAML fails loudly instead of being ignored.
+    Validated by pydantic like every other filterkit config (unknown keys and out-of-range values fail at
+    construction, all at once), and a frozen dataclass, so ``dataclasses.replace``/``asdict`` keep working for
+    code written against the earlier plain dataclass. :meth:`from_dict` is the way in from a file: it turns
+    pydantic's error into a :class:`FilterkitError` that names the file.
     """
 
-    n_layer: int = 2
-    n_head: int = 2
-    n_embd: int = 64
-    block_size: int = 64
-    vocab_size: int = 512
-    dropout: float = 0.0
-    lr: float = 1e-3
-    min_lr_ratio: float = 0.1  # cosine decays to lr * min_lr_ratio
-    warmup: int = 10
-    steps: int = 100
-    batch_size: int = 16
-    weight_decay: float = 0.1
-    grad_clip: float = 1.0
+    n_layer: int = Field(2, ge=1)
+    n_head: int = Field(2, ge=1)
+    n_embd: int = Field(64, ge=1)
+    block_size: int = Field(64, ge=2)
+    vocab_size: int = Field(512, ge=1, le=65536, description="token memmaps are uint16, so at most 65536")
+    dropout: float = Field(0.0, ge=0.0, lt=1.0)
+    lr: float = Field(1e-3, gt=0.0)
+    min_lr_ratio: float = Field(0.1, ge=0.0, le=1.0, description="cosine decays to lr * min_lr_ratio")
+    warmup: int = Field(10, ge=0)
+    steps: int = Field(100, ge=0)
+    batch_size: int = Field(16, ge=1)
+    weight_decay: float = Field(0.1, ge=0.0)
+    grad_clip: float = Field(1.0, gt=0.0)
     seed: int = 0
-    device: str = "auto"  # "auto" picks cuda when present, else cpu
-    dtype: Literal["auto", "float32", "bfloat16"] = "auto"  # auto: bf16 autocast on cuda, fp32 on cpu
-    compile: bool = False  # torch.compile the model for training (cuda only; pays off past ~1k steps)
+    device: str = Field("auto", description="auto picks cuda when present, else cpu")
+    dtype: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto", description="auto: bf16 autocast on cuda, fp32 on cpu"
+    )
+    compile: bool = Field(False, description="torch.compile the model for training (cuda only; pays off past ~1k steps)")
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _heads_divide_width(self) -> LMConfig:
         if self.n_embd % self.n_head:
-            raise FilterkitError(f"n_embd={self.n_embd} must be divisible by n_head={self.n_head}")
-        if not 0 < self.vocab_size <= 65536:
-            raise FilterkitError(f"vocab_size={self.vocab_size}: token memmaps are uint16, so 1..65536")
-        if self.dtype not in ("auto", "float32", "bfloat16"):
-            raise FilterkitError(f"dtype={self.dtype!r}: use auto, float32 or bfloat16")
-        if self.warmup < 0 or self.steps < 0:
-            raise FilterkitError("warmup and steps must be >= 0")
+            raise ValueError(f"n_embd={self.n_embd} must be divisible by n_head={self.n_head}")
+        return self
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], source: str = "config") -> LMConfig:
-        unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
+    def from_dict(cls, d: Mapping[str, Any], source: str = "config") -> LMConfig:
+        """Build from a mapping read from ``source`` (a file or config section), with one-line errors naming it."""
+        d = dict(d)
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
         if unknown:
-            raise FilterkitError(f"{source}: unknown LM config keys {sorted(unknown)}")
-        return cls(**d)
+            hints = [f"{k!r} (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(k, known, 1)) else repr(k)
+                     for k in unknown]
+            raise FilterkitError(f"{source}: unknown LM config keys {', '.join(hints)}; known keys: {', '.join(sorted(known))}")
+        try:
+            return cls(**d)
+        except ValidationError as e:
+            problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'config'}: {err['msg'].removeprefix('Value error, ')}" for err in e.errors())
+            raise FilterkitError(f"{source}: invalid LM config: {problems}") from None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def replace(self, **changes: Any) -> LMConfig:
+        """A copy with ``changes`` applied, validated like a new config."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        return TypeAdapter(cls).json_schema()
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -366,14 +468,18 @@ def train(
 
 
 def save_lm(out_dir: str | Path, model, tokenizer, cfg: LMConfig, stats: dict[str, Any] | None = None) -> Path:
-    """Checkpoint as a standard HF folder plus ``lm_config.json`` (and ``train_stats.json`` if given)."""
+    """Checkpoint as a standard HF folder with its tokenizer, plus ``lm_config.json`` (and ``train_stats.json``).
+
+    The folder is all a tool needs: ``AutoModelForCausalLM`` / ``AutoTokenizer.from_pretrained(folder)`` on
+    transformers 4.40+ and 5.x, and lm-eval's ``--model hf --model_args pretrained=folder`` (no ``tokenizer=``).
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(out))
-    tokenizer.save_pretrained(str(out))
-    (out / "lm_config.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
+    save_tokenizer(tokenizer, out)
+    write_json_atomic(out / "lm_config.json", cfg.to_dict())
     if stats is not None:
-        (out / "train_stats.json").write_text(json.dumps(stats, indent=2, default=str) + "\n")
+        write_json_atomic(out / "train_stats.json", stats)
     return out
 
 
@@ -428,27 +534,48 @@ def heldout_loss(
     return total / count
 
 
-def _encode_pair(tokenizer, context: str, continuation: str, prepend_eos: bool) -> tuple[list[int], list[int]]:
-    """Context and continuation ids the lm-eval-harness way: encode the whole, split at the context's length.
+def _encode_pair(tokenizer, context: str, continuation: str) -> tuple[list[int], list[int]]:
+    """Context and continuation ids exactly as lm-eval-harness's HFLM makes them (``loglikelihood``, 0.4.x).
 
-    Trailing spaces move from the context to the continuation so BPE sees " word" as in running text.
+    - The text is encoded with the tokenizer's default special tokens, as lm-eval's ``tok_encode`` does; the
+      tokenizers of :func:`train_tokenizer` put ``<|endoftext|>`` first, GPT-2's put nothing. A string that
+      already starts with the prefix token's text is encoded without special tokens, as lm-eval does.
+    - Trailing whitespace (``str.rstrip()``: spaces and newlines) moves from the context to the continuation,
+      then the whole is encoded and split at the length of the encoded context, so BPE sees ``" word"`` as in
+      running text even when a merge crosses the boundary.
+    - An empty context becomes the prefix token (bos, else eos) unless the continuation starts with it.
     """
-    n_spaces = len(context) - len(context.rstrip(" "))
+    prefix = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+
+    prefix_text = tokenizer.decode(prefix) if prefix is not None else None
+
+    def encode(text: str) -> list[int]:
+        if prefix_text and text.startswith(prefix_text):
+            return tokenizer.encode(text, add_special_tokens=False)
+        return tokenizer.encode(text)
+
+    if context == "":
+        cont = tokenizer.encode(continuation, add_special_tokens=False)
+        return ([prefix], cont) if cont and prefix != cont[0] else (cont[:1], cont[1:])
+    n_spaces = len(context) - len(context.rstrip())
     if n_spaces:
         continuation = context[-n_spaces:] + continuation
         context = context[:-n_spaces]
-    ctx = tokenizer.encode(context, add_special_tokens=False)
-    whole = tokenizer.encode(context + continuation, add_special_tokens=False)
-    if prepend_eos:
-        ctx = [tokenizer.eos_token_id, *ctx]
-        whole = [tokenizer.eos_token_id, *whole]
-    return whole[: len(ctx)], whole[len(ctx) :]
+    whole = encode(context + continuation)
+    ctx = encode(context)
+    return ctx, whole[len(ctx) :]
 
 
-def pick_answers(scores: Sequence[Sequence[float]], byte_lengths: Sequence[Sequence[int]]) -> tuple[list[int], list[int]]:
-    """Per question, the argmax choice by summed logprob (acc) and by logprob per byte (acc_norm)."""
+def pick_answers(scores: Sequence[Sequence[float]], choices: Sequence[Sequence[str]]) -> tuple[list[int], list[int]]:
+    """Per question, the argmax choice by summed logprob (acc) and by logprob per character of the choice (acc_norm).
+
+    lm-eval's ``acc_norm``: the length is ``len(choice)`` in characters, without the leading space that is
+    scored with it, and ties go to the first choice (``np.argmax``).
+    """
     pred = [int(np.argmax(s)) for s in scores]
-    pred_norm = [int(np.argmax(np.asarray(s) / np.maximum(1, np.asarray(n)))) for s, n in zip(scores, byte_lengths)]
+    with np.errstate(divide="ignore", invalid="ignore"):  # an empty choice gives -inf (or nan), as in lm-eval
+        pred_norm = [int(np.argmax(np.asarray(s, dtype=float) / np.array([float(len(c)) for c in cs])))
+                     for s, cs in zip(scores, choices)]
     return pred, pred_norm
 
 
@@ -460,22 +587,22 @@ def score_continuations(
     block_size: int | None = None,
     batch_size: int = 32,
     device: str | torch.device | None = None,
-    prepend_eos: bool = True,
 ) -> list[float]:
     """Summed log p(continuation | context) for each (context, continuation) pair, batched.
 
-    Requests are sorted longest first and each batch is right-padded to its own longest row; the
-    scores come back in input order. Over-long inputs keep their right end (the continuation).
+    Tokenised by :func:`_encode_pair` (lm-eval's rules). Requests are sorted longest first and each batch is
+    right-padded to its own longest row; the scores come back in input order. Over-long inputs keep their
+    right end (``(context + continuation)[-(block_size + 1):][:-1]``, as lm-eval truncates).
     """
     device = torch.device(device) if device is not None else next(model.parameters()).device
     block_size = block_size or model.config.n_positions
     amp = _autocast_dtype("auto", device)
     reqs = []
     for ctx_s, cont_s in pairs:
-        ctx, cont = _encode_pair(tokenizer, ctx_s, cont_s, prepend_eos)
+        ctx, cont = _encode_pair(tokenizer, ctx_s, cont_s)
         if not cont or len(cont) > block_size:
             raise FilterkitError(f"continuation {cont_s!r} has {len(cont)} tokens; need 1..block_size={block_size}")
-        inp = (ctx + cont)[:-1][-block_size:]
+        inp = (ctx + cont)[-(block_size + 1) :][:-1]
         reqs.append((inp, cont))
     order = sorted(range(len(reqs)), key=lambda i: -len(reqs[i][0]))
     out = [0.0] * len(reqs)
@@ -512,28 +639,32 @@ def mc_eval(
     device: str | torch.device | None = None,
     prompt_template: str = "Question: {question}\nAnswer:",
     batch_size: int = 32,
-    prepend_eos: bool = True,
 ) -> dict[str, Any]:
-    """Multiple-choice accuracy by log-likelihood, as lm-eval-harness scores MMLU/WMDP in cloze form.
+    """Multiple-choice accuracy by log-likelihood, scored exactly as lm-eval-harness scores a ``multiple_choice`` task.
 
-    Each choice is scored as the continuation ``" " + choice`` after the formatted question. ``acc`` takes
-    the highest summed logprob; ``acc_norm`` divides by the continuation's UTF-8 byte length so long
-    answers are not penalised for having more tokens. ``prepend_eos`` puts the eos the model saw before
-    every training document in front of the prompt (lm-eval adds no BOS for GPT-2; our tiny models read
-    better from a document start). ``chance`` is the mean of 1/len(choices).
+    The contract, so a run's numbers can be reproduced with lm-eval (``LM_EVAL_TASKS``; tested to 1e-4):
+
+    - context ``prompt_template.format(question=...)``, zero-shot, no description; each choice is scored as the
+      continuation ``" " + choice`` (lm-eval's default ``target_delimiter``). The default template is lm-eval's
+      ``mmlu_continuation`` form, ``Question: ...\nAnswer:``; the experiment's generated questions are asked with
+      the bare stem (``{question}``), which the ``*_cloze`` tasks mirror.
+    - tokenisation and truncation as lm-eval's HFLM (:func:`_encode_pair`): with the tokenizers this module trains,
+      every prompt starts with ``<|endoftext|>`` because the tokenizer adds it, for lm-eval as for us.
+    - ``acc``: argmax of the summed logprob; ``acc_norm``: argmax of the summed logprob divided by the number of
+      *characters* of the choice (``len(choice)``, the leading space not counted); ties go to the first choice.
+
+    ``chance`` is the mean of 1/len(choices).
     """
-    pairs, lengths = [], []
+    pairs = []
     for q in questions:
         ctx = prompt_template.format(question=q["question"])
-        conts = [" " + str(c) for c in q["choices"]]
-        pairs.extend((ctx, c) for c in conts)
-        lengths.append([len(c.encode("utf-8")) for c in conts])
-    flat = score_continuations(model, tokenizer, pairs, batch_size=batch_size, device=device, prepend_eos=prepend_eos)
+        pairs.extend((ctx, " " + str(c)) for c in q["choices"])
+    flat = score_continuations(model, tokenizer, pairs, batch_size=batch_size, device=device)
     scores, k = [], 0
     for q in questions:
         scores.append(flat[k : k + len(q["choices"])])
         k += len(q["choices"])
-    pred, pred_norm = pick_answers(scores, lengths)
+    pred, pred_norm = pick_answers(scores, [[str(c) for c in q["choices"]] for q in questions])
     answers = [int(q["answer"]) for q in questions]
     n = len(questions)
     return {
