@@ -146,16 +146,57 @@ def test_scores_match_an_unbatched_forward(trained, tokenizer):
         assert got == pytest.approx(want, abs=1e-4)
 
 
-def test_acc_norm_divides_by_byte_length(monkeypatch):
-    # choice 0 wins on summed logprob; choice 1 (10x longer) wins per byte
+def test_acc_norm_divides_by_characters_of_the_choice_as_lm_eval(monkeypatch):
+    # per character of the choice: -12/19 beats -10/1, so acc and acc_norm pick differently
     monkeypatch.setattr(lm, "score_continuations", lambda *a, **k: [-10.0, -12.0])
     q = [{"question": "q", "choices": ["a", "bbbbbbbbbbbbbbbbbbb"], "answer": 1}]
     res = lm.mc_eval(None, None, q)
     assert (res["acc"], res["acc_norm"]) == (0.0, 1.0)
     assert res["pred"] == [0] and res["pred_norm"] == [1]
+    # characters of the choice, not UTF-8 bytes of " " + choice (filterkit's rule before lm-eval's was matched)
+    monkeypatch.setattr(lm, "score_continuations", lambda *a, **k: [-5.0, -4.6])
+    q = [{"question": "q", "choices": ["abcde", "éééé"], "answer": 0}]
+    res = lm.mc_eval(None, None, q)
+    assert res["pred_norm"] == [0]  # per character -1.0 vs -1.15; per byte of " " + choice -0.83 vs -0.51 picked 1
+
+
+def test_pairs_are_tokenised_as_lm_eval_does(tokenizer):
+    eos = tokenizer.eos_token_id
+    enc = lambda t: tokenizer.encode(t, add_special_tokens=False)  # noqa: E731
+    # the tokenizer puts eos in front (the document start the model was trained on); lm-eval encodes with it too
+    assert tokenizer.encode("Bread") == [eos, *enc("Bread")]
+    ctx, cont = lm._encode_pair(tokenizer, "Question: Bread\nAnswer:", " is")
+    assert ctx == [eos, *enc("Question: Bread\nAnswer:")] and ctx + cont == [eos, *enc("Question: Bread\nAnswer: is")]
+    # trailing whitespace (spaces and newlines) moves to the continuation
+    assert lm._encode_pair(tokenizer, "The capital of Zorvia is \n", "Plinth") == lm._encode_pair(
+        tokenizer, "The capital of Zorvia is", " \nPlinth")
+    # an empty context is the prefix token alone
+    assert lm._encode_pair(tokenizer, "", " Plinth") == ([eos], enc(" Plinth"))
+    # text that already starts with the prefix token gets no second one
+    assert lm._encode_pair(tokenizer, lm.EOS_TOKEN + "Bread", " is")[0] == [eos, *enc("Bread")]
+
+
+def test_saved_tokenizer_loads_the_same_on_transformers_4_and_5(tmp_path, tokenizer):
+    """The folder format transformers 4.40 (tokenizers 0.19) reads: checked by hand on 4.40.2, asserted here."""
+    from tokenizers import Tokenizer
+    from transformers import AutoTokenizer
+
+    tokenizer.save_pretrained(tmp_path / "plain")  # the usual call, as the harness makes it
+    for folder in (tmp_path / "plain", lm.save_tokenizer(tokenizer, tmp_path / "explicit")):
+        cfg = json.loads((folder / "tokenizer_config.json").read_text())
+        assert cfg["tokenizer_class"] == "PreTrainedTokenizerFast" and "backend" not in cfg
+        assert cfg["bos_token"] == cfg["eos_token"] == cfg["pad_token"] == lm.EOS_TOKEN and cfg["add_bos_token"] is True
+        merges = json.loads((folder / "tokenizer.json").read_text())["model"]["merges"]
+        assert merges and all(isinstance(m, str) and m.count(" ") == 1 for m in merges)  # tokenizers < 0.20 form
+        text = "The capital of Zorvia is Plinth. Zürich — naïve 東京"
+        loaded = AutoTokenizer.from_pretrained(str(folder))
+        assert loaded.encode(text) == tokenizer.encode(text) == Tokenizer.from_file(str(folder / "tokenizer.json")).encode(text).ids
+        assert loaded.decode(loaded.encode(text, add_special_tokens=False)) == text
 
 
 def test_save_and_load_round_trip_gives_identical_logits(tmp_path, trained, tokenizer):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
     model, cfg, stats = trained
     lm.save_lm(tmp_path / "ckpt", model, tokenizer, cfg, stats)
     model2, tok2, cfg2 = lm.load_lm(tmp_path / "ckpt")
@@ -163,6 +204,11 @@ def test_save_and_load_round_trip_gives_identical_logits(tmp_path, trained, toke
     with torch.no_grad():
         assert torch.equal(model(x).logits, model2(x).logits)
     assert cfg2 == cfg and tok2.encode("Plinth") == tokenizer.encode("Plinth")
+    # the folder alone is a model for any HF tool (lm-eval builds its tokenizer from it when no tokenizer= is given)
+    auto_tok = AutoTokenizer.from_pretrained(str(tmp_path / "ckpt"))
+    with torch.no_grad():
+        auto = AutoModelForCausalLM.from_pretrained(str(tmp_path / "ckpt"))(torch.tensor([auto_tok.encode("Plinth")]))
+        assert torch.equal(auto.logits, model(torch.tensor([tokenizer.encode("Plinth")])).logits)
 
 
 def test_heldout_loss_is_lower_after_training(trained, data):
@@ -197,5 +243,26 @@ def test_load_mc_file_reads_jsonl_and_parquet_and_names_missing_column(tmp_path)
 
 
 def test_config_rejects_unknown_keys():
-    with pytest.raises(FilterkitError, match="n_layers"):
+    with pytest.raises(FilterkitError, match=r"exp\.yaml.*'n_layers' \(did you mean 'n_layer'\?\)"):
         lm.LMConfig.from_dict({"n_layers": 2}, source="exp.yaml")
+
+
+def test_config_is_validated_by_pydantic_and_stays_a_frozen_dataclass():
+    import dataclasses
+
+    from pydantic import ValidationError
+
+    cfg = lm.LMConfig(lr="1e-3", steps=5)  # YAML reads 1e-3 as a string; pydantic parses it
+    assert cfg.lr == 1e-3 and cfg == lm.LMConfig.from_dict(cfg.to_dict()) and hash(cfg) == hash(lm.LMConfig.from_dict(cfg.to_dict()))
+    assert dataclasses.replace(cfg, seed=3).seed == 3 and cfg.replace(seed=3) == dataclasses.replace(cfg, seed=3)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.lr = 1.0
+    for bad, msg in [({"n_embd": 65}, "divisible by n_head"), ({"dtype": "fp16"}, "dtype"), ({"vocab_size": 70000}, "vocab_size"),
+                     ({"dropout": 1.5}, "dropout"), ({"steps": -1}, "steps")]:
+        with pytest.raises(ValidationError, match=msg):
+            lm.LMConfig(**bad)
+        with pytest.raises(FilterkitError, match=rf"model: invalid LM config: .*{msg}"):
+            lm.LMConfig.from_dict(bad, source="model")
+    with pytest.raises(ValidationError):
+        dataclasses.replace(cfg, n_head=3)  # a replaced config is validated like a new one
+    assert set(lm.LMConfig.json_schema()["properties"]) == {f.name for f in dataclasses.fields(lm.LMConfig)}
