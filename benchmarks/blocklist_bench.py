@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from filterkit.blocklist import Blocklist, normalize, read_terms  # noqa: E402
+from filterkit.match.blocklist import Blocklist, normalize, read_terms
 
 
 def load_docs() -> tuple[list[str], str]:
@@ -56,7 +56,7 @@ def topic_terms(n: int, general: list[str]) -> list[str]:
     negatives plus ``general`` text, then rarer proxy-text trigrams to reach ``n``. A list builder always
     checks candidates against general text, so "new" or "of the" never reach such a list; ``general`` must
     not be the text that is scanned (main() splits the news in halves)."""
-    from filterkit.blocklist_build import doc_ngrams, document_frequencies, log_odds_z
+    from filterkit.match.build import doc_ngrams, document_frequencies, log_odds_z
 
     terms = read_terms(ROOT / "classifiers" / "blocklist" / "biorisk-proxy.txt")
     texts, labels = labelled_sample()

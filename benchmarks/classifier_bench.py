@@ -95,7 +95,7 @@ def bench_set(name, docs, source, clfs, st, args, sync, cuda) -> dict:
     """Median-of-passes docs/s for each runtime and the naive peer on one document set, plus the time split."""
     import numpy as np
 
-    from filterkit.blocklist import clean_text
+    from filterkit.match.blocklist import clean_text
 
     any_clf = next(iter(clfs.values()))
     enc0 = any_clf.encoder
@@ -246,8 +246,8 @@ def main() -> None:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from filterkit.encoders import resolve_device
-    from filterkit.heads import EmbeddingClassifier
+    from filterkit.classify.encoder import resolve_device
+    from filterkit.classify.embedding import EmbeddingClassifier
 
     if args.threads:
         torch.set_num_threads(args.threads)  # ONNX Runtime sessions take torch's thread count (onnx_runtime.py)

@@ -33,15 +33,11 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from filterkit.tuning import auc_pair  # noqa: E402
-from filterkit.training import (  # noqa: E402
-    _doc_scores,
-    embed_windows_cached,
-    fit_head,
-    load_labelled_sets,
-    source_weights,
-    threshold_for_recall,
-)
+from filterkit.evaluate.metrics import auc_pair
+from filterkit.train.embedding import _doc_scores, embed_windows_cached, fit_head
+from filterkit.data.labels import load_labelled_sets
+from filterkit.train.cv import source_weights
+from filterkit.evaluate.metrics import threshold_for_recall
 
 REAL = ROOT.parent / "shared" / "data" / "real"
 POOL = [REAL / "train.parquet", REAL / "questions.parquet", ROOT / "sample_data" / "labelled" / "train.parquet"]
@@ -73,7 +69,7 @@ def main(argv=None) -> int:
     if not (REAL / "train.parquet").is_file():
         print(f"{REAL}: needs ../shared/data/real (train, dev, questions)", file=sys.stderr)
         return 2
-    from filterkit.encoders import Encoder
+    from filterkit.classify.encoder import Encoder
 
     t0 = time.time()
     enc = Encoder(None, device="auto", max_tokens=256)

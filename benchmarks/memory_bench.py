@@ -34,7 +34,7 @@ para = ("Bacteriophages are viruses that infect bacteria. Plasmids are small cir
         "The cathedral's facade took a century to complete, and the market opened at dawn. ")
 text = para * int(mb * 1e6 / len(para))
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-from filterkit.heads import load_classifier
+from filterkit.classify.registry import load_classifier
 clf = load_classifier(sys.argv[4], device="cpu", truncate=mode != "chunks")
 clf.score(["warm-up"])
 loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

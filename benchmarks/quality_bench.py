@@ -3,7 +3,7 @@
     python benchmarks/quality_bench.py [--labels FILE] [--pipeline YAML] [--json FILE]
 
 Defaults: labels ``../shared/data/real/dev.parquet``, pipeline ``pipelines/biorisk.yaml``. The pipeline is
-applied as a run applies it: the cheap stage's escalation rule (:mod:`filterkit.escalation`) and the
+applied as a run applies it: the cheap stage's escalation rule (:mod:`filterkit.match.escalation`) and the
 classifier at the pipeline's threshold on the escalated documents only (a document never escalated is
 kept whatever its score). Reported, each with a bootstrap 95% interval:
 
@@ -39,8 +39,8 @@ import pyarrow.parquet as pq  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from filterkit.config import load_config  # noqa: E402
-from filterkit.escalation import Escalator  # noqa: E402
+from filterkit.config import load_config
+from filterkit.match.escalation import Escalator
 
 SHARED = ROOT.parent / "shared" / "data"
 CACHE = Path.home() / ".cache" / "filterkit" / "quality_bench"
@@ -115,21 +115,21 @@ class CachedScorer:
     """The pipeline's classifier, scoring as a run does, with a per-text cache on disk."""
 
     def __init__(self, cfg) -> None:
-        from filterkit.heads import read_classifier_info
+        from filterkit.classify.base import read_classifier_info
 
         c = cfg.classifier
         self.cfg = c
         self.pipeline = cfg
         self.info = read_classifier_info(c.path)
         self.threshold = float(c.threshold if c.threshold is not None else self.info.threshold)
-        # filterkit.escalation.classifier_threshold: gate-only escalations may need more
+        # filterkit.match.escalation.classifier_threshold: gate-only escalations may need more
         self.gate_only_threshold = float(c.gate_only_threshold) if (
             c.gate_only_threshold is not None and cfg.semantic_gate.enabled) else self.threshold
-        from filterkit.encoders import resolve_runtime
+        from filterkit.classify.encoder import resolve_runtime
 
         # the runtime that will score (auto resolved); torch/fp32 keeps the old key so earlier caches still hit
         ran = list(resolve_runtime(c.device, c.runtime, c.precision, c.cpu_int8)[1:])
-        from filterkit.config import file_sha256
+        from filterkit.io import file_sha256
 
         # keyed on what moves scores (weights, head shape, settings), not on the threshold: re-tuning hits the cache
         weights = sorted(p for p in Path(c.path).iterdir() if p.suffix in (".safetensors", ".ftz", ".bin"))
@@ -205,7 +205,7 @@ def _read(path: Path, split: str | None = None):
 
 
 def evaluate(args) -> dict:
-    from filterkit.blocklist import normalize, read_terms
+    from filterkit.match.blocklist import normalize, read_terms
 
     cfg = load_config(args.pipeline)
     if not cfg.blocklist.enabled or not cfg.classifier.enabled or cfg.blocklist.mode != "escalate":
@@ -241,7 +241,7 @@ def evaluate(args) -> dict:
     res["worst_source"] = {"source": worst[0], "cascade_recall": worst[1]["cascade_recall"]["value"]}
 
     if not args.no_classifier_auc:  # the classifier alone on every document: ranking and calibration
-        from filterkit.tuning import auc_pair, calibration_bins, expected_calibration_error
+        from filterkit.evaluate.metrics import auc_pair, calibration_bins, expected_calibration_error
 
         s = scorer(texts)
         res["classifier_alone"] = {**auc_pair(s, y), "ece": expected_calibration_error(calibration_bins(s, y)), "recall_at_threshold": float((s[pos] >= scorer.threshold).mean()),

@@ -9,9 +9,9 @@ Library first: everything the CLI does is a function here.
 
 __version__ = "0.1.0"
 
-from filterkit.config import PipelineConfig, config_from_dict, load_config  # noqa: E402
+from filterkit.config import PipelineConfig, config_from_dict, load_config
 from filterkit.errors import FilterkitError  # noqa: E402
-from filterkit.runner import RunResult, prepare, run  # noqa: E402
+from filterkit.runs.runner import RunResult, prepare, run
 from filterkit.stages import BlocklistStage, ClassifierStage, ShardReader, ShardWriter  # noqa: E402
 
 __all__ = [

@@ -124,7 +124,7 @@ def run(
 
     Example: filterkit run sample_data/shards -p pipelines/biorisk.yaml -o runs/demo
     """
-    from filterkit.runner import execute, prepare
+    from filterkit.runs.runner import execute, prepare
 
     if dry_run:
         _dry_run(input, pipeline, as_json)
@@ -170,7 +170,7 @@ def run(
 
 
 def progress_updater(bar, task, clock=time.monotonic):
-    """The callback that moves a rich bar from a run's :class:`~filterkit.runner.LiveCounts`: rows done,
+    """The callback that moves a rich bar from a run's :class:`~filterkit.runs.runner.LiveCounts`: rows done,
     docs/s and MB/s since start, escalated and removed so far (rich adds the ETA)."""
     start = clock()
 
@@ -183,7 +183,7 @@ def progress_updater(bar, task, clock=time.monotonic):
 
 
 def _dry_run(input: str, pipeline: Path, as_json: bool) -> None:
-    from filterkit.dryrun import dry_run
+    from filterkit.runs.dryrun import dry_run
 
     try:
         plan = dry_run(input, pipeline)
@@ -208,7 +208,7 @@ def audit(
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
     """Summarise a run's removals with DuckDB, or run your own SQL over them."""
-    from filterkit import audit as A
+    from filterkit.runs import audit as A
 
     try:
         if sql:
@@ -265,7 +265,7 @@ def verify(
 
     Exit 0 when all is well; exit 2 with one line per damaged shard otherwise.
     """
-    from filterkit.verify import verify as _verify
+    from filterkit.runs.verify import verify as _verify
 
     try:
         report = _verify(run_dir)
@@ -309,13 +309,13 @@ def train(
     """Train a classifier with k-fold CV; saves weights + config.json + MODEL_CARD.md."""
     try:
         if backend == "fasttext":
-            from filterkit.fasttext_backend import train_fasttext
+            from filterkit.train.fasttext import train_fasttext
 
             if len(labels) != 1 or split is not None:
                 raise FilterkitError("the fasttext backend trains on one labels file; pass --labels once, no --split")
             report = train_fasttext(labels[0], out, folds=folds, target_recall=target_recall, seed=seed, name=name)
         elif backend == "embedding":
-            from filterkit.training import train_head
+            from filterkit.train.embedding import train_head
 
             report = train_head(labels, out, head=head, folds=folds, target_recall=target_recall, seed=seed,
                                 name=name, split=split, balance=balance)
@@ -341,12 +341,12 @@ def train_gate_cmd(
     ),
     window_words: int = typer.Option(256, "--window-words", help="words per window; a document scores its best window"),
 ) -> None:
-    """Build the semantic escalation gate: a static-embedding model and a logistic head (filterkit/gate.py).
+    """Build the semantic escalation gate: a static-embedding model and a logistic head (filterkit/match/gate.py).
 
     Example: filterkit train-gate --labels labelled.parquet --out classifiers/my-gate
     """
-    from filterkit.gate import train_gate
-    from filterkit.training import load_labelled_sets
+    from filterkit.train.gate import train_gate
+    from filterkit.data.labels import load_labelled_sets
 
     try:
         data = load_labelled_sets(labels, split)
@@ -373,7 +373,7 @@ def tune(
     device: str = typer.Option("auto", "--device"),
 ) -> None:
     """Choose a threshold for a recall target and report PR/ROC/calibration, with bootstrap intervals."""
-    from filterkit.tuning import tune as _tune
+    from filterkit.evaluate.tune import tune as _tune
 
     try:
         res = _tune(labels, classifier, target_recall=target_recall, pipeline=pipeline, report_dir=report,
@@ -409,7 +409,7 @@ def blocklist_build(
     prior_scale: float = typer.Option(0.01, "--prior-scale", help="Dirichlet prior strength (x corpus counts)"),
 ) -> None:
     """Extract discriminative 1-3-grams by log-odds with an informative Dirichlet prior."""
-    from filterkit.blocklist_build import build_blocklist
+    from filterkit.match.build import build_blocklist
 
     try:
         terms = build_blocklist(labels, out, max_terms=max_terms, min_support=min_support, ngram_max=ngram_max,
@@ -432,7 +432,7 @@ def rethreshold(
     as_json: bool = typer.Option(False, "--json", help="print the new counts as JSON"),
 ) -> None:
     """Re-decide a finished run from its scores/ under a new threshold, without re-encoding anything."""
-    from filterkit.rethreshold import rethreshold as _rethreshold
+    from filterkit.runs.rethreshold import rethreshold as _rethreshold
 
     try:
         result = _rethreshold(run_dir, out, threshold=threshold, min_unique_hits=min_unique_hits)

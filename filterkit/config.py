@@ -7,8 +7,6 @@ working directory. Unknown keys are errors, not silently ignored settings: a typ
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -270,17 +268,3 @@ def config_from_dict(data: dict[str, Any], base_dir: str | Path = ".") -> Pipeli
     except ValidationError as e:
         raise FilterkitError(_format_validation_error(Path("<dict>"), e)) from None
     return cfg.resolved(Path(base_dir).resolve())
-
-
-def stable_hash(obj: Any) -> str:
-    """sha256 of canonical JSON: the same settings always give the same hash."""
-    blob = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str).encode()
-    return hashlib.sha256(blob).hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()

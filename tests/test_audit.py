@@ -6,7 +6,8 @@ import json
 
 from typer.testing import CliRunner
 
-from filterkit import audit, run
+from filterkit.runs import audit as audit
+from filterkit import run
 from filterkit.cli import app
 
 

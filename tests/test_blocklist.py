@@ -8,7 +8,7 @@ import unicodedata
 
 import pytest
 
-from filterkit.blocklist import Blocklist, normalize, read_terms
+from filterkit.match.blocklist import Blocklist, normalize, read_terms
 from filterkit.errors import FilterkitError
 
 TERMS = ["virus", "viruses", "influenza virus", "e. coli", "plasmid", "straße", "pathogen"]

@@ -39,14 +39,13 @@ def test_dry_run_validates_and_writes_nothing(shards, tmp_path):
 def test_progress_moves_inside_one_large_shard(tmp_path):
     """The bar's counts come from the shard writer's live progress file, not only from finished shards:
     a single large shard reports rows, escalated and removed while it is being written."""
-    import json as _json
 
     import pyarrow as pa
     import pyarrow.parquet as pq
     import yaml
 
     from filterkit.cli import progress_updater
-    from filterkit.runner import execute, prepare
+    from filterkit.runs.runner import execute, prepare
     from tests.conftest import BLOCKLIST, GENERAL, PROXY
 
     rows = 60_000

@@ -7,7 +7,7 @@ import shutil
 
 from typer.testing import CliRunner
 
-from filterkit.blocklist import read_terms
+from filterkit.match.blocklist import read_terms
 from filterkit.cli import app
 from tests.conftest import GENERAL, HEAD, PROXY, ROOT
 

@@ -35,8 +35,8 @@ def test_classifier_stage_submits_the_next_batch_before_collecting_and_keeps_ord
     """Batch N+1 is queued before N is collected (GPU overlap); never across a shard; output order unchanged."""
     from datatrove.data import Document
 
-    from filterkit import document as D
-    from filterkit.heads import DocScore
+    from filterkit import contract as D
+    from filterkit.classify.base import DocScore
     from filterkit.stages.classifier import ClassifierStage
     from tests.conftest import HEAD
 
@@ -74,7 +74,7 @@ def test_parquet_writer_gets_one_schema_and_datatrove_times_the_stages(tmp_path)
     import pyarrow.parquet as pq
     from datatrove.pipeline.writers import ParquetWriter
 
-    from filterkit.document import document_schema
+    from filterkit.contract import document_schema
 
     # general texts first: the first document the writers see is not escalated and has no terms
     write_shard(tmp_path / "in" / "x.parquet", GENERAL + PROXY, ids=[f"d{i}" for i in range(10)])

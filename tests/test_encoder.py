@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from filterkit.heads import EmbeddingClassifier, shared_encoder
+from filterkit.classify.embedding import EmbeddingClassifier, shared_encoder
 from tests.conftest import GENERAL, HEAD, PROXY
 
 
@@ -27,7 +27,7 @@ def test_matches_sentence_transformers_encode(encoder):
 
 
 def test_encoder_is_the_verified_packaged_model(encoder):
-    from filterkit.encoders import PACKAGED_ENCODER_SHA256
+    from filterkit.classify.encoder import PACKAGED_ENCODER_SHA256
 
     assert encoder.sha256 == PACKAGED_ENCODER_SHA256 and encoder.dim == 384
 
@@ -107,8 +107,8 @@ def test_overlapped_scoring_equals_one_pass():
 def test_long_documents_are_tokenised_in_blocks_with_the_same_windows(monkeypatch):
     """Block tokenisation (bounded memory; only the first window when truncating) gives the windows of
     tokenising the whole text."""
-    from filterkit import encoders
-    from filterkit.encoders import Encoder
+    from filterkit.classify import encoder as encoders
+    from filterkit.classify.encoder import Encoder
 
     enc = Encoder(None, device="cpu", max_tokens=64, runtime="torch")
     text = " ".join(f"Paragraph {i}: bacteria, viruses and fungi\\tgrow;\\nthe café is open." for i in range(400))

@@ -11,8 +11,9 @@ import pytest
 
 from filterkit.config import BlocklistConfig, SemanticGateConfig, config_from_dict
 from filterkit.errors import FilterkitError
-from filterkit.escalation import Escalator, escalate, term_bar
-from filterkit.gate import StaticGate, read_gate_config, train_gate
+from filterkit.match.escalation import Escalator, escalate, term_bar
+from filterkit.match.gate import StaticGate, read_gate_config
+from filterkit.train.gate import train_gate
 
 WORDS = ["[UNK]", "virus", "bacteria", "pathogen", "infection", "microbe", "outbreak", "vaccine", "the", "a", "of",
          "and", "market", "stocks", "bank", "game", "team", "season", "election", "river", "town", "song", "price"]
@@ -124,7 +125,7 @@ def test_run_escalates_by_gate_and_records_it(tmp_path, gate_folder):
     need the encoder): check the stage's metadata on a datatrove pipeline."""
     from datatrove.data import Document
 
-    from filterkit import document as D
+    from filterkit import contract as D
     from filterkit.stages.blocklist import BlocklistStage
 
     terms = tmp_path / "t.txt"
@@ -157,7 +158,7 @@ def test_train_gate_cli(tmp_path, static_model):
 
 
 def test_gate_only_documents_can_need_a_higher_classifier_score():
-    from filterkit.escalation import classifier_threshold
+    from filterkit.match.escalation import classifier_threshold
 
     assert classifier_threshold("gate", 0.6, 0.95) == 0.95
     assert classifier_threshold("terms", 0.6, 0.95) == 0.6

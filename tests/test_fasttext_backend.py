@@ -10,8 +10,9 @@ import pytest
 
 from tests.conftest import GENERAL, PROXY, ROOT, write_pipeline
 from filterkit.errors import FilterkitError
-from filterkit.fasttext_backend import FastTextClassifier, train_fasttext, windows
-from filterkit.heads import load_classifier
+from filterkit.classify.fasttext import FastTextClassifier, windows
+from filterkit.train.fasttext import train_fasttext
+from filterkit.classify.registry import load_classifier
 
 TRAIN = ROOT / "sample_data" / "labelled" / "train.parquet"
 # small enough to train (3 folds + final, quantised) in about two seconds on one core

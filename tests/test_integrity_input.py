@@ -175,7 +175,7 @@ def test_slurm_pickle_is_private(tmp_path, monkeypatch):
     """The pickle Slurm jobs load is 0600 and its folder is writable by its owner only."""
     import datatrove.executor.slurm as ds
 
-    from filterkit.runner import build_executor, build_pipeline, claim_out_dir, prepare
+    from filterkit.runs.runner import build_executor, build_pipeline, claim_out_dir, prepare
 
     write_shard(tmp_path / "in" / "a.parquet", DOCS)
     p = _pipeline(tmp_path)
@@ -225,7 +225,7 @@ def test_out_that_is_a_file_is_one_line(tmp_path):
 
 def test_unwritable_out_is_one_line(tmp_path, monkeypatch):
     """EACCES / EROFS on the run folder (simulated: the tests run as root, whom chmod does not stop)."""
-    from filterkit import runner
+    from filterkit.runs import runner as runner
 
     def denied(path, data):
         raise PermissionError(errno.EROFS, os.strerror(errno.EROFS), str(path))
@@ -313,7 +313,7 @@ def test_failed_first_shard_leaves_a_folder_a_corrected_input_takes_over(tmp_pat
 @pytest.mark.parametrize("torn", [False, True])
 def test_run_json_tmp_left_by_a_kill_is_recovered(tmp_path, torn):
     """A SIGKILL around the first run.json rename leaves only run.json.tmp: the same run goes ahead."""
-    from filterkit.runner import prepare
+    from filterkit.runs.runner import prepare
 
     write_shard(tmp_path / "in" / "a.parquet", DOCS)
     p = _pipeline(tmp_path)
@@ -333,7 +333,7 @@ def test_run_json_tmp_left_by_a_kill_is_recovered(tmp_path, torn):
 
 
 def test_binary_or_empty_term_files_are_refused(tmp_path):
-    from filterkit.blocklist import read_terms
+    from filterkit.match.blocklist import read_terms
 
     binary = tmp_path / "terms.bin"
     binary.write_bytes(b"virus\x00\x00\x01\x02bacteria\x00\npathogen\n")  # valid UTF-8, but not text
@@ -352,7 +352,7 @@ def test_binary_or_empty_term_files_are_refused(tmp_path):
 
 
 def test_implausible_term_file_is_warned_about(tmp_path, caplog):
-    from filterkit.blocklist import read_terms
+    from filterkit.match.blocklist import read_terms
 
     passwd = tmp_path / "passwd"
     passwd.write_text("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n")

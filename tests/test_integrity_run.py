@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
@@ -23,8 +22,9 @@ from typer.testing import CliRunner
 from filterkit import run
 from filterkit.cli import app
 from filterkit.errors import FilterkitError
-from filterkit.layout import LOCK_NAME, RunLayout, file_digest
-from filterkit.verify import verify
+from filterkit.store.layout import LOCK_NAME, RunLayout
+from filterkit.io import file_digest
+from filterkit.runs.verify import verify
 from tests.conftest import GENERAL, PROXY, write_pipeline, write_shard
 
 
@@ -209,7 +209,7 @@ class _FakeSlurm:
 
 
 def test_slurm_rerun_does_not_resubmit_queued_jobs(tmp_path, monkeypatch):
-    from filterkit import runner
+    from filterkit.runs import runner as runner
 
     d = _input(tmp_path / "in")
     p = write_pipeline(tmp_path / "s.yaml", blocklist={"mode": "remove"}, classifier={"enabled": False},
@@ -238,15 +238,15 @@ def test_slurm_rerun_does_not_resubmit_queued_jobs(tmp_path, monkeypatch):
 
 
 def test_a_task_ties_itself_only_to_a_local_run_on_this_host(monkeypatch):
-    from filterkit import runner
+    from filterkit import proc
 
-    monkeypatch.setattr(runner, "_watchdog", [])
+    monkeypatch.setattr(proc, "_watchdog", [])
     monkeypatch.setenv("FILTERKIT_RUN_PID", f"another-node@{os.getpid() + 1}")  # a Slurm job's inherited env
-    runner.tie_task_process()
-    assert runner._watchdog == []
+    proc.tie_task_process()
+    assert proc._watchdog == []
     monkeypatch.setenv("FILTERKIT_RUN_PID", f"{socket.gethostname()}@{os.getpid()}")  # the run itself
-    runner.tie_task_process()
-    assert runner._watchdog == []
+    proc.tie_task_process()
+    assert proc._watchdog == []
 
 
 from benchmarks.fault_bench import descendants as _descendants  # noqa: E402  (one /proc walker for both)

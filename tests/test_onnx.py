@@ -23,7 +23,7 @@ TEXTS = PROXY + GENERAL + ["short", "", " ".join(GENERAL * 6)]  # varied lengths
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):
     """One export per test session, into a private cache (never the user's ~/.cache)."""
-    from filterkit import heads
+    from filterkit.classify import embedding as heads
 
     mp = pytest.MonkeyPatch()
     folder = tmp_path_factory.mktemp("fk-cache")
@@ -36,7 +36,7 @@ def cache(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def encoders(cache):
-    from filterkit.heads import shared_encoder
+    from filterkit.classify.embedding import shared_encoder
 
     return {
         p: shared_encoder(None, "cpu", 256, 2048, runtime=r, precision=p2)
@@ -45,7 +45,7 @@ def encoders(cache):
 
 
 def test_runtime_resolution_and_errors():
-    from filterkit.encoders import CPU_DEFAULT, resolve_runtime
+    from filterkit.classify.encoder import CPU_DEFAULT, resolve_runtime
 
     assert resolve_runtime("cpu", "torch", "fp32") == ("cpu", "torch", "fp32")
     assert resolve_runtime("auto", "onnx", "int8") == ("cpu", "onnx", "int8")  # ONNX Runtime runs on CPU
@@ -94,7 +94,7 @@ def test_onnx_int8_within_stated_drift(encoders):
 
 @pytest.mark.slow
 def test_scores_and_decisions_per_runtime(encoders, caplog):
-    from filterkit.heads import EmbeddingClassifier
+    from filterkit.classify.embedding import EmbeddingClassifier
 
     scores = {}
     for runtime, precision in (("torch", "fp32"), ("onnx", "fp32"), ("onnx", "int8")):
@@ -110,7 +110,7 @@ def test_scores_and_decisions_per_runtime(encoders, caplog):
 
 @pytest.mark.slow
 def test_tuned_runtime_mismatch_warns(encoders, caplog):
-    from filterkit.heads import read_classifier_info, warn_runtime_mismatch
+    from filterkit.classify.base import read_classifier_info, warn_runtime_mismatch
 
     info = read_classifier_info(HEAD)
     info.config = {**info.config, "tuned_runtime": "torch/fp32"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from benchmarks.quality_bench import boot, variants
-from filterkit.blocklist import Blocklist, normalize
+from filterkit.match.blocklist import Blocklist, normalize
 
 TEXT = "The influenza virus spreads between hosts and the pathogen evades immunity every season."
 

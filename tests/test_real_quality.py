@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from filterkit.config import load_config
-from filterkit.escalation import Escalator
+from filterkit.match.escalation import Escalator
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT.parent / "shared" / "data" / "real" / "dev.parquet"

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from filterkit import run
 from filterkit.cli import app
 from filterkit.errors import FilterkitError
-from filterkit.rethreshold import rethreshold
+from filterkit.runs.rethreshold import rethreshold
 from tests.conftest import write_pipeline
 
 
@@ -26,7 +26,7 @@ def test_rethreshold_equals_a_fresh_run(shards, pipeline, tmp_path, monkeypatch)
     new_t = (scores[-1] + scores[-2]) / 2  # between the two highest scores: changes several decisions
 
     # no re-encoding: the encoder must not even be loaded
-    from filterkit import heads
+    from filterkit.classify import embedding as heads
 
     monkeypatch.setattr(heads.EmbeddingClassifier, "load", lambda *a, **k: pytest.fail("re-encoded"))
     re = rethreshold(tmp_path / "base", tmp_path / "re", threshold=new_t)

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from filterkit import run
-from filterkit.audit import AUDIT_SCHEMA, SCORES_SCHEMA
+from filterkit.store.rows import AUDIT_SCHEMA, SCORES_SCHEMA
 from filterkit.cli import app
 from tests.conftest import GENERAL, PROXY, write_pipeline
 
@@ -91,7 +91,8 @@ def test_min_unique_hits_controls_escalation(shards, tmp_path):
 
 def test_on_error_policy(tmp_path, monkeypatch):
     """A document the classifier cannot score is removed (fail closed) or kept, and audited as `error`."""
-    from filterkit.heads import DocScore, EmbeddingClassifier
+    from filterkit.classify.base import DocScore
+    from filterkit.classify.embedding import EmbeddingClassifier
 
     real_submit, real_collect = EmbeddingClassifier.submit, EmbeddingClassifier.collect
 
@@ -189,7 +190,7 @@ def test_ray_executor_on_a_local_cluster(shards, tmp_path):
 
 def test_slurm_executor_is_configured_from_yaml(shards, tmp_path):
     """No Slurm here: check the job datatrove would submit, without submitting it."""
-    from filterkit.runner import build_executor, build_pipeline, prepare
+    from filterkit.runs.runner import build_executor, build_pipeline, prepare
 
     p = write_pipeline(tmp_path / "p.yaml", executor={"kind": "slurm", "tasks": 3,
                        "slurm": {"partition": "gpu", "gpus_per_task": 1, "time": "01:00:00"}})
@@ -198,5 +199,5 @@ def test_slurm_executor_is_configured_from_yaml(shards, tmp_path):
     sbatch = ex.get_sbatch_args(max_array=3)
     from datatrove.executor import SlurmPipelineExecutor
 
-    assert isinstance(ex, SlurmPipelineExecutor) and ex.world_size == 3  # filterkit.slurm's private-pickle subclass
+    assert isinstance(ex, SlurmPipelineExecutor) and ex.world_size == 3  # filterkit.runs.slurm's private-pickle subclass
     assert sbatch["partition"] == "gpu" and sbatch["time"] == "01:00:00" and sbatch["array"] == "0-2"

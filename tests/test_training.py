@@ -9,7 +9,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from filterkit.training import load_labelled_sets, source_weights, train_head
+from filterkit.data.labels import load_labelled_sets
+from filterkit.train.cv import source_weights
+from filterkit.train.embedding import train_head
 from tests.conftest import GENERAL, PROXY
 
 

@@ -13,17 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from filterkit.errors import FilterkitError
-from filterkit.training import binary_metrics, load_labels, threshold_for_recall
-from filterkit.tuning import (
-    bootstrap_ci,
-    calibration_bins,
-    cascade_metrics,
-    expected_calibration_error,
-    group_removal,
-    max_f1_threshold,
-    rates,
-    tune,
-)
+from filterkit.evaluate.metrics import binary_metrics, threshold_for_recall
+from filterkit.data.labels import load_labels
+from filterkit.evaluate.metrics import bootstrap_ci, calibration_bins, expected_calibration_error, group_removal, max_f1_threshold, rates
+from filterkit.evaluate.tune import cascade_metrics, tune
 from tests.conftest import GENERAL, HEAD, PROXY, ROOT
 
 PIPELINE = ROOT / "pipelines" / "biorisk.yaml"
@@ -240,7 +233,7 @@ def test_tune_end_to_end(tmp_path, labelled):
     after = json.loads((head / "config.json").read_text())
     assert after["threshold"] == res["threshold"]
     assert "labels.parquet" in after["threshold_rule"] and "0.9" in after["threshold_rule"]
-    from filterkit.encoders import resolve_runtime
+    from filterkit.classify.encoder import resolve_runtime
 
     assert after["tuned_runtime"] == "/".join(resolve_runtime("cpu")[1:])  # the runtime the threshold fits
     assert {k: v for k, v in after.items() if k not in ("threshold", "threshold_rule", "tuned_runtime")} == {

@@ -308,16 +308,22 @@ def run_experiment(config: str | Path | dict | ExperimentConfig, out: str | Path
     if labelled:  # the leak curve's 0 point: general documents only; the attack check fine-tunes it
         rows = pq.read_table(cdir / "train", columns=["text", "label"]).to_pylist()
         data["no_proxy"] = mm([r["text"] for r in rows if r["label"] == 0], "no_proxy")
+    span = None
+    if cfg.filter_granularity == "span":
+        span = span_filtering(cdir, out / "filter", pipeline, out / "filter-spans", filt["kept_ids"])
+        data["span_filtered"] = mm(span.pop("texts"), "span_filtered")
     heldout = {"proxy": data["proxy_heldout"], "general": data["control"]}  # never in pretraining
     questions, template = load_questions(cfg, cdir)
     base_cfg = cfg.model.lm_config(len(tokenizer), cfg.seeds[0])
 
-    per_seed: dict[str, list[dict]] = {"baseline": [], "filtered": [], "no_proxy": []}
-    raw: dict[str, list[dict]] = {"baseline": [], "filtered": [], "no_proxy": []}
+    models = ["baseline", "filtered", "no_proxy"] + (["span_filtered"] if span else [])
+    per_seed: dict[str, list[dict]] = {name: [] for name in models}
+    raw: dict[str, list[dict]] = {name: [] for name in models}
     tokens_per_s, first_step_s, pretrain_s, attack_s = [], [], 0.0, 0.0
     for seed in cfg.seeds:
         lm_cfg = _lm_with(base_cfg, seed=seed)
-        names = ["baseline", "filtered"] + (["no_proxy"] if labelled and seed in cfg.seeds[: cfg.leak_seeds] else [])
+        names = (["baseline", "filtered"] + (["span_filtered"] if span else [])
+                 + (["no_proxy"] if labelled and seed in cfg.seeds[: cfg.leak_seeds] else []))
         for name in names:
             model = build_model(lm_cfg)
             stats = train(model, data[name], lm_cfg)  # same steps x batch x block: same tokens for every model
@@ -327,7 +333,7 @@ def run_experiment(config: str | Path | dict | ExperimentConfig, out: str | Path
             per_seed[name].append(_evaluate(model, tokenizer, questions, heldout, lm_cfg.block_size, template))
             ta = time.perf_counter()
             raw[name].append(attack_model(model, tokenizer, data, lm_cfg, cfg.attack, questions["proxy"], template,
-                                          with_controls=name != "no_proxy"))
+                                          with_controls=name in ("baseline", "filtered")))
             attack_s += time.perf_counter() - ta
             print(f"[experiment] seed {seed} {name}: pretrained {stats['train_s']:.0f} s, attacked "
                   f"{time.perf_counter() - ta:.0f} s, {time.perf_counter() - t0:.0f} s so far", file=sys.stderr, flush=True)
@@ -352,6 +358,9 @@ def run_experiment(config: str | Path | dict | ExperimentConfig, out: str | Path
     results["attack"]["heldout_proxy_source"] = heldout_source
     results["attack_check"] = attack_check(raw["no_proxy"], questions["proxy"], cfg.attack, tokens_per_step)
     results["relearn"] = relearn(raw, results["attack"], proxy_tokens)
+    if span:
+        results["span"] = {**span, "relearn": relearn(raw, results["attack"], proxy_tokens, name="span_filtered")}
+        results["granularity"] = granularity_comparison(results, data)
     results["wall_seconds"] = time.perf_counter() - t0
     results["flops_per_token"] = model_flops_per_token(base_cfg)
     results["timings"] = timings
@@ -361,8 +370,8 @@ def run_experiment(config: str | Path | dict | ExperimentConfig, out: str | Path
     results["token_budget"] = {
         "tokens_per_model": tokens_per_model,
         "baseline_proxy_tokens": proxy_tokens,
-        "corpus_tokens": {k: len(data[k]) for k in ("baseline", "filtered", "attack", "fact_injection",
-                                                         "proxy_heldout", "no_proxy") if k in data},
+        "corpus_tokens": {k: len(data[k]) for k in ("baseline", "filtered", "span_filtered", "attack", "fact_injection",
+                                                    "proxy_heldout", "no_proxy") if k in data},
         "matching": "same steps x batch x block for every model; the smaller filtered corpus is repeated more "
                     "(more epochs), not topped up",
     }
@@ -370,6 +379,45 @@ def run_experiment(config: str | Path | dict | ExperimentConfig, out: str | Path
     (out / "config.json").write_text(json.dumps(cfg.model_dump(mode="json"), indent=2), encoding="utf-8")
     write_report(results, out)
     return results
+
+
+def span_filtering(cdir: Path, run_dir: Path, pipeline: Path, out: Path, kept_ids: set[str]) -> dict[str, Any]:
+    """The span-filtered training texts (see spans.span_filter) and, where the corpus has labels, the share of
+    proxy and general characters each granularity keeps."""
+    from filterkit.experiment.spans import span_filter
+
+    names = pq.read_schema(next(iter(sorted((cdir / "train").glob("*.parquet"))))).names
+    rows = pq.read_table(cdir / "train", columns=["id", "text"] + (["label"] if "label" in names else [])).to_pylist()
+    res = span_filter([r["id"] for r in rows], [r["text"] for r in rows], run_dir, pipeline, out)
+    if "label" in names:
+        span_len = dict(zip(res["ids"], (len(t) for t in res["texts"])))
+        kept: dict[str, dict[str, float]] = {"document": {}, "span": {}}
+        for label, domain in ((1, "proxy"), (0, "general")):
+            mine = [r for r in rows if r["label"] == label]
+            total = sum(len(r["text"]) for r in mine) or 1
+            kept["document"][domain] = sum(len(r["text"]) for r in mine if r["id"] in kept_ids) / total
+            kept["span"][domain] = sum(span_len.get(r["id"], 0) for r in mine) / total
+        res["chars_kept"] = kept
+    del res["ids"]
+    return res
+
+
+def granularity_comparison(results: dict[str, Any], data: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Document vs span filtering at the same classifier threshold, side by side."""
+    out: dict[str, Any] = {}
+    for gran, name, rl in (("document", "filtered", results["relearn"]), ("span", "span_filtered", results["span"]["relearn"])):
+        s, a = results[name], results["attack"]["models"][name]
+        out[gran] = {
+            "proxy_acc": s["proxy_acc"], "proxy_acc_ci95": s["proxy_acc_ci95"],
+            "general_acc": s["general_acc"], "general_acc_ci95": s["general_acc_ci95"],
+            "proxy_loss": s["proxy_loss"], "general_loss": s["general_loss"],
+            "attack_peak_proxy_acc": a["peak"], "attack_best_lr": a["best_lr"],
+            "relearn_slowdown": rl.get("slowdown"), "relearn_slowdown_ci95": rl.get("slowdown_ci95"),
+            "relearn_censored": rl.get("censored"), "relearn_text": rl.get("slowdown_text"),
+            "corpus_tokens": len(data[name]),
+            "chars_kept": results["span"].get("chars_kept", {}).get(gran),
+        }
+    return out
 
 
 def leak_curve(cfg: ExperimentConfig, cdir: Path, tokenizer, actual: float | None, base_cfg, questions, template: str,
@@ -561,7 +609,8 @@ def _first_reach(tokens: list[int], values: list[float], target: float, higher: 
     return None
 
 
-def relearn(raw: dict[str, list[dict]], attack: dict[str, Any], baseline_proxy_tokens: float | None) -> dict[str, Any]:
+def relearn(raw: dict[str, list[dict]], attack: dict[str, Any], baseline_proxy_tokens: float | None,
+            name: str = "filtered") -> dict[str, Any]:
     """Fine-tuning tokens for the filtered model to reach the baseline's pre-attack proxy accuracy (and held-out
     proxy loss), per seed against that seed's baseline, at the swept rate that gets there soonest.
 
@@ -572,7 +621,7 @@ def relearn(raw: dict[str, list[dict]], attack: dict[str, Any], baseline_proxy_t
     it ("> N x")."""
     tokens = attack["tokens"]
     budget = tokens[-1]
-    if not raw["filtered"] or not raw["baseline"]:
+    if not raw.get(name) or not raw["baseline"]:
         return {"note": "needs baseline and filtered runs"}
     lrs = attack["lrs"]
 
@@ -583,8 +632,8 @@ def relearn(raw: dict[str, list[dict]], attack: dict[str, Any], baseline_proxy_t
             return [_first_reach(tokens, [e[metric] for e in r["sweep"][lr]], targets[i % len(targets)], higher)
                     for i, r in enumerate(raw[name])]
 
-        best_lr = min(lrs, key=lambda lr: np.mean([budget * 2 if t is None else t for t in reach("filtered", lr)]))
-        ft = reach("filtered", best_lr)
+        best_lr = min(lrs, key=lambda lr: np.mean([budget * 2 if t is None else t for t in reach(name, lr)]))
+        ft = reach(name, best_lr)
         res: dict[str, Any] = {"target": targets, "lr": best_lr, "filtered_tokens": ft, "budget_tokens": budget,
                                "baseline_tokens": baseline_proxy_tokens, "censored": any(t is None for t in ft),
                                "n_censored": sum(t is None for t in ft), "n_seeds": len(ft)}
@@ -611,8 +660,9 @@ def _num(x: float | None) -> str:
     return "n/a (no labels)" if x is None else f"{x:.3f}"
 
 
-_COLORS = {"baseline": "tab:red", "filtered": "tab:blue", "no_proxy": "tab:green"}
-_LABELS = {"baseline": "baseline", "filtered": "filtered", "no_proxy": "no-proxy (leak 0)"}
+_COLORS = {"baseline": "tab:red", "filtered": "tab:blue", "no_proxy": "tab:green", "span_filtered": "tab:purple"}
+_LABELS = {"baseline": "baseline", "filtered": "filtered", "no_proxy": "no-proxy (leak 0)",
+           "span_filtered": "span-filtered"}
 
 
 def _band(ax, x, entry: dict, key: str, color: str, label: str, style: str = "-") -> None:
@@ -766,7 +816,7 @@ def report_lines(r: dict[str, Any]) -> list[str]:
         f"precision {_num(r['filter']['precision'])}; wall {r['wall_seconds']:.0f} s on {r['device']}.", "",
         "| model | proxy acc | general acc | held-out proxy loss | general loss |", "|---|---|---|---|---|",
     ]
-    for name in ("baseline", "filtered", "no_proxy"):
+    for name in ("baseline", "filtered", "span_filtered", "no_proxy"):
         if name in r:
             s = r[name]
             lines.append(f"| {_LABELS[name]} | {fmt(s, 'proxy_acc')} | {fmt(s, 'general_acc')} | {fmt(s, 'proxy_loss')} | "
@@ -811,6 +861,8 @@ def report_lines(r: dict[str, Any]) -> list[str]:
             bt = f"{m['baseline_tokens']:,.0f}" if m.get("baseline_tokens") else "n/a"
             tg = ", ".join(f"{x:.3f}" for x in m["target"])
             lines.append(f"| {what} ({tg}) | {toks} | {m['lr']:g} | {bt} | {m['slowdown_text']} |")
+    if "granularity" in r:
+        lines += granularity_lines(r)
     if r["leak"]["fractions"]:
         lines += ["", "Leak curve (proxy accuracy by fraction of proxy documents in pretraining):", "",
                   "| fraction | proxy acc | from |", "|---|---|---|"]
@@ -820,3 +872,27 @@ def report_lines(r: dict[str, Any]) -> list[str]:
     if chk.get("per_attribute"):
         lines += ["", "![attack check](attack_check.png)"]
     return lines + [""]
+
+
+def granularity_lines(r: dict[str, Any]) -> list[str]:
+    """The document vs span filtering table of report.md."""
+    g, sp = r["granularity"], r["span"]
+
+    def ci(v: float, c: list[float] | None) -> str:
+        return f"{v:.3f}" + (f" [{c[0]:.3f}, {c[1]:.3f}]" if c else "")
+
+    thr = "the run's" if sp.get("threshold") is None else f"{sp['threshold']:.3f}"
+    lines = ["", "## Document vs span filtering (same classifier, same threshold)", "",
+             f"Span filtering keeps every document and cuts the sentences the classifier flags (threshold {thr}); spans "
+             f"from {sp['source']}: {sp['n_spans']:,} spans in {sp['docs_with_spans']:,} of {sp['escalated']:,} escalated "
+             f"documents, {sp['docs_emptied']:,} documents left empty, {sp['cut_char_fraction']:.1%} of training characters "
+             "cut.", "",
+             "| granularity | proxy chars kept | general chars kept | training tokens | proxy acc | general acc | "
+             "held-out proxy loss | best-attack peak proxy acc | relearn slowdown |", "|---|---|---|---|---|---|---|---|---|"]
+    for gran, e in g.items():
+        ck = e.get("chars_kept") or {}
+        lines.append(f"| {gran} | {ck.get('proxy', float('nan')):.3f} | {ck.get('general', float('nan')):.3f} | "
+                     f"{e['corpus_tokens']:,} | {ci(e['proxy_acc'], e['proxy_acc_ci95'])} | "
+                     f"{ci(e['general_acc'], e['general_acc_ci95'])} | {e['proxy_loss']:.3f} | "
+                     f"{e['attack_peak_proxy_acc']:.3f} (lr {e['attack_best_lr']:g}) | {e['relearn_text'] or 'n/a'} |")
+    return lines

@@ -10,7 +10,7 @@ from typing import Iterator
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from filterkit import document as D
+from filterkit import contract as D
 
 
 class DecisionStage(PipelineStep):

@@ -7,11 +7,11 @@ from typing import Literal
 
 from datatrove.data import Document, DocumentsPipeline
 
-from filterkit import document as D
+from filterkit import contract as D
 from filterkit.config import BlocklistConfig, PipelineConfig, SemanticGateConfig
 from filterkit.errors import FilterkitError
-from filterkit.escalation import Escalator
-from filterkit.gate import read_gate_config
+from filterkit.match.escalation import Escalator
+from filterkit.match.gate import read_gate_config
 from filterkit.stages.base import DecisionStage, shard_of
 
 
@@ -21,7 +21,7 @@ _BATCH_CHARS = 4 << 20
 
 class BlocklistStage(DecisionStage):
     """The cheap stage: counts unique terms and total hits per document, and optionally runs the
-    semantic gate on documents below the term bar (the decision rule is :mod:`filterkit.escalation`).
+    semantic gate on documents below the term bar (the decision rule is :mod:`filterkit.match.escalation`).
 
     ``mode="escalate"`` (the Deep Ignorance design) marks documents over the bar for the classifier and
     keeps the rest; ``mode="remove"`` removes documents over the term bar outright (the "strong filter"

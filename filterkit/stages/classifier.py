@@ -7,9 +7,10 @@ from typing import Any, Literal
 
 from datatrove.data import Document, DocumentsPipeline
 
-from filterkit import document as D
-from filterkit.escalation import classifier_threshold
-from filterkit.heads import load_classifier, read_classifier_info
+from filterkit import contract as D
+from filterkit.match.escalation import classifier_threshold
+from filterkit.classify.registry import load_classifier
+from filterkit.classify.base import read_classifier_info
 from filterkit.stages.base import DecisionStage, shard_of
 
 # a buffer of non-escalated documents waiting for the next batch is flushed past these, so memory stays

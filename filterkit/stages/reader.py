@@ -5,11 +5,11 @@ from __future__ import annotations
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from filterkit import document as D
+from filterkit import contract as D
 from filterkit.config import InputConfig
 from filterkit.errors import FilterkitError
-from filterkit.inputs import Shard, as_text_array, check_text, iter_batches, read_schema
-from filterkit.layout import RunLayout
+from filterkit.data.inputs import Shard, as_text_array, check_text, iter_batches, read_schema
+from filterkit.store.layout import RunLayout
 
 
 def shards_for_rank(shards: list[Shard], rank: int, world_size: int) -> list[Shard]:

@@ -19,13 +19,14 @@ import pyarrow.parquet as pq
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from filterkit import document as D
-from filterkit.escalation import classifier_threshold
-from filterkit.audit import AUDIT_SCHEMA, SCORES_SCHEMA, RunInfo
+from filterkit import contract as D
+from filterkit.match.escalation import classifier_threshold
+from filterkit.store.rows import AUDIT_SCHEMA, SCORES_SCHEMA, RunInfo
 from filterkit.config import InputConfig
 from filterkit.errors import FilterkitError
-from filterkit.inputs import Shard, iter_batches, read_schema
-from filterkit.layout import RunLayout, atomic_replace, file_digest, write_json_atomic
+from filterkit.data.inputs import Shard, iter_batches, read_schema
+from filterkit.store.layout import RunLayout
+from filterkit.io import atomic_replace, file_digest, write_json_atomic
 from filterkit.stages.base import DecisionStage
 from filterkit.stages.reader import shards_for_rank
 
@@ -202,7 +203,7 @@ class _ShardOutput:
                 ("scores", self.scores.path, self.scores.n))
         for kind, tmp, rows in tmps:
             outputs[kind] = {**file_digest(tmp), "rows": rows}
-        from filterkit.runner import die_if_run_died
+        from filterkit.proc import die_if_run_died
 
         die_if_run_died()  # a pool worker of a killed run commits nothing
         for kind, tmp, _ in tmps:
@@ -289,7 +290,7 @@ class ShardWriter(PipelineStep):
         self.stat_update("removed", value=stats["removed"])
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        from filterkit.runner import tie_task_process
+        from filterkit.proc import tie_task_process
 
         tie_task_process()  # a pool worker must not outlive a killed `filterkit run`
         mine = [s for s in shards_for_rank(self.shards, rank, world_size) if not self.layout.is_done(s.out_name)]

@@ -1,0 +1,153 @@
+"""Re-decide a finished run under a new threshold or a stricter blocklist bar, without re-encoding.
+
+The first run's ``scores/`` hold every escalated document's score and matched terms, so a new
+classifier threshold, or a higher ``min_unique_hits``, is a re-read of those tables plus the input
+files. The new decisions go through the same shard writer as ``filterkit run``, so the new run folder
+has the same layout, audit schema, conservation checks and manifest — and a rethreshold to threshold
+*t* gives byte-identical outputs to a fresh run at *t*.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from filterkit import contract as D
+from filterkit.config import PipelineConfig
+from filterkit.errors import FilterkitError
+from filterkit.match.escalation import classifier_threshold
+from filterkit.data.inputs import Shard
+from filterkit.store.layout import RunLayout
+from filterkit.store.layout import run_lock
+from filterkit.runs.runner import RunResult, claim_out_dir, plan
+from filterkit.runs.manifest import write_manifest
+from filterkit.runs.verify import redo_damaged, require_intact
+from filterkit.stages.reader import ShardReader
+from filterkit.stages.writer import _ShardOutput
+
+
+def _load_run(run_dir: Path) -> dict:
+    manifest = run_dir / "manifest.json"
+    if not manifest.is_file():
+        raise FilterkitError(f"{run_dir}: no manifest.json; rethreshold needs a finished `filterkit run` folder")
+    return json.loads(manifest.read_text(encoding="utf-8"))
+
+
+def _new_config(old: PipelineConfig, threshold: float | None, min_unique_hits: int | None) -> PipelineConfig:
+    cfg = old.model_copy(deep=True)
+    if threshold is not None:
+        if not cfg.classifier.enabled:
+            raise FilterkitError("this run has no classifier stage, so --threshold does not apply; use --min-unique-hits")
+        if not 0.0 <= threshold <= 1.0:
+            raise FilterkitError(f"--threshold {threshold} is outside [0, 1]")
+        cfg.classifier.threshold = threshold
+    if min_unique_hits is not None:
+        if not cfg.blocklist.enabled:
+            raise FilterkitError("this run has no blocklist stage, so --min-unique-hits does not apply")
+        if cfg.semantic_gate.enabled or cfg.blocklist.short_doc_words > 0:
+            raise FilterkitError(
+                "this run escalated with a semantic gate or a length-aware bar, which rethreshold cannot replay under "
+                "a new --min-unique-hits (the gate never scored documents over the old bar); re-run `filterkit run`"
+            )
+        if min_unique_hits < cfg.blocklist.min_unique_hits:
+            raise FilterkitError(
+                f"--min-unique-hits {min_unique_hits} is below the run's {cfg.blocklist.min_unique_hits}: documents "
+                "under the old bar were never scored; re-run `filterkit run` with the lower bar instead"
+            )
+        cfg.blocklist.min_unique_hits = min_unique_hits
+    return cfg
+
+
+def _recorded(run_dir: Path, sub: str, shard: Shard) -> dict[int, dict]:
+    path = run_dir / sub / shard.out_name
+    if not path.is_file():
+        raise FilterkitError(f"{path}: missing; the run folder {run_dir} is incomplete — finish it with `filterkit run`")
+    return {r["row_index"]: r for r in pq.read_table(path).to_pylist()}
+
+
+def _annotate(doc, rec: dict, cfg: PipelineConfig, threshold: float | None) -> None:
+    """Restore what the stages recorded and apply the new bar and threshold."""
+    meta = doc.metadata
+    terms = rec.get("matched_terms") or []
+    meta[D.BL_TERMS] = [t["term"] for t in terms]
+    meta[D.BL_COUNTS] = [t["count"] for t in terms]
+    meta[D.BL_UNIQUE] = rec.get("unique_terms")
+    meta[D.BL_TOTAL] = rec.get("total_hits")
+    meta[D.ESCALATED_BY] = rec.get("escalated_by")
+    meta[D.GATE_SCORE] = rec.get("gate_score")
+    # escalated by the gate, or over the term bar (a --min-unique-hits raise is refused when a gate ran)
+    over = cfg.blocklist.enabled and (
+        rec.get("escalated_by") == "gate" or (rec.get("unique_terms") or 0) >= cfg.blocklist.min_unique_hits
+    )
+    if cfg.blocklist.enabled and cfg.blocklist.mode == "remove":
+        meta[D.ESCALATED] = False
+        if over:
+            D.mark_removed(doc, "blocklist", "blocklist_terms")
+        return
+    if cfg.blocklist.enabled and not over:
+        meta[D.ESCALATED] = False
+        return
+    meta[D.ESCALATED] = True
+    meta[D.WINDOWS] = rec.get("windows") or 0
+    if rec.get("error") is not None:
+        meta[D.ERROR] = rec["error"]
+        if cfg.classifier.on_error == "remove":
+            D.mark_removed(doc, "classifier", "error")
+        return
+    meta[D.SCORE] = rec["score"]
+    if rec["score"] >= classifier_threshold(rec.get("escalated_by"), threshold, cfg.classifier.gate_only_threshold
+                                            if cfg.semantic_gate.enabled else None):
+        D.mark_removed(doc, "classifier", "classifier_score")
+
+
+def rethreshold(
+    run_dir: str | Path, out: str | Path, threshold: float | None = None, min_unique_hits: int | None = None
+) -> RunResult:
+    """Write a new run folder ``out`` from ``run_dir``'s scores under a new threshold / blocklist bar."""
+    run_dir = Path(run_dir)
+    if threshold is None and min_unique_hits is None:
+        raise FilterkitError("nothing to change: pass --threshold and/or --min-unique-hits")
+    m = _load_run(run_dir)
+    old = PipelineConfig.model_validate(m["config"])
+    cfg = _new_config(old, threshold, min_unique_hits)
+    shards = [Shard(i["path"], i["name"], i.get("format", "parquet"), i["rows"], i["bytes"]) for i in m["inputs"]]
+    for s in shards:
+        if not Path(s.path).is_file():
+            raise FilterkitError(f"{s.path}: input shard of {run_dir} is gone; kept rows are copied from it")
+    require_intact(run_dir, command="rethreshold")  # its audit/ and scores/ are the decisions' source
+    prep = plan(cfg, shards, out)
+    with run_lock(prep.layout.root):
+        return _rethreshold_locked(run_dir, prep, shards)
+
+
+def _rethreshold_locked(run_dir: Path, prep, shards: list[Shard]) -> RunResult:
+    cfg = prep.config
+    claim_out_dir(prep)
+    redone = redo_damaged(prep.layout, [s.out_name for s in shards])
+    t0 = time.perf_counter()
+    reader = ShardReader(shards, cfg.input)
+    layout: RunLayout = prep.layout
+    for shard in shards:
+        if layout.is_done(shard.out_name):
+            continue
+        t_shard = time.perf_counter()
+        scored = _recorded(run_dir, "scores", shard)
+        removed_by_blocklist = {
+            r: rec for r, rec in _recorded(run_dir, "audit", shard).items() if rec["stage"] == "blocklist"
+        }
+        sink = _ShardOutput(shard, layout.tmp_dir(0), prep.info)
+        try:
+            for doc in reader.read_shard(shard):
+                row = doc.metadata[D.ROW]
+                rec = scored.get(row) or removed_by_blocklist.get(row)
+                if rec is not None:
+                    _annotate(doc, rec, cfg, prep.info.threshold)
+                sink.add(doc)
+            sink.finish(layout, cfg.input, {"rethreshold": time.perf_counter() - t_shard})
+        except BaseException:
+            sink.abort()
+            raise
+    return RunResult(layout.root, write_manifest(prep, time.perf_counter() - t0, [], redone))
