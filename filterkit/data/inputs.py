@@ -14,7 +14,7 @@ from __future__ import annotations
 import glob
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -54,6 +54,7 @@ class Shard:
     format: str  # "parquet" | "arrow"
     num_rows: int
     size_bytes: int
+    limit: int | None = None  # `filterkit run --limit`: read only the first `limit` rows (num_rows is already cut)
 
     @property
     def out_name(self) -> str:
@@ -194,7 +195,11 @@ def read_schema(shard: Shard) -> pa.Schema:
 
 
 def iter_batches(shard: Shard, columns: list[str] | None, batch_rows: int) -> Iterator[pa.RecordBatch]:
-    """Stream a shard in record batches of at most ``batch_rows`` rows."""
+    """Stream a shard in record batches of at most ``batch_rows`` rows (only its first ``shard.limit`` rows when
+    set, so the reader, the kept-rows copy and validation all see the same cut)."""
+    if shard.limit is not None:
+        yield from _first_rows(iter_batches(replace(shard, limit=None), columns, batch_rows), shard.limit)
+        return
     try:
         if shard.format == "parquet":
             pf = pq.ParquetFile(shard.path)
@@ -211,6 +216,17 @@ def iter_batches(shard: Shard, columns: list[str] | None, batch_rows: int) -> It
             f"{shard.path}: failed while reading ({type(e).__name__}: {str(e)[:120]}); the file is corrupt — "
             "re-export or remove the shard"
         ) from None
+
+
+def _first_rows(batches: Iterator[pa.RecordBatch], n: int) -> Iterator[pa.RecordBatch]:
+    """The first ``n`` rows of a batch stream, cutting the batch that crosses ``n``; stops reading there."""
+    if n <= 0:
+        return
+    for batch in batches:
+        yield batch if batch.num_rows <= n else batch.slice(0, n)
+        n -= batch.num_rows
+        if n <= 0:
+            return
 
 
 def _rows_list(rows: list[int]) -> str:
