@@ -59,6 +59,7 @@ def saved(tmp_path_factory):
     return folder, qdir, model, tok
 
 
+@pytest.mark.slow
 def test_lm_eval_and_mc_eval_agree_on_acc_and_acc_norm(saved):
     folder, qdir, model, tok = saved
     from lm_eval.tasks import TaskManager
