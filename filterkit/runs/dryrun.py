@@ -17,15 +17,16 @@ from filterkit.config import PipelineConfig
 
 
 def dry_run(input_spec: str | Path, config: PipelineConfig | str | Path, sample_docs: int = 2000,
-            score_docs: int = 64) -> dict[str, Any]:
-    """The plan of a run of ``input_spec`` with ``config``: shards, rows, bytes, sampled escalation, time."""
+            score_docs: int = 64, limit: int | None = None) -> dict[str, Any]:
+    """The plan of a run of ``input_spec`` with ``config``: shards, rows, bytes, sampled escalation, time
+    (of the first ``limit`` documents only, as ``run --limit`` would read them, when given)."""
     from filterkit.match.escalation import Escalator
     from filterkit.runs.manifest import device_summary
     from filterkit.runs.runner import prepare
     from filterkit.stages.classifier import ClassifierStage
     from filterkit.stages.reader import ShardReader
 
-    prep = prepare(input_spec, config, "(dry-run: nothing written)")
+    prep = prepare(input_spec, config, "(dry-run: nothing written)", limit=limit)
     cfg = prep.config
     rows = sum(s.num_rows for s in prep.shards)
     plan: dict[str, Any] = {

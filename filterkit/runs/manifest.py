@@ -92,9 +92,12 @@ def write_manifest(
         "versions": _versions(),
         "device": device_summary(prep),
         "inputs": [
-            {"name": s.name, "path": s.path, "format": s.format, "rows": s.num_rows, "bytes": s.size_bytes}
+            {"name": s.name, "path": s.path, "format": s.format, "rows": s.num_rows, "bytes": s.size_bytes,
+             **({"limit": s.limit} if s.limit is not None else {})}
             for s in prep.shards
         ],
+        # `run --limit N`: the first N documents only; which shard was cut, and how much was left out
+        "limit": prep.limit,
         "shards": shards,
         "counts": counts,
         "timing": {

@@ -95,19 +95,69 @@ class PreparedRun:
     layout: RunLayout
     info: RunInfo
     fingerprint: dict[str, Any] = field(default_factory=dict)
+    limit: dict[str, Any] | None = None  # what --limit cut (see limit_shards); recorded in the manifest
 
 
-def prepare(input_spec: str | Path, config: PipelineConfig | str | Path, out: str | Path) -> PreparedRun:
-    """Validate inputs, config, blocklist and classifier; decide the run id. Writes nothing."""
+def prepare(
+    input_spec: str | Path, config: PipelineConfig | str | Path, out: str | Path, limit: int | None = None
+) -> PreparedRun:
+    """Validate inputs, config, blocklist and classifier; decide the run id. Writes nothing.
+
+    ``limit``: process only the first ``limit`` documents in input order (see :func:`limit_shards`); only
+    those rows are validated, so a sample of a large corpus starts at once.
+    """
     cfg = config if isinstance(config, PipelineConfig) else load_config(config)
     shards = discover(input_spec, cfg.input)
+    cut = None
+    if limit is not None:
+        shards, cut = limit_shards(shards, limit)
     for shard in shards:
         validate(shard, cfg.input)
-    return plan(cfg, shards, out)
+    return plan(cfg, shards, out, limit=cut)
 
 
-def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path) -> PreparedRun:
-    """Hash what decides the outputs (settings, term list, head) into the config hash and run id."""
+def limit_shards(shards: list[Shard], limit: int) -> tuple[list[Shard], dict[str, Any]]:
+    """The shards holding the first ``limit`` documents in input order (shards sorted by name, rows in file
+    order), and what was left out, as the manifest records it.
+
+    Every shard before the cut is whole; the one that crosses ``limit`` is cut to its first rows
+    (:attr:`Shard.limit`), and later shards are not read at all. Deterministic: the same input and limit give
+    the same documents, so the same kept shards.
+    """
+    if limit < 1:
+        raise FilterkitError(f"--limit {limit}: give a positive number of documents")
+    from dataclasses import replace
+
+    kept: list[Shard] = []
+    left = limit
+    cut_shard = None
+    for s in shards:
+        if left <= 0:
+            break
+        if s.num_rows > left:
+            kept.append(replace(s, num_rows=left, limit=left))
+            cut_shard = {"name": s.name, "rows_read": left, "rows_in_file": s.num_rows}
+            left = 0
+            break
+        kept.append(s)
+        left -= s.num_rows
+    rest = shards[len(kept):]
+    info = {
+        "docs": limit,
+        "rows_read": limit - max(left, 0),
+        "cut_shard": cut_shard,
+        "shards_left_out": len(rest),
+        "rows_left_out": sum(s.num_rows for s in rest) + (cut_shard["rows_in_file"] - cut_shard["rows_read"]
+                                                         if cut_shard else 0),
+    }
+    return kept, info
+
+
+def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path, limit: dict[str, Any] | None = None) -> PreparedRun:
+    """Hash what decides the outputs (settings, term list, head) into the config hash and run id.
+
+    ``limit`` is :func:`limit_shards`'s record of a cut, kept for the manifest; the cut itself is already in
+    ``shards`` (their row counts enter the run id)."""
     fp: dict[str, Any] = {"config": cfg.active_dict()}
     classifier = classifier_sha = None
     threshold = None
@@ -143,7 +193,7 @@ def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path) -> PreparedR
         row_group_rows=cfg.output.row_group_rows,
         compression=cfg.output.compression,
     )
-    return PreparedRun(cfg, shards, RunLayout(out), info, fp)
+    return PreparedRun(cfg, shards, RunLayout(out), info, fp, limit)
 
 
 def claim_out_dir(prep: PreparedRun) -> None:
@@ -166,6 +216,10 @@ def claim_out_dir(prep: PreparedRun) -> None:
                     f"{layout.root}: holds a run with a different config (config_sha256 "
                     f"{str(prev.get('config_sha256'))[:12]}…); use a new --out, or delete that folder to start over"
                 )
+            limits = prev.get("limit"), _limit_docs(prep)
+            if limits[0] != limits[1]:
+                raise FilterkitError(f"{layout.root}: holds a run of {_docs_read(limits[0])}, and this one reads "
+                                     f"{_docs_read(limits[1])}; use a new --out for it")
             raise FilterkitError(
                 f"{layout.root}: holds a run over different input shards; use a new --out for this input"
             )
@@ -174,13 +228,22 @@ def claim_out_dir(prep: PreparedRun) -> None:
     try:
         write_json_atomic(
             layout.run_file,
-            {"run_id": prep.info.run_id, "config_sha256": prep.info.config_sha256, "filterkit": __version__},
+            {"run_id": prep.info.run_id, "config_sha256": prep.info.config_sha256, "filterkit": __version__,
+             **({"limit": _limit_docs(prep)} if prep.limit else {})},
         )
     except OSError as e:
         raise FilterkitError(
             f"{e.filename or layout.root}: cannot write the run folder ({e.strerror}); "
             "choose a writable --out (or free space on its disk)"
         ) from None
+
+
+def _limit_docs(prep: PreparedRun) -> int | None:
+    return prep.limit["docs"] if prep.limit else None
+
+
+def _docs_read(limit: int | None) -> str:
+    return "all documents" if limit is None else f"the first {limit:,} documents (--limit {limit})"
 
 
 def _recover_run_file(layout: RunLayout) -> None:
@@ -235,7 +298,7 @@ def build_pipeline(prep: PreparedRun) -> list:
         clf = ClassifierStage.from_config(cfg, drop_removed=False)
         steps.append(clf)
         timed.append(clf)
-    steps.append(ShardWriter(prep.shards, prep.layout, prep.info, cfg.input, timed))
+    steps.append(ShardWriter(prep.shards, prep.layout, prep.info, cfg.input, timed, output_format=cfg.output.format))
     return steps
 
 
@@ -447,6 +510,9 @@ def run(
     out: str | Path,
     progress: ProgressFn | None = None,
     capture_logs: bool = True,
+    limit: int | None = None,
 ) -> RunResult:
-    """Filter INPUT with a pipeline config into ``out``: the library form of ``filterkit run``."""
-    return execute(prepare(input_spec, config, out), progress=progress, capture_logs=capture_logs)
+    """Filter INPUT with a pipeline config into ``out``: the library form of ``filterkit run``.
+
+    ``limit``: only the first ``limit`` documents in input order (``filterkit run --limit``)."""
+    return execute(prepare(input_spec, config, out, limit=limit), progress=progress, capture_logs=capture_logs)
