@@ -32,11 +32,16 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(epilog="Example: filterkit run sample_data/shards -p pipelines/biorisk.yaml -o runs/demo --limit 1000")
 def _main(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="print the version and exit"),
 ) -> None:
-    """Keep a topic out of pretraining data."""
+    """Keep a topic out of pretraining data.
+
+    Arguments are named the same in every command: INPUT is what `run` reads, RUN a run folder (`--out` of
+    `run`)."""
+
+
 out_console = Console()
 err_console = Console(stderr=True)
 
@@ -107,11 +112,18 @@ def _summary_table(m: dict) -> Table:
     return table
 
 
-@app.command()
+@app.command(epilog="Example: filterkit run sample_data/shards -p pipelines/biorisk.yaml -o runs/demo --limit 1000")
 def run(
-    input: str = typer.Argument(..., help="parquet file, folder, glob, or Hugging Face dataset"),
-    pipeline: Path = typer.Option(..., "--pipeline", "-p", help="pipeline YAML"),
-    out: Path = typer.Option(..., "--out", "-o", help="run folder (re-running the same command resumes it)"),
+    input: str = typer.Argument(..., metavar="INPUT", help="parquet file, folder, glob, or Hugging Face dataset"),
+    pipeline: Path = typer.Option(..., "--pipeline", "-p", metavar="YAML",
+                                  help="pipeline YAML (`filterkit schema` lists its keys)"),
+    out: Path = typer.Option(..., "--out", "-o", metavar="RUN",
+                             help="run folder to write (re-running the same command resumes it)"),
+    limit: Optional[int] = typer.Option(
+        None, "--limit", metavar="N", min=1,
+        help="only the first N documents in input order (shards by name, rows in file order); the manifest "
+        "says which shard was cut",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or table"),
     as_json: bool = typer.Option(False, "--json", help="print the manifest's counts as JSON"),
     verbose: bool = typer.Option(False, "--verbose", help="show datatrove/torch logs instead of sending them to OUT/logs"),
@@ -120,17 +132,14 @@ def run(
         "sampled escalation and an estimated time on this device; write nothing"
     ),
 ) -> None:
-    """Filter INPUT through the pipeline into OUT: kept/, audit/, scores/, manifest.json.
-
-    Example: filterkit run sample_data/shards -p pipelines/biorisk.yaml -o runs/demo
-    """
+    """Filter INPUT through the pipeline into RUN: kept/, audit/, scores/, manifest.json."""
     from filterkit.runs.runner import execute, prepare
 
     if dry_run:
-        _dry_run(input, pipeline, as_json)
+        _dry_run(input, pipeline, as_json, limit)
         return
     try:
-        prep = prepare(input, pipeline, out)
+        prep = prepare(input, pipeline, out, limit=limit)
         show_bar = not quiet and not as_json and sys.stdout.isatty()
         if show_bar:
             from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
@@ -182,11 +191,11 @@ def progress_updater(bar, task, clock=time.monotonic):
     return update
 
 
-def _dry_run(input: str, pipeline: Path, as_json: bool) -> None:
+def _dry_run(input: str, pipeline: Path, as_json: bool, limit: int | None = None) -> None:
     from filterkit.runs.dryrun import dry_run
 
     try:
-        plan = dry_run(input, pipeline)
+        plan = dry_run(input, pipeline, limit=limit)
     except FilterkitError as e:
         _fail(e)
         return
@@ -201,10 +210,11 @@ def _dry_run(input: str, pipeline: Path, as_json: bool) -> None:
     out_console.print(table)
 
 
-@app.command()
+@app.command(epilog='Example: filterkit audit runs/demo --sql "SELECT reason, count(*) FROM audit GROUP BY 1"')
 def audit(
     run_dir: Path = typer.Argument(..., metavar="RUN", help="a run folder"),
-    sql: Optional[str] = typer.Option(None, "--sql", help="a query over views `audit` and `scores`"),
+    sql: Optional[str] = typer.Option(None, "--sql", metavar="QUERY",
+                                      help="a DuckDB query over the views `audit` and `scores` (no file access)"),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
     """Summarise a run's removals with DuckDB, or run your own SQL over them."""
@@ -257,7 +267,7 @@ def _render_summary(s: dict) -> None:
     out_console.print(t)
 
 
-@app.command()
+@app.command(epilog="Example: filterkit verify runs/demo")
 def verify(
     run_dir: Path = typer.Argument(..., metavar="RUN", help="a finished run folder"),
 ) -> None:
@@ -283,27 +293,35 @@ def verify(
     )
 
 
-@app.command()
-def schema() -> None:
-    """Print the pipeline config's JSON schema (every valid key, with defaults)."""
-    from filterkit.config import PipelineConfig
+@app.command(epilog="Example: filterkit schema --experiment > experiment.schema.json")
+def schema(
+    experiment: bool = typer.Option(
+        False, "--experiment", help="the experiment config's schema (`filterkit experiment --config`) instead"
+    ),
+) -> None:
+    """Print the pipeline config's JSON schema: every valid key, with its default and description."""
+    if experiment:
+        from filterkit.experiment.config import ExperimentConfig as model
+    else:
+        from filterkit.config import PipelineConfig as model
 
-    print(json.dumps(PipelineConfig.model_json_schema(), indent=2))
+    print(json.dumps(model.model_json_schema(), indent=2))
 
 
-@app.command()
+@app.command(epilog="Example: filterkit train --labels sample_data/labelled/train.parquet --out classifiers/my-head")
 def train(
     labels: list[Path] = typer.Option(
-        ..., "--labels", help="parquet or jsonl with text and label (1 = proxy topic); repeat for several files"
+        ..., "--labels", metavar="FILE",
+        help="parquet or jsonl with text and label (1 = proxy topic); repeat for several files",
     ),
-    out: Path = typer.Option(..., "--out", help="classifier folder to write"),
+    out: Path = typer.Option(..., "--out", metavar="FOLDER", help="classifier folder to write"),
     backend: str = typer.Option("embedding", "--backend", help="embedding (MiniLM + head) or fasttext"),
     head: str = typer.Option("logistic", "--head", help="logistic or mlp (embedding backend)"),
     split: Optional[str] = typer.Option(None, "--split", help="use only rows of this split where a file has a split column"),
     balance: str = typer.Option("class", "--balance", help="class, or source: every source weighs the same (embedding)"),
     folds: int = typer.Option(5, "--folds", help="cross-validation folds"),
     target_recall: float = typer.Option(0.95, "--target-recall", help="threshold chosen to reach this CV recall"),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = typer.Option(0, "--seed", help="seed for the folds and the head's training (same seed, same head)"),
     name: Optional[str] = typer.Option(None, "--name", help="classifier name (default: folder name)"),
 ) -> None:
     """Train a classifier with k-fold CV; saves weights + config.json + MODEL_CARD.md."""
@@ -328,10 +346,12 @@ def train(
     out_console.print(f"wrote {out}")
 
 
-@app.command("train-gate")
+@app.command("train-gate", epilog="Example: filterkit train-gate --labels sample_data/labelled/train.parquet "
+             "--out classifiers/my-gate")
 def train_gate_cmd(
-    labels: list[Path] = typer.Option(..., "--labels", help="labelled parquet/jsonl (text, label); repeat for several"),
-    out: Path = typer.Option(..., "--out", help="gate folder to write"),
+    labels: list[Path] = typer.Option(..., "--labels", metavar="FILE",
+                                      help="labelled parquet/jsonl (text, label); repeat for several"),
+    out: Path = typer.Option(..., "--out", metavar="FOLDER", help="gate folder to write"),
     split: Optional[str] = typer.Option(None, "--split", help="use only rows of this split where a file has a split column"),
     static_model: Optional[Path] = typer.Option(
         None, "--static-model", help="an existing model2vec folder; default: distil the installed MiniLM (offline)"
@@ -341,10 +361,7 @@ def train_gate_cmd(
     ),
     window_words: int = typer.Option(256, "--window-words", help="words per window; a document scores its best window"),
 ) -> None:
-    """Build the semantic escalation gate: a static-embedding model and a logistic head (filterkit/match/gate.py).
-
-    Example: filterkit train-gate --labels labelled.parquet --out classifiers/my-gate
-    """
+    """Build the semantic escalation gate: a static-embedding model and a logistic head (filterkit/match/gate.py)."""
     from filterkit.train.gate import train_gate
     from filterkit.data.labels import load_labelled_sets
 
@@ -359,18 +376,22 @@ def train_gate_cmd(
     out_console.print(f"wrote {out} (threshold {config['threshold']:.3f})")
 
 
-@app.command()
+@app.command(epilog="Example: filterkit tune --labels sample_data/labelled/test.parquet --classifier "
+             "classifiers/biorisk-proxy-minilm --pipeline pipelines/biorisk.yaml --report runs/tune")
 def tune(
-    labels: Path = typer.Option(..., "--labels", help="held-out labelled parquet/jsonl (text, label)"),
-    classifier: Path = typer.Option(..., "--classifier", help="classifier folder"),
-    target_recall: float = typer.Option(0.95, "--target-recall"),
-    pipeline: Optional[Path] = typer.Option(None, "--pipeline", help="also report blocklist and cascade recall"),
-    report: Optional[Path] = typer.Option(None, "--report", help="folder for report.md and PNG plots"),
-    json_path: Optional[Path] = typer.Option(None, "--json", help="write the metrics JSON here"),
+    labels: Path = typer.Option(..., "--labels", metavar="FILE", help="held-out labelled parquet/jsonl (text, label)"),
+    classifier: Path = typer.Option(..., "--classifier", metavar="FOLDER", help="classifier folder"),
+    target_recall: float = typer.Option(
+        0.95, "--target-recall", help="choose the threshold that reaches this recall on --labels (0-1]"
+    ),
+    pipeline: Optional[Path] = typer.Option(None, "--pipeline", metavar="YAML",
+                                            help="also report blocklist and cascade recall"),
+    report: Optional[Path] = typer.Option(None, "--report", metavar="FOLDER", help="folder for report.md and PNG plots"),
+    json_path: Optional[Path] = typer.Option(None, "--json", metavar="FILE", help="write the metrics JSON here"),
     write_threshold: bool = typer.Option(False, "--write-threshold", help="store the tuned threshold in the classifier"),
     n_boot: int = typer.Option(1000, "--bootstrap", help="bootstrap resamples for the 95% intervals"),
-    seed: int = typer.Option(0, "--seed"),
-    device: str = typer.Option("auto", "--device"),
+    seed: int = typer.Option(0, "--seed", help="seed for the bootstrap resamples"),
+    device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda or auto; default: the pipeline's classifier.device, else auto"),
 ) -> None:
     """Choose a threshold for a recall target and report PR/ROC/calibration, with bootstrap intervals."""
     from filterkit.evaluate.tune import tune as _tune
@@ -395,20 +416,24 @@ def tune(
         out_console.print(f"report: {Path(report) / 'report.md'}")
 
 
-blocklist_app = typer.Typer(help="Build blocklist term files.", no_args_is_help=True)
+blocklist_app = typer.Typer(
+    help="Build blocklist term files.", no_args_is_help=True,
+    epilog="Example: filterkit blocklist build --labels sample_data/labelled/train.parquet --out my-terms.txt",
+)
 app.add_typer(blocklist_app, name="blocklist")
 
 
-@blocklist_app.command("build")
+@blocklist_app.command("build", epilog="Example: filterkit blocklist build --labels sample_data/labelled/train.parquet "
+                       "--out classifiers/blocklist/my-terms.txt")
 def blocklist_build(
-    labels: Path = typer.Option(..., "--labels", help="labelled parquet/jsonl (text, label)"),
-    out: Path = typer.Option(..., "--out", help="term file to write"),
-    max_terms: int = typer.Option(400, "--max-terms"),
+    labels: Path = typer.Option(..., "--labels", metavar="FILE", help="labelled parquet/jsonl (text, label)"),
+    out: Path = typer.Option(..., "--out", metavar="FILE", help="term file to write (review it before shipping)"),
+    max_terms: int = typer.Option(400, "--max-terms", help="write at most this many terms, most over-represented in positives first"),
     min_support: int = typer.Option(3, "--min-support", help="minimum positive documents containing a term"),
-    ngram_max: int = typer.Option(3, "--ngram-max"),
+    ngram_max: int = typer.Option(3, "--ngram-max", help="longest term in words, 1-5 (1: single words only)"),
     prior_scale: float = typer.Option(0.01, "--prior-scale", help="Dirichlet prior strength (x corpus counts)"),
 ) -> None:
-    """Extract discriminative 1-3-grams by log-odds with an informative Dirichlet prior."""
+    """Extract discriminative 1- to --ngram-max-word terms by log-odds with an informative Dirichlet prior."""
     from filterkit.match.build import build_blocklist
 
     try:
@@ -423,10 +448,10 @@ def blocklist_build(
     out_console.print(t)
 
 
-@app.command()
+@app.command(epilog="Example: filterkit rethreshold runs/demo --threshold 0.7 --out runs/demo-t07")
 def rethreshold(
     run_dir: Path = typer.Argument(..., metavar="RUN", help="a finished run folder"),
-    out: Path = typer.Option(..., "--out", "-o", help="new run folder"),
+    out: Path = typer.Option(..., "--out", "-o", metavar="RUN", help="new run folder to write"),
     threshold: Optional[float] = typer.Option(None, "--threshold", help="new classifier threshold"),
     min_unique_hits: Optional[int] = typer.Option(None, "--min-unique-hits", help="new (higher) blocklist bar"),
     as_json: bool = typer.Option(False, "--json", help="print the new counts as JSON"),
@@ -445,10 +470,11 @@ def rethreshold(
         out_console.print(_summary_table(result.manifest))
 
 
-@app.command()
+@app.command(epilog="Example: filterkit experiment --config pipelines/experiment-cpu.yaml --out runs/exp")
 def experiment(
-    config: Path = typer.Option(..., "--config", help="experiment YAML, e.g. pipelines/experiment-cpu.yaml"),
-    out: Path = typer.Option(..., "--out", help="folder for corpus, models, results.json, report.md, plots"),
+    config: Path = typer.Option(..., "--config", metavar="YAML",
+                                help="experiment YAML, e.g. pipelines/experiment-cpu.yaml (`filterkit schema --experiment`)"),
+    out: Path = typer.Option(..., "--out", metavar="FOLDER", help="folder for corpus, models, results.json, report.md, plots"),
 ) -> None:
     """Pretrain small LMs on filtered vs unfiltered data; evaluate, attack, and report."""
     from filterkit.experiment.harness import run_experiment

@@ -70,3 +70,72 @@ def test_progress_moves_inside_one_large_shard(tmp_path):
     progress_updater(bar, 1, clock=lambda: next(ticks))(partial[0])
     assert bar.kw["completed"] == partial[0].done
     assert f"{partial[0].done / 2:,.0f} docs/s" in bar.kw["rate"] and "removed" in bar.kw["rate"]
+
+
+def test_limit_reads_the_first_n_documents_and_says_so(shards, tmp_path):
+    """--limit 8 over shards of 5, 5 and 3 rows: s0 whole, s1 cut after 3 rows (inside a 2-row batch), s2 never
+    read; read = kept + removed over those 8; the manifest names the cut; the run verifies, resumes, and a
+    different limit is refused in the same folder."""
+    import json
+
+    import pyarrow.parquet as pq
+    import yaml
+
+    from tests.conftest import BLOCKLIST
+
+    pipe = tmp_path / "bl.yaml"
+    pipe.write_text(yaml.safe_dump({"blocklist": {"path": str(BLOCKLIST), "min_unique_hits": 2, "mode": "remove"},
+                                    "classifier": {"enabled": False}, "input": {"batch_rows": 2}}))
+    out, full = tmp_path / "out", tmp_path / "full"
+    argv = ["run", str(shards), "-p", str(pipe), "-o", str(out), "--limit", "8", "--json"]
+    r = CliRunner().invoke(app, argv)
+    assert r.exit_code == 0, r.output
+    counts = json.loads(r.output)
+    assert counts["read"] == 8 == counts["kept"] + counts["removed"] and counts["removed"] >= 1
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["limit"] == {"docs": 8, "rows_read": 8, "cut_shard": {"name": "s1.parquet", "rows_read": 3,
+                          "rows_in_file": 5}, "shards_left_out": 1, "rows_left_out": 5}
+    assert [(i["name"], i["rows"], i.get("limit")) for i in m["inputs"]] == [("s0.parquet", 5, None),
+                                                                             ("s1.parquet", 3, 3)]
+    assert not (out / "kept" / "s2.parquet").exists() and not (out / "audit" / "s2.parquet").exists()
+
+    # the same documents a full run decides on, decided the same way: s0 byte-identical, s1 its first 3 rows
+    assert CliRunner().invoke(app, ["run", str(shards), "-p", str(pipe), "-o", str(full), "--quiet"]).exit_code == 0
+    assert (out / "kept" / "s0.parquet").read_bytes() == (full / "kept" / "s0.parquet").read_bytes()
+    audit_rows = pq.read_table(out / "audit" / "s1.parquet").column("row_index").to_pylist()
+    full_audit = pq.read_table(full / "audit" / "s1.parquet").column("row_index").to_pylist()
+    assert audit_rows == [i for i in full_audit if i < 3]
+    kept = pq.read_table(out / "kept" / "s1.parquet").column("text").to_pylist()
+    first3 = pq.read_table(shards / "s1.parquet").column("text").to_pylist()[:3]
+    assert kept == [t for i, t in enumerate(first3) if i not in audit_rows]
+    assert pq.read_table(out / "scores" / "s1.parquet").num_rows == len(audit_rows)  # remove mode: escalated = removed
+
+    v = CliRunner().invoke(app, ["verify", str(out)])
+    assert v.exit_code == 0 and "read 8 " in v.output, v.output
+    again = CliRunner().invoke(app, argv)  # the same command resumes: nothing redone, same counts
+    assert again.exit_code == 0 and json.loads(again.output)["read"] == 8, again.output
+    other = CliRunner().invoke(app, ["run", str(shards), "-p", str(pipe), "-o", str(out), "--limit", "9"])
+    assert other.exit_code == 2 and "--limit 8" in other.output and "--limit 9" in other.output, other.output
+    assert CliRunner().invoke(app, [*argv[:-3], "--limit", "0"]).exit_code == 2  # not a positive count
+
+    plan = CliRunner().invoke(app, [*argv, "--dry-run"])
+    assert plan.exit_code == 0 and json.loads(plan.output)["rows"] == 8, plan.output
+    # a re-decision of a limited run reads the same 8 documents (the cut travels in the manifest)
+    re = CliRunner().invoke(app, ["rethreshold", str(out), "--min-unique-hits", "3", "-o", str(tmp_path / "re"),
+                                  "--json"])
+    assert re.exit_code == 0 and json.loads(re.output)["read"] == 8, re.output
+    assert json.loads((tmp_path / "re" / "manifest.json").read_text())["limit"] == m["limit"]
+
+
+def test_limit_past_the_end_reads_everything(shards, tmp_path):
+    from filterkit.runs.runner import limit_shards
+    from filterkit.data.inputs import discover
+
+    all_shards = discover(shards)
+    kept, cut = limit_shards(all_shards, 13)
+    assert kept == all_shards and cut["cut_shard"] is None and cut["shards_left_out"] == 0 and cut["rows_read"] == 13
+    kept, cut = limit_shards(all_shards, 100)
+    assert kept == all_shards and cut["rows_read"] == 13 and cut["rows_left_out"] == 0
+    kept, cut = limit_shards(all_shards, 5)  # ends exactly at a shard's end: nothing cut
+    assert [s.name for s in kept] == ["s0.parquet"] and kept[0].limit is None and cut["cut_shard"] is None
+    assert cut["shards_left_out"] == 2 and cut["rows_left_out"] == 8
