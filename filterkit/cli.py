@@ -386,12 +386,15 @@ def tune(
     ),
     pipeline: Optional[Path] = typer.Option(None, "--pipeline", metavar="YAML",
                                             help="also report blocklist and cascade recall"),
-    report: Optional[Path] = typer.Option(None, "--report", metavar="FOLDER", help="folder for report.md and PNG plots"),
+    report: Optional[Path] = typer.Option(None, "--report", metavar="FOLDER",
+                                          help="folder for report.md and PNG plots"),
     json_path: Optional[Path] = typer.Option(None, "--json", metavar="FILE", help="write the metrics JSON here"),
     write_threshold: bool = typer.Option(False, "--write-threshold", help="store the tuned threshold in the classifier"),
     n_boot: int = typer.Option(1000, "--bootstrap", help="bootstrap resamples for the 95% intervals"),
     seed: int = typer.Option(0, "--seed", help="seed for the bootstrap resamples"),
-    device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda or auto; default: the pipeline's classifier.device, else auto"),
+    device: Optional[str] = typer.Option(
+        None, "--device", help="cpu, cuda or auto; default: the pipeline's classifier.device, else auto"
+    ),
 ) -> None:
     """Choose a threshold for a recall target and report PR/ROC/calibration, with bootstrap intervals."""
     from filterkit.evaluate.tune import tune as _tune
@@ -428,7 +431,9 @@ app.add_typer(blocklist_app, name="blocklist")
 def blocklist_build(
     labels: Path = typer.Option(..., "--labels", metavar="FILE", help="labelled parquet/jsonl (text, label)"),
     out: Path = typer.Option(..., "--out", metavar="FILE", help="term file to write (review it before shipping)"),
-    max_terms: int = typer.Option(400, "--max-terms", help="write at most this many terms, most over-represented in positives first"),
+    max_terms: int = typer.Option(
+        400, "--max-terms", help="write at most this many terms, most over-represented in positives first"
+    ),
     min_support: int = typer.Option(3, "--min-support", help="minimum positive documents containing a term"),
     ngram_max: int = typer.Option(3, "--ngram-max", help="longest term in words, 1-5 (1: single words only)"),
     prior_scale: float = typer.Option(0.01, "--prior-scale", help="Dirichlet prior strength (x corpus counts)"),
@@ -473,8 +478,10 @@ def rethreshold(
 @app.command(epilog="Example: filterkit experiment --config pipelines/experiment-cpu.yaml --out runs/exp")
 def experiment(
     config: Path = typer.Option(..., "--config", metavar="YAML",
-                                help="experiment YAML, e.g. pipelines/experiment-cpu.yaml (`filterkit schema --experiment`)"),
-    out: Path = typer.Option(..., "--out", metavar="FOLDER", help="folder for corpus, models, results.json, report.md, plots"),
+                                help="experiment YAML, e.g. pipelines/experiment-cpu.yaml "
+                                "(`filterkit schema --experiment` lists its keys)"),
+    out: Path = typer.Option(..., "--out", metavar="FOLDER",
+                             help="folder for corpus, models, results.json, report.md, plots"),
 ) -> None:
     """Pretrain small LMs on filtered vs unfiltered data; evaluate, attack, and report."""
     from filterkit.experiment.harness import run_experiment

@@ -139,3 +139,34 @@ def test_limit_past_the_end_reads_everything(shards, tmp_path):
     kept, cut = limit_shards(all_shards, 5)  # ends exactly at a shard's end: nothing cut
     assert [s.name for s in kept] == ["s0.parquet"] and kept[0].limit is None and cut["cut_shard"] is None
     assert cut["shards_left_out"] == 2 and cut["rows_left_out"] == 8
+
+
+def test_limit_cuts_json_lines_input_too(tmp_path):
+    """JSON-lines shards are cut at the same document count: kept lines, audit rows and the manifest agree."""
+    import json
+
+    import pytest
+    import yaml
+
+    from filterkit.data import inputs
+    from tests.conftest import BLOCKLIST, GENERAL, PROXY
+
+    if not hasattr(inputs, "JSONL_SUFFIXES"):
+        pytest.skip("JSON-lines input is not in this tree")
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "a.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in PROXY[:2] + GENERAL[:3]))
+    (d / "b.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in GENERAL[3:] + PROXY[2:]))
+    pipe = tmp_path / "bl.yaml"
+    pipe.write_text(yaml.safe_dump({"blocklist": {"path": str(BLOCKLIST), "min_unique_hits": 2, "mode": "remove"},
+                                    "classifier": {"enabled": False}, "input": {"batch_rows": 2}}))
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["run", str(d), "-p", str(pipe), "-o", str(out), "--limit", "7", "--json"])
+    assert r.exit_code == 0, r.output
+    c = json.loads(r.output)
+    assert c["read"] == 7 == c["kept"] + c["removed"]
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["limit"]["cut_shard"] == {"name": "b.jsonl", "rows_read": 2, "rows_in_file": 5}
+    kept_b = (out / "kept" / "b.jsonl").read_text().splitlines()
+    assert kept_b == (d / "b.jsonl").read_text().splitlines()[:2]  # two general documents: both kept, byte for byte
+    assert CliRunner().invoke(app, ["verify", str(out)]).exit_code == 0
