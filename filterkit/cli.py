@@ -101,6 +101,12 @@ def _summary_table(m: dict) -> Table:
     ):
         table.add_row(label, f"{c[key]:,}")
     table.add_row("read = kept + removed", "ok" if c["conservation_ok"] else "VIOLATED")
+    limit = m.get("limit")
+    if limit:
+        cut = limit["cut_shard"]
+        table.add_row(f"--limit {limit['docs']:,}", f"{limit['rows_left_out']:,} documents not read")
+        if cut:
+            table.add_row("cut shard", f"{cut['name']} ({cut['rows_read']:,} of {cut['rows_in_file']:,} rows)")
     table.add_row("docs/s (this invocation)", f"{t['docs_per_second']:,.1f}")
     stage = t["stage_seconds"]
     for name in ("blocklist", "classifier", "write"):
@@ -172,7 +178,8 @@ def run(
         out_console.print(f"submitted to Slurm; {len(m['pending_shards'])} shards pending. Re-run to collect.")
         return
     if as_json:
-        print(json.dumps({**m["counts"], "run_id": m["run_id"], "docs_per_second": m["timing"]["docs_per_second"]}))
+        print(json.dumps({**m["counts"], "run_id": m["run_id"], "docs_per_second": m["timing"]["docs_per_second"],
+                          **({"limit": m["limit"]} if m.get("limit") else {})}))
     elif not quiet:
         out_console.print(_summary_table(m))
         out_console.print(f"outputs in {result.out} (kept/, audit/, scores/, manifest.json)")

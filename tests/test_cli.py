@@ -92,6 +92,7 @@ def test_limit_reads_the_first_n_documents_and_says_so(shards, tmp_path):
     assert r.exit_code == 0, r.output
     counts = json.loads(r.output)
     assert counts["read"] == 8 == counts["kept"] + counts["removed"] and counts["removed"] >= 1
+    assert counts["limit"]["docs"] == 8 and counts["limit"]["cut_shard"]["name"] == "s1.parquet"
     m = json.loads((out / "manifest.json").read_text())
     assert m["limit"] == {"docs": 8, "rows_read": 8, "cut_shard": {"name": "s1.parquet", "rows_read": 3,
                           "rows_in_file": 5}, "shards_left_out": 1, "rows_left_out": 5}
