@@ -31,7 +31,9 @@ class InputConfig(_Strict):
     max_chars: int = Field(
         2_000_000, ge=1, description="a longer document is an input error; raise this if your data needs it"
     )
-    hf_split: str = Field("train", description="split used when INPUT is a Hugging Face DatasetDict")
+    hf_split: str = Field(
+        "train", description="the split filtered when INPUT is a Hugging Face DatasetDict (a warning names the others)"
+    )
 
 
 class BlocklistConfig(_Strict):
@@ -120,7 +122,13 @@ class ClassifierConfig(_Strict):
 
 
 class OutputConfig(_Strict):
-    """What the run writes besides the kept shards."""
+    """What the run writes: the kept shards' format, and the audit and scores tables (always parquet)."""
+
+    format: Literal["same", "parquet", "jsonl.zst"] = Field(
+        "same",
+        description="format of kept/ files: same as each input shard (JSON lines keep their lines byte for byte "
+        "and their compression; parquet and Arrow input give parquet), parquet, or jsonl.zst",
+    )
 
     audit_text: Literal["full", "snippet", "none"] = Field(
         "snippet",
@@ -220,6 +228,8 @@ class PipelineConfig(_Strict):
         # how the work is spread does not change what is kept, and max_chars only fails a run (so the
         # re-run that raises it resumes the shards that finished)
         data["input"].pop("max_chars", None)
+        if data["output"].get("format") == "same":  # the default: run folders made before the key resume
+            data["output"].pop("format")
         data.pop("executor")
         data.pop("name")
         return data

@@ -388,10 +388,10 @@ def test_duplicate_yaml_keys_are_refused(tmp_path):
                     "'classifier'", "line 3")
 
 
-def test_skipped_jsonl_and_symlinked_folders_are_named(tmp_path):
+def test_skipped_files_and_symlinked_folders_are_named(tmp_path):
     d = tmp_path / "in"
     write_shard(d / "a.parquet", DOCS)
-    (d / "extra.jsonl").write_text('{"text": "x"}\n')
+    (d / "extra.csv").write_text("text\nx\n")
     (d / "_SUCCESS").write_text("")
     elsewhere = tmp_path / "elsewhere"
     write_shard(elsewhere / "b.parquet", DOCS)
@@ -400,7 +400,7 @@ def test_skipped_jsonl_and_symlinked_folders_are_named(tmp_path):
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["read"] == 10  # only a.parquet is read
     warnings = [line for line in res.stderr.splitlines() if line.startswith("warning:")]
-    assert any("extra.jsonl" in w and "not .parquet" in w for w in warnings), res.stderr
+    assert any("extra.csv" in w and "unsupported format" in w for w in warnings), res.stderr
     assert any("linked" in w and "symlinked" in w for w in warnings), res.stderr
     assert not any("_SUCCESS" in w for w in warnings)
 

@@ -139,7 +139,7 @@ def _rethreshold_locked(run_dir: Path, prep, shards: list[Shard]) -> RunResult:
         removed_by_blocklist = {
             r: rec for r, rec in _recorded(run_dir, "audit", shard).items() if rec["stage"] == "blocklist"
         }
-        sink = _ShardOutput(shard, layout.tmp_dir(0), prep.info)
+        sink = _ShardOutput(shard, layout.tmp_dir(0), prep.info, cfg.output.format)
         try:
             for doc in reader.read_shard(shard):
                 row = doc.metadata[D.ROW]

@@ -26,6 +26,7 @@ log = logging.getLogger("filterkit")
 
 
 def _out_name(name: str) -> str:
+    """The done marker's name of an input shard (``a/b.jsonl.zst`` -> ``a/b.parquet``)."""
     from filterkit.data.inputs import Shard
 
     return Shard("", name, "parquet", 0, 0).out_name
@@ -127,11 +128,12 @@ def verify(run: str | Path) -> VerifyReport:
     layout = RunLayout(run)
     listed = {s.get("shard"): s for s in m.get("shards", []) if isinstance(s, dict)}
     report = VerifyReport(run, len(m["inputs"]))
-    expected: set[str] = set()
+    expected: dict[str, set[str]] = {kind: set() for kind in OUTPUT_KINDS}
     for inp in m["inputs"]:
         name = _out_name(inp["name"])
-        expected.add(name)
         marker = layout.read_marker(name)
+        for kind in OUTPUT_KINDS:  # kept/ may be JSON lines (output.format): its marker names the file
+            expected[kind].add(str(layout.recorded_output(kind, name, marker).relative_to(run / kind)))
         problems = layout.output_problems(name, marker, deep=True)
         if marker is not None and not problems:
             if marker.get("rows_read") != inp.get("rows"):
@@ -149,7 +151,7 @@ def verify(run: str | Path) -> VerifyReport:
     for kind in OUTPUT_KINDS:  # a file no input accounts for would be read by `audit` and by users
         folder = run / kind
         for p in sorted(folder.rglob("*")) if folder.is_dir() else []:
-            if p.is_file() and str(p.relative_to(folder)) not in expected:
+            if p.is_file() and str(p.relative_to(folder)) not in expected[kind]:
                 key = f"{kind}/{p.relative_to(folder)}"
                 report.bad[key] = [f"{p}: not an output of any input shard of this run"]
                 report.fixes[key] = "fix: move it out of the run folder"

@@ -24,10 +24,11 @@ from filterkit.match.escalation import classifier_threshold
 from filterkit.store.rows import AUDIT_SCHEMA, SCORES_SCHEMA, RunInfo
 from filterkit.config import InputConfig
 from filterkit.errors import FilterkitError
-from filterkit.data.inputs import Shard, iter_batches, read_schema
+from filterkit.data.inputs import Shard
 from filterkit.store.layout import RunLayout
 from filterkit.io import atomic_replace, file_digest, write_json_atomic
 from filterkit.stages.base import DecisionStage
+from filterkit.stages.kept import write_kept
 from filterkit.stages.reader import shards_for_rank
 
 
@@ -65,12 +66,14 @@ class _RowSink:
 class _ShardOutput:
     """Everything the writer holds for the one shard in progress."""
 
-    def __init__(self, shard: Shard, tmp: Path, info: RunInfo) -> None:
+    def __init__(self, shard: Shard, tmp: Path, info: RunInfo, output_format: str = "same") -> None:
         self.shard = shard
         self.info = info
+        self.output_format = output_format  # output.format: kept/ as the input, parquet or jsonl.zst
+        self.kept_name = shard.kept_name(output_format)
         tmp.mkdir(parents=True, exist_ok=True)
         stem = hashlib.sha1(shard.out_name.encode()).hexdigest()[:16]
-        self.tmp_kept = tmp / f"{stem}.kept.parquet"
+        self.tmp_kept = tmp / f"{stem}.kept"
         self.audit = _RowSink(tmp / f"{stem}.audit.parquet", AUDIT_SCHEMA, info.row_group_rows, info.compression)
         self.scores = _RowSink(tmp / f"{stem}.scores.parquet", SCORES_SCHEMA, info.row_group_rows, info.compression)
         self.seen = np.zeros(shard.num_rows, dtype=bool)
@@ -154,30 +157,9 @@ class _ShardOutput:
             )
 
     def _write_kept(self, input_cfg: InputConfig) -> tuple[int, int]:
-        """Copy kept rows from the input file; returns (rows read, rows kept)."""
-        schema = read_schema(self.shard)
-        info = self.info
-        read = kept = 0
-        pending: list[pa.RecordBatch] = []
-        pending_rows = 0
-        with pq.ParquetWriter(self.tmp_kept, schema, compression=_compression(info.compression)) as w:
-            for batch in iter_batches(self.shard, None, input_cfg.batch_rows):
-                n = batch.num_rows
-                if read + n > len(self.removed):
-                    raise FilterkitError(f"{self.shard.path}: file changed while it was being filtered; re-run")
-                mask = pa.array(~self.removed[read : read + n])
-                out = batch.filter(mask)
-                read += n
-                kept += out.num_rows
-                if out.num_rows:
-                    pending.append(out)
-                    pending_rows += out.num_rows
-                if pending_rows >= info.row_group_rows:
-                    w.write_table(pa.Table.from_batches(pending, schema=schema), row_group_size=info.row_group_rows)
-                    pending, pending_rows = [], 0
-            if pending:
-                w.write_table(pa.Table.from_batches(pending, schema=schema), row_group_size=info.row_group_rows)
-        return read, kept
+        """Copy kept rows from the input file in the run's output format; returns (rows read, rows kept)."""
+        return write_kept(self.shard, self.removed, self.tmp_kept, self.output_format, input_cfg,
+                          self.info.row_group_rows, _compression(self.info.compression))
 
     def finish(self, layout: RunLayout, input_cfg: InputConfig, stage_seconds: dict[str, float]) -> dict:
         shard = self.shard
@@ -203,11 +185,12 @@ class _ShardOutput:
                 ("scores", self.scores.path, self.scores.n))
         for kind, tmp, rows in tmps:
             outputs[kind] = {**file_digest(tmp), "rows": rows}
+        outputs["kept"]["file"] = self.kept_name  # kept/ follows output.format; audit/ and scores/ are parquet
         from filterkit.proc import die_if_run_died
 
         die_if_run_died()  # a pool worker of a killed run commits nothing
         for kind, tmp, _ in tmps:
-            atomic_replace(tmp, layout.output(kind, shard.out_name))
+            atomic_replace(tmp, layout.output(kind, self.kept_name if kind == "kept" else shard.out_name))
         seconds = dict(stage_seconds)
         seconds["write"] = time.perf_counter() - t_write
         stats = {
@@ -256,12 +239,14 @@ class ShardWriter(PipelineStep):
         info: RunInfo,
         input_cfg: InputConfig,
         timed_stages: list[DecisionStage] | None = None,
+        output_format: str = "same",
     ) -> None:
         super().__init__()
         self.shards = shards
         self.layout = layout
         self.info = info
         self.input_cfg = input_cfg
+        self.output_format = output_format
         self.timed_stages = list(timed_stages or [])
 
     _last_report = 0.0
@@ -312,7 +297,7 @@ class ShardWriter(PipelineStep):
                             f"document {doc.id!r} from shard {name!r} arrived out of order; "
                             "filterkit stages must keep shard order"
                         )
-                    current = _ShardOutput(by_name[name], tmp, self.info)
+                    current = _ShardOutput(by_name[name], tmp, self.info, self.output_format)
                 current.add(doc)
                 self._report(rank, current)
                 if current.n_seen == current.shard.num_rows:  # every row is in: finish now, not on the next doc
@@ -325,7 +310,7 @@ class ShardWriter(PipelineStep):
                 current = None
             for shard in mine:  # empty shards, or shards whose documents were all lost
                 if shard.name not in finished:
-                    current = _ShardOutput(shard, tmp, self.info)
+                    current = _ShardOutput(shard, tmp, self.info, self.output_format)
                     self._finish(current)
                     current = None
         except BaseException:

@@ -51,8 +51,19 @@ class RunLayout:
         return self.root / "scores" / out_name
 
     def output(self, kind: str, out_name: str) -> Path:
-        """``kept``, ``audit`` or ``scores`` file of a shard."""
+        """``kept``, ``audit`` or ``scores`` file of a shard (``out_name`` is the kept file's own name for
+        ``kept`` when ``output.format`` makes it JSON lines: see :meth:`recorded_output`)."""
         return self.root / kind / out_name
+
+    def recorded_output(self, kind: str, out_name: str, marker: dict | None) -> Path:
+        """Where a done shard's ``kind`` file is: the kept file's name is in its marker (``outputs.kept.file``:
+        ``a.jsonl.zst`` under ``output.format: jsonl.zst``); otherwise the shard's parquet ``out_name``."""
+        recorded = (marker or {}).get("outputs")
+        entry = recorded.get(kind) if isinstance(recorded, dict) else None
+        name = entry.get("file") if isinstance(entry, dict) else None
+        if isinstance(name, str) and name and ".." not in Path(name).parts and not Path(name).is_absolute():
+            return self.output(kind, name)
+        return self.output(kind, out_name)
 
     @property
     def lock_file(self) -> Path:
@@ -98,7 +109,7 @@ class RunLayout:
         problems: list[str] = []
         rows: dict[str, int] = {}
         for kind in kinds:
-            path, want = self.output(kind, out_name), recorded[kind]
+            path, want = self.recorded_output(kind, out_name, marker), recorded[kind]
             try:
                 size = path.stat().st_size
             except FileNotFoundError:
@@ -116,9 +127,9 @@ class RunLayout:
                 problems.append(f"{path}: sha256 differs from the one the done marker recorded")
                 continue
             try:
-                rows[kind] = parquet_rows(path)
-            except Exception as e:  # noqa: BLE001 - any unreadable footer is a damaged file
-                problems.append(f"{path}: not a readable parquet file ({type(e).__name__})")
+                rows[kind] = output_rows(path)
+            except Exception as e:  # noqa: BLE001 - any unreadable footer or stream is a damaged file
+                problems.append(f"{path}: not a readable {_output_format(path)} file ({type(e).__name__})")
                 continue
             if rows[kind] != want.get("rows"):
                 problems.append(f"{path}: {rows[kind]} rows, the done marker recorded {want.get('rows')}")
@@ -134,6 +145,32 @@ class RunLayout:
                 problems.append(f"{self.output('scores', out_name)}: {rows['scores']} rows but "
                                 f"{marker.get('escalated')} documents were escalated")
         return problems
+
+
+def _output_format(path: Path) -> str:
+    return "parquet" if path.name.endswith(".parquet") else "JSON lines"
+
+
+def output_rows(path: Path) -> int:
+    """Rows of a run output: a parquet footer's count, or the non-blank lines of a (gzip / zstd) JSON-lines
+    kept file, counted streaming."""
+    if path.name.endswith(".parquet"):
+        return parquet_rows(path)
+    with open(path, "rb") as raw:
+        if path.name.endswith(".gz"):
+            import gzip
+
+            f = gzip.GzipFile(fileobj=raw, mode="rb")
+        elif path.name.endswith(".zst"):
+            import io
+
+            import zstandard
+
+            f = io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw), 1 << 20)
+        else:
+            f = raw
+        with f:
+            return sum(1 for line in f if line.strip())
 
 
 LOCK_NAME = ".filterkit.lock"
