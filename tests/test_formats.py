@@ -315,6 +315,24 @@ def test_killed_run_resumes_to_byte_identical_jsonl_zst(tmp_path):
     assert verify(killed).ok
 
 
+def test_a_changed_jsonl_kept_file_is_caught_and_redone(tmp_path):
+    d = tmp_path / "in"
+    _write_input(d, ".jsonl.zst", DOCS)
+    p = _pipeline(tmp_path)
+    out = tmp_path / "out"
+    run(d, p, out, capture_logs=False)
+    kept = out / "kept" / "part-0.jsonl.zst"
+    good = kept.read_bytes()
+    lines = _kept_lines(kept)
+    kept.write_bytes(zstandard.ZstdCompressor().compress(b"".join(lines[:-1] + [lines[0]])))  # a row swapped
+    report = verify(out)
+    assert not report.ok and "part-0.parquet" in report.bad and "kept/part-0.jsonl.zst" in report.lines()[0]
+    kept.write_bytes(zstandard.ZstdCompressor().compress(b"".join(lines[:-1])))  # a row lost
+    again = run(d, p, out, capture_logs=False)
+    assert [r["shard"] for r in again.manifest["timing"]["redone_shards"]] == ["part-0.parquet"]
+    assert kept.read_bytes() == good and verify(out).ok
+
+
 # --- bad input: one line naming the file and the fix ---------------------------------------------------------
 
 

@@ -363,7 +363,7 @@ class _ZstdReader(io.RawIOBase):
 
     def readinto(self, b: Any) -> int:
         while self.pos >= len(self.buf) and not self.ended:
-            data = self.raw.read(1 << 20)
+            data = self.raw.read(1 << 18)  # decompressed, a chunk's output stays within a few MB
             if not data:
                 if self.frame is not None and not self.frame.eof:
                     raise EOFError("the zstd stream ends inside a frame")
