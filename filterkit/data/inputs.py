@@ -57,6 +57,11 @@ def _format_of_suffix(suffix: str | None) -> str | None:
     return {".parquet": "parquet", ".arrow": "arrow"}.get(suffix or "")
 
 
+def _format_of(name: str) -> str:
+    """The format of a listed file, whose extension was checked when it was listed (else a parquet sniff)."""
+    return _format_of_suffix(input_suffix(name)) or "parquet"
+
+
 def _is_text_type(t: pa.DataType) -> bool:
     """Plain strings, or dictionary-encoded strings (pandas categoricals), which are decoded when read."""
     return t in _STRING_TYPES or (pa.types.is_dictionary(t) and t.value_type in _STRING_TYPES)
@@ -235,8 +240,8 @@ def _url_fs(spec: str):
         raise FilterkitError(f"{spec}: not a URL fsspec can read ({e}); check the protocol") from None
 
 
-def _url_files(spec: str) -> tuple[list[tuple[str, str, int]], str]:
-    """(URL, name, size) of each input file an fsspec URL names, and how to describe it in messages."""
+def _url_files(spec: str) -> list[tuple[str, str, int]]:
+    """(URL, name relative to the URL's folder, size) of each input file an fsspec URL names."""
     fs, path = _url_fs(spec)
     try:
         if _is_glob(path):
@@ -248,7 +253,7 @@ def _url_files(spec: str) -> tuple[list[tuple[str, str, int]], str]:
             info = fs.info(path)
             _sniff_format(path, fs.open)
             name = path.rstrip("/").rsplit("/", 1)[-1]
-            return [(fs.unstrip_protocol(path), name, int(info.get("size") or 0))], spec
+            return [(fs.unstrip_protocol(path), name, int(info.get("size") or 0))]
         elif fs.isdir(path):
             found = fs.find(path, detail=True)
             root = path.rstrip("/")
@@ -272,7 +277,7 @@ def _url_files(spec: str) -> tuple[list[tuple[str, str, int]], str]:
     _warn_skipped(spec, skipped, [])
     if not files:
         raise FilterkitError(f"{spec}: holds no {SUPPORTED} files; point INPUT at input shards")
-    return files, spec
+    return files
 
 
 def discover(input_spec: str | Path, cfg: InputConfig | None = None) -> list[Shard]:
@@ -292,9 +297,8 @@ def discover(input_spec: str | Path, cfg: InputConfig | None = None) -> list[Sha
             f"{spec}: only Hugging Face hub datasets are read, named as {HUB_PREFIX}OWNER/NAME; check the URL"
         )
     elif _is_url(spec):
-        files, _ = _url_files(spec)
-        for url, name, size in files:
-            entries.append((url, name, _format_of_suffix(input_suffix(name)) or "parquet", size))
+        for url, name, size in _url_files(spec):
+            entries.append((url, name, _format_of(name), size))
     elif p.is_file():
         entries.append((str(p.resolve()), p.name, _sniff_format(str(p)), p.stat().st_size))
     elif p.is_dir() and ((p / "dataset_info.json").is_file() or (p / "dataset_dict.json").is_file()):
@@ -305,8 +309,7 @@ def discover(input_spec: str | Path, cfg: InputConfig | None = None) -> list[Sha
         if not files:
             raise FilterkitError(f"{p}: folder holds no {SUPPORTED} files; point INPUT at input shards")
         for f in files:
-            entries.append((str(f.resolve()), _relative_name(f, p), _format_of_suffix(input_suffix(f.name)) or "parquet",
-                            f.stat().st_size))
+            entries.append((str(f.resolve()), _relative_name(f, p), _format_of(f.name), f.stat().st_size))
     elif _is_glob(spec):
         matched = sorted(Path(x) for x in glob.glob(spec, recursive=True) if Path(x).is_file())
         if not matched:
@@ -317,8 +320,7 @@ def discover(input_spec: str | Path, cfg: InputConfig | None = None) -> list[Sha
             raise FilterkitError(f"{spec}: glob matches no {SUPPORTED} files; check the pattern")
         root = Path(os.path.commonpath([str(f.parent.resolve()) for f in files]))
         for f in files:
-            entries.append((str(f.resolve()), _relative_name(f, root), _format_of_suffix(input_suffix(f.name)) or "parquet",
-                            f.stat().st_size))
+            entries.append((str(f.resolve()), _relative_name(f, root), _format_of(f.name), f.stat().st_size))
     else:
         raise FilterkitError(
             f"{spec}: no such file or folder; check the path (a Hugging Face hub dataset must be named "
