@@ -188,3 +188,41 @@ def test_filter_trained_on_an_independent_world_runs_in_the_real_pipeline(tmp_pa
     res = filter_corpus(cdir, pipeline, tmp_path / "filter")
     assert res["counts"]["read"] == 230 and res["counts"]["conservation_ok"]
     assert res["recall"] > 0.5 and res["precision"] > 0.5
+
+
+def test_span_granularity_side_by_side_with_document_filtering(tmp_path):
+    """filter_granularity: span trains a span-filtered model beside the document-filtered one, from the same run's
+    classifier at the same threshold, and reports both (relearn included) in results.json and report.md."""
+    root = Path(__file__).resolve().parents[1] / "pipelines"
+    (tmp_path / "exp.yaml").write_text(yaml.safe_dump({
+        "seeds": [0, 1],
+        "corpus": {"n_docs_general": 120, "n_docs_proxy": 60, "n_attack_weak": 20, "n_fact_injection": 20, "n_control": 20,
+                   "n_proxy_heldout": 10, "habitat_notes": 1, "n_organisms": 20, "n_towns": 10, "n_people": 20},
+        "filter_pipeline": str(root / "experiment-filter.yaml"),
+        "filter_training": {"backend": "fasttext", "max_terms": 40},
+        "filter_granularity": "span",
+        "vocab_size": 400,
+        "model": {"n_layer": 1, "n_head": 2, "n_embd": 32, "block_size": 32, "steps": 6, "batch_size": 4},
+        "attack": {"steps": 2, "eval_every": 2, "lrs": [1e-3, 1e-2], "controls_steps": 1},
+        "leak_fractions": [0.0, "actual", 1.0],
+    }))
+    out = tmp_path / "exp"
+    r = CliRunner().invoke(app, ["experiment", "--config", str(tmp_path / "exp.yaml"), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    res = json.loads((out / "results.json").read_text())
+    sp = res["span"]
+    assert sp["source"].startswith("sentences scored here") and 0 < sp["threshold"] < 1
+    assert sp["n_spans"] > 0 and sp["escalated"] > 0 and 0 < sp["cut_char_fraction"] < 1
+    spans = pq.read_table(out / "filter-spans" / "spans.parquet")
+    assert spans.column_names == ["id", "start", "end", "score"] and spans.num_rows == sp["n_spans"]
+    assert min(spans.column("score").to_pylist()) >= sp["threshold"]
+    g = res["granularity"]
+    assert set(g) == {"document", "span"}
+    for e in g.values():
+        assert {"proxy_acc", "general_acc", "relearn_slowdown", "relearn_slowdown_ci95", "attack_peak_proxy_acc"} <= set(e)
+    # span filtering keeps more of the general text than dropping whole documents does, and some proxy text
+    assert g["span"]["chars_kept"]["general"] >= g["document"]["chars_kept"]["general"]
+    assert g["span"]["corpus_tokens"] >= g["document"]["corpus_tokens"]
+    assert len(res["span_filtered"]["per_seed"]) == 2 and "span_filtered" in res["attack"]["models"]
+    assert "fact_injection" not in res["attack"]["models"]["span_filtered"]
+    assert "Document vs span filtering" in (out / "report.md").read_text()

@@ -152,9 +152,10 @@ class ExperimentConfig(_Strict):
     filter_training: FilterTrainingSection | None = Field(
         None, description="train the blocklist and head on an independent synthetic world; None: use filter_pipeline as is"
     )
-    filter_granularity: Literal["document", "span", "both"] = Field(
-        "document", description="document: drop a flagged document (filterkit run's decision); span: keep it and "
-        "drop only the sentences the classifier flags at the same threshold; both: train and compare the two"
+    filter_granularity: Literal["document", "span"] = Field(
+        "document", description="document: the filtered model reads what `filterkit run` kept (flagged documents "
+        "dropped); span: in addition, a span-filtered model reads every document with only the spans the classifier "
+        "flags at the same threshold cut out (experiment/spans.py), and the two are compared side by side"
     )
     vocab_size: int = Field(2048, ge=2, le=65536)
     model: ModelSection = Field(default_factory=ModelSection, description="LMConfig fields (filterkit.experiment.lm)")
