@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import numpy as np
 import pytest
@@ -192,6 +193,7 @@ def test_saved_tokenizer_loads_the_same_on_transformers_4_and_5(tmp_path, tokeni
         loaded = AutoTokenizer.from_pretrained(str(folder))
         assert loaded.encode(text) == tokenizer.encode(text) == Tokenizer.from_file(str(folder / "tokenizer.json")).encode(text).ids
         assert loaded.decode(loaded.encode(text, add_special_tokens=False)) == text
+    assert pickle.loads(pickle.dumps(tokenizer)).encode(text) == tokenizer.encode(text)  # e.g. to a worker process
 
 
 def test_save_and_load_round_trip_gives_identical_logits(tmp_path, trained, tokenizer):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import difflib
+import functools
 import json
 import math
 import os
@@ -95,27 +96,30 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Path |
     return hf
 
 
+@functools.cache
 def _portable_tokenizer_class():
-    """``PreTrainedTokenizerFast`` whose ``save_pretrained`` is :func:`save_tokenizer`.
+    """``PreTrainedTokenizerFast`` whose ``save_pretrained`` also makes the folder portable (:func:`save_tokenizer`).
 
-    So a caller that saves the tokenizer the usual way (``tokenizer.save_pretrained(folder)``) also writes a
-    folder that every supported transformers version loads. Built on first use: transformers is imported lazily.
+    So a caller that saves the tokenizer the usual way (``tokenizer.save_pretrained(folder)``) writes a folder
+    every supported transformers version loads. Built on first use, as transformers is imported lazily; it is
+    reachable as ``lm.PortableTokenizerFast`` (module ``__getattr__``), so the tokenizer pickles.
     """
-    global _PortableTokenizerFast
-    if _PortableTokenizerFast is None:
-        from transformers import PreTrainedTokenizerFast
+    from transformers import PreTrainedTokenizerFast
 
-        class PortableTokenizerFast(PreTrainedTokenizerFast):
-            def save_pretrained(self, save_directory, *args, **kwargs):
-                files = super().save_pretrained(save_directory, *args, **kwargs)
-                _make_portable(Path(save_directory))
-                return files
+    class PortableTokenizerFast(PreTrainedTokenizerFast):
+        def save_pretrained(self, save_directory, *args, **kwargs):
+            files = super().save_pretrained(save_directory, *args, **kwargs)
+            _make_portable(Path(save_directory))
+            return files
 
-        _PortableTokenizerFast = PortableTokenizerFast
-    return _PortableTokenizerFast
+    PortableTokenizerFast.__module__, PortableTokenizerFast.__qualname__ = __name__, "PortableTokenizerFast"
+    return PortableTokenizerFast
 
 
-_PortableTokenizerFast = None
+def __getattr__(name: str) -> Any:
+    if name == "PortableTokenizerFast":
+        return _portable_tokenizer_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def save_tokenizer(tokenizer, out_dir: str | Path) -> Path:
@@ -128,7 +132,7 @@ def save_tokenizer(tokenizer, out_dir: str | Path) -> Path:
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tokenizer.save_pretrained(str(out))  # a PortableTokenizerFast makes it portable itself; a plain one is made so here
+    tokenizer.save_pretrained(str(out))
     _make_portable(out)
     return out
 
