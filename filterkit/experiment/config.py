@@ -158,6 +158,10 @@ class ExperimentConfig(_Strict):
         "flags at the same threshold cut out (experiment/spans.py), and the two are compared side by side"
     )
     vocab_size: int = Field(2048, ge=2, le=65536)
+    torch_threads: int | None = Field(
+        None, ge=1, description="CPU threads for training (None: torch's default). On cores shared with other jobs "
+        "one thread avoids the barrier waits that made two threads up to 8x slower here; evaluations always use one"
+    )
     model: ModelSection = Field(default_factory=ModelSection, description="LMConfig fields (filterkit.experiment.lm)")
     attack: AttackSection = Field(default_factory=AttackSection)
     leak_fractions: list[float | Literal["actual"]] = Field(default_factory=lambda: [0.0, "actual", 0.05, 0.25, 1.0])

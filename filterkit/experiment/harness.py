@@ -16,6 +16,7 @@ import contextlib
 import copy
 import json
 import math
+import os
 import platform
 import sys
 import time
@@ -271,6 +272,31 @@ def _attack_texts(cdir: Path) -> tuple[list[str], list[str], str]:
 
 def run_experiment(config: str | Path | dict | ExperimentConfig, out: str | Path) -> dict[str, Any]:
     """Run the whole comparison into ``out`` and return results.json's content."""
+    import torch
+
+    if isinstance(config, ExperimentConfig):
+        cfg = config
+    elif isinstance(config, dict):
+        cfg = experiment_config(config)
+    else:
+        cfg = load_experiment_config(config)  # validated whole before any work starts
+    threads = torch.get_num_threads()
+    if cfg.torch_threads:
+        torch.set_num_threads(cfg.torch_threads)
+    try:
+        return _run_experiment(cfg, Path(out))
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _load_average() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
+def _run_experiment(cfg: ExperimentConfig, out: Path) -> dict[str, Any]:
     from filterkit.experiment.lm import (
         build_model,
         model_flops_per_token,
@@ -279,13 +305,7 @@ def run_experiment(config: str | Path | dict | ExperimentConfig, out: str | Path
     )
 
     t0 = time.perf_counter()
-    if isinstance(config, ExperimentConfig):
-        cfg = config
-    elif isinstance(config, dict):
-        cfg = experiment_config(config)
-    else:
-        cfg = load_experiment_config(config)  # validated whole before any work starts
-    out = Path(out)
+    load_start = _load_average()
     out.mkdir(parents=True, exist_ok=True)
     cdir = _corpus_sets(cfg, out)
     pipeline = train_filter(cfg, out / "filter-model") if cfg.filter_training else cfg.filter_pipeline
@@ -363,6 +383,9 @@ def run_experiment(config: str | Path | dict | ExperimentConfig, out: str | Path
         results["granularity"] = granularity_comparison(results, data)
     results["wall_seconds"] = time.perf_counter() - t0
     results["flops_per_token"] = model_flops_per_token(base_cfg)
+    timings["load_average"] = {"start": load_start, "end": _load_average(), "cpus": os.cpu_count(),
+                               "note": "1-minute load averages: above the CPU count, other jobs shared the cores"}
+    timings["torch_threads"] = cfg.torch_threads
     results["timings"] = timings
     results["provenance"] = provenance()
     results["eval_prompt_template"] = template
@@ -804,6 +827,13 @@ def write_report(r: dict[str, Any], out: Path) -> None:
     (out / "report.md").write_text("\n".join(report_lines(r)), encoding="utf-8")
 
 
+def _load_text(r: dict[str, Any]) -> str:
+    la = r.get("timings", {}).get("load_average") or {}
+    if la.get("start") is None:
+        return ""
+    return f" (load average {la['start']:.1f} at start, {la['end']:.1f} at end, {la['cpus']} CPUs)"
+
+
 def report_lines(r: dict[str, Any]) -> list[str]:
     def fmt(s: dict, k: str) -> str:
         lo, hi = s[f"{k}_ci95"]
@@ -813,7 +843,7 @@ def report_lines(r: dict[str, Any]) -> list[str]:
     lines = [
         "# filterkit experiment", "",
         f"Seeds {r['seeds']}; chance {r['chance']:.2f}; filter recall {_num(r['filter']['recall'])}, "
-        f"precision {_num(r['filter']['precision'])}; wall {r['wall_seconds']:.0f} s on {r['device']}.", "",
+        f"precision {_num(r['filter']['precision'])}; wall {r['wall_seconds']:.0f} s on {r['device']}{_load_text(r)}.", "",
         "| model | proxy acc | general acc | held-out proxy loss | general loss |", "|---|---|---|---|---|",
     ]
     for name in ("baseline", "filtered", "span_filtered", "no_proxy"):
