@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -70,6 +70,7 @@ from filterkit.experiment.world import (  # noqa: F401
     split_entities,
     states_fact,
 )
+from filterkit.io import atomic_replace, write_text_atomic
 
 
 @dataclass(frozen=True)
@@ -288,21 +289,18 @@ def write_corpus(corpus: Corpus, folder: str | Path, rows_per_shard: int = 5000)
         for shard, start in enumerate(range(0, max(len(docs), 1), rows_per_shard)):
             chunk = docs[start:start + rows_per_shard]
             table = pa.table({col: [getattr(d, col) for d in chunk] for col in schema.names}, schema=schema)
-            _atomic(out / f"part-{shard:05d}.parquet", lambda p, t=table: pq.write_table(t, p, row_group_size=1000))
+            final = out / f"part-{shard:05d}.parquet"
+            tmp = final.with_name(final.name + ".tmp")
+            pq.write_table(table, tmp, row_group_size=1000)
+            atomic_replace(tmp, final)
         counts[name] = len(docs)
     qdir = folder / "questions"
     qdir.mkdir(parents=True, exist_ok=True)
     for domain in ("proxy", "general"):
         lines = [json.dumps({**asdict(q), "choices": list(q.choices)}, ensure_ascii=False)
                  for q in corpus.questions if q.domain == domain]
-        _atomic(qdir / f"{domain}.jsonl", lambda p, s="\n".join(lines) + "\n": Path(p).write_text(s, encoding="utf-8"))
+        write_text_atomic(qdir / f"{domain}.jsonl", "\n".join(lines) + "\n")
         counts[f"questions_{domain}"] = len(lines)
     manifest = {"seed": corpus.seed, "config": corpus.config, "counts": counts, "split": asdict(corpus.split)}
-    _atomic(folder / "manifest.json", lambda p: Path(p).write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8"))
+    write_text_atomic(folder / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
     return folder
-
-
-def _atomic(path: Path, write: Callable[[str], object]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    write(str(tmp))
-    tmp.replace(path)
