@@ -71,3 +71,12 @@ def test_span_filter_reads_the_runs_spans_export(tmp_path):
                             "Plain text.", "Other text."]
     assert res["ids"] == ["d1", "d2", "d4"] and res["n_spans"] == 1 and res["docs_emptied"] == 0
     assert pq.read_table(tmp_path / "out" / "spans.parquet").num_rows == 1
+
+
+def test_the_runs_export_layout_is_read_too(tmp_path):
+    """filterkit run's spans/ rows (store.rows.SpanRow) name the document doc_id and carry more columns."""
+    spans = pa.table({"run_id": ["r"], "input_shard": ["a.parquet"], "row_index": [0], "doc_id": ["d1"], "start": [37],
+                      "end": [78], "score": pa.array([0.93], pa.float32()), "threshold": [0.5]})
+    run = _run_dir(tmp_path, spans)
+    t = read_run_spans(run)
+    assert t.schema == SPANS_SCHEMA and t.to_pylist() == [{"id": "d1", "start": 37, "end": 78, "score": t.to_pylist()[0]["score"]}]

@@ -23,7 +23,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-#: The span table's columns, the same as ``filterkit run``'s ``spans/`` export.
+#: The span table's columns: those of ``filterkit run``'s ``spans/`` export that a trainer needs (its ``doc_id`` is
+#: read as ``id``).
 SPANS_SCHEMA = pa.schema([("id", pa.string()), ("start", pa.int64()), ("end", pa.int64()), ("score", pa.float32())])
 
 # a sentence ends at . ? or ! followed by whitespace, or at a line break (catalogue entries are one fact a line)
@@ -73,7 +74,12 @@ def read_run_spans(run_dir: Path) -> pa.Table | None:
     files = sorted(folder.rglob("*.parquet")) if folder.is_dir() else []
     if not files:
         return None
-    tables = [pq.read_table(f, columns=SPANS_SCHEMA.names).cast(SPANS_SCHEMA) for f in files]
+    tables = []
+    for f in files:
+        names = pq.read_schema(f).names
+        key = "id" if "id" in names else "doc_id"  # filterkit run's SpanRow names the document's id doc_id
+        t = pq.read_table(f, columns=[key, "start", "end", "score"])
+        tables.append(t.rename_columns(SPANS_SCHEMA.names).cast(SPANS_SCHEMA))
     return pa.concat_tables(tables)
 
 
