@@ -191,7 +191,8 @@ def test_saved_tokenizer_loads_the_same_on_transformers_4_and_5(tmp_path, tokeni
         assert merges and all(isinstance(m, str) and m.count(" ") == 1 for m in merges)  # tokenizers < 0.20 form
         text = "The capital of Zorvia is Plinth. Zürich — naïve 東京"
         loaded = AutoTokenizer.from_pretrained(str(folder))
-        assert loaded.encode(text) == tokenizer.encode(text) == Tokenizer.from_file(str(folder / "tokenizer.json")).encode(text).ids
+        raw = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        assert loaded.encode(text) == tokenizer.encode(text) == raw.encode(text).ids
         assert loaded.decode(loaded.encode(text, add_special_tokens=False)) == text
     assert pickle.loads(pickle.dumps(tokenizer)).encode(text) == tokenizer.encode(text)  # e.g. to a worker process
 
@@ -255,12 +256,13 @@ def test_config_is_validated_by_pydantic_and_stays_a_frozen_dataclass():
     from pydantic import ValidationError
 
     cfg = lm.LMConfig(lr="1e-3", steps=5)  # YAML reads 1e-3 as a string; pydantic parses it
-    assert cfg.lr == 1e-3 and cfg == lm.LMConfig.from_dict(cfg.to_dict()) and hash(cfg) == hash(lm.LMConfig.from_dict(cfg.to_dict()))
+    again = lm.LMConfig.from_dict(cfg.to_dict())
+    assert cfg.lr == 1e-3 and cfg == again and hash(cfg) == hash(again)
     assert dataclasses.replace(cfg, seed=3).seed == 3 and cfg.replace(seed=3) == dataclasses.replace(cfg, seed=3)
     with pytest.raises(dataclasses.FrozenInstanceError):
         cfg.lr = 1.0
-    for bad, msg in [({"n_embd": 65}, "divisible by n_head"), ({"dtype": "fp16"}, "dtype"), ({"vocab_size": 70000}, "vocab_size"),
-                     ({"dropout": 1.5}, "dropout"), ({"steps": -1}, "steps")]:
+    for bad, msg in [({"n_embd": 65}, "divisible by n_head"), ({"dtype": "fp16"}, "dtype"),
+                     ({"vocab_size": 70000}, "vocab_size"), ({"dropout": 1.5}, "dropout"), ({"steps": -1}, "steps")]:
         with pytest.raises(ValidationError, match=msg):
             lm.LMConfig(**bad)
         with pytest.raises(FilterkitError, match=rf"model: invalid LM config: .*{msg}"):

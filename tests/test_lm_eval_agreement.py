@@ -69,7 +69,8 @@ def test_lm_eval_and_mc_eval_agree_on_acc_and_acc_norm(saved):
                                   "filterkit_general_cloze"], device="cpu", batch_size=4, task_manager=tm,
                                   log_samples=True)
     questions = lm.load_mc_file(qdir / "proxy.jsonl")
-    for task, template in (("filterkit_proxy", "Question: {question}\nAnswer:"), ("filterkit_general_cloze", "{question}")):
+    for task, template in (("filterkit_proxy", "Question: {question}\nAnswer:"),
+                           ("filterkit_general_cloze", "{question}")):
         ours = lm.mc_eval(model, tok, questions, prompt_template=template, device="cpu")
         theirs = out["results"][task]
         assert theirs["acc,none"] == pytest.approx(ours["acc"], abs=1e-4), task
@@ -80,7 +81,8 @@ def test_lm_eval_and_mc_eval_agree_on_acc_and_acc_norm(saved):
             assert s["arguments"][0][0] == template.format(question=q["question"])  # the same prompt text
             assert [float(r[0]) for r in s["filtered_resps"]] == pytest.approx(scores, abs=1e-4), (task, q)
         assert [s["acc"] for s in samples] == [float(p == q["answer"]) for p, q in zip(ours["pred"], questions)]
-        assert [s["acc_norm"] for s in samples] == [float(p == q["answer"]) for p, q in zip(ours["pred_norm"], questions)]
+        norm_hits = [float(p == q["answer"]) for p, q in zip(ours["pred_norm"], questions)]
+        assert [s["acc_norm"] for s in samples] == norm_hits
     # not a vacuous agreement: the model is neither at chance nor perfect, and the two metrics differ somewhere
     cloze = lm.mc_eval(model, tok, questions, prompt_template="{question}")
     assert 0.0 < cloze["acc"] < 1.0 or cloze["pred"] != cloze["pred_norm"]

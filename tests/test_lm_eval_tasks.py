@@ -1,4 +1,4 @@
-"""The shipped lm-eval task folder: where it reads questions from, and that its prompts are mc_eval's (no lm_eval needed)."""
+"""The shipped lm-eval task folder: where it reads questions, and that its prompts are mc_eval's (no lm_eval needed)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ def test_questions_come_from_metadata_then_the_run_folder(tmp_path):
     own = _write(tmp_path / "mine" / "wmdp.jsonl")
     (run / "config.json").write_text(json.dumps({"eval_files": {"proxy": str(own)}, "corpus_dir": None}))
     assert utils.questions_file("proxy", {"pretrained": model}) == own  # the run's eval_files win over its corpus
-    assert utils.questions_file("proxy", {"pretrained": model, "questions_dir": str(tmp_path / "q")}) == tmp_path / "q" / "proxy.jsonl"
+    in_dir = {"pretrained": model, "questions_dir": str(tmp_path / "q")}
+    assert utils.questions_file("proxy", in_dir) == tmp_path / "q" / "proxy.jsonl"
     assert utils.questions_file("proxy", {"proxy_file": str(generated), "questions_dir": "elsewhere"}) == generated
     with pytest.raises(FilterkitError, match=r"filterkit_general: no questions file.*--metadata.*questions_dir"):
         utils.questions_file("general", {"pretrained": model})
@@ -65,6 +66,7 @@ def test_task_prompts_are_mc_eval_templates():
         assert {m["metric"] for m in t["metric_list"]} == {"acc", "acc_norm"}
         # jinja "{{question}}" is str.format's "{question}"; a bare column name is the stem itself
         want = "{question}" if name.endswith("_cloze") else "Question: {question}\nAnswer:"
-        got = t["doc_to_text"].replace("{{question}}", "{question}") if "{{" in t["doc_to_text"] else "{" + t["doc_to_text"] + "}"
+        text = t["doc_to_text"]
+        got = text.replace("{{question}}", "{question}") if "{{" in text else "{" + text + "}"
         assert got == want, name
     assert inspect.signature(lm.mc_eval).parameters["prompt_template"].default == "Question: {question}\nAnswer:"

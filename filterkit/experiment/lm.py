@@ -249,7 +249,9 @@ class LMConfig:
     dtype: Literal["auto", "float32", "bfloat16"] = Field(
         "auto", description="auto: bf16 autocast on cuda, fp32 on cpu"
     )
-    compile: bool = Field(False, description="torch.compile the model for training (cuda only; pays off past ~1k steps)")
+    compile: bool = Field(
+        False, description="torch.compile the model for training (cuda only; pays off past ~1k steps)"
+    )
 
     @model_validator(mode="after")
     def _heads_divide_width(self) -> LMConfig:
@@ -264,13 +266,18 @@ class LMConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
-            hints = [f"{k!r} (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(k, known, 1)) else repr(k)
-                     for k in unknown]
-            raise FilterkitError(f"{source}: unknown LM config keys {', '.join(hints)}; known keys: {', '.join(sorted(known))}")
+            hints = [f"{k!r} (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(k, known, 1))
+                     else repr(k) for k in unknown]
+            raise FilterkitError(
+                f"{source}: unknown LM config keys {', '.join(hints)}; known keys: {', '.join(sorted(known))}"
+            )
         try:
             return cls(**d)
         except ValidationError as e:
-            problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'config'}: {err['msg'].removeprefix('Value error, ')}" for err in e.errors())
+            problems = "; ".join(
+                f"{'.'.join(map(str, err['loc'])) or 'config'}: {err['msg'].removeprefix('Value error, ')}"
+                for err in e.errors()
+            )
             raise FilterkitError(f"{source}: invalid LM config: {problems}") from None
 
     def to_dict(self) -> dict[str, Any]:
