@@ -664,7 +664,9 @@ def mc_eval(
     - ``acc``: argmax of the summed logprob; ``acc_norm``: argmax of the summed logprob divided by the number of
       *characters* of the choice (``len(choice)``, the leading space not counted); ties go to the first choice.
 
-    ``chance`` is the mean of 1/len(choices).
+    The agreement holds to float rounding where both run in fp32 (CPU). On CUDA this function scores under bf16
+    autocast, as training runs, while lm-eval's ``hf`` model runs the saved fp32 weights: expect log-likelihoods
+    to differ in the third digit there, and compare on CPU. ``chance`` is the mean of 1/len(choices).
     """
     pairs = []
     for q in questions:
