@@ -247,6 +247,7 @@ def main() -> None:
     from sentence_transformers import SentenceTransformer
 
     from filterkit.classify.encoder import resolve_device
+    from filterkit.classify.base import ScoringSpec
     from filterkit.classify.embedding import EmbeddingClassifier
 
     if args.threads:
@@ -257,8 +258,9 @@ def main() -> None:
     clfs = {}
     for key in wanted.split(","):
         runtime, precision = key.strip().split("/")
-        clf = EmbeddingClassifier.load(args.head, device=device, batch_tokens=args.batch_tokens,
-                                       truncate=args.truncate, runtime=runtime, precision=precision)
+        spec = ScoringSpec(device=device, batch_tokens=args.batch_tokens, runtime=runtime, precision=precision,
+                           long_docs="truncate" if args.truncate else "chunks")
+        clf = EmbeddingClassifier.load(args.head, spec)
         if args.pad_multiple is not None:
             clf.encoder.pad_multiple = args.pad_multiple
         clfs[key.strip()] = clf

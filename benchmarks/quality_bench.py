@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from filterkit.config import load_config
+from filterkit.contract import Rule, decide_many
 from filterkit.match.escalation import Escalator
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -122,7 +123,8 @@ class CachedScorer:
         self.pipeline = cfg
         self.info = read_classifier_info(c.path)
         self.threshold = float(c.threshold if c.threshold is not None else self.info.threshold)
-        # filterkit.match.escalation.classifier_threshold: gate-only escalations may need more
+        self.rule = Rule.from_config(cfg, self.threshold)  # the run's keep/remove rule
+        # gate-only escalations may need more (Rule.threshold_for)
         self.gate_only_threshold = float(c.gate_only_threshold) if (
             c.gate_only_threshold is not None and cfg.semantic_gate.enabled) else self.threshold
         from filterkit.classify.encoder import resolve_runtime
@@ -174,8 +176,8 @@ def cascade(texts: list[str], esc: Escalator, scorer: CachedScorer) -> dict[str,
     idx = np.flatnonzero(e.escalated)
     if len(idx):
         scores[idx] = scorer([texts[i] for i in idx])
-    gate_only = np.where(e.by_terms, scorer.threshold, scorer.gate_only_threshold)  # classifier_threshold, vectorised
-    removed = e.escalated & (np.nan_to_num(scores, nan=-1.0) >= gate_only)
+    cheap = np.where(e.by_terms, "terms", np.where(e.escalated, "gate", "none")).astype(object)
+    removed = decide_many(scorer.rule, cheap, scores) != ""  # the run's own rule
     return {"escalated": e.escalated, "by_terms": e.by_terms, "removed": removed, "scores": scores}
 
 

@@ -6,6 +6,11 @@ the audit must hold what was read, not what a stage made of it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import numpy as np
 from datatrove.data import Document
 
 # set by ShardReader
@@ -28,7 +33,27 @@ DECISION = "filterkit_decision"  # "remove" when removed; absent while kept
 STAGE = "filterkit_stage"  # "blocklist" | "classifier"
 REASON = "filterkit_reason"  # "blocklist_terms" | "classifier_score" | "error"
 
-REASONS = ("blocklist_terms", "classifier_score", "error")
+
+
+class Stage(str, Enum):
+    """The stage that removed a document (audit column ``stage``)."""
+
+    BLOCKLIST = "blocklist"
+    CLASSIFIER = "classifier"
+
+
+class Reason(str, Enum):
+    """Why a document was removed (audit column ``reason``; manifest ``removed_by_reason`` keys)."""
+
+    BLOCKLIST_TERMS = "blocklist_terms"
+    CLASSIFIER_SCORE = "classifier_score"
+    ERROR = "error"
+
+
+REASONS = tuple(r.value for r in Reason)
+# what the cheap stage found, the input of :func:`decide`: over the term bar, escalated by the semantic gate
+# alone, or neither; ``None`` where no cheap stage ran (every document reaches the classifier)
+CHEAP_VERDICTS = ("terms", "gate", "none")
 
 # every key a stage may write, with its type: each document carries all of them from the first filterkit stage on
 # (None where a value does not apply), so datatrove's writers see one schema (see :func:`document_schema`)
@@ -76,12 +101,100 @@ def document_schema(extra_metadata: dict | None = None):
     return pa.schema([("text", pa.string()), ("id", pa.string()), ("metadata", pa.struct(fields))])
 
 
-def mark_removed(doc: Document, stage: str, reason: str) -> None:
+@dataclass(frozen=True)
+class Rule:
+    """The keep/remove rule of one pipeline config: everything :func:`decide` needs and nothing else.
+
+    ``threshold`` is resolved (the config's, else the head's own), so the run, ``rethreshold`` and ``tune``
+    cannot fall back differently.
+    """
+
+    mode: str = "escalate"  # blocklist.mode: "escalate" (the classifier decides) or "remove" (the list decides)
+    classifier: bool = True
+    threshold: float = 0.5
+    gate_only_threshold: float | None = None  # applies only where the semantic gate ran
+    on_error: str = "remove"
+
+    @classmethod
+    def from_config(cls, cfg: Any, threshold: float) -> "Rule":
+        """The rule of a :class:`~filterkit.config.PipelineConfig` whose resolved classifier threshold is given."""
+        c = cfg.classifier
+        return cls(
+            mode=cfg.blocklist.mode if cfg.blocklist.enabled else "escalate",
+            classifier=c.enabled,
+            threshold=float(threshold),
+            gate_only_threshold=c.gate_only_threshold if cfg.semantic_gate.enabled else None,
+            on_error=c.on_error,
+        )
+
+    def threshold_for(self, cheap: str | None) -> float:
+        """Documents only the semantic gate escalated may need more (``classifier.gate_only_threshold``): on-topic
+        *style* without topic words is where the classifier's false positives on ordinary text come from."""
+        if cheap == "gate" and self.gate_only_threshold is not None:
+            return self.gate_only_threshold
+        return self.threshold
+
+
+def decide(rule: Rule, cheap: str | None, score: float | None = None, error: str | None = None
+           ) -> tuple[Stage, Reason] | None:
+    """Remove (by which stage, why) or keep (``None``): the one keep/remove rule.
+
+    ``cheap`` is the cheap stage's verdict (:data:`CHEAP_VERDICTS`, ``None`` where none ran); ``score`` and
+    ``error`` are the classifier's (both ``None`` before it ran). The blocklist stage calls it before scoring,
+    the classifier stage after, ``rethreshold`` on recorded rows; :func:`decide_many` is the same rule over
+    arrays for ``tune`` and the benchmarks, and a test pins the two together.
+    """
+    if rule.mode == "remove":
+        return (Stage.BLOCKLIST, Reason.BLOCKLIST_TERMS) if cheap == "terms" else None
+    if cheap == "none" or not rule.classifier:
+        return None
+    if error is not None:
+        return (Stage.CLASSIFIER, Reason.ERROR) if rule.on_error == "remove" else None
+    if score is None:
+        return None
+    return (Stage.CLASSIFIER, Reason.CLASSIFIER_SCORE) if score >= rule.threshold_for(cheap) else None
+
+
+def decide_many(rule: Rule, cheap: np.ndarray | None, scores: np.ndarray, errors: np.ndarray | None = None
+                ) -> np.ndarray:
+    """:func:`decide` over arrays: the removal reason per document (``""``: kept).
+
+    ``cheap`` holds verdict strings (``None``: no cheap stage ran), ``scores`` floats (NaN: not scored),
+    ``errors`` booleans (``None``: none).
+    """
+    n = len(scores)
+    scores = np.asarray(scores, dtype=float)
+    cheap = np.full(n, "terms", dtype=object) if cheap is None else np.asarray(cheap, dtype=object)
+    out = np.full(n, "", dtype=object)
+    if rule.mode == "remove":
+        out[cheap == "terms"] = Reason.BLOCKLIST_TERMS.value
+        return out
+    if not rule.classifier:
+        return out
+    reach = cheap != "none"
+    err = np.zeros(n, dtype=bool) if errors is None else np.asarray(errors, dtype=bool)
+    bar = np.full(n, rule.threshold)
+    if rule.gate_only_threshold is not None:
+        bar[cheap == "gate"] = rule.gate_only_threshold
+    hit = reach & ~err & (np.nan_to_num(scores, nan=-np.inf) >= bar)
+    out[hit] = Reason.CLASSIFIER_SCORE.value
+    if rule.on_error == "remove":
+        out[reach & err] = Reason.ERROR.value
+    return out
+
+
+def cheap_verdict(meta: dict) -> str | None:
+    """The cheap stage's verdict recorded on a document's metadata (see :data:`CHEAP_VERDICTS`)."""
+    if meta.get(ESCALATED) is None:
+        return None
+    return (meta.get(ESCALATED_BY) or "terms") if meta[ESCALATED] else "none"
+
+
+def mark_removed(doc: Document, stage: Stage | str, reason: Reason | str) -> None:
     """Record that ``stage`` removes ``doc`` and why; the writer routes it to the audit log."""
-    assert reason in REASONS, reason
     doc.metadata[DECISION] = "remove"
-    doc.metadata[STAGE] = stage
-    doc.metadata[REASON] = reason
+    doc.metadata[STAGE] = Stage(stage).value
+    doc.metadata[REASON] = Reason(reason).value
 
 
 def is_removed(doc: Document) -> bool:

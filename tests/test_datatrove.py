@@ -9,6 +9,7 @@ from datatrove.pipeline.readers import ParquetReader
 from datatrove.pipeline.writers import JsonlWriter
 
 from filterkit import BlocklistStage, ClassifierStage
+from filterkit.classify.base import ScoringSpec
 from tests.conftest import BLOCKLIST, GENERAL, HEAD, PROXY, write_shard
 
 
@@ -18,7 +19,7 @@ def test_stages_in_a_plain_datatrove_pipeline(tmp_path):
     pipeline = [
         ParquetReader(str(tmp_path / "in")),
         BlocklistStage(BLOCKLIST, min_unique_hits=2),
-        ClassifierStage(HEAD, device="cpu", exclusion_writer=excluded),
+        ClassifierStage(HEAD, spec=ScoringSpec(device="cpu"), exclusion_writer=excluded),
         JsonlWriter(str(tmp_path / "kept"), compression=None),
     ]
     LocalPipelineExecutor(pipeline, tasks=1, workers=1, logging_dir=str(tmp_path / "logs")).run()
@@ -82,7 +83,7 @@ def test_parquet_writer_gets_one_schema_and_datatrove_times_the_stages(tmp_path)
     pipeline = [
         ParquetReader(str(tmp_path / "in")),
         BlocklistStage(BLOCKLIST, min_unique_hits=2),
-        ClassifierStage(HEAD, device="cpu", batch_docs=2,
+        ClassifierStage(HEAD, spec=ScoringSpec(device="cpu"), batch_docs=2,
                         exclusion_writer=ParquetWriter(str(tmp_path / "removed"), schema=schema)),
         ParquetWriter(str(tmp_path / "kept"), schema=schema),
     ]

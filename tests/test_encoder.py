@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from filterkit.classify.base import ScoringSpec
 from filterkit.classify.embedding import EmbeddingClassifier, shared_encoder
 from tests.conftest import GENERAL, HEAD, PROXY
 
@@ -45,8 +46,8 @@ def test_windows_and_token_batches(encoder):
 def test_any_window_rule_catches_a_passage_deep_in_a_long_page():
     """A proxy paragraph after ~2,000 tokens of general text: chunked scoring removes, truncation misses."""
     page = " ".join(GENERAL * 12) + " " + " ".join(PROXY)
-    chunks = EmbeddingClassifier.load(HEAD, device="cpu", truncate=False)
-    trunc = EmbeddingClassifier.load(HEAD, device="cpu", truncate=True)
+    chunks = EmbeddingClassifier.load(HEAD, ScoringSpec(device="cpu"))
+    trunc = EmbeddingClassifier.load(HEAD, ScoringSpec(device="cpu", long_docs="truncate"))
     thr = chunks.info.threshold
     full = chunks.score([page])[0]
     first = trunc.score([page])[0]
@@ -55,7 +56,7 @@ def test_any_window_rule_catches_a_passage_deep_in_a_long_page():
 
 
 def test_head_separates_the_tiny_examples():
-    clf = EmbeddingClassifier.load(HEAD, device="cpu")
+    clf = EmbeddingClassifier.load(HEAD, ScoringSpec(device="cpu"))
     scores = np.array([s.score for s in clf.score(PROXY + GENERAL)])
     assert scores[: len(PROXY)].min() > scores[len(PROXY) :].max()
 
@@ -67,7 +68,7 @@ def test_cpu_int8_fast_path_stays_close_to_fp32(encoder):
     texts = PROXY + GENERAL
     cos = (q.embed_texts(texts) * encoder.embed_texts(texts)).sum(1)
     assert cos.min() > 0.9  # now ONNX Runtime per-channel int8 (0.97-0.99); torch.ao gave 0.915-0.956
-    clf = EmbeddingClassifier.load(HEAD, device="cpu", cpu_int8=True)
+    clf = EmbeddingClassifier.load(HEAD, ScoringSpec(device="cpu", cpu_int8=True))
     scores = np.array([s.score for s in clf.score(texts)])
     thr = clf.info.threshold
     assert (scores[: len(PROXY)] >= thr).all() and (scores[len(PROXY) :] < thr).all()
@@ -95,7 +96,7 @@ def test_gpu_shape_rounding_bounds_shapes_and_keeps_embeddings(encoder):
 
 def test_overlapped_scoring_equals_one_pass():
     """The GPU path (slices, tokenised one slice ahead in a thread) must give the one-pass scores in order."""
-    clf = EmbeddingClassifier.load(HEAD, device="cpu")
+    clf = EmbeddingClassifier.load(HEAD, ScoringSpec(device="cpu"))
     texts = (PROXY + GENERAL) * 3 + [""]
     one = clf.score(texts)
     sliced = clf._score_overlapped(texts, slice_docs=4)

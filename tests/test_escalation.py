@@ -158,9 +158,10 @@ def test_train_gate_cli(tmp_path, static_model):
 
 
 def test_gate_only_documents_can_need_a_higher_classifier_score():
-    from filterkit.match.escalation import classifier_threshold
+    from filterkit.contract import Rule
 
-    assert classifier_threshold("gate", 0.6, 0.95) == 0.95
-    assert classifier_threshold("terms", 0.6, 0.95) == 0.6
-    assert classifier_threshold(None, 0.6, 0.95) == 0.6  # no blocklist stage: every document is scored
-    assert classifier_threshold("gate", 0.6, None) == 0.6
+    rule = Rule(threshold=0.6, gate_only_threshold=0.95)
+    assert rule.threshold_for("gate") == 0.95
+    assert rule.threshold_for("terms") == 0.6
+    assert rule.threshold_for(None) == 0.6  # no blocklist stage: every document is scored
+    assert Rule(threshold=0.6).threshold_for("gate") == 0.6

@@ -94,11 +94,12 @@ def test_onnx_int8_within_stated_drift(encoders):
 
 @pytest.mark.slow
 def test_scores_and_decisions_per_runtime(encoders, caplog):
+    from filterkit.classify.base import ScoringSpec
     from filterkit.classify.embedding import EmbeddingClassifier
 
     scores = {}
     for runtime, precision in (("torch", "fp32"), ("onnx", "fp32"), ("onnx", "int8")):
-        clf = EmbeddingClassifier.load(HEAD, device="cpu", runtime=runtime, precision=precision)
+        clf = EmbeddingClassifier.load(HEAD, ScoringSpec(device="cpu", runtime=runtime, precision=precision))
         scores[runtime, precision] = np.array([s.score for s in clf.score(PROXY + GENERAL)])
     thr = clf.info.threshold
     ref = scores["torch", "fp32"]

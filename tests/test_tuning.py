@@ -16,6 +16,7 @@ from filterkit.errors import FilterkitError
 from filterkit.evaluate.metrics import binary_metrics, threshold_for_recall
 from filterkit.data.labels import load_labels
 from filterkit.evaluate.metrics import bootstrap_ci, calibration_bins, expected_calibration_error, group_removal, max_f1_threshold, rates
+from filterkit.contract import Rule
 from filterkit.evaluate.tune import cascade_metrics, tune
 from tests.conftest import GENERAL, HEAD, PROXY, ROOT
 
@@ -117,12 +118,13 @@ def test_cascade_metrics_escalate_and_remove():
     y = np.array([1, 1, 1, 0, 0, 0])
     s = np.array([0.9, 0.9, 0.1, 0.9, 0.1, 0.1])
     u = np.array([3, 0, 2, 2, 2, 0])  # the second positive never reaches the classifier
-    c = cascade_metrics(y, s, u, min_unique_hits=2, threshold=0.5)
+    cheap = np.where(u >= 2, "terms", "none").astype(object)
+    c = cascade_metrics(y, Rule(threshold=0.5), cheap, s)
     assert c["escalation_recall"] == pytest.approx(2 / 3) and c["escalation_rate_neg"] == pytest.approx(2 / 3)
     assert (c["recall"], c["fpr"], c["precision"]) == (pytest.approx(1 / 3), pytest.approx(1 / 3), 0.5)
-    r = cascade_metrics(y, s, u, min_unique_hits=2, threshold=0.5, mode="remove", classifier_enabled=False)
+    r = cascade_metrics(y, Rule(mode="remove", classifier=False, threshold=0.5), cheap, s)
     assert r["recall"] == pytest.approx(2 / 3) and r["removed"] == 4
-    assert cascade_metrics(y, s, None, 2, 0.5)["recall"] == pytest.approx(2 / 3)  # no blocklist: classifier only
+    assert cascade_metrics(y, Rule(threshold=0.5), None, s)["recall"] == pytest.approx(2 / 3)  # no blocklist
 
 
 # ---------------------------------------------------------------------------------- label-file errors

@@ -11,41 +11,76 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Sequence
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from filterkit.errors import FilterkitError
 
+if TYPE_CHECKING:
+    from filterkit.config import ClassifierConfig
+
 HEAD_FILE = "head.safetensors"
 CONFIG_FILE = "config.json"
-# the weights file each backend keeps beside config.json
-BACKEND_FILES = {"embedding": HEAD_FILE, "fasttext": "model.ftz"}
+
+
+class FolderConfig(BaseModel):
+    """A classifier folder's ``config.json``: the keys filterkit reads, typed; training facts ride along as extras.
+
+    Validated when the folder is opened (before a run starts), so a hand-edited ``threshold: "0.6"`` or a
+    missing ``dim`` is one error line naming the file, not a ``KeyError`` in a worker.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    backend: str = Field("embedding", description="the registry name of the backend that reads this folder")
+    name: str | None = Field(None, description="shown in audit rows and manifests; default: the folder name")
+    threshold: float = Field(0.5, ge=0.0, le=1.0, description="the tuned decision threshold")
+    head: Literal["logistic", "mlp"] | None = Field(None, description="embedding backend: the head's shape")
+    dim: int | None = Field(None, ge=1, description="embedding backend: the encoder's embedding size")
+    hidden: int = Field(0, ge=0, description="embedding backend: hidden units of an mlp head")
+    max_tokens: int = Field(256, ge=8, le=512, description="embedding backend: tokens per window")
+    window_words: int | None = Field(None, ge=1, description="fasttext backend: words per window")
+    tokenizer: str | None = Field(None, description="fasttext backend: the word tokenizer it was trained with")
+    tuned_runtime: str | None = Field(None, description="runtime/precision the threshold was tuned on, e.g. torch/fp32")
+
+    @model_validator(mode="after")
+    def _embedding_keys(self) -> "FolderConfig":
+        if self.backend == "embedding" and (self.head is None or self.dim is None):
+            raise ValueError("an embedding classifier needs 'head' and 'dim'")
+        return self
 
 
 @dataclass
 class ClassifierInfo:
-    """The parsed ``config.json`` of a classifier folder plus a hash of the folder's decisive files."""
+    """A classifier folder opened without loading a model: its typed config and a hash of its decisive files."""
 
     path: Path
     config: dict[str, Any]
     sha256: str
+    folder: FolderConfig | None = None
+
+    def __post_init__(self) -> None:
+        if self.folder is None:
+            self.folder = FolderConfig.model_validate(self.config)
 
     @property
     def name(self) -> str:
-        return str(self.config.get("name", self.path.name))
+        return self.folder.name or self.path.name
 
     @property
     def threshold(self) -> float:
-        return float(self.config.get("threshold", 0.5))
+        return self.folder.threshold
 
     @property
     def backend(self) -> str:
-        return str(self.config.get("backend", "embedding"))
+        return self.folder.backend
 
 
 def read_classifier_info(folder: str | Path) -> ClassifierInfo:
     """Validate a classifier folder without loading any model (cheap; used before a run starts)."""
-    from filterkit.io import stable_hash, file_sha256
+    from filterkit.classify.registry import BACKENDS
+    from filterkit.io import file_sha256, stable_hash
 
     folder = Path(folder)
     cfg_path = folder / CONFIG_FILE
@@ -58,34 +93,48 @@ def read_classifier_info(folder: str | Path) -> ClassifierInfo:
         config = json.loads(cfg_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise FilterkitError(f"{cfg_path}: not valid JSON ({e.msg} at line {e.lineno}); re-train or fix it") from None
-    backend = config.get("backend", "embedding")
-    if backend not in BACKEND_FILES:
-        raise FilterkitError(
-            f"{cfg_path}: unknown classifier backend {backend!r}; use one of {sorted(BACKEND_FILES)}"
-        )
-    weights = folder / BACKEND_FILES[backend]
+    backend = config.get("backend", "embedding") if isinstance(config, dict) else None
+    if backend not in BACKENDS:
+        raise FilterkitError(f"{cfg_path}: unknown classifier backend {backend!r}; use one of {sorted(BACKENDS)}")
+    try:
+        typed = FolderConfig.model_validate(config)
+    except ValidationError as e:
+        err = e.errors()[0]
+        where = ".".join(str(x) for x in err["loc"]) or "config"
+        raise FilterkitError(f"{cfg_path}: {where}: {err['msg']}; re-run `filterkit train` or fix the file") from None
+    weights = folder / BACKENDS[backend].weights
     if not weights.is_file():
         raise FilterkitError(f"{folder}: classifier has no {weights.name}; re-run `filterkit train` to create it")
-    for key in ("head", "dim") if backend == "embedding" else ():
-        if key not in config:
-            raise FilterkitError(f"{cfg_path}: missing key {key!r}; re-run `filterkit train`")
     digest = stable_hash({"config": config, "weights": file_sha256(weights)})
-    return ClassifierInfo(folder, config, digest)
+    return ClassifierInfo(folder, config, digest, typed)
 
 
-def warn_runtime_mismatch(info: "ClassifierInfo", runtime: str, precision: str) -> None:
-    """Log a warning when a head's threshold was tuned on another runtime / precision (``tuned_runtime`` in its
-    config.json, e.g. ``"torch/fp32"``): int8 moves scores, so the tuned threshold may not carry over."""
-    tuned = info.config.get("tuned_runtime")
-    # fp32 on torch and on ONNX Runtime give the same scores (max drift 1e-6 on real/dev): only precision matters
-    if tuned and str(tuned).split("/")[-1] != precision:
-        import logging
+@dataclass(frozen=True)
+class ScoringSpec:
+    """Every setting that turns a classifier folder into scores, in one frozen value.
 
-        logging.getLogger("filterkit").warning(
-            "%s: threshold was tuned on %s but the classifier runs on %s/%s; re-tune with "
-            "`filterkit tune --pipeline` or set classifier.runtime/precision to match",
-            info.path, tuned, runtime, precision,
-        )
+    ``filterkit run``, ``rethreshold``, ``tune --pipeline`` and the benchmarks build it from the same
+    ``classifier:`` section (:meth:`from_config`), so a setting that moves scores (``precision: int8``,
+    ``max_tokens``, ``long_docs``) cannot be dropped on one path and kept on another.
+    """
+
+    device: str = "auto"
+    encoder_path: Path | None = None
+    max_tokens: int | None = None  # None: the folder's own max_tokens
+    batch_tokens: int | None = None
+    long_docs: Literal["chunks", "truncate"] = "chunks"
+    runtime: str = "auto"
+    precision: str = "fp32"
+    cpu_int8: bool = False
+
+    @classmethod
+    def from_config(cls, c: "ClassifierConfig") -> "ScoringSpec":
+        return cls(c.device, c.encoder_path, c.max_tokens, c.batch_tokens, c.long_docs, c.runtime, c.precision,
+                   c.cpu_int8)
+
+    @property
+    def truncate(self) -> bool:
+        return self.long_docs == "truncate"
 
 
 @dataclass(frozen=True)
@@ -95,3 +144,38 @@ class DocScore:
     score: float | None
     windows: int
     error: str | None = None
+
+
+class Classifier(Protocol):
+    """What a backend gives the stage, tuning and the benchmarks; register it in :mod:`filterkit.classify.registry`.
+
+    ``submit`` starts scoring (tokenise, queue device work) and ``collect`` finishes it, so the stage can read
+    batch N+1 while batch N runs; a backend with nothing to overlap scores in ``submit``. A window-level error
+    affects only its own document (``DocScore.error``).
+    """
+
+    info: ClassifierInfo
+
+    @classmethod
+    def load(cls, folder: str | Path, spec: ScoringSpec) -> "Classifier": ...
+
+    def submit(self, texts: Sequence[str]) -> Any: ...
+
+    def collect(self, pending: Any) -> list[DocScore]: ...
+
+    def score(self, texts: Sequence[str]) -> list[DocScore]: ...
+
+
+def warn_runtime_mismatch(info: "ClassifierInfo", runtime: str, precision: str) -> None:
+    """Log a warning when a head's threshold was tuned on another runtime / precision (``tuned_runtime`` in its
+    config.json, e.g. ``"torch/fp32"``): int8 moves scores, so the tuned threshold may not carry over."""
+    tuned = info.folder.tuned_runtime
+    # fp32 on torch and on ONNX Runtime give the same scores (max drift 1e-6 on real/dev): only precision matters
+    if tuned and str(tuned).split("/")[-1] != precision:
+        import logging
+
+        logging.getLogger("filterkit").warning(
+            "%s: threshold was tuned on %s but the classifier runs on %s/%s; re-tune with "
+            "`filterkit tune --pipeline` or set classifier.runtime/precision to match",
+            info.path, tuned, runtime, precision,
+        )

@@ -19,7 +19,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from filterkit.errors import FilterkitError
-from filterkit.classify.base import CONFIG_FILE, ClassifierInfo, DocScore, HEAD_FILE, read_classifier_info, warn_runtime_mismatch
+from filterkit.classify.base import (
+    CONFIG_FILE, HEAD_FILE, ClassifierInfo, DocScore, ScoringSpec, read_classifier_info, warn_runtime_mismatch,
+)
 
 
 
@@ -82,39 +84,29 @@ class EmbeddingClassifier:
     stats: dict[str, float] = field(default_factory=lambda: {"windows": 0, "tokens": 0})
 
     @classmethod
-    def load(
-        cls,
-        folder: str | Path,
-        device: str = "auto",
-        max_tokens: int | None = None,
-        batch_tokens: int | None = None,
-        encoder_path: str | Path | None = None,
-        truncate: bool = False,
-        cpu_int8: bool = False,
-        runtime: str = "auto",
-        precision: str = "fp32",
-    ) -> "EmbeddingClassifier":
+    def load(cls, folder: str | Path, spec: ScoringSpec | None = None) -> "EmbeddingClassifier":
         from safetensors.torch import load_file
 
+        spec = spec or ScoringSpec()
         info = read_classifier_info(folder)
-        cfg = info.config
+        fc = info.folder
         encoder = shared_encoder(
-            encoder_path, device, int(max_tokens or cfg.get("max_tokens", 256)), batch_tokens, cpu_int8,
-            runtime, precision,
+            spec.encoder_path, spec.device, int(spec.max_tokens or fc.max_tokens), spec.batch_tokens, spec.cpu_int8,
+            spec.runtime, spec.precision,
         )
         warn_runtime_mismatch(info, encoder.runtime, encoder.precision)
-        if encoder.dim != int(cfg["dim"]):
+        if encoder.dim != fc.dim:
             raise FilterkitError(
-                f"{info.path}: head expects {cfg['dim']}-d embeddings but the encoder gives {encoder.dim}-d; "
+                f"{info.path}: head expects {fc.dim}-d embeddings but the encoder gives {encoder.dim}-d; "
                 "use the encoder the head was trained with"
             )
-        head = build_head(cfg["head"], int(cfg["dim"]), int(cfg.get("hidden", 0)))
+        head = build_head(fc.head, fc.dim, fc.hidden)
         try:
             head.load_state_dict(load_file(str(info.path / HEAD_FILE)))
         except Exception as e:  # noqa: BLE001
             raise FilterkitError(f"{info.path / HEAD_FILE}: does not match config.json ({e}); re-train") from None
         head.eval().to(encoder.device)
-        return cls(info, encoder, head, truncate)
+        return cls(info, encoder, head, spec.truncate)
 
     def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
         """Head probabilities for a matrix of embeddings."""

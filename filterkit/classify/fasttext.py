@@ -25,9 +25,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from filterkit.errors import FilterkitError
-from filterkit.classify.base import CONFIG_FILE, BACKEND_FILES, ClassifierInfo, DocScore, read_classifier_info
+from filterkit.classify.base import CONFIG_FILE, ClassifierInfo, DocScore, ScoringSpec, read_classifier_info
 
-MODEL_FILE = BACKEND_FILES["fasttext"]
+MODEL_FILE = "model.ftz"  # the registry names it as this backend's weights
 POSITIVE = "__label__1"
 NEGATIVE = "__label__0"
 TOKENIZER = "casefold-alnum-v1"
@@ -91,22 +91,21 @@ class FastTextClassifier:
     stats: dict[str, float] = field(default_factory=lambda: {"windows": 0, "words": 0})
 
     @classmethod
-    def load(cls, folder: str | Path) -> "FastTextClassifier":
+    def load(cls, folder: str | Path, spec: ScoringSpec | None = None) -> "FastTextClassifier":
+        """``spec`` is accepted for the common interface; fastText has no encoder settings (CPU, whole words)."""
         info = read_classifier_info(folder)
         cfg_path = info.path / CONFIG_FILE
         if info.backend != "fasttext":
             raise FilterkitError(
                 f"{cfg_path}: backend is {info.backend!r}, not 'fasttext'; load it with load_classifier"
             )
-        tokenizer = info.config.get("tokenizer", TOKENIZER)
+        tokenizer = info.folder.tokenizer or TOKENIZER
         if tokenizer != TOKENIZER:
             raise FilterkitError(
                 f"{cfg_path}: made with tokenizer {tokenizer!r} but this filterkit uses {TOKENIZER!r}; "
                 "re-train with `filterkit train --backend fasttext`"
             )
-        window_words = info.config.get("window_words", DEFAULT_WINDOW_WORDS)
-        if not isinstance(window_words, int) or window_words < 1:
-            raise FilterkitError(f"{cfg_path}: window_words must be a positive integer, got {window_words!r}")
+        window_words = info.folder.window_words or DEFAULT_WINDOW_WORDS
         model = _load_model(info.path / MODEL_FILE)
         if POSITIVE not in model.get_labels():
             raise FilterkitError(

@@ -13,6 +13,7 @@ state: the bootstrap draws from ``np.random.default_rng(seed)``, so the same inp
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any, Callable
@@ -23,50 +24,32 @@ from filterkit.errors import FilterkitError
 from filterkit.evaluate.metrics import binary_metrics, threshold_for_recall
 from filterkit.data.labels import load_labels
 from filterkit.evaluate.metrics import RATE_KEYS, _frac, auc_pair, bootstrap_ci, calibration_bins, expected_calibration_error, group_removal, max_f1_threshold, rates
+from filterkit.classify.base import ScoringSpec
+from filterkit.contract import Rule, decide_many
 from filterkit.evaluate.report import write_report
 from filterkit.io import write_text_atomic
 
 
+def cascade_decisions(rule: Rule, cheap: np.ndarray | None, scores: np.ndarray, errors: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """(escalated, removed) per document under ``rule``: the run's own rule (:func:`filterkit.contract.decide_many`).
 
-def cascade_decisions(
-    scores: np.ndarray,
-    unique: np.ndarray | None,
-    min_unique_hits: int,
-    threshold: float,
-    mode: str = "escalate",
-    classifier_enabled: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Which documents the blocklist escalates and which the run removes, mirroring the runner.
-
-    ``unique`` is each document's unique blocklist-term count, or ``None`` when the blocklist is off
-    (every document reaches the classifier). ``mode="remove"`` removes every escalated document;
-    ``mode="escalate"`` removes escalated documents scoring ≥ ``threshold``.
+    ``cheap`` is the cheap stage's verdict per document ("terms", "gate", "none"), or ``None`` when the blocklist
+    is off (every document reaches the classifier).
     """
-    escalated = np.ones(len(scores), dtype=bool) if unique is None else unique >= min_unique_hits
-    if mode == "remove":
-        return escalated, escalated.copy()
-    if classifier_enabled:
-        return escalated, escalated & (scores >= threshold)
-    return escalated, np.zeros(len(scores), dtype=bool)
+    escalated = np.ones(len(scores), dtype=bool) if cheap is None else np.asarray(cheap, dtype=object) != "none"
+    return escalated, decide_many(rule, cheap, scores, errors) != ""
 
 
-def cascade_metrics(
-    y: np.ndarray,
-    scores: np.ndarray,
-    unique: np.ndarray | None,
-    min_unique_hits: int,
-    threshold: float,
-    mode: str = "escalate",
-    classifier_enabled: bool = True,
-) -> dict[str, Any]:
-    """What a run with this pipeline removes: a positive the blocklist never escalates is kept whatever
+def cascade_metrics(y: np.ndarray, rule: Rule, cheap: np.ndarray | None, scores: np.ndarray,
+                    errors: np.ndarray | None = None) -> dict[str, Any]:
+    """What a run with this pipeline removes: a positive the cheap stage never escalates is kept whatever
     its score, so the cascade's recall is at most the escalation recall."""
-    escalated, removed = cascade_decisions(scores, unique, min_unique_hits, threshold, mode, classifier_enabled)
+    escalated, removed = cascade_decisions(rule, cheap, scores, errors)
     pos = y == 1
     return {
-        "mode": mode,
-        "min_unique_hits": int(min_unique_hits),
-        "threshold": float(threshold),
+        "mode": rule.mode,
+        "threshold": float(rule.threshold),
         "escalation_recall": _frac(escalated[pos]),
         "escalation_rate_neg": _frac(escalated[~pos]),
         "escalated": int(escalated.sum()),
@@ -78,9 +61,7 @@ def cascade_metrics(
 # ------------------------------------------------------------------------------------------- scoring
 
 
-def score_documents(
-    classifier: str | Path, texts: list[str], device: str = "auto", **load_kw: Any
-) -> tuple[np.ndarray, np.ndarray]:
+def score_documents(classifier: str | Path, texts: list[str], spec: ScoringSpec | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Document scores as a run computes them, and a mask of documents that could not be scored.
 
     An unscorable document gets 1.0: the pipeline removes it (``on_error: remove``), so it is a removal
@@ -88,7 +69,7 @@ def score_documents(
     """
     from filterkit.classify.registry import load_classifier
 
-    model = load_classifier(classifier, device=device, **load_kw)
+    model = load_classifier(classifier, spec)
     results = model.score(texts)
     errors = np.asarray([r.error is not None or r.score is None for r in results], dtype=bool)
     scores = np.asarray([1.0 if e else float(r.score) for r, e in zip(results, errors)], dtype=float)
@@ -180,7 +161,7 @@ def tune(
     write_threshold: bool = False,
     n_boot: int = 1000,
     seed: int = 0,
-    device: str = "auto",
+    device: str | None = None,
 ) -> dict[str, Any]:
     """Score a labelled set, choose the threshold meeting ``target_recall``, and report what it costs.
 
@@ -188,7 +169,8 @@ def tune(
     precision / recall / FPR / F1, bootstrap intervals (``ci95``), the max-F1 alternative, per-group
     removal rates, calibration, and with ``pipeline`` the cascade (blocklist escalation, then the
     classifier at the tuned threshold). With a pipeline, documents are scored with its classifier
-    settings (``max_tokens``, ``long_docs``, ``encoder_path``) so the threshold fits what a run computes.
+    scoring spec (:meth:`ScoringSpec.from_config`: ``max_tokens``, ``long_docs``, ``precision``, …) so the threshold
+    fits what a run computes; ``device`` (default: the pipeline's, else auto) overrides only where it runs.
     ``write_threshold`` stores the threshold in the classifier's ``config.json``.
     """
     from filterkit.io import file_sha256
@@ -206,25 +188,21 @@ def tune(
     y = np.asarray(table.column("label").to_pylist(), dtype=np.int64)
     groups = table.column("group").to_pylist() if "group" in table.column_names else None
 
-    load_kw: dict[str, Any] = {}
-    unique = None
-    gate_only = None
+    spec = ScoringSpec()
+    cheap = None
     if cfg is not None:
-        c = cfg.classifier
-        # every scoring setting of the run (cpu_int8 moves scores: tuning must see what the run sees)
-        load_kw = {"max_tokens": c.max_tokens, "encoder_path": c.encoder_path, "truncate": c.long_docs == "truncate",
-                   "batch_tokens": c.batch_tokens, "cpu_int8": c.cpu_int8,
-                   "runtime": c.runtime, "precision": c.precision}
-        if cfg.blocklist.enabled:  # before scoring: a bad term file should fail in a second, not after encoding
-            from filterkit.match.escalation import Escalator
+        # the run's own spec: every setting that moves scores (int8 does) is the one a run uses
+        spec = ScoringSpec.from_config(cfg.classifier)
+    if device is not None:
+        spec = dataclasses.replace(spec, device=device)
+    if cfg is not None and cfg.blocklist.enabled:  # before scoring: a bad term file should fail in a second
+        from filterkit.match.escalation import Escalator
 
-            # the run's own escalation rule (term bar by length, semantic gate): 1 = escalated, 0 = not
-            esc = Escalator(cfg.blocklist, cfg.semantic_gate)(texts)
-            unique = esc.escalated.astype(np.int64)
-            if cfg.semantic_gate.enabled and cfg.classifier.gate_only_threshold is not None:
-                gate_only = esc.escalated & ~esc.by_terms
-    scores, errors = score_documents(classifier, texts, device, **load_kw)
-    cascade = _Cascade(cfg, unique, scores, errors, gate_only) if cfg is not None else None
+        # the run's own escalation rule (term bar by length, semantic gate)
+        esc = Escalator(cfg.blocklist, cfg.semantic_gate)(texts)
+        cheap = np.where(esc.by_terms, "terms", np.where(esc.escalated, "gate", "none")).astype(object)
+    scores, errors = score_documents(classifier, texts, spec)
+    cascade = Cascade(cfg, cheap, scores, errors) if cfg is not None else None
 
     res = _evaluate(scores, y, target_recall, n_boot, seed, cascade)
     cal = calibration_bins(scores[~errors], y[~errors])
@@ -246,8 +224,8 @@ def tune(
         "groups": None,
         "cascade": None,
         "pipeline": str(pipeline) if pipeline is not None else None,
-        "scoring": {"max_tokens": load_kw.get("max_tokens", info.config.get("max_tokens")),
-                    "long_docs": "truncate" if load_kw.get("truncate") else "chunks"},
+        "scoring": {"max_tokens": spec.max_tokens or info.folder.max_tokens, "long_docs": spec.long_docs,
+                    "runtime": spec.runtime, "precision": spec.precision},
         "n_boot": int(n_boot),
         "seed": int(seed),
         "plots": None,
@@ -274,44 +252,36 @@ def tune(
         if info.backend == "embedding":  # int8 moves scores: record which runtime this threshold fits
             from filterkit.classify.encoder import resolve_runtime
 
-            tuned_runtime = "/".join(resolve_runtime(device, load_kw.get("runtime", "auto"), load_kw.get("precision", "fp32"),
-                                                     load_kw.get("cpu_int8", False))[1:])
+            tuned_runtime = "/".join(resolve_runtime(spec.device, spec.runtime, spec.precision, spec.cpu_int8)[1:])
         write_classifier_threshold(classifier, result["threshold"], rule, tuned_runtime)
     return result
 
 
-class _Cascade:
-    """The pipeline's cascade on this labelled set: blocklist counts matched once, scores fixed.
-
-    Unscorable documents follow the pipeline's ``on_error`` (1.0 when removed, 0.0 when kept). Calling
-    it with resample indices gives the rates the bootstrap needs; without, the full metrics.
+class Cascade:
+    """The pipeline's cascade on this labelled set, at any threshold: cheap-stage verdicts found once, scores
+    fixed, decided by the run's own rule (:func:`filterkit.contract.decide_many`). Called with resample
+    indices it gives the rates the bootstrap needs; without, the full metrics.
     """
 
     BOOT_KEYS = ("escalation_recall", "escalation_rate_neg", "recall", "fpr", "precision", "f1")
 
-    def __init__(self, cfg, unique: np.ndarray | None, scores: np.ndarray, errors: np.ndarray,
-                 gate_only: np.ndarray | None = None) -> None:
+    def __init__(self, cfg, cheap: np.ndarray | None, scores: np.ndarray, errors: np.ndarray) -> None:
         self.bl, self.clf = cfg.blocklist, cfg.classifier
-        self.unique = unique
-        self.scores = np.where(errors, 1.0 if self.clf.on_error == "remove" else 0.0, scores)
-        if gate_only is not None:
-            # documents only the gate escalated meet classifier.gate_only_threshold whatever threshold is tuned
-            # (escalation.classifier_threshold): removed at any threshold, or at none
-            hit = self.scores >= self.clf.gate_only_threshold
-            self.scores = np.where(gate_only, np.where(hit, 2.0, -1.0), self.scores)
-        self.mode = self.bl.mode if self.bl.enabled else "escalate"
+        self.rule = Rule.from_config(cfg, threshold=0.5)  # the threshold is the one being tuned
+        self.cheap, self.scores, self.errors = cheap, scores, errors
 
-    def _args(self, t: float, idx: np.ndarray | None) -> tuple:
-        s = self.scores if idx is None else self.scores[idx]
-        u = self.unique if self.unique is None or idx is None else self.unique[idx]
-        return s, u, 1, t, self.mode, self.clf.enabled  # ``unique`` holds the escalation decision (0/1)
+    def _at(self, t: float, idx: np.ndarray | None) -> tuple:
+        rule = dataclasses.replace(self.rule, threshold=float(t))
+        if idx is None:
+            return rule, self.cheap, self.scores, self.errors
+        return rule, None if self.cheap is None else self.cheap[idx], self.scores[idx], self.errors[idx]
 
     def __call__(self, y: np.ndarray, t: float, idx: np.ndarray | None = None) -> dict[str, Any]:
-        full = cascade_metrics(y, *self._args(t, idx))
+        full = cascade_metrics(y, *self._at(t, idx))
         return full if idx is None else {k: full[k] for k in self.BOOT_KEYS}
 
     def removed(self, t: float) -> np.ndarray:
-        return cascade_decisions(*self._args(t, None))[1]
+        return cascade_decisions(*self._at(t, None))[1]
 
     def facts(self, classifier: Path) -> dict[str, Any]:
         """What the reader must know to trust the cascade numbers: which list, which threshold a run uses."""

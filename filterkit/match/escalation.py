@@ -42,17 +42,6 @@ def escalate(unique: np.ndarray, words: np.ndarray, gate_scores: np.ndarray | No
     return by_terms, by_terms | (np.nan_to_num(gate_scores, nan=-1.0) >= gate_threshold)
 
 
-def classifier_threshold(escalated_by: str | None, threshold: float, gate_only_threshold: float | None) -> float:
-    """The classifier threshold a document must reach: documents the semantic gate alone escalated (no term
-    over the bar) may need more (``classifier.gate_only_threshold``), because on-topic *style* without topic
-    words is where the classifier's false positives on ordinary text come from (on AG News: war and disaster
-    reporting read like outbreak bulletins). Used by the run, ``rethreshold`` and ``quality_bench.py``.
-    """
-    if escalated_by == "gate" and gate_only_threshold is not None:
-        return gate_only_threshold
-    return threshold
-
-
 @dataclass(frozen=True)
 class Escalation:
     """What the cheap stage found per document, in input order."""

@@ -18,7 +18,6 @@ import pyarrow.parquet as pq
 from filterkit import contract as D
 from filterkit.config import PipelineConfig
 from filterkit.errors import FilterkitError
-from filterkit.match.escalation import classifier_threshold
 from filterkit.data.inputs import Shard
 from filterkit.store.layout import RunLayout
 from filterkit.store.layout import run_lock
@@ -68,39 +67,31 @@ def _recorded(run_dir: Path, sub: str, shard: Shard) -> dict[int, dict]:
     return {r["row_index"]: r for r in pq.read_table(path).to_pylist()}
 
 
-def _annotate(doc, rec: dict, cfg: PipelineConfig, threshold: float | None) -> None:
-    """Restore what the stages recorded and apply the new bar and threshold."""
+def _annotate(doc, rec: dict, cfg: PipelineConfig, rule: D.Rule) -> None:
+    """Restore what the stages recorded and decide again under the new bar and threshold (:func:`D.decide`)."""
     meta = doc.metadata
     terms = rec.get("matched_terms") or []
     meta[D.BL_TERMS] = [t["term"] for t in terms]
     meta[D.BL_COUNTS] = [t["count"] for t in terms]
     meta[D.BL_UNIQUE] = rec.get("unique_terms")
     meta[D.BL_TOTAL] = rec.get("total_hits")
-    meta[D.ESCALATED_BY] = rec.get("escalated_by")
     meta[D.GATE_SCORE] = rec.get("gate_score")
-    # escalated by the gate, or over the term bar (a --min-unique-hits raise is refused when a gate ran)
-    over = cfg.blocklist.enabled and (
-        rec.get("escalated_by") == "gate" or (rec.get("unique_terms") or 0) >= cfg.blocklist.min_unique_hits
-    )
-    if cfg.blocklist.enabled and cfg.blocklist.mode == "remove":
-        meta[D.ESCALATED] = False
-        if over:
-            D.mark_removed(doc, "blocklist", "blocklist_terms")
-        return
-    if cfg.blocklist.enabled and not over:
-        meta[D.ESCALATED] = False
-        return
-    meta[D.ESCALATED] = True
-    meta[D.WINDOWS] = rec.get("windows") or 0
-    if rec.get("error") is not None:
-        meta[D.ERROR] = rec["error"]
-        if cfg.classifier.on_error == "remove":
-            D.mark_removed(doc, "classifier", "error")
-        return
-    meta[D.SCORE] = rec["score"]
-    if rec["score"] >= classifier_threshold(rec.get("escalated_by"), threshold, cfg.classifier.gate_only_threshold
-                                            if cfg.semantic_gate.enabled else None):
-        D.mark_removed(doc, "classifier", "classifier_score")
+    cheap = None  # no cheap stage: every document reached the classifier
+    if cfg.blocklist.enabled:  # a --min-unique-hits raise is refused when a gate ran, so "gate" rows stay "gate"
+        over = (rec.get("unique_terms") or 0) >= cfg.blocklist.min_unique_hits
+        cheap = "gate" if rec.get("escalated_by") == "gate" else ("terms" if over else "none")
+    escalate = cheap != "none" and rule.mode == "escalate"
+    meta[D.ESCALATED_BY] = cheap if escalate and cheap is not None else None
+    meta[D.ESCALATED] = escalate
+    if escalate:
+        meta[D.WINDOWS] = rec.get("windows") or 0
+        if rec.get("error") is not None:
+            meta[D.ERROR] = rec["error"]
+        else:
+            meta[D.SCORE] = rec.get("score")
+    verdict = D.decide(rule, cheap, meta.get(D.SCORE), meta.get(D.ERROR))
+    if verdict is not None:
+        D.mark_removed(doc, *verdict)
 
 
 def rethreshold(
@@ -130,6 +121,7 @@ def _rethreshold_locked(run_dir: Path, prep, shards: list[Shard]) -> RunResult:
     redone = redo_damaged(prep.layout, [s.out_name for s in shards])
     t0 = time.perf_counter()
     reader = ShardReader(shards, cfg.input)
+    rule = D.Rule.from_config(cfg, prep.info.threshold if prep.info.threshold is not None else 0.5)
     layout: RunLayout = prep.layout
     for shard in shards:
         if layout.is_done(shard.out_name):
@@ -145,7 +137,7 @@ def _rethreshold_locked(run_dir: Path, prep, shards: list[Shard]) -> RunResult:
                 row = doc.metadata[D.ROW]
                 rec = scored.get(row) or removed_by_blocklist.get(row)
                 if rec is not None:
-                    _annotate(doc, rec, cfg, prep.info.threshold)
+                    _annotate(doc, rec, cfg, rule)
                 sink.add(doc)
             sink.finish(layout, cfg.input, {"rethreshold": time.perf_counter() - t_shard})
         except BaseException:

@@ -57,6 +57,7 @@ class BlocklistStage(DecisionStage):
             gate = SemanticGateConfig(enabled=True, path=Path(semantic_gate), threshold=gate_threshold)
             read_gate_config(gate.path)  # fail early, before any worker starts
         self.escalator = Escalator(self.config, gate)
+        self.rule = D.Rule(mode=mode)  # this stage decides only in remove mode; the classifier stage otherwise
 
     @classmethod
     def from_config(cls, cfg: PipelineConfig, drop_removed: bool = True, exclusion_writer=None) -> "BlocklistStage":
@@ -89,12 +90,13 @@ class BlocklistStage(DecisionStage):
                 meta[D.BL_TOTAL] = int(found.total[i])
                 g = found.gate[i]
                 meta[D.GATE_SCORE] = None if g != g else float(g)  # NaN: the gate did not run
-                over = bool(found.by_terms[i])
-                escalated = bool(found.escalated[i])
-                meta[D.ESCALATED_BY] = ("terms" if over else "gate") if escalated and self.config.mode == "escalate" else None
-                meta[D.ESCALATED] = escalated and self.config.mode == "escalate"
-                if over and self.config.mode == "remove":
-                    D.mark_removed(doc, "blocklist", "blocklist_terms")
+                cheap = "terms" if found.by_terms[i] else ("gate" if found.escalated[i] else "none")
+                escalate = cheap != "none" and self.config.mode == "escalate"
+                meta[D.ESCALATED_BY] = cheap if escalate else None
+                meta[D.ESCALATED] = escalate
+                verdict = D.decide(self.rule, cheap)  # remove mode: the list decides here
+                if verdict is not None:
+                    D.mark_removed(doc, *verdict)
         escalated = sum(1 for d in todo if d.metadata[D.ESCALATED])
         self.stat_update("escalated", value=escalated)
         if gate_on:

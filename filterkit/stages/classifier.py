@@ -8,9 +8,8 @@ from typing import Any, Literal
 from datatrove.data import Document, DocumentsPipeline
 
 from filterkit import contract as D
-from filterkit.match.escalation import classifier_threshold
 from filterkit.classify.registry import load_classifier
-from filterkit.classify.base import read_classifier_info
+from filterkit.classify.base import ScoringSpec, read_classifier_info
 from filterkit.stages.base import DecisionStage, shard_of
 
 # a buffer of non-escalated documents waiting for the next batch is flushed past these, so memory stays
@@ -35,16 +34,9 @@ class ClassifierStage(DecisionStage):
         path: str | Path,
         threshold: float | None = None,
         gate_only_threshold: float | None = None,
-        device: str = "auto",
-        encoder_path: str | Path | None = None,
-        max_tokens: int | None = None,
-        batch_tokens: int | None = None,
+        spec: ScoringSpec | None = None,
         batch_docs: int = 256,
-        long_docs: Literal["chunks", "truncate"] = "chunks",
         on_error: Literal["remove", "keep"] = "remove",
-        cpu_int8: bool = False,
-        runtime: str = "auto",
-        precision: str = "fp32",
         drop_removed: bool = True,
         exclusion_writer=None,
     ) -> None:
@@ -53,16 +45,10 @@ class ClassifierStage(DecisionStage):
         self.info = read_classifier_info(self.path)  # fail early, before any worker starts
         self.threshold = float(threshold if threshold is not None else self.info.threshold)
         self.gate_only_threshold = gate_only_threshold
-        self.device = device
-        self.encoder_path = encoder_path
-        self.max_tokens = max_tokens
-        self.batch_tokens = batch_tokens
+        self.spec = spec or ScoringSpec()
+        self.rule = D.Rule(threshold=self.threshold, gate_only_threshold=gate_only_threshold, on_error=on_error)
         self.batch_docs = batch_docs
-        self.long_docs = long_docs
         self.on_error = on_error
-        self.cpu_int8 = cpu_int8
-        self.runtime = runtime
-        self.precision = precision
         self._model = None
 
     @classmethod
@@ -73,9 +59,8 @@ class ClassifierStage(DecisionStage):
         return cls(
             c.path, threshold=c.threshold,
             gate_only_threshold=c.gate_only_threshold if cfg.semantic_gate.enabled else None,
-            device=c.device, encoder_path=c.encoder_path, max_tokens=c.max_tokens, batch_tokens=c.batch_tokens,
-            batch_docs=c.batch_docs, long_docs=c.long_docs, on_error=c.on_error, cpu_int8=c.cpu_int8,
-            runtime=c.runtime, precision=c.precision, drop_removed=drop_removed, exclusion_writer=exclusion_writer,
+            spec=ScoringSpec.from_config(c), batch_docs=c.batch_docs, on_error=c.on_error,
+            drop_removed=drop_removed, exclusion_writer=exclusion_writer,
         )
 
     def __getstate__(self):
@@ -86,17 +71,7 @@ class ClassifierStage(DecisionStage):
     @property
     def model(self):
         if self._model is None:  # loaded once per worker, on first use
-            self._model = load_classifier(
-                self.path,
-                device=self.device,
-                max_tokens=self.max_tokens,
-                batch_tokens=self.batch_tokens,
-                encoder_path=self.encoder_path,
-                truncate=self.long_docs == "truncate",
-                cpu_int8=self.cpu_int8,
-                runtime=self.runtime,
-                precision=self.precision,
-            )
+            self._model = load_classifier(self.path, self.spec)
         return self._model
 
     @staticmethod
@@ -122,18 +97,18 @@ class ClassifierStage(DecisionStage):
             results = self.model.collect(pending)
         for doc, res in zip(todo, results):
             meta = doc.metadata
+            cheap = D.cheap_verdict(meta)
             meta[D.ESCALATED] = True
             meta[D.WINDOWS] = res.windows
             if res.error is not None:
                 meta[D.ERROR] = res.error
                 self.stat_update("errors")
-                if self.on_error == "remove":
-                    D.mark_removed(doc, "classifier", "error")
-                continue
-            meta[D.SCORE] = res.score
-            self.stat_update("scored")
-            if res.score >= classifier_threshold(meta.get(D.ESCALATED_BY), self.threshold, self.gate_only_threshold):
-                D.mark_removed(doc, "classifier", "classifier_score")
+            else:
+                meta[D.SCORE] = res.score
+                self.stat_update("scored")
+            verdict = D.decide(self.rule, cheap, res.score, res.error)
+            if verdict is not None:
+                D.mark_removed(doc, *verdict)
         return buffer
 
     def process(self, docs: DocumentsPipeline) -> DocumentsPipeline:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import time
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +21,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from filterkit import contract as D
-from filterkit.match.escalation import classifier_threshold
-from filterkit.store.rows import AUDIT_SCHEMA, SCORES_SCHEMA, RunInfo
+from filterkit.store.rows import AUDIT_SCHEMA, SCORES_SCHEMA, AuditRow, RunInfo, ScoresRow, as_dict
 from filterkit.config import InputConfig
 from filterkit.errors import FilterkitError
 from filterkit.data.inputs import Shard
@@ -47,8 +47,9 @@ class _RowSink:
         self.n = 0
         self.writer = pq.ParquetWriter(path, schema, compression=_compression(compression))
 
-    def add(self, row: dict) -> None:
-        self.rows.append(row)
+    def add(self, row: Any) -> None:
+        """Queue one row (a dataclass of :mod:`filterkit.store.rows`, whose fields are the schema's columns)."""
+        self.rows.append(as_dict(row))
         self.n += 1
         if len(self.rows) >= self.row_group_rows:
             self.flush()
@@ -79,6 +80,8 @@ class _ShardOutput:
         self.seen = np.zeros(shard.num_rows, dtype=bool)
         self.removed = np.zeros(shard.num_rows, dtype=bool)
         self.reasons: dict[str, int] = {r: 0 for r in D.REASONS}
+        self.rule = None if info.threshold is None else D.Rule(
+            threshold=info.threshold, gate_only_threshold=info.gate_only_threshold)
         self.n_seen = 0
         self.escalated = 0
         self.scored = 0
@@ -109,52 +112,32 @@ class _ShardOutput:
             self.escalated += 1
             if meta.get(D.SCORE) is not None:
                 self.scored += 1
-            self.scores.add(
-                {
-                    "run_id": self.info.run_id,
-                    "input_shard": self.shard.name,
-                    "row_index": row,
-                    "doc_id": doc.id,
-                    "score": meta.get(D.SCORE),
-                    "windows": meta.get(D.WINDOWS) or 0,
-                    "matched_terms": matched,
-                    "unique_terms": meta.get(D.BL_UNIQUE),
-                    "total_hits": meta.get(D.BL_TOTAL),
-                    "removed": removed,
-                    "reason": reason,
-                    "error": meta.get(D.ERROR),
-                    "escalated_by": meta.get(D.ESCALATED_BY),
-                    "gate_score": meta.get(D.GATE_SCORE),
-                }
-            )
+            self.scores.add(ScoresRow(
+                run_id=self.info.run_id, input_shard=self.shard.name, row_index=row, doc_id=doc.id,
+                score=meta.get(D.SCORE), windows=meta.get(D.WINDOWS) or 0, matched_terms=matched,
+                unique_terms=meta.get(D.BL_UNIQUE), total_hits=meta.get(D.BL_TOTAL), removed=removed, reason=reason,
+                error=meta.get(D.ERROR), escalated_by=meta.get(D.ESCALATED_BY), gate_score=meta.get(D.GATE_SCORE),
+                threshold=self._threshold(meta), classifier=self.info.classifier,
+            ))
         if removed:
             self.removed[row] = True
             self.reasons[reason] += 1
-            self.audit.add(
-                {
-                    "run_id": self.info.run_id,
-                    "input_shard": self.shard.name,
-                    "row_index": row,
-                    "doc_id": doc.id,
-                    "stage": meta.get(D.STAGE),
-                    "reason": reason,
-                    "matched_terms": matched,
-                    "unique_terms": meta.get(D.BL_UNIQUE),
-                    "total_hits": meta.get(D.BL_TOTAL),
-                    "min_unique_hits": self.info.min_unique_hits,
-                    "classifier_score": meta.get(D.SCORE),
-                    "threshold": None if self.info.threshold is None else classifier_threshold(
-                        meta.get(D.ESCALATED_BY), self.info.threshold, self.info.gate_only_threshold),
-                    "classifier": self.info.classifier,
-                    "classifier_sha256": self.info.classifier_sha256,
-                    "config_sha256": self.info.config_sha256,
-                    "error": meta.get(D.ERROR),
-                    "text": self._text_field(doc.text),
-                    "text_sha256": hashlib.sha256(doc.text.encode("utf-8", "surrogatepass")).hexdigest(),
-                    "escalated_by": meta.get(D.ESCALATED_BY),
-                    "gate_score": meta.get(D.GATE_SCORE),
-                }
-            )
+            self.audit.add(AuditRow(
+                run_id=self.info.run_id, input_shard=self.shard.name, row_index=row, doc_id=doc.id,
+                stage=meta.get(D.STAGE), reason=reason, matched_terms=matched, unique_terms=meta.get(D.BL_UNIQUE),
+                total_hits=meta.get(D.BL_TOTAL), min_unique_hits=self.info.min_unique_hits,
+                classifier_score=meta.get(D.SCORE), threshold=self._threshold(meta), classifier=self.info.classifier,
+                classifier_sha256=self.info.classifier_sha256, config_sha256=self.info.config_sha256,
+                error=meta.get(D.ERROR), text=self._text_field(doc.text),
+                text_sha256=hashlib.sha256(doc.text.encode("utf-8", "surrogatepass")).hexdigest(),
+                escalated_by=meta.get(D.ESCALATED_BY), gate_score=meta.get(D.GATE_SCORE),
+            ))
+
+    def _threshold(self, meta: dict) -> float | None:
+        """The classifier threshold this document had to reach (the run's rule, :meth:`Rule.threshold_for`)."""
+        if self.rule is None:
+            return None
+        return self.rule.threshold_for(meta.get(D.ESCALATED_BY))
 
     def _write_kept(self, input_cfg: InputConfig) -> tuple[int, int]:
         """Copy kept rows from the input file in the run's output format; returns (rows read, rows kept)."""

@@ -8,54 +8,99 @@ tagger/mixer split dolma uses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import pyarrow as pa
 
-AUDIT_SCHEMA = pa.schema(
-    [
-        ("run_id", pa.string()),
-        ("input_shard", pa.string()),
-        ("row_index", pa.int64()),
-        ("doc_id", pa.string()),
-        ("stage", pa.string()),
-        ("reason", pa.string()),
-        ("matched_terms", pa.list_(pa.struct([("term", pa.string()), ("count", pa.int32())]))),
-        ("unique_terms", pa.int32()),
-        ("total_hits", pa.int32()),
-        ("min_unique_hits", pa.int32()),
-        ("classifier_score", pa.float64()),
-        ("threshold", pa.float64()),
-        ("classifier", pa.string()),
-        ("classifier_sha256", pa.string()),
-        ("config_sha256", pa.string()),
-        ("error", pa.string()),
-        ("text", pa.string()),
-        ("text_sha256", pa.string()),
-        ("escalated_by", pa.string()),
-        ("gate_score", pa.float64()),
-    ]
-)
+_TERMS = pa.list_(pa.struct([("term", pa.string()), ("count", pa.int32())]))
 
-SCORES_SCHEMA = pa.schema(
-    [
-        ("run_id", pa.string()),
-        ("input_shard", pa.string()),
-        ("row_index", pa.int64()),
-        ("doc_id", pa.string()),
-        ("score", pa.float64()),
-        ("windows", pa.int32()),
-        ("matched_terms", pa.list_(pa.struct([("term", pa.string()), ("count", pa.int32())]))),
-        ("unique_terms", pa.int32()),
-        ("total_hits", pa.int32()),
-        ("removed", pa.bool_()),
-        ("reason", pa.string()),
-        ("error", pa.string()),
-        ("escalated_by", pa.string()),
-        ("gate_score", pa.float64()),
-    ]
-)
+
+def col(arrow: pa.DataType, description: str) -> Any:
+    """A row field: its parquet type and the description stored in the parquet field metadata."""
+    return field(metadata={"arrow": arrow, "description": description})
+
+
+@dataclass
+class AuditRow:
+    """One removed document: why, by what, under which config; written from what the stages recorded."""
+
+    run_id: str = col(pa.string(), "the run that removed it (manifest run_id)")
+    input_shard: str = col(pa.string(), "input shard name, relative to the input root")
+    row_index: int = col(pa.int64(), "row of the document in its input shard")
+    doc_id: str = col(pa.string(), "the document's id (the input's id column, else shard/row)")
+    stage: str = col(pa.string(), "the stage that removed it: blocklist | classifier")
+    reason: str = col(pa.string(), "blocklist_terms | classifier_score | error")
+    matched_terms: list = col(_TERMS, "blocklist terms found and how often (only for documents over the term bar)")
+    unique_terms: int | None = col(pa.int32(), "distinct blocklist terms found")
+    total_hits: int | None = col(pa.int32(), "blocklist term occurrences found")
+    min_unique_hits: int | None = col(pa.int32(), "the run's term bar (blocklist.min_unique_hits)")
+    classifier_score: float | None = col(pa.float64(), "max window probability from the classifier; null if not scored")
+    threshold: float | None = col(pa.float64(), "the classifier threshold this document had to reach")
+    classifier: str | None = col(pa.string(), "classifier name")
+    classifier_sha256: str | None = col(pa.string(), "hash of the classifier's config.json and weights")
+    config_sha256: str = col(pa.string(), "hash of the resolved pipeline config")
+    error: str | None = col(pa.string(), "why the classifier could not score it (reason error)")
+    text: str | None = col(pa.string(), "the document text as read, under output.audit_text: full text, its first "
+                           "output.snippet_chars characters (snippet, the default), or null (none)")
+    text_sha256: str = col(pa.string(), "sha256 of the full text as read, whatever audit_text keeps")
+    escalated_by: str | None = col(pa.string(), "terms | gate: what sent it to the classifier")
+    gate_score: float | None = col(pa.float64(), "the semantic gate's score; null where the gate did not run")
+
+
+@dataclass
+class ScoresRow:
+    """One escalated document, kept or removed: enough to re-decide under a new threshold without re-encoding."""
+
+    run_id: str = col(pa.string(), "the run that scored it")
+    input_shard: str = col(pa.string(), "input shard name, relative to the input root")
+    row_index: int = col(pa.int64(), "row of the document in its input shard")
+    doc_id: str = col(pa.string(), "the document's id")
+    score: float | None = col(pa.float64(), "max window probability from the classifier; null on error")
+    windows: int = col(pa.int32(), "windows the classifier scored")
+    matched_terms: list = col(_TERMS, "blocklist terms found and how often")
+    unique_terms: int | None = col(pa.int32(), "distinct blocklist terms found")
+    total_hits: int | None = col(pa.int32(), "blocklist term occurrences found")
+    removed: bool = col(pa.bool_(), "whether the run removed it")
+    reason: str | None = col(pa.string(), "the removal reason, null when kept")
+    error: str | None = col(pa.string(), "why it could not be scored")
+    escalated_by: str | None = col(pa.string(), "terms | gate: what sent it to the classifier")
+    gate_score: float | None = col(pa.float64(), "the semantic gate's score; null where the gate did not run")
+    threshold: float | None = col(pa.float64(), "the classifier threshold this document had to reach")
+    classifier: str | None = col(pa.string(), "classifier name")
+
+
+@dataclass
+class SpanRow:
+    """One window of an escalated document the classifier scored at or over the threshold (``classifier.export_spans``):
+    character offsets into the text as read, for loss masking or span removal in a user's own trainer."""
+
+    run_id: str = col(pa.string(), "the run that scored it")
+    input_shard: str = col(pa.string(), "input shard name, relative to the input root")
+    row_index: int = col(pa.int64(), "row of the document in its input shard")
+    doc_id: str = col(pa.string(), "the document's id")
+    start: int = col(pa.int64(), "first character of the window in the document text (Python str index)")
+    end: int = col(pa.int64(), "one past the window's last character")
+    score: float = col(pa.float32(), "the window's classifier probability")
+    threshold: float = col(pa.float64(), "the threshold the window reached")
+
+
+def schema_of(row_type: type) -> pa.Schema:
+    """The parquet schema a row dataclass describes, with each column's description in its field metadata."""
+    return pa.schema([
+        pa.field(f.name, f.metadata["arrow"], metadata={"description": f.metadata["description"]})
+        for f in fields(row_type)
+    ])
+
+
+def as_dict(row: Any) -> dict[str, Any]:
+    """A row as the dict pyarrow writes (shallow: term lists are not copied)."""
+    return dict(vars(row))
+
+
+AUDIT_SCHEMA = schema_of(AuditRow)
+SCORES_SCHEMA = schema_of(ScoresRow)
+SPANS_SCHEMA = schema_of(SpanRow)
 
 
 @dataclass(frozen=True)
