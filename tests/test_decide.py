@@ -1,0 +1,132 @@
+"""One keep/remove rule: the stages, `rethreshold` and `tune`'s cascade estimate remove the same documents,
+and one scoring spec: `tune --pipeline` scores as the run does. A registered test backend stands in for the
+encoder, so this runs in seconds; it also shows that a backend is one class plus one registry line."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from filterkit import run
+from filterkit.classify import registry
+from filterkit.classify.base import DocScore, ScoringSpec, read_classifier_info
+from filterkit.config import load_config
+from filterkit.contract import CHEAP_VERDICTS, Rule, decide, decide_many
+from filterkit.runs.rethreshold import rethreshold
+from tests.conftest import GENERAL, PROXY, write_pipeline, write_shard
+
+
+def _score(text: str) -> float:
+    """A fixed pseudo-score per text, spread over [0, 1)."""
+    return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) / 2**32
+
+
+class HashScores:
+    """A test backend: scores from a hash of the text; texts containing 'unscorable' get an error."""
+
+    def __init__(self, info, spec: ScoringSpec) -> None:
+        self.info, self.spec = info, spec
+
+    @classmethod
+    def load(cls, folder, spec: ScoringSpec | None = None) -> "HashScores":
+        return cls(read_classifier_info(folder), spec or ScoringSpec())
+
+    def score(self, texts):
+        return [DocScore(None, 0, "cannot cut") if "unscorable" in t else DocScore(_score(t), 1) for t in texts]
+
+    def submit(self, texts):
+        return self.score(texts)
+
+    def collect(self, pending):
+        return pending
+
+
+@pytest.fixture
+def hash_backend(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setitem(registry.BACKENDS, "hash", registry.Backend(f"{__name__}:HashScores", "weights.bin"))
+    folder = tmp_path / "hash-clf"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"backend": "hash", "threshold": 0.5}))
+    (folder / "weights.bin").write_bytes(b"none")
+    return folder
+
+
+def test_decide_and_decide_many_agree_on_every_case():
+    cases = list(itertools.product((None, *CHEAP_VERDICTS), ((0.2, None), (0.6, None), (0.97, None), (None, "x"))))
+    cheap = np.array([c for c, _ in cases], dtype=object)
+    scores = np.array([np.nan if s is None else s for _, (s, _) in cases])
+    errors = np.array([e is not None for _, (_, e) in cases])
+    for mode, clf, gate_only, on_error in itertools.product(("escalate", "remove"), (True, False), (None, 0.9),
+                                                            ("remove", "keep")):
+        rule = Rule(mode=mode, classifier=clf, threshold=0.5, gate_only_threshold=gate_only, on_error=on_error)
+        many = decide_many(rule, cheap, scores, errors)
+        for i, (c, (s, e)) in enumerate(cases):
+            one = decide(rule, c, s, e)
+            assert (one[1].value if one else "") == many[i], (rule, c, s, e)
+    # the gate-only bar applies only to gate escalations
+    assert decide(Rule(threshold=0.5, gate_only_threshold=0.9), "gate", 0.6) is None
+    assert decide(Rule(threshold=0.5, gate_only_threshold=0.9), "terms", 0.6) is not None
+
+
+def _removed(out: Path) -> set[tuple[str, int]]:
+    return {(r["input_shard"], r["row_index"]) for f in sorted((out / "audit").glob("*.parquet"))
+            for r in pq.read_table(f).to_pylist()}
+
+
+def test_run_rethreshold_and_tune_cascade_remove_the_same_documents(hash_backend, tmp_path):
+    texts = [f"{t} (item {i})" for i in range(4) for t in PROXY + GENERAL]
+    texts += ["An unscorable note on bacteria and viruses.", "An unscorable note on football."]
+    write_shard(tmp_path / "in" / "s0.parquet", texts[:25])
+    write_shard(tmp_path / "in" / "s1.parquet", texts[25:])
+    pipe = write_pipeline(tmp_path / "p.yaml", blocklist={"min_unique_hits": 1},
+                          classifier={"path": str(hash_backend), "threshold": 0.3, "on_error": "remove"})
+    base = run(tmp_path / "in", pipe, tmp_path / "base")
+    assert base.counts["conservation_ok"] and base.counts["removed_classifier"] > 0
+
+    from filterkit.evaluate.tune import Cascade, score_documents
+    from filterkit.match.escalation import Escalator
+
+    cfg = load_config(pipe)
+    esc = Escalator(cfg.blocklist, cfg.semantic_gate)(texts)
+    cheap = np.where(esc.by_terms, "terms", np.where(esc.escalated, "gate", "none")).astype(object)
+    scores, errors = score_documents(hash_backend, texts, ScoringSpec.from_config(cfg.classifier))
+    cascade = Cascade(cfg, cheap, scores, errors)
+    where = [("s0.parquet", i) for i in range(25)] + [("s1.parquet", i) for i in range(len(texts) - 25)]
+
+    def estimated(t: float) -> set[tuple[str, int]]:
+        return {where[i] for i in np.flatnonzero(cascade.removed(t))}
+
+    assert _removed(tmp_path / "base") == estimated(0.3)
+    for t in (0.1, 0.55, 0.8):
+        re = rethreshold(tmp_path / "base", tmp_path / f"re{t}", threshold=t)
+        fresh = run(tmp_path / "in", write_pipeline(tmp_path / f"p{t}.yaml", blocklist={"min_unique_hits": 1},
+                                                    classifier={"path": str(hash_backend), "threshold": t}),
+                    tmp_path / f"fresh{t}")
+        assert _removed(tmp_path / f"re{t}") == _removed(tmp_path / f"fresh{t}") == estimated(t), t
+        assert re.counts == fresh.counts
+
+
+def test_tune_scores_with_the_pipelines_spec(hash_backend, tmp_path, monkeypatch):
+    """`tune --pipeline` builds its classifier from the same ScoringSpec as the run's stage (int8 included)."""
+    from filterkit.evaluate import tune as tune_mod
+    from filterkit.stages.classifier import ClassifierStage
+
+    labels = tmp_path / "labels.parquet"
+    pq.write_table(pa.table({"text": PROXY + GENERAL, "label": [1] * len(PROXY) + [0] * len(GENERAL)}), labels)
+    pipe = write_pipeline(tmp_path / "p.yaml", classifier={"path": str(hash_backend), "runtime": "onnx",
+                                                           "precision": "int8", "max_tokens": 128,
+                                                           "long_docs": "truncate"})
+    seen: list[ScoringSpec] = []
+    real = registry.load_classifier
+    monkeypatch.setattr(registry, "load_classifier", lambda folder, spec=None: seen.append(spec) or real(folder, spec))
+    tune_mod.tune(labels, hash_backend, pipeline=pipe, n_boot=20)
+    stage = ClassifierStage.from_config(load_config(pipe))
+    assert seen == [stage.spec]
+    assert stage.spec.precision == "int8" and stage.spec.long_docs == "truncate" and stage.spec.max_tokens == 128
