@@ -168,7 +168,8 @@ class _ShardOutput:
                 ("scores", self.scores.path, self.scores.n))
         for kind, tmp, rows in tmps:
             outputs[kind] = {**file_digest(tmp), "rows": rows}
-        outputs["kept"]["file"] = self.kept_name  # kept/ follows output.format; audit/ and scores/ are parquet
+        if self.kept_name != shard.out_name:  # kept/ follows output.format (JSON lines); audit/ and scores/ are parquet
+            outputs["kept"]["file"] = self.kept_name
         from filterkit.proc import die_if_run_died
 
         die_if_run_died()  # a pool worker of a killed run commits nothing
