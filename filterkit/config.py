@@ -116,6 +116,11 @@ class ClassifierConfig(_Strict):
         description="encoder forward pass: torch, or onnx (ONNX Runtime, CPU only, exported from the installed "
         "encoder at first use into ~/.cache/filterkit); auto: torch on CUDA, onnx on CPU (measured 2.4-3.2x torch, same scores; README)",
     )
+    export_spans: bool = Field(
+        False,
+        description="write spans/: character offsets and scores of each window that reached the threshold in the "
+        "documents the classifier removed, for loss masking or span removal in your own trainer (embedding backend)",
+    )
     precision: Literal["fp32", "int8"] = Field(
         "fp32", description="int8: ONNX Runtime dynamic quantisation (runtime: onnx); scores move, re-tune with it on"
     )

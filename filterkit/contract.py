@@ -28,6 +28,10 @@ GATE_SCORE = "gate_score"  # the semantic gate's score; None where it did not ru
 SCORE = "classifier_score"
 WINDOWS = "classifier_windows"
 ERROR = "classifier_error"
+# with classifier.export_spans: character spans (in the text as read) of the windows that reached the threshold
+SPAN_STARTS = "classifier_span_starts"
+SPAN_ENDS = "classifier_span_ends"
+SPAN_SCORES = "classifier_span_scores"
 # the decision, set by whichever stage removes the document
 DECISION = "filterkit_decision"  # "remove" when removed; absent while kept
 STAGE = "filterkit_stage"  # "blocklist" | "classifier"
@@ -68,6 +72,9 @@ METADATA_TYPES = {
     SCORE: "float64",
     WINDOWS: "int64",
     ERROR: "string",
+    SPAN_STARTS: "list<int64>",
+    SPAN_ENDS: "list<int64>",
+    SPAN_SCORES: "list<float64>",
     DECISION: "string",
     STAGE: "string",
     REASON: "string",

@@ -126,11 +126,12 @@ class ScoringSpec:
     runtime: str = "auto"
     precision: str = "fp32"
     cpu_int8: bool = False
+    window_scores: bool = False  # keep each window's probability (span export), not only the document maximum
 
     @classmethod
     def from_config(cls, c: "ClassifierConfig") -> "ScoringSpec":
         return cls(c.device, c.encoder_path, c.max_tokens, c.batch_tokens, c.long_docs, c.runtime, c.precision,
-                   c.cpu_int8)
+                   c.cpu_int8, c.export_spans)
 
     @property
     def truncate(self) -> bool:
@@ -144,6 +145,7 @@ class DocScore:
     score: float | None
     windows: int
     error: str | None = None
+    window_scores: tuple[float, ...] | None = None  # per window, in text order (ScoringSpec.window_scores)
 
 
 class Classifier(Protocol):

@@ -81,6 +81,7 @@ class EmbeddingClassifier:
     encoder: Any
     head: Any
     truncate: bool = False
+    window_scores: bool = False
     stats: dict[str, float] = field(default_factory=lambda: {"windows": 0, "tokens": 0})
 
     @classmethod
@@ -106,7 +107,7 @@ class EmbeddingClassifier:
         except Exception as e:  # noqa: BLE001
             raise FilterkitError(f"{info.path / HEAD_FILE}: does not match config.json ({e}); re-train") from None
         head.eval().to(encoder.device)
-        return cls(info, encoder, head, spec.truncate)
+        return cls(info, encoder, head, spec.truncate, spec.window_scores)
 
     def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
         """Head probabilities for a matrix of embeddings."""
@@ -146,6 +147,10 @@ class EmbeddingClassifier:
             out.extend(self.collect(pending))
         return out
 
+    def window_spans(self, text: str) -> list[tuple[int, int]]:
+        """Character spans, in ``text`` as read, of the windows :meth:`score` cut it into (same order)."""
+        return self.encoder.window_char_spans(text, self.truncate)
+
     def submit(self, texts: Sequence[str]) -> Any:
         """Tokenise and queue the encoder work for ``texts``; :meth:`collect` finishes it.
 
@@ -172,7 +177,12 @@ class EmbeddingClassifier:
             owner = np.asarray(ch.owner)
             np.maximum.at(best, owner, probs)
             np.add.at(count, owner, 1)
+            per_doc: dict[int, list[float]] = {}
+            if self.window_scores:  # windows are in text order within each document (Encoder.chunk)
+                for o, p in zip(ch.owner, probs.tolist()):
+                    per_doc.setdefault(o, []).append(p)
             for i in range(n):
                 if results[i] is None:
-                    results[i] = DocScore(float(best[i]), int(count[i]))
+                    ws = tuple(per_doc[i]) if i in per_doc else None
+                    results[i] = DocScore(float(best[i]), int(count[i]), None, ws)
         return [r if r is not None else DocScore(None, 0, "no windows") for r in results]

@@ -118,6 +118,26 @@ class Chunked:
     errors: dict[int, str]
 
 
+def clean_offsets(text: str, clean: str) -> list[int]:
+    """``back[j]``: the offset in ``text`` of character ``j`` of ``clean = clean_text(text)`` (and ``back[len]``).
+
+    ASCII text is its own clean form. Otherwise each character is cleaned alone; where that reproduces the
+    whole-string form (NFKC composes across characters only for combining sequences) the map is exact, else
+    offsets are scaled by length, which is close for the rare text that needs it.
+    """
+    if clean == text:
+        return list(range(len(text) + 1))
+    from filterkit.match.blocklist import clean_text
+
+    back: list[int] = []
+    for i, ch in enumerate(text):
+        back.extend([i] * len(clean_text(ch)))
+    if len(back) == len(clean) and "".join(clean_text(c) for c in text) == clean:
+        return back + [len(text)]
+    scale = len(text) / max(len(clean), 1)
+    return [min(len(text), round(j * scale)) for j in range(len(clean) + 1)]
+
+
 class Encoder:
     """A sentence-transformers model (mean pooling + normalise) run window by window."""
 
@@ -200,6 +220,31 @@ class Encoder:
             raise FilterkitError(
                 "the encoder must use mean pooling (like all-MiniLM-L6-v2); set classifier.encoder_path to such a model"
             )
+
+    def window_char_spans(self, text: str, truncate: bool = False) -> list[tuple[int, int]]:
+        """The character spans of the windows :meth:`chunk` cuts ``text`` into, as offsets into ``text`` as read.
+
+        Windows are cut on the classifier's view (:func:`clean_text`); offsets are mapped back through
+        :func:`clean_offsets`, so a span exported for loss masking points at the original characters even
+        when zero-width or look-alike characters were folded away.
+        """
+        from filterkit.match.blocklist import clean_text
+
+        clean = clean_text(text)
+        offsets = self.tokenizer.encode(clean, add_special_tokens=False).offsets
+        back = clean_offsets(text, clean)
+        body = self.max_tokens - 2
+        starts = range(0, max(len(offsets), 1), body)
+        if truncate:
+            starts = starts[:1]
+        spans = []
+        for s in starts:
+            part = offsets[s : s + body]
+            if not part:
+                spans.append((0, 0))
+                continue
+            spans.append((back[part[0][0]], back[part[-1][1]]))
+        return spans
 
     def chunk(self, texts: Sequence[str], truncate: bool = False) -> Chunked:
         """Tokenise each text once (in :func:`~filterkit.match.blocklist.clean_text` form) and cut it into windows of

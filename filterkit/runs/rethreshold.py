@@ -37,6 +37,7 @@ def _load_run(run_dir: Path) -> dict:
 
 def _new_config(old: PipelineConfig, threshold: float | None, min_unique_hits: int | None) -> PipelineConfig:
     cfg = old.model_copy(deep=True)
+    cfg.classifier.export_spans = False  # window scores below the old threshold were never kept: no spans/ here
     if threshold is not None:
         if not cfg.classifier.enabled:
             raise FilterkitError("this run has no classifier stage, so --threshold does not apply; use --min-unique-hits")

@@ -192,6 +192,7 @@ def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path, limit: dict[
         snippet_chars=cfg.output.snippet_chars,
         row_group_rows=cfg.output.row_group_rows,
         compression=cfg.output.compression,
+        export_spans=cfg.classifier.enabled and cfg.classifier.export_spans,
     )
     return PreparedRun(cfg, shards, RunLayout(out), info, fp, limit)
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from datatrove.data import Document, DocumentsPipeline
 
 from filterkit import contract as D
+from filterkit.errors import FilterkitError
 from filterkit.classify.registry import load_classifier
 from filterkit.classify.base import ScoringSpec, read_classifier_info
 from filterkit.stages.base import DecisionStage, shard_of
@@ -43,6 +44,9 @@ class ClassifierStage(DecisionStage):
         super().__init__(drop_removed, exclusion_writer)
         self.path = Path(path)
         self.info = read_classifier_info(self.path)  # fail early, before any worker starts
+        if spec is not None and spec.window_scores and self.info.backend != "embedding":
+            raise FilterkitError(f"{self.path}: classifier.export_spans needs the embedding backend (this one is "
+                                 f"{self.info.backend!r}); turn export_spans off")
         self.threshold = float(threshold if threshold is not None else self.info.threshold)
         self.gate_only_threshold = gate_only_threshold
         self.spec = spec or ScoringSpec()
@@ -73,6 +77,14 @@ class ClassifierStage(DecisionStage):
         if self._model is None:  # loaded once per worker, on first use
             self._model = load_classifier(self.path, self.spec)
         return self._model
+
+    def _record_spans(self, doc: Document, window_scores: tuple[float, ...], threshold: float) -> None:
+        """The windows of a removed document that reached its threshold, as character spans of its text."""
+        spans = self.model.window_spans(doc.text)
+        hits = [(s, e, p) for (s, e), p in zip(spans, window_scores) if p >= threshold]
+        doc.metadata[D.SPAN_STARTS] = [s for s, _, _ in hits]
+        doc.metadata[D.SPAN_ENDS] = [e for _, e, _ in hits]
+        doc.metadata[D.SPAN_SCORES] = [float(p) for _, _, p in hits]
 
     @staticmethod
     def needs_score(doc: Document) -> bool:
@@ -109,6 +121,8 @@ class ClassifierStage(DecisionStage):
             verdict = D.decide(self.rule, cheap, res.score, res.error)
             if verdict is not None:
                 D.mark_removed(doc, *verdict)
+                if verdict[1] is D.Reason.CLASSIFIER_SCORE and res.window_scores is not None:
+                    self._record_spans(doc, res.window_scores, self.rule.threshold_for(cheap))
         return buffer
 
     def process(self, docs: DocumentsPipeline) -> DocumentsPipeline:

@@ -21,7 +21,9 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from filterkit import contract as D
-from filterkit.store.rows import AUDIT_SCHEMA, SCORES_SCHEMA, AuditRow, RunInfo, ScoresRow, as_dict
+from filterkit.store.rows import (
+    AUDIT_SCHEMA, SCORES_SCHEMA, SPANS_SCHEMA, AuditRow, RunInfo, ScoresRow, SpanRow, as_dict,
+)
 from filterkit.config import InputConfig
 from filterkit.errors import FilterkitError
 from filterkit.data.inputs import Shard
@@ -77,6 +79,8 @@ class _ShardOutput:
         self.tmp_kept = tmp / f"{stem}.kept"
         self.audit = _RowSink(tmp / f"{stem}.audit.parquet", AUDIT_SCHEMA, info.row_group_rows, info.compression)
         self.scores = _RowSink(tmp / f"{stem}.scores.parquet", SCORES_SCHEMA, info.row_group_rows, info.compression)
+        self.spans = (_RowSink(tmp / f"{stem}.spans.parquet", SPANS_SCHEMA, info.row_group_rows, info.compression)
+                      if info.export_spans else None)
         self.seen = np.zeros(shard.num_rows, dtype=bool)
         self.removed = np.zeros(shard.num_rows, dtype=bool)
         self.reasons: dict[str, int] = {r: 0 for r in D.REASONS}
@@ -119,6 +123,11 @@ class _ShardOutput:
                 error=meta.get(D.ERROR), escalated_by=meta.get(D.ESCALATED_BY), gate_score=meta.get(D.GATE_SCORE),
                 threshold=self._threshold(meta), classifier=self.info.classifier,
             ))
+        if self.spans is not None and meta.get(D.SPAN_STARTS):
+            t = self._threshold(meta)
+            for s, e, p in zip(meta[D.SPAN_STARTS], meta[D.SPAN_ENDS], meta[D.SPAN_SCORES]):
+                self.spans.add(SpanRow(run_id=self.info.run_id, input_shard=self.shard.name, row_index=row,
+                                       doc_id=doc.id, start=s, end=e, score=p, threshold=t))
         if removed:
             self.removed[row] = True
             self.reasons[reason] += 1
@@ -148,6 +157,8 @@ class _ShardOutput:
         shard = self.shard
         self.audit.close()
         self.scores.close()
+        if self.spans is not None:
+            self.spans.close()
         t_write = time.perf_counter()
         read, kept = self._write_kept(input_cfg)
         removed = int(self.removed.sum())
@@ -166,6 +177,8 @@ class _ShardOutput:
         outputs = {}
         tmps = (("kept", self.tmp_kept, kept), ("audit", self.audit.path, self.audit.n),
                 ("scores", self.scores.path, self.scores.n))
+        if self.spans is not None:  # optional: only with classifier.export_spans
+            tmps += (("spans", self.spans.path, self.spans.n),)
         for kind, tmp, rows in tmps:
             outputs[kind] = {**file_digest(tmp), "rows": rows}
         if self.kept_name != shard.out_name:  # kept/ follows output.format (JSON lines); audit/ and scores/ are parquet
@@ -196,12 +209,12 @@ class _ShardOutput:
         return stats
 
     def abort(self) -> None:
-        for sink in (self.audit, self.scores):
+        for sink in (self.audit, self.scores, *((self.spans,) if self.spans is not None else ())):
             try:
                 sink.writer.close()
             except Exception:  # noqa: BLE001 - best effort while unwinding another error
                 pass
-        for p in (self.tmp_kept, self.audit.path, self.scores.path):
+        for p in (self.tmp_kept, self.audit.path, self.scores.path, *((self.spans.path,) if self.spans else ())):
             p.unlink(missing_ok=True)
 
 

@@ -108,6 +108,8 @@ class RunLayout:
             return [f"{self.done(out_name)}: done marker records no output sizes (written by an older filterkit)"]
         problems: list[str] = []
         rows: dict[str, int] = {}
+        if "spans" in recorded and "spans" not in kinds:  # optional output (classifier.export_spans)
+            kinds = (*kinds, "spans")
         for kind in kinds:
             path, want = self.recorded_output(kind, out_name, marker), recorded[kind]
             try:

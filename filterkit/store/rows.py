@@ -118,6 +118,7 @@ class RunInfo:
     snippet_chars: int = 300
     row_group_rows: int = 10_000
     compression: str = "zstd"
+    export_spans: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
