@@ -111,4 +111,7 @@ def write_manifest(
         },
     }
     write_json_atomic(layout.manifest, manifest)
+    from filterkit.runs.card import write_card
+
+    write_card(layout.root, manifest)  # the folder loads with datasets.load_dataset(RUN)
     return manifest

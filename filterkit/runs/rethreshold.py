@@ -108,7 +108,7 @@ def rethreshold(
     shards = [Shard(i["path"], i["name"], i.get("format", "parquet"), i["rows"], i["bytes"], limit=i.get("limit"))
               for i in m["inputs"]]  # a shard cut by `run --limit` stays cut
     for s in shards:
-        if not Path(s.path).is_file():
+        if "://" not in s.path and not Path(s.path).is_file():  # a URL input is checked when it is read
             raise FilterkitError(f"{s.path}: input shard of {run_dir} is gone; kept rows are copied from it")
     require_intact(run_dir, command="rethreshold")  # its audit/ and scores/ are the decisions' source
     prep = plan(cfg, shards, out, limit=m.get("limit"))
