@@ -246,7 +246,7 @@ def main() -> None:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from filterkit.classify.encoder import resolve_device
+    from filterkit.device import resolve_device
     from filterkit.classify.base import ScoringSpec
     from filterkit.classify.embedding import EmbeddingClassifier
 

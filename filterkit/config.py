@@ -280,16 +280,19 @@ def _duplicate_key(node: Any) -> tuple[str, int] | None:
     return None
 
 
-def load_config(path: str | Path) -> PipelineConfig:
-    """Read a pipeline YAML (safe loading, duplicate keys refused) and validate it; relative paths resolve
-    against its folder."""
+def read_yaml_mapping(path: str | Path, what: str, flag: str) -> dict[str, Any]:
+    """A YAML file as a mapping: safe loading, keys given twice refused, every failure one line naming the file.
+
+    The one reader behind the pipeline and the experiment configs (``what``: "pipeline config"; ``flag``: the
+    option that named the file, for the "not found" fix).
+    """
     path = Path(path)
     if not path.is_file():
-        raise FilterkitError(f"{path}: pipeline config not found; pass an existing YAML file to --pipeline")
+        raise FilterkitError(f"{path}: {what} not found; pass an existing YAML file to {flag}")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise FilterkitError(f"{path}: pipeline config is not UTF-8 text; re-save it as UTF-8") from None
+        raise FilterkitError(f"{path}: {what} is not UTF-8 text; re-save it as UTF-8") from None
     try:
         duplicate = _duplicate_key(yaml.compose(text, Loader=yaml.SafeLoader))
         if duplicate is not None:
@@ -305,7 +308,15 @@ def load_config(path: str | Path) -> PipelineConfig:
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise FilterkitError(f"{path}: a pipeline config must be a YAML mapping of sections, got {type(raw).__name__}")
+        raise FilterkitError(f"{path}: a {what} must be a YAML mapping of sections, got {type(raw).__name__}")
+    return raw
+
+
+def load_config(path: str | Path) -> PipelineConfig:
+    """Read a pipeline YAML (safe loading, duplicate keys refused) and validate it; relative paths resolve
+    against its folder."""
+    path = Path(path)
+    raw = read_yaml_mapping(path, "pipeline config", "--pipeline")
     try:
         cfg = PipelineConfig.model_validate(raw)
     except ValidationError as e:

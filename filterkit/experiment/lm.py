@@ -293,9 +293,10 @@ class LMConfig:
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    """:func:`filterkit.device.resolve_device` as a ``torch.device``."""
+    from filterkit.device import resolve_device as resolve
+
+    return torch.device(resolve(str(device)))
 
 
 def _autocast_dtype(cfg_dtype: str, device: torch.device) -> torch.dtype | None:
