@@ -75,3 +75,34 @@ def write_pipeline(path: Path, **sections: dict) -> Path:
 @pytest.fixture
 def pipeline(tmp_path: Path) -> Path:
     return write_pipeline(tmp_path / "pipeline.yaml")
+
+
+_KILLER = """
+import os, signal, sys
+from filterkit.stages import writer
+real = writer.write_kept
+calls = []
+def write_then_die(*a, **kw):
+    out = real(*a, **kw)
+    calls.append(1)
+    if len(calls) == int(os.environ["FILTERKIT_TEST_KILL_AT"]):  # this shard's kept file is written, not renamed
+        os.kill(os.getpid(), signal.SIGKILL)
+    return out
+writer.write_kept = write_then_die
+from filterkit.cli import app
+sys.argv = ["filterkit", *sys.argv[1:]]
+app()
+"""
+
+
+def run_killed(tmp_path: Path, args: list[str], kill_at: int):
+    """``filterkit ARGS`` in a child process that SIGKILLs itself when shard ``kill_at``'s kept file is written
+    (before the rename and the done marker): a crash at a known point, so ``kill_at - 1`` shards are finished,
+    with no timing race. Needs the in-process local executor (``workers: 1``, the default)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "killer.py"
+    script.write_text(_KILLER, encoding="utf-8")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), "FILTERKIT_TEST_KILL_AT": str(kill_at)}
+    return subprocess.run([sys.executable, str(script), *args], env=env, capture_output=True, text=True, timeout=300)

@@ -9,10 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import os
 import signal
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -28,7 +25,7 @@ from filterkit.cli import app
 from filterkit.data.inputs import discover, iter_documents
 from filterkit.errors import FilterkitError
 from filterkit.runs.verify import verify
-from tests.conftest import BLOCKLIST, GENERAL, PROXY, write_shard
+from tests.conftest import BLOCKLIST, GENERAL, PROXY, run_killed, write_shard
 
 DOCS = PROXY + GENERAL  # PROXY rows hold >= 2 unique terms each: 4 removed, 6 kept
 KEPT_TEXTS = GENERAL
@@ -267,24 +264,6 @@ def test_url_errors_are_one_line(tmp_path, memfs):
 
 # --- resume after a kill -------------------------------------------------------------------------------------
 
-_KILLER = """
-import os, signal, sys
-from filterkit.stages import writer
-real = writer.write_kept
-calls = []
-def write_then_die(*a, **kw):
-    out = real(*a, **kw)
-    calls.append(1)
-    if len(calls) == 3:  # the third shard's kept file is written but not yet renamed: die here, uncleanly
-        os.kill(os.getpid(), signal.SIGKILL)
-    return out
-writer.write_kept = write_then_die
-from filterkit.cli import app
-sys.argv = ["filterkit", *sys.argv[1:]]
-app()
-"""
-
-
 def test_killed_run_resumes_to_byte_identical_jsonl_zst(tmp_path):
     d = tmp_path / "in"
     for i in range(6):
@@ -292,11 +271,7 @@ def test_killed_run_resumes_to_byte_identical_jsonl_zst(tmp_path):
                      stem=f"part-{i}")
     p = _pipeline(tmp_path, output={"format": "jsonl.zst"}, input={"batch_rows": 5})
     killed = tmp_path / "killed"
-    script = tmp_path / "killer.py"
-    script.write_text(_KILLER, encoding="utf-8")
-    proc = subprocess.run([sys.executable, str(script), "run", str(d), "-p", str(p), "-o", str(killed), "--quiet"],
-                          env={**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(Path(__file__).parents[1])},
-                          capture_output=True, text=True, timeout=300)
+    proc = run_killed(tmp_path, ["run", str(d), "-p", str(p), "-o", str(killed), "--quiet"], kill_at=3)
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
     assert len(list((killed / ".state" / "done").glob("*.json"))) == 2
     assert list((killed / ".state" / "tmp").rglob("*.kept"))  # the torn shard's file was left behind
