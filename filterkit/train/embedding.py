@@ -9,18 +9,15 @@ re-training with another head or seed does not re-encode.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from filterkit.errors import FilterkitError
 from filterkit.data.labels import load_labelled_sets, load_labels
-from filterkit.evaluate.metrics import binary_metrics, threshold_for_recall
-from filterkit.train.cv import cache_dir, source_weights, stratified_folds
+from filterkit.train.cv import cache_dir, choose_threshold, classifier_config, data_summary, source_weights, stratified_folds, write_model_card
 
 
 
@@ -97,20 +94,6 @@ def _doc_scores(head, emb: np.ndarray, owner: np.ndarray, n_docs: int) -> np.nda
     return best
 
 
-def data_summary(labels: str | Path, table: pa.Table, y: np.ndarray, windows: int) -> dict[str, Any]:
-    """What a model card says about its training data."""
-    groups = table.column("group").to_pylist() if "group" in table.column_names else None
-    return {
-        "file": str(Path(labels).name),
-        "documents": int(len(y)),
-        "positives": int(y.sum()),
-        "negatives": int(len(y) - y.sum()),
-        "windows": int(windows),
-        "ignored_rows": int((table.schema.metadata or {}).get(b"ignored_rows", b"0")),
-        "groups": {g: groups.count(g) for g in sorted(set(groups))} if groups else None,
-    }
-
-
 def train_head(
     labels: str | Path | Sequence[str | Path],
     out: str | Path,
@@ -162,8 +145,7 @@ def train_head(
         remap = {d: i for i, d in enumerate(test_idx)}
         sub_owner = np.asarray([remap[d] for d in owner[sub]])
         oof[test_idx] = _doc_scores(h, emb[sub], sub_owner, len(test_idx))
-    threshold = threshold_for_recall(oof, y, target_recall)
-    cv = binary_metrics(oof, y, threshold)
+    threshold, cv = choose_threshold(oof, y, target_recall)
     final = fit_head(emb, y[owner], head, hidden, seed, weights=win_w)
     out = Path(out)
     groups = [g for p in parts for g in p.groups]
@@ -181,70 +163,22 @@ def train_head(
         summary["files"] = {k: v for p in parts for k, v in p.files.items()}
         summary["split"] = split
     summary["balance"] = balance
-    config = {
-        "name": name or out.name,
-        "backend": "embedding",
-        "head": head,
-        "hidden": hidden if head == "mlp" else 0,
-        "dim": int(emb.shape[1]),
-        "encoder": encoder.name,
-        "encoder_sha256": encoder.sha256,
-        "max_tokens": encoder.max_tokens,
-        "threshold": threshold,
-        "threshold_rule": (
-            f"out-of-fold recall >= {target_recall}, lowered to the next negative score at no extra "
-            "false positive, midway in the gap"
-        ),
-        "labels": ["other", "proxy"],
-        "training": {"data": summary, "folds": folds, "seed": seed, "cv": cv},
-    }
+    config = classifier_config(
+        "embedding", name or out.name, threshold, target_recall, summary, folds, seed, cv,
+        {"head": head, "hidden": hidden if head == "mlp" else 0, "dim": int(emb.shape[1]), "encoder": encoder.name,
+         "encoder_sha256": encoder.sha256, "max_tokens": encoder.max_tokens},
+    )
     save_head(out, final, config)
-    _write_model_card(out, config)
+    write_model_card(out, config, EMBEDDING_ABOUT.format(**config), EMBEDDING_FAILURE_MODES)
     return {"config": config, "cv": cv}
 
 
-def _sources_table(data: dict[str, Any]) -> str:
-    """Per file and source: how many documents of each class trained the head (empty for one plain file)."""
-    files = data.get("files")
-    if not files:
-        return ""
-    rows = ["", "", f"Balance: `{data.get('balance', 'class')}`; split: `{data.get('split')}`.", "",
-            "| file | source | positives | negatives |", "|---|---|---|---|"]
-    for f, v in files.items():
-        for src, c in v["sources"].items():
-            rows.append(f"| {f} | {src} | {c['positives']} | {c['negatives']} |")
-    return "\n".join(rows)
-
-
-def _write_model_card(out: Path, config: dict[str, Any]) -> None:
-    cv = config["training"]["cv"]
-    data = config["training"]["data"]
-    card = f"""# {config['name']}
-
-Embedding classifier head for filterkit: {config['head']} head on {config['encoder']} sentence embeddings
-({config['dim']}-d, windows of {config['max_tokens']} tokens; a document's score is the max over its windows).
-
-## Intended use
-Flags documents about the biothreat *proxy* topic (microbiology, virology, pathogens and infectious-disease
-mechanisms, genetic manipulation of microbes) so they can be kept out of LM pretraining data. Use it behind the
-blocklist stage (`filterkit run`), which escalates only documents with several topic terms.
-
-## Training data
-`{data['file']}`: {data['documents']} documents ({data['positives']} positive, {data['negatives']} negative),
-{data['windows']} windows; groups: {json.dumps(data['groups'])}.{_sources_table(data)}
-
-## Cross-validated metrics ({config['training']['folds']}-fold, out-of-fold document scores)
-| ROC-AUC | PR-AUC | threshold | precision | recall | FPR | F1 |
-|---|---|---|---|---|---|---|
-| {cv['roc_auc']:.3f} | {cv['pr_auc']:.3f} | {cv['threshold']:.3f} | {cv['precision']:.3f} | {cv['recall']:.3f} | {cv['fpr']:.3f} | {cv['f1']:.3f} |
-
-Threshold rule: {config['threshold_rule']}.
-
-## Known failure modes
-- Expect lower recall on text unlike the training sources (informal, technical-jargon or non-English text),
-  and check the false-positive rate on your own general data.
-- General biology and medicine sit close to the target in embedding space; measure their removal rate
-  (collateral damage) before use (`filterkit tune`).
-- Scores are not calibrated probabilities unless a calibration report says so.
-"""
-    (out / "MODEL_CARD.md").write_text(card, encoding="utf-8")
+EMBEDDING_ABOUT = """Embedding classifier head for filterkit: {head} head on {encoder} sentence embeddings
+({dim}-d, windows of {max_tokens} tokens; a document's score is the max over its windows)."""
+EMBEDDING_FAILURE_MODES = [
+    "Expect lower recall on text unlike the training sources (informal, technical-jargon or non-English text), "
+    "and check the false-positive rate on your own general data.",
+    "General biology and medicine sit close to the target in embedding space; measure their removal rate "
+    "(collateral damage) before use (`filterkit tune`).",
+    "Scores are not calibrated probabilities unless a calibration report says so.",
+]

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from filterkit.errors import FilterkitError
+from filterkit.io import write_text_atomic
 from filterkit.classify.base import CONFIG_FILE
 from filterkit.classify.fasttext import DEFAULT_WINDOW_WORDS, MODEL_FILE, NEGATIVE, POSITIVE, TOKENIZER, _load_model, _positive_probs, windows
 
@@ -106,10 +107,8 @@ def train_fasttext(
     cross-validated models are quantised like the final one, so the threshold fits the scores the saved
     model gives. Returns ``{"config": ..., "cv": ...}``.
     """
-    from filterkit.evaluate.metrics import binary_metrics, threshold_for_recall
-    from filterkit.train.embedding import data_summary
     from filterkit.data.labels import load_labels
-    from filterkit.train.cv import stratified_folds
+    from filterkit.train.cv import choose_threshold, classifier_config, data_summary, stratified_folds, write_model_card
 
     if folds < 2:
         raise FilterkitError(f"folds must be at least 2 (got {folds}); the threshold comes from out-of-fold scores")
@@ -152,72 +151,38 @@ def train_fasttext(
         tmp_model = out / (MODEL_FILE + ".tmp")
         shutil.copyfile(files[-1], tmp_model)  # the temp folder may be on another file system
         tmp_model.replace(out / MODEL_FILE)
-    threshold = threshold_for_recall(oof, y, target_recall)
-    cv = binary_metrics(oof, y, threshold)
+    threshold, cv = choose_threshold(oof, y, target_recall)
     summary = data_summary(labels, table, y, len(owner))
     hyper = {
         "epoch": epoch, "lr": lr, "word_ngrams": word_ngrams, "dim": dim, "bucket": bucket,
         "loss": "softmax", "thread": 1, "fasttext_seed": seed + 1,
         "quantize": quantize, "cutoff": cutoff if quantize else None,
     }
-    config = {
-        "name": name or out.name,
-        "backend": "fasttext",
-        "tokenizer": TOKENIZER,
-        "window_words": window_words,
-        "threshold": threshold,
-        "threshold_rule": (  # the wording train_head uses for the same rule (training.threshold_for_recall)
-            f"out-of-fold recall >= {target_recall}, lowered to the next negative score at no extra "
-            "false positive, midway in the gap"
-        ),
-        "labels": ["other", "proxy"],
-        "training": {"data": summary, "folds": folds, "seed": seed, "cv": cv, "hyperparameters": hyper},
-    }
-    (out / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    _write_model_card(out, config)
+    config = classifier_config("fasttext", name or out.name, threshold, target_recall, summary, folds, seed, cv,
+                               {"tokenizer": TOKENIZER, "window_words": window_words}, {"hyperparameters": hyper})
+    write_text_atomic(out / CONFIG_FILE, json.dumps(config, indent=2, sort_keys=True) + "\n")
+    quant = f"quantised (top {cutoff:,} words and bigrams kept)" if quantize else "not quantised"
+    write_model_card(
+        out, config,
+        FASTTEXT_ABOUT.format(word_ngrams=word_ngrams, dim=dim, quant=quant, window_words=window_words),
+        FASTTEXT_FAILURE_MODES,
+        f"Hyperparameters: epoch {epoch}, lr {lr}, bucket {bucket:,}, seed {seed}, one thread.",
+    )
     return {"config": config, "cv": cv}
 
 
-def _write_model_card(out: Path, config: dict[str, Any]) -> None:
-    cv = config["training"]["cv"]
-    data = config["training"]["data"]
-    hp = config["training"]["hyperparameters"]
-    quant = f"quantised (top {hp['cutoff']:,} words and bigrams kept)" if hp["quantize"] else "not quantised"
-    card = f"""# {config['name']}
-
-fastText classifier for filterkit: words and word n-grams up to {hp['word_ngrams']}, {hp['dim']}-d, softmax over two labels,
-{quant}. Text is casefolded and cut into letter/digit words; a document is scored in windows of about
-{config['window_words']} words and its score is the max over its windows. No encoder and no GPU: a CPU core
-scores thousands of documents per second.
-
-## Intended use
-Flags documents about the biothreat *proxy* topic (microbiology, virology, pathogens and infectious-disease
-mechanisms, genetic manipulation of microbes) so they can be kept out of LM pretraining data. Use it behind the
-blocklist stage (`filterkit run`), which escalates only documents with several topic terms, or as a cheap
-first classifier in front of the embedding head.
-
-## Training data
-`{data['file']}`: {data['documents']} documents ({data['positives']} positive, {data['negatives']} negative),
-{data['windows']} windows; groups: {json.dumps(data['groups'])}.
-Hyperparameters: epoch {hp['epoch']}, lr {hp['lr']}, bucket {hp['bucket']:,}, seed {config['training']['seed']},
-one thread.
-
-## Cross-validated metrics ({config['training']['folds']}-fold, out-of-fold document scores)
-| ROC-AUC | PR-AUC | threshold | precision | recall | FPR | F1 |
-|---|---|---|---|---|---|---|
-| {cv['roc_auc']:.3f} | {cv['pr_auc']:.3f} | {cv['threshold']:.3f} | {cv['precision']:.3f} | {cv['recall']:.3f} | {cv['fpr']:.3f} | {cv['f1']:.3f} |
-
-Threshold rule: {config['threshold_rule']}.
-
-## Known failure modes
-- A bag of words: it sees which words occur, not what is said about them. Documents that use the topic's
-  vocabulary in another sense (lexical traps) or discuss it without its usual terms fool it more easily than
-  the embedding head; on a few hundred training documents cross-validated metrics overstate held-out ones.
-- Trained on team-written encyclopedia-style documents: expect lower recall on informal, jargon-heavy or
-  non-English text, and check the false-positive rate on your own general data (`filterkit tune`).
-- Short texts in another register (news snippets, captions) give it few known words, and their scores swing
-  with a handful of them: measure its false-positive rate on short general text before letting it decide
-  on documents the blocklist did not escalate.
-- Scores are not calibrated probabilities.
-"""
-    (out / "MODEL_CARD.md").write_text(card, encoding="utf-8")
+FASTTEXT_ABOUT = """fastText classifier for filterkit: words and word n-grams up to {word_ngrams}, {dim}-d, softmax over two
+labels, {quant}. Text is casefolded and cut into letter/digit words; a document is scored in windows of about
+{window_words} words and its score is the max over its windows. No encoder and no GPU: a CPU core scores
+thousands of documents per second."""
+FASTTEXT_FAILURE_MODES = [
+    "A bag of words: it sees which words occur, not what is said about them. Documents that use the topic's "
+    "vocabulary in another sense (lexical traps) or discuss it without its usual terms fool it more easily than "
+    "the embedding head; on a few hundred training documents cross-validated metrics overstate held-out ones.",
+    "Expect lower recall on informal, jargon-heavy or non-English text, and check the false-positive rate on "
+    "your own general data (`filterkit tune`).",
+    "Short texts in another register (news snippets, captions) give it few known words, and their scores swing "
+    "with a handful of them: measure its false-positive rate on short general text before letting it decide on "
+    "documents the blocklist did not escalate.",
+    "Scores are not calibrated probabilities.",
+]
