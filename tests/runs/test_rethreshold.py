@@ -13,7 +13,7 @@ from filterkit import run
 from filterkit.cli import app
 from filterkit.errors import FilterkitError
 from filterkit.runs.rethreshold import rethreshold
-from tests.conftest import write_pipeline
+from tests.conftest import ROOT, write_pipeline
 
 
 def _files(out, subs=("kept", "audit", "scores")):
@@ -60,7 +60,7 @@ def test_rethreshold_errors(shards, pipeline, tmp_path):
     assert r.exit_code == 0 and json.loads(r.stdout)["removed"] == json.loads(r.stdout)["escalated"]
 
 
-GATE = Path(__file__).resolve().parents[1] / "classifiers" / "biorisk-proxy-static"
+GATE = ROOT / "classifiers" / "biorisk-proxy-static"
 
 
 @pytest.mark.slow

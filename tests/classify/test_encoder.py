@@ -13,7 +13,7 @@ from tests.conftest import GENERAL, HEAD, PROXY
 
 @pytest.fixture(scope="module")
 def encoder():
-    return shared_encoder(None, "cpu", 256, 2048, runtime="torch")  # ONNX Runtime: tests/test_onnx.py
+    return shared_encoder(None, "cpu", 256, 2048, runtime="torch")  # ONNX Runtime: tests/classify/test_onnx.py
 
 
 def test_matches_sentence_transformers_encode(encoder):

@@ -11,7 +11,7 @@ import pytest
 from filterkit.config import load_config
 from filterkit.match.escalation import Escalator
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import ROOT
 DEV = ROOT.parent / "shared" / "data" / "real" / "dev.parquet"
 NEWS = ROOT.parent / "shared" / "data" / "ag_news_test.parquet"
 
