@@ -75,6 +75,11 @@ def _run_is_alive(pid: int, start: str | None) -> bool:
 _watchdog: list[threading.Thread] = []
 
 
+def watchdogs() -> int:
+    """How many run watchdogs this process started (0 or 1): what a test of :func:`tie_task_process` checks."""
+    return len(_watchdog)
+
+
 def _die() -> None:
     import signal
 

@@ -243,10 +243,10 @@ def test_a_task_ties_itself_only_to_a_local_run_on_this_host(monkeypatch):
     monkeypatch.setattr(proc, "_watchdog", [])
     monkeypatch.setenv("FILTERKIT_RUN_PID", f"another-node@{os.getpid() + 1}")  # a Slurm job's inherited env
     proc.tie_task_process()
-    assert proc._watchdog == []
+    assert proc.watchdogs() == 0
     monkeypatch.setenv("FILTERKIT_RUN_PID", f"{socket.gethostname()}@{os.getpid()}")  # the run itself
     proc.tie_task_process()
-    assert proc._watchdog == []
+    assert proc.watchdogs() == 0
 
 
 from benchmarks.fault_bench import descendants as _descendants  # noqa: E402  (one /proc walker for both)

@@ -34,33 +34,47 @@ def test_stages_in_a_plain_datatrove_pipeline(tmp_path):
     assert meta["blocklist_unique"] >= 2 and len(meta["blocklist_terms"]) == meta["blocklist_unique"]
 
 
-def test_classifier_stage_submits_the_next_batch_before_collecting_and_keeps_order():
+class Recorder:
+    """A test backend that records when the stage submits and collects (registered in the test below)."""
+
+    events: list[tuple[str, int]] = []
+
+    def __init__(self, info) -> None:
+        self.info, self.n = info, 0
+
+    @classmethod
+    def load(cls, folder, spec=None) -> "Recorder":
+        from filterkit.classify.base import read_classifier_info
+
+        return cls(read_classifier_info(folder))
+
+    def submit(self, texts):
+        self.n += 1
+        self.events.append(("submit", self.n))
+        return self.n, list(texts)
+
+    def collect(self, pending):
+        from filterkit.classify.base import DocScore
+
+        k, texts = pending
+        self.events.append(("collect", k))
+        return [DocScore(0.9 if "hot" in t else 0.1, 1) for t in texts]
+
+
+def test_classifier_stage_submits_the_next_batch_before_collecting_and_keeps_order(tmp_path, monkeypatch):
     """Batch N+1 is queued before N is collected (GPU overlap); never across a shard; output order unchanged."""
     from datatrove.data import Document
 
     from filterkit import contract as D
-    from filterkit.classify.base import DocScore
+    from filterkit.classify import registry
     from filterkit.stages.classifier import ClassifierStage
-    from tests.conftest import HEAD
 
-    events: list[tuple[str, int]] = []
-
-    class Recorder:
-        def __init__(self) -> None:
-            self.n = 0
-
-        def submit(self, texts):
-            self.n += 1
-            events.append(("submit", self.n))
-            return self.n, list(texts)
-
-        def collect(self, pending):
-            k, texts = pending
-            events.append(("collect", k))
-            return [DocScore(0.9 if "hot" in t else 0.1, 1) for t in texts]
-
-    stage = ClassifierStage(HEAD, threshold=0.5, batch_docs=2)
-    stage._model = Recorder()
+    monkeypatch.setitem(registry.BACKENDS, "recorder", registry.Backend(f"{__name__}:Recorder", "w.bin"))
+    (tmp_path / "config.json").write_text(json.dumps({"backend": "recorder"}))
+    (tmp_path / "w.bin").write_bytes(b"")
+    events = Recorder.events
+    events.clear()
+    stage = ClassifierStage(tmp_path, threshold=0.5, batch_docs=2)
     docs = [Document(text=("hot " if i % 3 == 0 else "") + f"doc {i}", id=str(i),
                      metadata={D.SHARD: "a" if i < 5 else "b", D.ROW: i}) for i in range(8)]
     out = list(stage.process(iter(docs)))
