@@ -104,7 +104,9 @@ def _summary_table(m: dict) -> Table:
     limit = m.get("limit")
     if limit:
         cut = limit["cut_shard"]
-        table.add_row(f"--limit {limit['docs']:,}", f"{limit['rows_left_out']:,} documents not read")
+        left = limit["rows_left_out"]
+        table.add_row(f"--limit {limit['docs']:,}", f"{left:,} documents not read" if left is not None else
+                      f"{limit['shards_left_out']:,} shards not read (not opened, so not counted)")
         if cut:
             table.add_row("cut shard", f"{cut['name']} ({cut['rows_read']:,} of {cut['rows_in_file']:,} rows)")
     table.add_row("docs/s (this invocation)", f"{t['docs_per_second']:,.1f}")

@@ -171,3 +171,30 @@ def test_limit_cuts_json_lines_input_too(tmp_path):
     kept_b = (out / "kept" / "b.jsonl").read_text().splitlines()
     assert kept_b == (d / "b.jsonl").read_text().splitlines()[:2]  # two general documents: both kept, byte for byte
     assert CliRunner().invoke(app, ["verify", str(out)]).exit_code == 0
+
+
+def test_limit_does_not_open_json_lines_shards_past_the_cut(tmp_path):
+    """A sample of a large JSON-lines corpus starts at once: shards after the first N documents are not read
+    (here the third is not even valid JSON), and the manifest says they were not counted."""
+    import json
+
+    import yaml
+
+    from tests.conftest import BLOCKLIST, GENERAL, PROXY
+
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "a.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in PROXY[:2] + GENERAL[:3]))
+    (d / "b.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in GENERAL[3:] + PROXY[2:]))
+    (d / "c.jsonl").write_text("not json at all\n")
+    pipe = tmp_path / "bl.yaml"
+    pipe.write_text(yaml.safe_dump({"blocklist": {"path": str(BLOCKLIST), "min_unique_hits": 2, "mode": "remove"},
+                                    "classifier": {"enabled": False}}))
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["run", str(d), "-p", str(pipe), "-o", str(out), "--limit", "7"])
+    assert r.exit_code == 0, r.output
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["counts"]["read"] == 7 and m["limit"]["shards_left_out"] == 1 and m["limit"]["rows_left_out"] is None
+    assert "not opened" in r.output
+    bad = CliRunner().invoke(app, ["run", str(d), "-p", str(pipe), "-o", str(tmp_path / "all")])
+    assert bad.exit_code == 2 and "c.jsonl" in bad.output  # without --limit the broken shard is found at once

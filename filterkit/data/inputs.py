@@ -87,6 +87,7 @@ class Shard:
     num_rows: int
     size_bytes: int
     limit: int | None = None  # `filterkit run --limit`: read only the first `limit` rows (num_rows is already cut)
+    counted: bool = True  # False: a JSON-lines shard past a --limit cut, never opened (num_rows is 0, not known)
 
     @property
     def base(self) -> str:
@@ -280,9 +281,13 @@ def _url_files(spec: str) -> list[tuple[str, str, int]]:
     return files
 
 
-def discover(input_spec: str | Path, cfg: InputConfig | None = None) -> list[Shard]:
+def discover(input_spec: str | Path, cfg: InputConfig | None = None, limit: int | None = None) -> list[Shard]:
     """List the shards INPUT names, sorted by name, with row counts (parquet: from file metadata; JSON
-    lines: counted, and every line checked, in one streaming pass)."""
+    lines: counted, and every line checked, in one streaming pass).
+
+    With ``limit`` (``run --limit``), JSON-lines shards after the first ``limit`` documents are listed but not
+    opened (``counted=False``): a sample of a large JSON-lines corpus starts at once.
+    """
     cfg = cfg or InputConfig()
     spec = str(input_spec)
     if spec.startswith("file://"):
@@ -326,7 +331,14 @@ def discover(input_spec: str | Path, cfg: InputConfig | None = None) -> list[Sha
             f"{spec}: no such file or folder; check the path (a Hugging Face hub dataset must be named "
             f"explicitly, as {HUB_PREFIX}OWNER/NAME)"
         )
-    shards = [Shard(path, name, fmt, _count_rows(path, fmt, cfg), size) for path, name, fmt, size in entries]
+    shards: list[Shard] = []
+    total = 0
+    for path, name, fmt, size in sorted(entries, key=lambda e: e[1]):
+        if limit is not None and total >= limit and fmt == "jsonl":  # parquet counts are free (footer)
+            shards.append(Shard(path, name, fmt, 0, size, counted=False))
+            continue
+        shards.append(Shard(path, name, fmt, _count_rows(path, fmt, cfg), size))
+        total += shards[-1].num_rows
     names = [s.out_name for s in shards]  # a.parquet and a.jsonl.zst would share audit/a.parquet
     if len(set(names)) != len(names):
         dup = sorted(n for n in set(names) if names.count(n) > 1)[0]

@@ -107,7 +107,7 @@ def prepare(
     those rows are validated, so a sample of a large corpus starts at once.
     """
     cfg = config if isinstance(config, PipelineConfig) else load_config(config)
-    shards = discover(input_spec, cfg.input)
+    shards = discover(input_spec, cfg.input, limit=limit)
     cut = None
     if limit is not None:
         shards, cut = limit_shards(shards, limit)
@@ -147,8 +147,9 @@ def limit_shards(shards: list[Shard], limit: int) -> tuple[list[Shard], dict[str
         "rows_read": limit - max(left, 0),
         "cut_shard": cut_shard,
         "shards_left_out": len(rest),
-        "rows_left_out": sum(s.num_rows for s in rest) + (cut_shard["rows_in_file"] - cut_shard["rows_read"]
-                                                         if cut_shard else 0),
+        # None where shards past the cut were never opened (JSON lines are counted only by reading them)
+        "rows_left_out": None if not all(s.counted for s in rest) else sum(s.num_rows for s in rest) + (
+            cut_shard["rows_in_file"] - cut_shard["rows_read"] if cut_shard else 0),
     }
     return kept, info
 
