@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from filterkit import contract as D
 from filterkit.config import PipelineConfig
 from filterkit.errors import FilterkitError
-from filterkit.data.inputs import Shard
+from filterkit.data.shard import Shard
 from filterkit.store.layout import RunLayout
 from filterkit.store.layout import run_lock
 from filterkit.runs.runner import RunResult, claim_out_dir, plan

@@ -20,7 +20,9 @@ from filterkit.config import PipelineConfig, load_config
 from filterkit.io import file_sha256, stable_hash
 from filterkit.errors import FilterkitError
 from filterkit.classify.base import read_classifier_info
-from filterkit.data.inputs import Shard, discover, validate
+from filterkit.data.shard import Shard
+from filterkit.data.sources import discover
+from filterkit.data.inputs import validate
 from filterkit.store.layout import LOCK_NAME, RunLayout, run_lock
 from filterkit.proc import helpers_die_with_run
 from filterkit.runs.manifest import write_manifest

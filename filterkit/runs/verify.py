@@ -27,7 +27,7 @@ log = logging.getLogger("filterkit")
 
 def _out_name(name: str) -> str:
     """The done marker's name of an input shard (``a/b.jsonl.zst`` -> ``a/b.parquet``)."""
-    from filterkit.data.inputs import Shard
+    from filterkit.data.shard import Shard
 
     return Shard("", name, "parquet", 0, 0).out_name
 

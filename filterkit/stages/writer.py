@@ -26,7 +26,7 @@ from filterkit.store.rows import (
 )
 from filterkit.config import InputConfig
 from filterkit.errors import FilterkitError
-from filterkit.data.inputs import Shard
+from filterkit.data.shard import Shard
 from filterkit.store.layout import RunLayout
 from filterkit.io import atomic_replace, file_digest, write_json_atomic
 from filterkit.stages.base import DecisionStage

@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 
 from filterkit import run
 from filterkit.cli import app
-from filterkit.data.inputs import discover, iter_documents
+from filterkit.data.sources import discover
+from filterkit.data.inputs import iter_documents
 from filterkit.errors import FilterkitError
 from filterkit.runs.verify import verify
 from tests.conftest import BLOCKLIST, GENERAL, PROXY, run_killed, write_shard
