@@ -3,8 +3,6 @@ benchmarks/quality_bench.py, too slow for the suite because it runs the encoder)
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
