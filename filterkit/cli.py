@@ -188,7 +188,7 @@ def run(
 
 
 def progress_updater(bar, task, clock=time.monotonic):
-    """The callback that moves a rich bar from a run's :class:`~filterkit.runs.runner.LiveCounts`: rows done,
+    """The callback that moves a rich bar from a run's :class:`~filterkit.runs.progress.LiveCounts`: rows done,
     docs/s and MB/s since start, escalated and removed so far (rich adds the ETA)."""
     start = clock()
 

@@ -21,7 +21,8 @@ from filterkit.errors import FilterkitError
 from filterkit.data.shard import Shard
 from filterkit.store.layout import RunLayout
 from filterkit.store.layout import run_lock
-from filterkit.runs.runner import RunResult, claim_out_dir, plan
+from filterkit.runs.folder import claim_out_dir
+from filterkit.runs.runner import RunResult, plan
 from filterkit.runs.manifest import write_manifest
 from filterkit.runs.verify import redo_damaged, require_intact
 from filterkit.stages.reader import ShardReader

@@ -4,16 +4,14 @@ configured executor, check conservation and write the manifest."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from filterkit import __version__
 from filterkit.store.rows import RunInfo
 from filterkit.match.blocklist import read_terms
 from filterkit.config import PipelineConfig, load_config
@@ -23,58 +21,13 @@ from filterkit.classify.base import read_classifier_info
 from filterkit.data.shard import Shard
 from filterkit.data.sources import discover
 from filterkit.data.inputs import validate
-from filterkit.store.layout import LOCK_NAME, RunLayout, run_lock
+from filterkit.store.layout import RunLayout, run_lock
 from filterkit.proc import helpers_die_with_run
+from filterkit.runs.folder import claim_out_dir
+from filterkit.runs.progress import ProgressFn, live_counts
+from filterkit.runs.slurm import record_job, still_queued
 from filterkit.runs.manifest import write_manifest
-from filterkit.io import write_json_atomic
 from filterkit.stages import BlocklistStage, ClassifierStage, ShardReader, ShardWriter
-
-@dataclass(frozen=True)
-class LiveCounts:
-    """Where a run stands: finished shards from their done markers, unfinished ones from the tasks' live
-    progress files (written about twice a second by the shard writer)."""
-
-    done: int
-    total: int
-    escalated: int
-    removed: int
-    mb: float
-
-
-ProgressFn = Callable[[LiveCounts], None]
-
-
-def live_counts(prep: "PreparedRun") -> LiveCounts:
-    """Rows, escalated and removed so far; cheap enough to call every half second."""
-    done = escalated = removed = 0
-    chars = 0.0
-    finished: set[str] = set()
-    for s in prep.shards:
-        marker = prep.layout.done(s.out_name)
-        if marker.is_file():
-            try:
-                st = json.loads(marker.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            finished.add(s.out_name)
-            done += s.num_rows
-            escalated += int(st.get("escalated", 0))
-            removed += int(st.get("removed", 0))
-            chars += s.size_bytes
-    folder = prep.layout.progress_file(0).parent
-    for f in folder.glob("*.json") if folder.is_dir() else ():
-        try:
-            p = json.loads(f.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue  # being replaced right now
-        if p.get("shard") in finished:
-            continue
-        done += int(p.get("rows", 0))
-        escalated += int(p.get("escalated", 0))
-        removed += int(p.get("removed", 0))
-        chars += int(p.get("chars", 0))
-    return LiveCounts(done, sum(s.num_rows for s in prep.shards), escalated, removed, chars / 1e6)
-
 
 @dataclass
 class RunResult:
@@ -200,95 +153,6 @@ def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path, limit: dict[
     return PreparedRun(cfg, shards, RunLayout(out), info, fp, limit)
 
 
-def claim_out_dir(prep: PreparedRun) -> None:
-    """A run folder belongs to one config and one input set; a rerun of the same resumes it.
-
-    A folder whose run finished no shard (it failed on its first shard, say, on an over-long document) holds
-    nothing worth keeping, so a corrected run with another config or input takes it over instead of being
-    refused. A Slurm submission is never taken over: its jobs may still be queued.
-    """
-    layout = prep.layout
-    if layout.root.exists() and not layout.root.is_dir():
-        raise FilterkitError(f"{layout.root}: is a file, not a folder; pass a new or empty folder as --out")
-    _recover_run_file(layout)
-    if layout.run_file.is_file():
-        prev = _read_run_file(layout)
-        same = prev.get("config_sha256") == prep.info.config_sha256 and prev.get("run_id") == prep.info.run_id
-        if not same and not _finished_nothing(layout):
-            if prev.get("config_sha256") != prep.info.config_sha256:
-                raise FilterkitError(
-                    f"{layout.root}: holds a run with a different config (config_sha256 "
-                    f"{str(prev.get('config_sha256'))[:12]}…); use a new --out, or delete that folder to start over"
-                )
-            limits = prev.get("limit"), _limit_docs(prep)
-            if limits[0] != limits[1]:
-                raise FilterkitError(f"{layout.root}: holds a run of {_docs_read(limits[0])}, and this one reads "
-                                     f"{_docs_read(limits[1])}; use a new --out for it")
-            raise FilterkitError(
-                f"{layout.root}: holds a run over different input shards; use a new --out for this input"
-            )
-    elif layout.root.exists() and any(p.name != LOCK_NAME for p in layout.root.iterdir()):
-        raise FilterkitError(f"{layout.root}: exists and is not a filterkit run folder; choose an empty --out")
-    try:
-        write_json_atomic(
-            layout.run_file,
-            {"run_id": prep.info.run_id, "config_sha256": prep.info.config_sha256, "filterkit": __version__,
-             **({"limit": _limit_docs(prep)} if prep.limit else {})},
-        )
-    except OSError as e:
-        raise FilterkitError(
-            f"{e.filename or layout.root}: cannot write the run folder ({e.strerror}); "
-            "choose a writable --out (or free space on its disk)"
-        ) from None
-
-
-def _limit_docs(prep: PreparedRun) -> int | None:
-    return prep.limit["docs"] if prep.limit else None
-
-
-def _docs_read(limit: int | None) -> str:
-    return "all documents" if limit is None else f"the first {limit:,} documents (--limit {limit})"
-
-
-def _recover_run_file(layout: RunLayout) -> None:
-    """Finish or undo a ``run.json`` write cut off before its rename (only ``run.json.tmp`` is left)."""
-    import json
-
-    tmp = layout.run_file.with_name(layout.run_file.name + ".tmp")
-    if layout.run_file.is_file() or not tmp.is_file():
-        return
-    try:
-        whole = isinstance(json.loads(tmp.read_text(encoding="utf-8")), dict)
-    except (OSError, ValueError):
-        whole = False
-    try:
-        if whole:  # written and fsynced before the rename: complete it
-            os.replace(tmp, layout.run_file)
-        else:  # torn while being written, so nothing after it ran
-            tmp.unlink()
-    except OSError as e:
-        raise FilterkitError(f"{tmp}: cannot recover it ({e.strerror}); delete it and re-run") from None
-
-
-def _read_run_file(layout: RunLayout) -> dict[str, Any]:
-    import json
-
-    try:
-        prev = json.loads(layout.run_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return prev if isinstance(prev, dict) else {}
-
-
-def _finished_nothing(layout: RunLayout) -> bool:
-    """No done marker, no output file and no Slurm submission: the folder's run left nothing to resume."""
-    root = layout.root
-    slurm = (layout.logs / "executor.pik").exists() or (root / ".state" / "slurm.json").exists()
-    if slurm or any((root / ".state" / "done").glob("*.json")):
-        return False
-    return not any(any((root / kind).rglob("*.parquet")) for kind in ("kept", "audit", "scores"))
-
-
 def build_pipeline(prep: PreparedRun) -> list:
     """The datatrove steps of this run: reader → blocklist → classifier → writer."""
     cfg = prep.config
@@ -393,7 +257,7 @@ def _execute_locked(prep: PreparedRun, progress: ProgressFn | None, capture_logs
     # a done shard whose outputs were deleted, truncated or replaced since is redone, not trusted
     redone = redo_damaged(prep.layout, [s.out_name for s in prep.shards])
     if prep.config.executor.kind == "slurm":
-        queued = _slurm_still_queued(prep)
+        queued = still_queued(prep)
         if queued is not None:
             return queued
     # local and Ray runs finish inside this call, so leftover temp files are a killed attempt's; Slurm jobs
@@ -422,7 +286,7 @@ def _execute_locked(prep: PreparedRun, progress: ProgressFn | None, capture_logs
             try:
                 executor.run()
             finally:
-                _record_slurm_job(prep, executor)
+                record_job(prep, executor)
     except FilterkitError:
         raise
     except Exception as e:
@@ -444,58 +308,6 @@ def _execute_locked(prep: PreparedRun, progress: ProgressFn | None, capture_logs
             return RunResult(prep.layout.root, {"submitted": True, "pending_shards": missing})
     manifest = write_manifest(prep, time.perf_counter() - t0, resumed, redone)
     return RunResult(prep.layout.root, manifest)
-
-
-SLURM_JOBS = Path(".state") / "slurm.json"
-
-
-def slurm_jobs_active(job_ids: list[str]) -> list[str]:
-    """Those of ``job_ids`` that ``squeue`` still lists (queued or running); tests replace this function."""
-    import subprocess
-
-    active = []
-    for job in job_ids:
-        try:
-            r = subprocess.run(["squeue", "-h", "-o", "%i", "-j", job], capture_output=True, text=True, timeout=120)
-        except (FileNotFoundError, subprocess.TimeoutExpired) as e:
-            raise FilterkitError(
-                f"cannot ask Slurm whether job {job} of this run is still queued ({type(e).__name__} running "
-                "squeue); re-run where squeue works, or delete .state/slurm.json in the run folder if that job "
-                "has ended"
-            ) from None
-        if r.returncode != 0:
-            if "invalid job id" in r.stderr.lower():  # long finished and purged from the controller
-                continue
-            raise FilterkitError(f"squeue -j {job} failed: {(r.stderr.strip() or '?').splitlines()[0]}; "
-                                 "re-run when Slurm answers")
-        if r.stdout.split():
-            active.append(job)
-    return active
-
-
-def _slurm_still_queued(prep: PreparedRun) -> RunResult | None:
-    """A re-run while this run's Slurm jobs are queued or running reports them instead of resubmitting."""
-    import json
-
-    path = prep.layout.root / SLURM_JOBS
-    missing = [s.name for s in prep.shards if not prep.layout.is_done(s.out_name)]
-    if not missing or not path.is_file():
-        return None
-    try:
-        jobs = [str(j) for j in json.loads(path.read_text(encoding="utf-8"))["job_ids"]]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    active = slurm_jobs_active(jobs)
-    if not active:
-        return None
-    return RunResult(prep.layout.root, {"submitted": True, "already_queued": active, "pending_shards": missing})
-
-
-def _record_slurm_job(prep: PreparedRun, executor: Any) -> None:
-    job = getattr(executor, "job_id", None)
-    if prep.config.executor.kind == "slurm" and job not in (None, -1, "-1"):
-        # datatrove chains array jobs with afterany, so the last id outlives the others
-        write_json_atomic(prep.layout.root / SLURM_JOBS, {"job_ids": [str(job)]})
 
 
 def _find_filterkit_error(e: BaseException) -> FilterkitError | None:

@@ -13,7 +13,15 @@ import os
 import stat
 from pathlib import Path
 
+from typing import TYPE_CHECKING, Any
+
 from datatrove.executor import SlurmPipelineExecutor
+
+from filterkit.errors import FilterkitError
+from filterkit.io import write_json_atomic
+
+if TYPE_CHECKING:
+    from filterkit.runs.runner import PreparedRun, RunResult
 
 PICKLE = "executor.pik"
 
@@ -42,3 +50,57 @@ class PrivateSlurmExecutor(SlurmPipelineExecutor):
         super().launch_job()
         if local and pik.exists():
             os.chmod(pik, 0o600)
+
+
+SLURM_JOBS = Path(".state") / "slurm.json"
+
+
+def slurm_jobs_active(job_ids: list[str]) -> list[str]:
+    """Those of ``job_ids`` that ``squeue`` still lists (queued or running); tests replace this function."""
+    import subprocess
+
+    active = []
+    for job in job_ids:
+        try:
+            r = subprocess.run(["squeue", "-h", "-o", "%i", "-j", job], capture_output=True, text=True, timeout=120)
+        except (FileNotFoundError, subprocess.TimeoutExpired) as e:
+            raise FilterkitError(
+                f"cannot ask Slurm whether job {job} of this run is still queued ({type(e).__name__} running "
+                "squeue); re-run where squeue works, or delete .state/slurm.json in the run folder if that job "
+                "has ended"
+            ) from None
+        if r.returncode != 0:
+            if "invalid job id" in r.stderr.lower():  # long finished and purged from the controller
+                continue
+            raise FilterkitError(f"squeue -j {job} failed: {(r.stderr.strip() or '?').splitlines()[0]}; "
+                                 "re-run when Slurm answers")
+        if r.stdout.split():
+            active.append(job)
+    return active
+
+
+def still_queued(prep: PreparedRun) -> RunResult | None:
+    """A re-run while this run's Slurm jobs are queued or running reports them instead of resubmitting."""
+    import json
+
+    path = prep.layout.root / SLURM_JOBS
+    missing = [s.name for s in prep.shards if not prep.layout.is_done(s.out_name)]
+    if not missing or not path.is_file():
+        return None
+    try:
+        jobs = [str(j) for j in json.loads(path.read_text(encoding="utf-8"))["job_ids"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    active = slurm_jobs_active(jobs)
+    if not active:
+        return None
+    from filterkit.runs.runner import RunResult
+
+    return RunResult(prep.layout.root, {"submitted": True, "already_queued": active, "pending_shards": missing})
+
+
+def record_job(prep: PreparedRun, executor: Any) -> None:
+    job = getattr(executor, "job_id", None)
+    if prep.config.executor.kind == "slurm" and job not in (None, -1, "-1"):
+        # datatrove chains array jobs with afterany, so the last id outlives the others
+        write_json_atomic(prep.layout.root / SLURM_JOBS, {"job_ids": [str(job)]})

@@ -175,7 +175,8 @@ def test_slurm_pickle_is_private(tmp_path, monkeypatch):
     """The pickle Slurm jobs load is 0600 and its folder is writable by its owner only."""
     import datatrove.executor.slurm as ds
 
-    from filterkit.runs.runner import build_executor, build_pipeline, claim_out_dir, prepare
+    from filterkit.runs.folder import claim_out_dir
+    from filterkit.runs.runner import build_executor, build_pipeline, prepare
 
     write_shard(tmp_path / "in" / "a.parquet", DOCS)
     p = _pipeline(tmp_path)
@@ -225,12 +226,12 @@ def test_out_that_is_a_file_is_one_line(tmp_path):
 
 def test_unwritable_out_is_one_line(tmp_path, monkeypatch):
     """EACCES / EROFS on the run folder (simulated: the tests run as root, whom chmod does not stop)."""
-    from filterkit.runs import runner as runner
+    from filterkit.runs import folder
 
     def denied(path, data):
         raise PermissionError(errno.EROFS, os.strerror(errno.EROFS), str(path))
 
-    monkeypatch.setattr(runner, "write_json_atomic", denied)
+    monkeypatch.setattr(folder, "write_json_atomic", denied)  # the first file a run writes: run.json
     write_shard(tmp_path / "in" / "a.parquet", DOCS)
     out = tmp_path / "ro"
     _one_line_error(_cli("run", str(tmp_path / "in"), "-p", str(_pipeline(tmp_path)), "-o", str(out)),

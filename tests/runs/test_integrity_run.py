@@ -209,7 +209,7 @@ class _FakeSlurm:
 
 
 def test_slurm_rerun_does_not_resubmit_queued_jobs(tmp_path, monkeypatch):
-    from filterkit.runs import runner as runner
+    from filterkit.runs import runner, slurm
 
     d = _input(tmp_path / "in")
     p = write_pipeline(tmp_path / "s.yaml", blocklist={"mode": "remove"}, classifier={"enabled": False},
@@ -217,7 +217,7 @@ def test_slurm_rerun_does_not_resubmit_queued_jobs(tmp_path, monkeypatch):
     out = tmp_path / "out"
     monkeypatch.setattr(runner, "build_executor", lambda prep, steps: _FakeSlurm())
     queued: list[list[str]] = []
-    monkeypatch.setattr(runner, "slurm_jobs_active", lambda ids: queued.append(ids) or list(ids))
+    monkeypatch.setattr(slurm, "slurm_jobs_active", lambda ids: queued.append(ids) or list(ids))
     _FakeSlurm.submissions = 0
 
     first = run(d, p, out)
@@ -228,7 +228,7 @@ def test_slurm_rerun_does_not_resubmit_queued_jobs(tmp_path, monkeypatch):
     assert again.exit_code == 0 and "1001" in again.stdout and "still queued" in again.stdout, again.output
     assert _FakeSlurm.submissions == 1 and queued == [["1001"]]
 
-    monkeypatch.setattr(runner, "slurm_jobs_active", lambda ids: [])  # the job ended without finishing
+    monkeypatch.setattr(slurm, "slurm_jobs_active", lambda ids: [])  # the job ended without finishing
     run(d, p, out)
     assert _FakeSlurm.submissions == 2
     assert json.loads((out / ".state" / "slurm.json").read_text()) == {"job_ids": ["1002"]}
