@@ -116,7 +116,7 @@ class CachedScorer:
     """The pipeline's classifier, scoring as a run does, with a per-text cache on disk."""
 
     def __init__(self, cfg) -> None:
-        from filterkit.classify.base import read_classifier_info
+        from filterkit.classify.registry import read_classifier_info
 
         c = cfg.classifier
         self.cfg = c

@@ -7,7 +7,7 @@ Library first: everything the CLI does is a function here.
 >>> result.counts["kept"]  # doctest: +SKIP
 """
 
-__version__ = "0.1.0"
+from filterkit.version import __version__  # noqa: E402
 
 from filterkit.config import PipelineConfig, config_from_dict, load_config
 from filterkit.errors import FilterkitError  # noqa: E402

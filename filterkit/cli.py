@@ -26,7 +26,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Keep a topic
 
 def _version(value: bool) -> None:
     if value:
-        from filterkit import __version__
+        from filterkit.version import __version__
 
         print(f"filterkit {__version__}")
         raise typer.Exit()

@@ -16,7 +16,8 @@ import pytest
 
 from filterkit import run
 from filterkit.classify import registry
-from filterkit.classify.base import DocScore, ScoringSpec, read_classifier_info
+from filterkit.classify.base import DocScore, ScoringSpec
+from filterkit.classify.registry import read_classifier_info
 from filterkit.config import load_config
 from filterkit.contract import CHEAP_VERDICTS, Rule, decide, decide_many
 from filterkit.runs.rethreshold import rethreshold

@@ -8,14 +8,12 @@ loaded, so weights are safetensors (or fastText's own binary format), never pick
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from filterkit.errors import FilterkitError
 
 if TYPE_CHECKING:
     from filterkit.config import ClassifierConfig
@@ -75,38 +73,6 @@ class ClassifierInfo:
     @property
     def backend(self) -> str:
         return self.folder.backend
-
-
-def read_classifier_info(folder: str | Path) -> ClassifierInfo:
-    """Validate a classifier folder without loading any model (cheap; used before a run starts)."""
-    from filterkit.classify.registry import BACKENDS
-    from filterkit.io import file_sha256, stable_hash
-
-    folder = Path(folder)
-    cfg_path = folder / CONFIG_FILE
-    if not cfg_path.is_file():
-        raise FilterkitError(
-            f"{folder}: classifier not found (no {CONFIG_FILE}); set classifier.path in the pipeline YAML "
-            "to a folder made by `filterkit train`"
-        )
-    try:
-        config = json.loads(cfg_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise FilterkitError(f"{cfg_path}: not valid JSON ({e.msg} at line {e.lineno}); re-train or fix it") from None
-    backend = config.get("backend", "embedding") if isinstance(config, dict) else None
-    if backend not in BACKENDS:
-        raise FilterkitError(f"{cfg_path}: unknown classifier backend {backend!r}; use one of {sorted(BACKENDS)}")
-    try:
-        typed = FolderConfig.model_validate(config)
-    except ValidationError as e:
-        err = e.errors()[0]
-        where = ".".join(str(x) for x in err["loc"]) or "config"
-        raise FilterkitError(f"{cfg_path}: {where}: {err['msg']}; re-run `filterkit train` or fix the file") from None
-    weights = folder / BACKENDS[backend].weights
-    if not weights.is_file():
-        raise FilterkitError(f"{folder}: classifier has no {weights.name}; re-run `filterkit train` to create it")
-    digest = stable_hash({"config": config, "weights": file_sha256(weights)})
-    return ClassifierInfo(folder, config, digest, typed)
 
 
 @dataclass(frozen=True)

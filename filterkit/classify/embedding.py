@@ -19,9 +19,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from filterkit.errors import FilterkitError
-from filterkit.classify.base import (
-    CONFIG_FILE, HEAD_FILE, ClassifierInfo, DocScore, ScoringSpec, read_classifier_info, warn_runtime_mismatch,
-)
+from filterkit.classify.base import CONFIG_FILE, HEAD_FILE, ClassifierInfo, DocScore, ScoringSpec, warn_runtime_mismatch
+from filterkit.classify.registry import read_classifier_info
 
 
 

@@ -25,7 +25,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from filterkit.errors import FilterkitError
-from filterkit.classify.base import CONFIG_FILE, ClassifierInfo, DocScore, ScoringSpec, read_classifier_info
+from filterkit.classify.base import CONFIG_FILE, ClassifierInfo, DocScore, ScoringSpec
+from filterkit.classify.registry import read_classifier_info
 
 MODEL_FILE = "model.ftz"  # the registry names it as this backend's weights
 POSITIVE = "__label__1"

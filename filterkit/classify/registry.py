@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 
-from filterkit.classify.base import Classifier, ScoringSpec, read_classifier_info
+import json
+
+from pydantic import ValidationError
+
+from filterkit.classify.base import CONFIG_FILE, Classifier, ClassifierInfo, FolderConfig, ScoringSpec
+from filterkit.errors import FilterkitError
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,37 @@ BACKENDS: dict[str, Backend] = {
     "embedding": Backend("filterkit.classify.embedding:EmbeddingClassifier", "head.safetensors"),
     "fasttext": Backend("filterkit.classify.fasttext:FastTextClassifier", "model.ftz"),
 }
+
+
+def read_classifier_info(folder: str | Path) -> ClassifierInfo:
+    """Validate a classifier folder without loading any model (cheap; used before a run starts)."""
+    from filterkit.io import file_sha256, stable_hash
+
+    folder = Path(folder)
+    cfg_path = folder / CONFIG_FILE
+    if not cfg_path.is_file():
+        raise FilterkitError(
+            f"{folder}: classifier not found (no {CONFIG_FILE}); set classifier.path in the pipeline YAML "
+            "to a folder made by `filterkit train`"
+        )
+    try:
+        config = json.loads(cfg_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise FilterkitError(f"{cfg_path}: not valid JSON ({e.msg} at line {e.lineno}); re-train or fix it") from None
+    backend = config.get("backend", "embedding") if isinstance(config, dict) else None
+    if backend not in BACKENDS:
+        raise FilterkitError(f"{cfg_path}: unknown classifier backend {backend!r}; use one of {sorted(BACKENDS)}")
+    try:
+        typed = FolderConfig.model_validate(config)
+    except ValidationError as e:
+        err = e.errors()[0]
+        where = ".".join(str(x) for x in err["loc"]) or "config"
+        raise FilterkitError(f"{cfg_path}: {where}: {err['msg']}; re-run `filterkit train` or fix the file") from None
+    weights = folder / BACKENDS[backend].weights
+    if not weights.is_file():
+        raise FilterkitError(f"{folder}: classifier has no {weights.name}; re-run `filterkit train` to create it")
+    digest = stable_hash({"config": config, "weights": file_sha256(weights)})
+    return ClassifierInfo(folder, config, digest, typed)
 
 
 def load_classifier(folder: str | Path, spec: ScoringSpec | None = None) -> Classifier:

@@ -87,7 +87,8 @@ def write_classifier_threshold(
 
     Written to a temporary file and renamed, so a crash never leaves a half-written config behind.
     """
-    from filterkit.classify.base import CONFIG_FILE, read_classifier_info
+    from filterkit.classify.base import CONFIG_FILE
+    from filterkit.classify.registry import read_classifier_info
 
     info = read_classifier_info(classifier)
     config = dict(info.config)
@@ -175,7 +176,7 @@ def tune(
     """
     from filterkit.io import file_sha256
     from filterkit.config import load_config
-    from filterkit.classify.base import read_classifier_info
+    from filterkit.classify.registry import read_classifier_info
 
     if not 0 < target_recall <= 1:
         raise FilterkitError(f"target recall must be in (0, 1], got {target_recall}; pass e.g. 0.95")

@@ -17,7 +17,7 @@ from filterkit.match.blocklist import read_terms
 from filterkit.config import PipelineConfig, load_config
 from filterkit.io import file_sha256, stable_hash
 from filterkit.errors import FilterkitError
-from filterkit.classify.base import read_classifier_info
+from filterkit.classify.registry import read_classifier_info
 from filterkit.data.shard import Shard
 from filterkit.data.sources import discover
 from filterkit.data.inputs import validate
@@ -259,7 +259,7 @@ def _execute_locked(prep: PreparedRun, progress: ProgressFn | None, capture_logs
     if prep.config.executor.kind == "slurm":
         queued = still_queued(prep)
         if queued is not None:
-            return queued
+            return RunResult(prep.layout.root, queued)
     # local and Ray runs finish inside this call, so leftover temp files are a killed attempt's; Slurm jobs
     # may still be running from an earlier submission, and each task clears only its own folder
     in_process = prep.config.executor.kind != "slurm"

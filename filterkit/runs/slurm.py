@@ -21,7 +21,7 @@ from filterkit.errors import FilterkitError
 from filterkit.io import write_json_atomic
 
 if TYPE_CHECKING:
-    from filterkit.runs.runner import PreparedRun, RunResult
+    from filterkit.runs.runner import PreparedRun
 
 PICKLE = "executor.pik"
 
@@ -79,8 +79,9 @@ def slurm_jobs_active(job_ids: list[str]) -> list[str]:
     return active
 
 
-def still_queued(prep: PreparedRun) -> RunResult | None:
-    """A re-run while this run's Slurm jobs are queued or running reports them instead of resubmitting."""
+def still_queued(prep: PreparedRun) -> dict[str, Any] | None:
+    """A re-run while this run's Slurm jobs are queued or running reports them (what the run returns in place
+    of a manifest) instead of resubmitting."""
     import json
 
     path = prep.layout.root / SLURM_JOBS
@@ -94,9 +95,7 @@ def still_queued(prep: PreparedRun) -> RunResult | None:
     active = slurm_jobs_active(jobs)
     if not active:
         return None
-    from filterkit.runs.runner import RunResult
-
-    return RunResult(prep.layout.root, {"submitted": True, "already_queued": active, "pending_shards": missing})
+    return {"submitted": True, "already_queued": active, "pending_shards": missing}
 
 
 def record_job(prep: PreparedRun, executor: Any) -> None:

@@ -44,7 +44,7 @@ class Recorder:
 
     @classmethod
     def load(cls, folder, spec=None) -> "Recorder":
-        from filterkit.classify.base import read_classifier_info
+        from filterkit.classify.registry import read_classifier_info
 
         return cls(read_classifier_info(folder))
 
