@@ -106,3 +106,13 @@ def run_killed(tmp_path: Path, args: list[str], kill_at: int):
     script.write_text(_KILLER, encoding="utf-8")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), "FILTERKIT_TEST_KILL_AT": str(kill_at)}
     return subprocess.run([sys.executable, str(script), *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+def one_line_error(res, *needles: str) -> str:
+    """A CLI result that failed as users are promised: exit 2, one ``error:`` line naming each of ``needles``."""
+    assert res.exit_code == 2, (res.exit_code, res.output, res.exception)
+    lines = [line for line in res.stderr.splitlines() if line.strip() and not line.startswith("warning:")]
+    assert len(lines) == 1 and lines[0].startswith("error:"), res.stderr
+    for n in needles:
+        assert n in lines[0], (n, lines[0])
+    return lines[0]

@@ -26,7 +26,7 @@ from filterkit.data.sources import discover
 from filterkit.data.inputs import iter_documents
 from filterkit.errors import FilterkitError
 from filterkit.runs.verify import verify
-from tests.conftest import BLOCKLIST, GENERAL, PROXY, run_killed, write_shard
+from tests.conftest import BLOCKLIST, GENERAL, PROXY, one_line_error, run_killed, write_shard
 
 DOCS = PROXY + GENERAL  # PROXY rows hold >= 2 unique terms each: 4 removed, 6 kept
 KEPT_TEXTS = GENERAL
@@ -83,15 +83,6 @@ def _kept_lines(path: Path) -> list[bytes]:
 
 def _cli(*args: str):
     return CliRunner().invoke(app, list(args))
-
-
-def _one_line_error(res, *needles: str) -> str:
-    assert res.exit_code == 2, (res.exit_code, res.output, res.exception)
-    lines = [line for line in res.stderr.splitlines() if line.strip() and not line.startswith("warning:")]
-    assert len(lines) == 1 and lines[0].startswith("error:"), res.stderr
-    for n in needles:
-        assert n in lines[0], (n, lines[0])
-    return lines[0]
 
 
 # --- each format end to end ----------------------------------------------------------------------------------
@@ -255,11 +246,11 @@ def test_file_url_is_the_local_file(tmp_path):
 def test_url_errors_are_one_line(tmp_path, memfs):
     _, root = memfs
     p = str(_pipeline(tmp_path))
-    _one_line_error(_cli("run", f"memory://{root}/nothing", "-p", p, "-o", str(tmp_path / "o1")),
+    one_line_error(_cli("run", f"memory://{root}/nothing", "-p", p, "-o", str(tmp_path / "o1")),
                     "no such file or folder")
-    _one_line_error(_cli("run", "nosuchproto://bucket/x.jsonl", "-p", p, "-o", str(tmp_path / "o2")),
+    one_line_error(_cli("run", "nosuchproto://bucket/x.jsonl", "-p", p, "-o", str(tmp_path / "o2")),
                     "nosuchproto://bucket/x.jsonl")
-    _one_line_error(_cli("run", "hf://models/someorg/m", "-p", p, "-o", str(tmp_path / "o3")),
+    one_line_error(_cli("run", "hf://models/someorg/m", "-p", p, "-o", str(tmp_path / "o3")),
                     "hf://datasets/")  # only the hub's datasets, named explicitly
 
 
@@ -318,7 +309,7 @@ def test_malformed_line_names_file_and_line(tmp_path):
     lines = _jsonl(GENERAL[:2]) + b"\n" + b'{"text": "cut off\n' + _jsonl(GENERAL[2:3])
     (d / "b.jsonl.zst").write_bytes(_compress(lines, ".zst"))
     out = tmp_path / "out"
-    err = _one_line_error(_cli("run", str(d), "-p", str(_pipeline(tmp_path)), "-o", str(out)),
+    err = one_line_error(_cli("run", str(d), "-p", str(_pipeline(tmp_path)), "-o", str(out)),
                           str(d / "b.jsonl.zst"), "line 4 ", "not valid JSON")
     assert "fix or remove that line" in err
     assert not (out / "kept").exists()  # checked before anything is written
@@ -334,7 +325,7 @@ def test_bad_text_field_is_one_line(tmp_path, line, needles):
     d = tmp_path / "in"
     d.mkdir()
     (d / "a.jsonl.gz").write_bytes(gzip.compress(_jsonl(GENERAL[:1]) + line + b"\n"))
-    _one_line_error(_cli("run", str(d), "-p", str(_pipeline(tmp_path)), "-o", str(tmp_path / "out")),
+    one_line_error(_cli("run", str(d), "-p", str(_pipeline(tmp_path)), "-o", str(tmp_path / "out")),
                     str(d / "a.jsonl.gz"), *needles)
 
 
@@ -343,7 +334,7 @@ def test_truncated_compressed_file_is_one_line(tmp_path):
     d.mkdir()
     data = zstandard.ZstdCompressor().compress(_jsonl(DOCS * 20))
     (d / "a.jsonl.zst").write_bytes(data[: len(data) // 2])
-    _one_line_error(_cli("run", str(d), "-p", str(_pipeline(tmp_path)), "-o", str(tmp_path / "out")),
+    one_line_error(_cli("run", str(d), "-p", str(_pipeline(tmp_path)), "-o", str(tmp_path / "out")),
                     str(d / "a.jsonl.zst"), "not a readable jsonl.zst file", "corrupt or truncated")
 
 
@@ -351,17 +342,17 @@ def test_unsupported_extension_names_the_supported_ones(tmp_path):
     f = tmp_path / "x.csv"
     f.write_text("text\nhello\n")
     p = str(_pipeline(tmp_path))
-    err = _one_line_error(_cli("run", str(f), "-p", p, "-o", str(tmp_path / "o1")), str(f), "unsupported input format")
+    err = one_line_error(_cli("run", str(f), "-p", p, "-o", str(tmp_path / "o1")), str(f), "unsupported input format")
     for ext in (".parquet", ".jsonl", ".jsonl.gz", ".jsonl.zst"):
         assert ext in err
     j = tmp_path / "y.json"
     j.write_text('{"text": "hello"}\n')
-    _one_line_error(_cli("run", str(j), "-p", p, "-o", str(tmp_path / "o2")), "rename it .jsonl")
+    one_line_error(_cli("run", str(j), "-p", p, "-o", str(tmp_path / "o2")), "rename it .jsonl")
     d = tmp_path / "csvs"
     d.mkdir()
     (d / "a.csv").write_text("text\nhello\n")
     res = _cli("run", str(d), "-p", p, "-o", str(tmp_path / "o3"))
-    _one_line_error(res, str(d), "holds no .parquet, .jsonl, .jsonl.gz, .jsonl.zst")
+    one_line_error(res, str(d), "holds no .parquet, .jsonl, .jsonl.gz, .jsonl.zst")
     assert any("a.csv" in w for w in res.stderr.splitlines() if w.startswith("warning:"))
 
 

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from filterkit.cli import app
 from filterkit.errors import FilterkitError
-from tests.conftest import BLOCKLIST, GENERAL, PROXY, write_shard
+from tests.conftest import BLOCKLIST, GENERAL, PROXY, one_line_error, write_shard
 
 DOCS = PROXY + GENERAL  # 4 removed (>= 2 unique terms each), 6 kept
 
@@ -41,15 +41,6 @@ def _pipeline(tmp_path: Path, name: str = "p.yaml", **input_cfg) -> Path:
     p = tmp_path / name
     p.write_text(yaml.safe_dump(cfg), encoding="utf-8")
     return p
-
-
-def _one_line_error(res, *needles: str) -> str:
-    assert res.exit_code == 2, (res.exit_code, res.output, res.exception)
-    lines = [line for line in res.stderr.splitlines() if line.strip() and not line.startswith("warning:")]
-    assert len(lines) == 1 and lines[0].startswith("error:"), res.stderr
-    for n in needles:
-        assert n in lines[0], (n, lines[0])
-    return lines[0]
 
 
 def _no_partial_files(out: Path) -> None:
@@ -96,9 +87,9 @@ def test_audit_sql_reads_only_the_two_views(tmp_path, monkeypatch):
     out = tmp_path / "out"
     assert _cli("run", str(tmp_path / "in"), "-p", str(_pipeline(tmp_path)), "-o", str(out), "-q").exit_code == 0
     target = tmp_path / "copied.csv"
-    _one_line_error(_cli("audit", str(out), "--sql", f"COPY (SELECT * FROM audit) TO '{target}'"), "query failed")
+    one_line_error(_cli("audit", str(out), "--sql", f"COPY (SELECT * FROM audit) TO '{target}'"), "query failed")
     assert not target.exists()
-    _one_line_error(_cli("audit", str(out), "--sql", "SELECT * FROM read_csv('/etc/hostname')"), "query failed")
+    one_line_error(_cli("audit", str(out), "--sql", "SELECT * FROM read_csv('/etc/hostname')"), "query failed")
 
 
 # --- 5. no network at run time ------------------------------------------------------------------------------
@@ -130,7 +121,7 @@ def test_missing_input_is_one_line_at_once_without_the_hub(tmp_path, no_network)
     t0 = time.perf_counter()
     res = _cli("run", "someorg/no-such-folder", "-p", str(_pipeline(tmp_path)), "-o", str(out))
     assert time.perf_counter() - t0 < 10
-    _one_line_error(res, "someorg/no-such-folder", "no such file or folder", "hf://datasets/")
+    one_line_error(res, "someorg/no-such-folder", "no such file or folder", "hf://datasets/")
     assert no_network == []
     assert not out.exists()
 
@@ -166,7 +157,7 @@ def test_missing_input_in_a_namespace_without_network(tmp_path):
 def test_hub_datasets_are_reached_only_by_the_explicit_form(tmp_path, no_network):
     out = tmp_path / "out"
     res = _cli("run", "hf://datasets/someorg/data", "-p", str(_pipeline(tmp_path)), "-o", str(out))
-    _one_line_error(res, "hf://datasets/someorg/data", "Hugging Face hub")
+    one_line_error(res, "hf://datasets/someorg/data", "Hugging Face hub")
     assert no_network == ["load_dataset"]  # tried, because the user asked for the hub by name
     assert not out.exists()
 
@@ -205,13 +196,13 @@ def test_invalid_utf8_in_text_is_one_line(tmp_path):
     raw = pa.array([t.encode() for t in GENERAL[:3]] + [b"caf\xe9 au lait"], pa.binary()).view(pa.string())
     pq.write_table(pa.table({"text": raw}), d / "latin1.parquet")
     out = tmp_path / "out"
-    _one_line_error(_cli("run", str(d), "-p", str(_pipeline(tmp_path)), "-o", str(out)),
+    one_line_error(_cli("run", str(d), "-p", str(_pipeline(tmp_path)), "-o", str(out)),
                     str(d / "latin1.parquet"), "not valid UTF-8", "rows 3", "re-encode")
     assert not (out / "kept").exists() or list((out / "kept").iterdir()) == []
     _no_partial_files(out)
     bad_ids = pa.array([b"a", b"\xff"], pa.binary()).view(pa.string())
     pq.write_table(pa.table({"id": bad_ids, "text": GENERAL[:2]}), d / "latin1.parquet")
-    _one_line_error(_cli("run", str(d), "-p", str(_pipeline(tmp_path)), "-o", str(tmp_path / "out2")),
+    one_line_error(_cli("run", str(d), "-p", str(_pipeline(tmp_path)), "-o", str(tmp_path / "out2")),
                     str(d / "latin1.parquet"), "'id'", "not valid UTF-8", "input.id_column")
 
 
@@ -219,7 +210,7 @@ def test_out_that_is_a_file_is_one_line(tmp_path):
     write_shard(tmp_path / "in" / "a.parquet", DOCS)
     f = tmp_path / "out.txt"
     f.write_text("not a folder")
-    _one_line_error(_cli("run", str(tmp_path / "in"), "-p", str(_pipeline(tmp_path)), "-o", str(f)),
+    one_line_error(_cli("run", str(tmp_path / "in"), "-p", str(_pipeline(tmp_path)), "-o", str(f)),
                     str(f), "is a file", "--out")
     assert f.read_text() == "not a folder"
 
@@ -234,7 +225,7 @@ def test_unwritable_out_is_one_line(tmp_path, monkeypatch):
     monkeypatch.setattr(folder, "write_json_atomic", denied)  # the first file a run writes: run.json
     write_shard(tmp_path / "in" / "a.parquet", DOCS)
     out = tmp_path / "ro"
-    _one_line_error(_cli("run", str(tmp_path / "in"), "-p", str(_pipeline(tmp_path)), "-o", str(out)),
+    one_line_error(_cli("run", str(tmp_path / "in"), "-p", str(_pipeline(tmp_path)), "-o", str(out)),
                     str(out), "cannot write", "writable --out")
 
 
@@ -245,7 +236,7 @@ def test_read_only_out_folder_is_one_line(tmp_path):
     ro.mkdir()
     os.chmod(ro, 0o555)
     try:
-        _one_line_error(_cli("run", str(tmp_path / "in"), "-p", str(_pipeline(tmp_path)), "-o", str(ro / "out")),
+        one_line_error(_cli("run", str(tmp_path / "in"), "-p", str(_pipeline(tmp_path)), "-o", str(ro / "out")),
                         "cannot write")
     finally:
         os.chmod(ro, 0o755)
@@ -267,7 +258,7 @@ def test_disk_full_mid_run_is_one_line_and_resumes(tmp_path, monkeypatch):
     monkeypatch.setattr(writer, "atomic_replace", full)
     out = tmp_path / "out"
     p = _pipeline(tmp_path)
-    _one_line_error(_cli("run", str(d), "-p", str(p), "-o", str(out)), str(out), "no space left", "re-run")
+    one_line_error(_cli("run", str(d), "-p", str(p), "-o", str(out)), str(out), "no space left", "re-run")
     assert sorted(x.name for x in (out / "kept").iterdir()) == ["a.parquet"]  # finished shards are kept
     _no_partial_files(out)
     monkeypatch.setattr(writer, "atomic_replace", real)
@@ -285,7 +276,7 @@ def test_overlong_document_mid_run_leaves_a_folder_the_fixed_rerun_accepts(tmp_p
     write_shard(d / "c.parquet", DOCS + ["word " * 100])
     out = tmp_path / "out"
     strict = _pipeline(tmp_path, "strict.yaml", max_chars=300)
-    _one_line_error(_cli("run", str(d), "-p", str(strict), "-o", str(out)), str(d / "c.parquet"), "rows 10",
+    one_line_error(_cli("run", str(d), "-p", str(strict), "-o", str(out)), str(d / "c.parquet"), "rows 10",
                     "input.max_chars")
     finished = sorted(m.name[: -len(".json")] for m in (out / ".state" / "done").glob("*.json"))
     assert finished  # something to resume, so the folder is not simply taken over
@@ -304,7 +295,7 @@ def test_failed_first_shard_leaves_a_folder_a_corrected_input_takes_over(tmp_pat
     write_shard(d / "b.parquet", DOCS + ["word " * 100])
     out = tmp_path / "out"
     p = _pipeline(tmp_path, max_chars=300)
-    _one_line_error(_cli("run", str(d), "-p", str(p), "-o", str(out)), "input.max_chars")
+    one_line_error(_cli("run", str(d), "-p", str(p), "-o", str(out)), "input.max_chars")
     write_shard(d / "b.parquet", DOCS)  # the user splits or drops the long document
     res = _cli("run", str(d), "-p", str(p), "-o", str(out), "--json")
     assert res.exit_code == 0, res.output
@@ -348,7 +339,7 @@ def test_binary_or_empty_term_files_are_refused(tmp_path):
     p = tmp_path / "p.yaml"
     p.write_text(yaml.safe_dump({"blocklist": {"path": str(binary), "mode": "remove"},
                                  "classifier": {"enabled": False}}))
-    _one_line_error(_cli("run", str(tmp_path / "in"), "-p", str(p), "-o", str(tmp_path / "out")), str(binary),
+    one_line_error(_cli("run", str(tmp_path / "in"), "-p", str(p), "-o", str(tmp_path / "out")), str(binary),
                     "binary", "blocklist.path")
 
 
@@ -385,7 +376,7 @@ def test_duplicate_yaml_keys_are_refused(tmp_path):
     assert str(p) in e.value.message and "'min_unique_hits'" in e.value.message and "line 5" in e.value.message
     p.write_text("classifier:\n  enabled: false\nclassifier:\n  threshold: 0.5\n", encoding="utf-8")
     write_shard(tmp_path / "in" / "a.parquet", DOCS)
-    _one_line_error(_cli("run", str(tmp_path / "in"), "-p", str(p), "-o", str(tmp_path / "out")), str(p),
+    one_line_error(_cli("run", str(tmp_path / "in"), "-p", str(p), "-o", str(tmp_path / "out")), str(p),
                     "'classifier'", "line 3")
 
 
