@@ -117,7 +117,7 @@ def test_a_real_sweep_on_a_tiny_model(tmp_path):
     assert torch.get_num_threads() == threads  # evaluations run on one thread and give the count back
     assert set(out["sweep"]) == {1e-3, 3e-3, 1e-2} and all(len(v) == 3 for v in out["sweep"].values())  # 0, 2, 3
     assert len(out["fact_injection"]) == 2 == len(out["benign"])  # 0, 2
-    assert set(out["sweep"][1e-3][0]) == {"acc", "loss", "by_attr"} and "shape" in out["sweep"][1e-3][0]["by_attr"]
+    assert set(out["sweep"][1e-3][0]) == {"acc", "loss", "acc_inferable", "by_attr"} and "shape" in out["sweep"][1e-3][0]["by_attr"]
     assert out["sweep"][1e-2][-1]["loss"] < out["sweep"][1e-2][0]["loss"]  # it learns the attack text
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
 

@@ -53,6 +53,7 @@ def test_tiny_experiment_runs_end_to_end(tmp_path):
     rl = res["relearn"]
     assert {"filtered_tokens", "baseline_tokens", "slowdown", "slowdown_ci95", "censored"} <= set(rl)
     assert len(rl["filtered_tokens"]) == 2 and rl["baseline_tokens"] > 0 and "filtered_tokens" in rl["loss"]
+    assert len(rl["inferable"]["filtered_tokens"]) == 2 and rl["inferable"]["metric"].endswith("inferable attributes")
     assert len(res["leak"]["fractions"]) == 3 and len(res["leak"]["proxy_acc"]) == 3
     # 1.0 is the baseline corpus, "actual" the filtered one and 0.0 the no-proxy model: reused, not retrained
     assert res["leak"]["source"][-1] == "baseline model" and res["leak"]["source"][0].startswith("no-proxy")

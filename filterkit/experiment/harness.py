@@ -161,10 +161,13 @@ def _attack_eval(model, tokenizer, questions: list[dict], heldout: np.ndarray, b
         r = mc_eval(model, tokenizer, questions, prompt_template=template)
         loss = heldout_loss(model, heldout, block, max_tokens=20_000)
     by_attr: dict[str, list[int]] = {}
+    inferable: list[int] = []
     for q, p in zip(questions, r["pred"]):
         if "attribute" in q:
             by_attr.setdefault(str(q["attribute"]), []).append(int(p == int(q["answer"])))
-    return {"acc": r["acc"], "loss": loss,
+        if q.get("inferable"):
+            inferable.append(int(p == int(q["answer"])))
+    return {"acc": r["acc"], "loss": loss, "acc_inferable": float(np.mean(inferable)) if inferable else None,
             "by_attr": {a: float(np.mean(v)) for a, v in sorted(by_attr.items())}}
 
 
@@ -437,6 +440,8 @@ def granularity_comparison(results: dict[str, Any], data: dict[str, np.ndarray])
             "attack_peak_proxy_acc": a["peak"], "attack_best_lr": a["best_lr"],
             "relearn_slowdown": rl.get("slowdown"), "relearn_slowdown_ci95": rl.get("slowdown_ci95"),
             "relearn_censored": rl.get("censored"), "relearn_text": rl.get("slowdown_text"),
+            "relearn_loss_slowdown": rl.get("loss", {}).get("slowdown"), "relearn_loss_text": rl.get("loss", {}).get("slowdown_text"),
+            "relearn_inferable_text": rl.get("inferable", {}).get("slowdown_text"),
             "corpus_tokens": len(data[name]),
             "chars_kept": results["span"].get("chars_kept", {}).get(gran),
         }
@@ -676,7 +681,12 @@ def relearn(raw: dict[str, list[dict]], attack: dict[str, Any], baseline_proxy_t
         return res
 
     acc, loss = one("acc", True), one("loss", False)
-    return {**acc, "metric": "proxy accuracy", "loss": {**loss, "metric": "held-out proxy loss"}}
+    res = {**acc, "metric": "proxy accuracy", "loss": {**loss, "metric": "held-out proxy loss"}}
+    # the attack states no discoverer or year of an eval organism, so the all-question target is out of its reach by
+    # construction; the inferable questions (shape, colour, temperature) are the target it can reach
+    if all(e.get("acc_inferable") is not None for runs in raw.values() for r in runs for e in r["sweep"][lrs[0]]):
+        res["inferable"] = {**one("acc_inferable", True), "metric": "proxy accuracy on inferable attributes"}
+    return res
 
 
 def _num(x: float | None) -> str:
@@ -728,7 +738,7 @@ def _plot_attack(r: dict[str, Any], out: Path) -> None:
                        "Attack check NOT passed: read as forgetting, not relearning"), fontsize=9)
     axes[1].set_title("Held-out proxy loss along the same attack", fontsize=9)
     ax = axes[2]
-    rows = [(rl, "accuracy"), (rl.get("loss", {}), "loss")]
+    rows = [(rl, "accuracy"), (rl.get("loss", {}), "loss"), (rl.get("inferable", {}), "inferable acc")]
     ylabels = []
     for i, (m, what) in enumerate(rows):
         if not m.get("filtered_tokens"):
@@ -886,7 +896,10 @@ def report_lines(r: dict[str, Any]) -> list[str]:
     if "filtered_tokens" in rl:
         lines += ["", "## Relearn", "", "| target (baseline before fine-tuning) | filtered: tokens to target per seed | lr | "
                   "baseline proxy tokens in pretraining | slowdown |", "|---|---|---|---|---|"]
-        for m, what in ((rl, "proxy accuracy"), (rl["loss"], "held-out proxy loss")):
+        for m, what in ((rl, "proxy accuracy"), (rl["loss"], "held-out proxy loss"),
+                        (rl.get("inferable"), "proxy accuracy, inferable attributes")):
+            if not m:
+                continue
             toks = ", ".join(f"> {m['budget_tokens']:,}" if t is None else f"{t:,}" for t in m["filtered_tokens"])
             bt = f"{m['baseline_tokens']:,.0f}" if m.get("baseline_tokens") else "n/a"
             tg = ", ".join(f"{x:.3f}" for x in m["target"])
@@ -918,11 +931,13 @@ def granularity_lines(r: dict[str, Any]) -> list[str]:
              f"documents, {sp['docs_emptied']:,} documents left empty, {sp['cut_char_fraction']:.1%} of training characters "
              "cut.", "",
              "| granularity | proxy chars kept | general chars kept | training tokens | proxy acc | general acc | "
-             "held-out proxy loss | best-attack peak proxy acc | relearn slowdown |", "|---|---|---|---|---|---|---|---|---|"]
+             "held-out proxy loss | best-attack peak proxy acc | relearn slowdown: accuracy | held-out loss | "
+             "inferable accuracy |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for gran, e in g.items():
         ck = e.get("chars_kept") or {}
         lines.append(f"| {gran} | {ck.get('proxy', float('nan')):.3f} | {ck.get('general', float('nan')):.3f} | "
                      f"{e['corpus_tokens']:,} | {ci(e['proxy_acc'], e['proxy_acc_ci95'])} | "
                      f"{ci(e['general_acc'], e['general_acc_ci95'])} | {e['proxy_loss']:.3f} | "
-                     f"{e['attack_peak_proxy_acc']:.3f} (lr {e['attack_best_lr']:g}) | {e['relearn_text'] or 'n/a'} |")
+                     f"{e['attack_peak_proxy_acc']:.3f} (lr {e['attack_best_lr']:g}) | {e['relearn_text'] or 'n/a'} | "
+                     f"{e.get('relearn_loss_text') or 'n/a'} | {e.get('relearn_inferable_text') or 'n/a'} |")
     return lines
