@@ -744,7 +744,7 @@ def _plot_attack(r: dict[str, Any], out: Path) -> None:
         if not m.get("filtered_tokens"):
             continue
         ft = [m["budget_tokens"] if t is None else t for t in m["filtered_tokens"]]
-        y = 2 * i
+        y = 2.6 * i
         ax.barh(y, float(np.mean(ft)), color="tab:blue", height=0.8,
                 hatch="//" if m["censored"] else None, label="filtered: fine-tuning tokens to target" if i == 0 else None)
         ax.scatter(ft, [y] * len(ft), color="k", s=10, zorder=3)
