@@ -163,24 +163,35 @@ def test_one_source_of_corpus_defaults():
     assert build_corpus(0, **small).config == {k: v for k, v in CorpusSection(**small).model_dump().items() if k != "seed"}
 
 
-def test_filter_trained_on_an_independent_world_runs_in_the_real_pipeline(tmp_path):
+SIZES = {"n_docs_general": 150, "n_docs_proxy": 80, "n_attack_weak": 0, "n_fact_injection": 0, "n_control": 0,
+         "eval_fraction": 0.5, "n_organisms": 20, "n_towns": 10, "n_people": 20}
+
+
+@pytest.fixture(scope="module")
+def trained_filter(tmp_path_factory) -> Path:
+    """A fastText filter trained by filter_training on seed 5's independent world (once per module: ~25 s)."""
+    from filterkit.experiment.harness import ExperimentConfig, train_filter
+
+    root = Path(__file__).resolve().parents[1] / "pipelines"
+    cfg = ExperimentConfig.model_validate({
+        "corpus": {"seed": 5, **SIZES}, "filter_pipeline": str(root / "experiment-filter.yaml"),
+        "filter_training": {"backend": "fasttext", "max_terms": 40},
+    })
+    return train_filter(cfg, tmp_path_factory.mktemp("filter") / "filter-model")
+
+
+def test_filter_trained_on_an_independent_world_runs_in_the_real_pipeline(tmp_path, trained_filter):
     """filter_training builds a blocklist and a head from another seed's world, and `filterkit run` uses them."""
     from filterkit.config import load_config
     from filterkit.experiment.corpus import build_corpus, write_corpus
-    from filterkit.experiment.harness import ExperimentConfig, filter_corpus, train_filter
+    from filterkit.experiment.harness import filter_corpus
 
-    sizes = dict(n_docs_general=150, n_docs_proxy=80, n_attack_weak=0, n_fact_injection=0, n_control=0,
-                 eval_fraction=0.5, n_organisms=20, n_towns=10, n_people=20)
-    root = Path(__file__).resolve().parents[1] / "pipelines"
-    cfg = ExperimentConfig.model_validate({
-        "corpus": {"seed": 5, **sizes}, "filter_pipeline": str(root / "experiment-filter.yaml"),
-        "filter_training": {"backend": "fasttext", "max_terms": 40},
-    })
-    pipeline = train_filter(cfg, tmp_path / "filter-model")
+    sizes = SIZES
+    pipeline = trained_filter
     pcfg = load_config(pipeline)
-    assert pcfg.blocklist.path.is_file() and (tmp_path / "filter-model" / "head").is_dir()
+    assert pcfg.blocklist.path.is_file() and (pipeline.parent / "head").is_dir()
     assert not pcfg.semantic_gate.enabled  # no gate is trained for the synthetic world
-    labels = pq.read_table(tmp_path / "filter-model" / "labels.parquet")
+    labels = pq.read_table(pipeline.parent / "labels.parquet")
     other = build_corpus(5 + 1000, **sizes)
     assert set(labels.column("text").to_pylist()) <= {d.text for d in other.train if d.kind != "hard_positive"}
     mine = build_corpus(5, **sizes)
@@ -191,16 +202,14 @@ def test_filter_trained_on_an_independent_world_runs_in_the_real_pipeline(tmp_pa
     assert res["recall"] > 0.5 and res["precision"] > 0.5
 
 
-def test_span_granularity_side_by_side_with_document_filtering(tmp_path):
+def test_span_granularity_side_by_side_with_document_filtering(tmp_path, trained_filter):
     """filter_granularity: span trains a span-filtered model beside the document-filtered one, from the same run's
     classifier at the same threshold, and reports both (relearn included) in results.json and report.md."""
-    root = Path(__file__).resolve().parents[1] / "pipelines"
     (tmp_path / "exp.yaml").write_text(yaml.safe_dump({
         "seeds": [0, 1],
         "corpus": {"n_docs_general": 120, "n_docs_proxy": 60, "n_attack_weak": 20, "n_fact_injection": 20, "n_control": 20,
                    "n_proxy_heldout": 10, "habitat_notes": 1, "n_organisms": 20, "n_towns": 10, "n_people": 20},
-        "filter_pipeline": str(root / "experiment-filter.yaml"),
-        "filter_training": {"backend": "fasttext", "max_terms": 40},
+        "filter_pipeline": str(trained_filter),  # the module's fastText filter (another world), used as is
         "filter_granularity": "span",
         "vocab_size": 400,
         "model": {"n_layer": 1, "n_head": 2, "n_embd": 32, "block_size": 32, "steps": 6, "batch_size": 4},
