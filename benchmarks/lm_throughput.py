@@ -30,7 +30,7 @@ def main() -> None:
     import torch
 
     from filterkit.experiment.harness import _PEAK_BF16_FLOPS, load_experiment_config
-    from filterkit.experiment.lm import LMConfig, build_model, model_flops_per_token, train
+    from filterkit.experiment.lm import build_model, model_flops_per_token, train
 
     exp = load_experiment_config(args.config)
     model, vocab = exp.model, exp.vocab_size
@@ -39,15 +39,15 @@ def main() -> None:
     data = np.random.default_rng(0).integers(0, vocab, size=2_000_000).astype(np.uint16)
     res = {}
     for compiled in (True, False) if torch.cuda.is_available() else (False,):  # compile is CUDA-only in train()
-        cfg = LMConfig.from_dict({**model, "vocab_size": vocab, "steps": args.steps, "compile": compiled}, source="model")
+        cfg = model.lm_config(vocab, steps=args.steps, compile=compiled)
         st = train(build_model(cfg), data, cfg)
         tps = st["tokens_per_s"]
         res[f"compile={compiled}"] = {
             "tokens_per_s": tps, "first_step_s": st["first_step_s"], "steps": args.steps,
             "mfu": model_flops_per_token(cfg) * tps / peak if peak else None, "autocast": st["autocast"],
         }
-    print(f"device: {name}; model {model['n_layer']}L/{model['n_embd']}d, batch {model['batch_size']} x "
-          f"{model['block_size']} tokens, {args.steps} steps")
+    print(f"device: {name}; model {cfg.n_layer}L/{cfg.n_embd}d, batch {cfg.batch_size} x "
+          f"{cfg.block_size} tokens, {args.steps} steps")
     print(f"{'mode':14s} {'tokens/s':>10s} {'MFU':>6s} {'step 0 s':>9s}")
     for k, r in res.items():
         mfu = "-" if r["mfu"] is None else f"{r['mfu']:.1%}"

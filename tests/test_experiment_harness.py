@@ -66,6 +66,10 @@ def test_tiny_experiment_runs_end_to_end(tmp_path):
     for f in ("report.md", "knowledge.png", "attack.png", "sweep.png", "attack_check.png", "leak.png", "config.json"):
         assert (out / f).is_file(), f
     assert (out / "models" / "baseline" / "config.json").is_file() and (out / "models" / "tokenizer").is_dir()
+    from transformers import AutoTokenizer  # each model folder is whole: lm-eval needs no tokenizer= argument
+
+    tok = AutoTokenizer.from_pretrained(str(out / "models" / "baseline"))
+    assert tok.eos_token == "<|endoftext|>" and (out / "models" / "filtered" / "lm_config.json").is_file()
     report = (out / "report.md").read_text()
     assert "Attack check" in report and "fact injection" in report and "Relearn" in report
 
@@ -108,6 +112,9 @@ def test_bad_experiment_config(tmp_path):
     p.write_text("seedz: [0]\n")
     r = CliRunner().invoke(app, ["experiment", "--config", str(p), "--out", str(tmp_path / "o")])
     assert r.exit_code == 2 and "seedz" in r.stderr
+    p.write_text("seeds: [0]\nvocab_size: 512\nseeds: [1]\n")  # the same reader as pipeline configs
+    r = CliRunner().invoke(app, ["experiment", "--config", str(p), "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "'seeds' appears twice" in r.stderr and not (tmp_path / "o").exists()
 
 
 def test_config_errors_name_the_file_and_the_fix_before_any_work(tmp_path):

@@ -13,7 +13,6 @@ import difflib
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from filterkit.errors import FilterkitError
@@ -232,20 +231,12 @@ def format_errors(path: Path | str, err: ValidationError) -> str:
 
 
 def load_experiment_config(path: str | Path) -> ExperimentConfig:
-    """Read and validate an experiment YAML (safe loading); relative paths resolve against its folder."""
+    """Read and validate an experiment YAML (safe loading, keys given twice refused); relative paths resolve
+    against its folder."""
+    from filterkit.config import read_yaml_mapping
+
     path = Path(path)
-    if not path.is_file():
-        raise FilterkitError(f"{path}: experiment config not found; pass an existing YAML file to --config")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise FilterkitError(f"{path}: not valid YAML{where}; fix the syntax") from None
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise FilterkitError(f"{path}: an experiment config must be a YAML mapping, got {type(raw).__name__}")
+    raw = read_yaml_mapping(path, "experiment config", "--config")  # duplicate keys refused, as for pipelines
     try:
         cfg = ExperimentConfig.model_validate(raw)
     except ValidationError as e:

@@ -299,6 +299,7 @@ def _run_experiment(cfg: ExperimentConfig, out: Path) -> dict[str, Any]:
     from filterkit.experiment.lm import (
         build_model,
         model_flops_per_token,
+        save_lm,
         train,
         train_tokenizer,
     )
@@ -356,8 +357,8 @@ def _run_experiment(cfg: ExperimentConfig, out: Path) -> dict[str, Any]:
             attack_s += time.perf_counter() - ta
             print(f"[experiment] seed {seed} {name}: pretrained {stats['train_s']:.0f} s, attacked "
                   f"{time.perf_counter() - ta:.0f} s, {time.perf_counter() - t0:.0f} s so far", file=sys.stderr, flush=True)
-            if seed == cfg.seeds[0]:
-                model.save_pretrained(out / "models" / name)
+            if seed == cfg.seeds[0]:  # weights, config and tokenizer: lm-eval and AutoTokenizer load it as it is
+                save_lm(out / "models" / name, model, tokenizer, lm_cfg, stats)
     tokenizer.save_pretrained(out / "models" / "tokenizer")
     timings.update(pretrain_s=pretrain_s, attack_s=attack_s)
     timings["first_step_s"] = first_step_s  # compile + warm-up per pretraining run, outside tokens/s
