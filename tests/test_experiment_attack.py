@@ -100,12 +100,8 @@ def test_a_real_sweep_on_a_tiny_model(tmp_path):
     """attack_model fine-tunes copies (the model itself is untouched) at every rate, plus the two controls."""
     import torch
 
-    from filterkit.experiment.lm import (
-        LMConfig,
-        build_model,
-        tokenize_to_memmap,
-        train_tokenizer,
-    )
+    from filterkit.experiment.lm import LMConfig, build_model
+    from filterkit.experiment.tokens import tokenize_to_memmap, train_tokenizer
 
     texts = [f"The cells of Velmora k{i} are rod-shaped. Velmora k{i} lives in a hot spring." for i in range(40)]
     tok = train_tokenizer(texts, 300)

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from filterkit.errors import FilterkitError
-from filterkit.experiment import lm
+from filterkit.experiment import evals, lm, tokens
 
 CAPITALS = {
     "Zorvia": "Plinth",
@@ -44,12 +44,12 @@ def tiny_cfg(**kw) -> lm.LMConfig:
 
 @pytest.fixture(scope="module")
 def tokenizer(tmp_path_factory):
-    return lm.train_tokenizer(fact_corpus(), vocab_size=512, out_dir=tmp_path_factory.mktemp("tok"))
+    return tokens.train_tokenizer(fact_corpus(), vocab_size=512, out_dir=tmp_path_factory.mktemp("tok"))
 
 
 @pytest.fixture(scope="module")
 def data(tokenizer, tmp_path_factory):
-    return lm.tokenize_to_memmap(fact_corpus(), tokenizer, tmp_path_factory.mktemp("mm") / "train.bin")
+    return tokens.tokenize_to_memmap(fact_corpus(), tokenizer, tmp_path_factory.mktemp("mm") / "train.bin")
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +64,8 @@ def test_tokenizer_round_trips_and_is_deterministic(tmp_path, tokenizer):
     text = "The capital of Zorvia is Plinth. Zürich — naïve 東京 ✓"
     ids = tokenizer.encode(text, add_special_tokens=False)
     assert tokenizer.decode(ids) == text
-    assert tokenizer.eos_token == tokenizer.pad_token == lm.EOS_TOKEN
-    again = lm.train_tokenizer(fact_corpus(), vocab_size=512, out_dir=tmp_path)
+    assert tokenizer.eos_token == tokenizer.pad_token == tokens.EOS_TOKEN
+    again = tokens.train_tokenizer(fact_corpus(), vocab_size=512, out_dir=tmp_path)
     assert again.get_vocab() == tokenizer.get_vocab()
     assert again.encode(text) == tokenizer.encode(text)
     assert (tmp_path / "tokenizer.json").is_file()
@@ -73,14 +73,14 @@ def test_tokenizer_round_trips_and_is_deterministic(tmp_path, tokenizer):
 
 def test_memmap_holds_each_document_followed_by_eos(tmp_path, tokenizer):
     texts = ["alpha beta", "gamma", "The capital of Zorvia is Plinth."]
-    mm = lm.tokenize_to_memmap(iter(texts), tokenizer, tmp_path / "x.bin", chunk_docs=2)
+    mm = tokens.tokenize_to_memmap(iter(texts), tokenizer, tmp_path / "x.bin", chunk_docs=2)
     expected = []
     for t in texts:
         expected += tokenizer.encode(t, add_special_tokens=False) + [tokenizer.eos_token_id]
     assert mm.dtype == np.uint16
     assert mm.tolist() == expected
     assert not (tmp_path / "x.bin.tmp").exists()
-    assert lm.load_memmap(tmp_path / "x.bin").tolist() == expected
+    assert tokens.load_memmap(tmp_path / "x.bin").tolist() == expected
 
 
 def test_get_batch_targets_are_inputs_shifted_and_rng_is_local(data):
@@ -127,17 +127,17 @@ def test_mc_eval_recalls_trained_facts(trained, tokenizer):
         wrong = [names[(i + k) % len(names)] for k in (1, 3, 5)]
         choices = wrong[: i % 4] + [capital] + wrong[i % 4 :]
         questions.append({"question": f"The capital of {country} is", "choices": choices, "answer": i % 4})
-    res = lm.mc_eval(model, tokenizer, questions, prompt_template="{question}")
+    res = evals.mc_eval(model, tokenizer, questions, prompt_template="{question}")
     assert res["chance"] == 0.25 and res["n"] == 8
     assert res["acc"] >= 0.75, res
     only_seen = [{"question": "The capital of Zorvia is", "choices": ["Qwxzj", "Plinth", "Vbbyq"], "answer": 1}]
-    assert lm.mc_eval(model, tokenizer, only_seen, prompt_template="{question}")["acc"] == 1.0
+    assert evals.mc_eval(model, tokenizer, only_seen, prompt_template="{question}")["acc"] == 1.0
 
 
 def test_scores_match_an_unbatched_forward(trained, tokenizer):
     model, _, _ = trained
     pairs = [("The capital of Zorvia is", " Plinth"), ("A small bird", " sang on the fence"), ("Bread", " is")]
-    batched = lm.score_continuations(model, tokenizer, pairs, batch_size=8)
+    batched = evals.score_continuations(model, tokenizer, pairs, batch_size=8)
     for (ctx, cont), got in zip(pairs, batched):
         c = [tokenizer.eos_token_id] + tokenizer.encode(ctx, add_special_tokens=False)
         whole = [tokenizer.eos_token_id] + tokenizer.encode(ctx + cont, add_special_tokens=False)
@@ -149,15 +149,15 @@ def test_scores_match_an_unbatched_forward(trained, tokenizer):
 
 def test_acc_norm_divides_by_characters_of_the_choice_as_lm_eval(monkeypatch):
     # per character of the choice: -12/19 beats -10/1, so acc and acc_norm pick differently
-    monkeypatch.setattr(lm, "score_continuations", lambda *a, **k: [-10.0, -12.0])
+    monkeypatch.setattr(evals, "score_continuations", lambda *a, **k: [-10.0, -12.0])
     q = [{"question": "q", "choices": ["a", "bbbbbbbbbbbbbbbbbbb"], "answer": 1}]
-    res = lm.mc_eval(None, None, q)
+    res = evals.mc_eval(None, None, q)
     assert (res["acc"], res["acc_norm"]) == (0.0, 1.0)
     assert res["pred"] == [0] and res["pred_norm"] == [1]
     # characters of the choice, not UTF-8 bytes of " " + choice (filterkit's rule before lm-eval's was matched)
-    monkeypatch.setattr(lm, "score_continuations", lambda *a, **k: [-5.0, -4.6])
+    monkeypatch.setattr(evals, "score_continuations", lambda *a, **k: [-5.0, -4.6])
     q = [{"question": "q", "choices": ["abcde", "éééé"], "answer": 0}]
-    res = lm.mc_eval(None, None, q)
+    res = evals.mc_eval(None, None, q)
     assert res["pred_norm"] == [0]  # per character -1.0 vs -1.15; per byte of " " + choice -0.83 vs -0.51 picked 1
 
 
@@ -166,15 +166,15 @@ def test_pairs_are_tokenised_as_lm_eval_does(tokenizer):
     enc = lambda t: tokenizer.encode(t, add_special_tokens=False)  # noqa: E731
     # the tokenizer puts eos in front (the document start the model was trained on); lm-eval encodes with it too
     assert tokenizer.encode("Bread") == [eos, *enc("Bread")]
-    ctx, cont = lm._encode_pair(tokenizer, "Question: Bread\nAnswer:", " is")
+    ctx, cont = evals._encode_pair(tokenizer, "Question: Bread\nAnswer:", " is")
     assert ctx == [eos, *enc("Question: Bread\nAnswer:")] and ctx + cont == [eos, *enc("Question: Bread\nAnswer: is")]
     # trailing whitespace (spaces and newlines) moves to the continuation
-    assert lm._encode_pair(tokenizer, "The capital of Zorvia is \n", "Plinth") == lm._encode_pair(
+    assert evals._encode_pair(tokenizer, "The capital of Zorvia is \n", "Plinth") == evals._encode_pair(
         tokenizer, "The capital of Zorvia is", " \nPlinth")
     # an empty context is the prefix token alone
-    assert lm._encode_pair(tokenizer, "", " Plinth") == ([eos], enc(" Plinth"))
+    assert evals._encode_pair(tokenizer, "", " Plinth") == ([eos], enc(" Plinth"))
     # text that already starts with the prefix token gets no second one
-    assert lm._encode_pair(tokenizer, lm.EOS_TOKEN + "Bread", " is")[0] == [eos, *enc("Bread")]
+    assert evals._encode_pair(tokenizer, tokens.EOS_TOKEN + "Bread", " is")[0] == [eos, *enc("Bread")]
 
 
 def test_saved_tokenizer_loads_the_same_on_transformers_4_and_5(tmp_path, tokenizer):
@@ -183,10 +183,10 @@ def test_saved_tokenizer_loads_the_same_on_transformers_4_and_5(tmp_path, tokeni
     from transformers import AutoTokenizer
 
     tokenizer.save_pretrained(tmp_path / "plain")  # the usual call, as the harness makes it
-    for folder in (tmp_path / "plain", lm.save_tokenizer(tokenizer, tmp_path / "explicit")):
+    for folder in (tmp_path / "plain", tokens.save_tokenizer(tokenizer, tmp_path / "explicit")):
         cfg = json.loads((folder / "tokenizer_config.json").read_text())
         assert cfg["tokenizer_class"] == "PreTrainedTokenizerFast" and "backend" not in cfg
-        assert cfg["bos_token"] == cfg["eos_token"] == cfg["pad_token"] == lm.EOS_TOKEN and cfg["add_bos_token"] is True
+        assert cfg["bos_token"] == cfg["eos_token"] == cfg["pad_token"] == tokens.EOS_TOKEN and cfg["add_bos_token"] is True
         merges = json.loads((folder / "tokenizer.json").read_text())["model"]["merges"]
         assert merges and all(isinstance(m, str) and m.count(" ") == 1 for m in merges)  # tokenizers < 0.20 form
         text = "The capital of Zorvia is Plinth. Zürich — naïve 東京"
@@ -217,7 +217,7 @@ def test_save_and_load_round_trip_gives_identical_logits(tmp_path, trained, toke
 def test_heldout_loss_is_lower_after_training(trained, data):
     model, cfg, _ = trained
     fresh = lm.build_model(cfg)
-    assert lm.heldout_loss(model, data, 64, max_tokens=2048) < lm.heldout_loss(fresh, data, 64, max_tokens=2048)
+    assert evals.heldout_loss(model, data, 64, max_tokens=2048) < evals.heldout_loss(fresh, data, 64, max_tokens=2048)
 
 
 def test_param_count_and_flops(trained):
@@ -234,15 +234,15 @@ def test_load_mc_file_reads_jsonl_and_parquet_and_names_missing_column(tmp_path)
     rows = [{"question": "2+2?", "choices": ["3", "4"], "answer": 1, "subject": "math"}]
     (tmp_path / "q.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "q.parquet")
-    assert lm.load_mc_file(tmp_path / "q.jsonl") == rows
-    assert lm.load_mc_file(tmp_path / "q.parquet") == rows
+    assert evals.load_mc_file(tmp_path / "q.jsonl") == rows
+    assert evals.load_mc_file(tmp_path / "q.parquet") == rows
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({"question": "x", "choices": ["a", "b"]}) + "\n")
     with pytest.raises(FilterkitError, match=r"bad\.jsonl.*'answer'"):
-        lm.load_mc_file(bad)
+        evals.load_mc_file(bad)
     pq.write_table(pa.Table.from_pylist([{"question": "x", "choices": ["a", "b"]}]), tmp_path / "bad.parquet")
     with pytest.raises(FilterkitError, match=r"bad\.parquet.*'answer'"):
-        lm.load_mc_file(tmp_path / "bad.parquet")
+        evals.load_mc_file(tmp_path / "bad.parquet")
 
 
 def test_config_rejects_unknown_keys():

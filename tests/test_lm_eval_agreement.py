@@ -13,7 +13,7 @@ import json
 import numpy as np
 import pytest
 
-from filterkit.experiment import lm
+from filterkit.experiment import evals, lm, tokens
 
 lm_eval = pytest.importorskip("lm_eval", reason="lm_eval is not installed (pip install -e '.[dev]' installs it)")
 pytest.importorskip("accelerate", reason="lm_eval's hf model needs accelerate (lm_eval[hf], in the dev extra)")
@@ -44,8 +44,8 @@ def saved(tmp_path_factory):
     root = tmp_path_factory.mktemp("lmeval")
     docs = [f"The capital of {c} is {k}." for c, k in FACTS.items()] * 12 + FILLER * 12
     docs = [docs[i] for i in np.random.default_rng(0).permutation(len(docs))]
-    tok = lm.train_tokenizer(docs, vocab_size=300)
-    data = lm.tokenize_to_memmap(docs, tok, root / "train.bin")
+    tok = tokens.train_tokenizer(docs, vocab_size=300)
+    data = tokens.tokenize_to_memmap(docs, tok, root / "train.bin")
     cfg = lm.LMConfig(n_layer=1, n_head=2, n_embd=32, block_size=32, vocab_size=len(tok), lr=1e-2, warmup=5,
                       steps=40, batch_size=8, weight_decay=0.0, device="cpu")
     model = lm.build_model(cfg)
@@ -64,14 +64,14 @@ def test_lm_eval_and_mc_eval_agree_on_acc_and_acc_norm(saved):
     folder, qdir, model, tok = saved
     from lm_eval.tasks import TaskManager
 
-    tm = TaskManager(include_path=str(lm.LM_EVAL_TASKS), metadata={"questions_dir": str(qdir)})
+    tm = TaskManager(include_path=str(evals.LM_EVAL_TASKS), metadata={"questions_dir": str(qdir)})
     out = lm_eval.simple_evaluate(model="hf", model_args={"pretrained": str(folder)}, tasks=["filterkit_proxy",
                                   "filterkit_general_cloze"], device="cpu", batch_size=4, task_manager=tm,
                                   log_samples=True)
-    questions = lm.load_mc_file(qdir / "proxy.jsonl")
+    questions = evals.load_mc_file(qdir / "proxy.jsonl")
     for task, template in (("filterkit_proxy", "Question: {question}\nAnswer:"),
                            ("filterkit_general_cloze", "{question}")):
-        ours = lm.mc_eval(model, tok, questions, prompt_template=template, device="cpu")
+        ours = evals.mc_eval(model, tok, questions, prompt_template=template, device="cpu")
         theirs = out["results"][task]
         assert theirs["acc,none"] == pytest.approx(ours["acc"], abs=1e-4), task
         assert theirs["acc_norm,none"] == pytest.approx(ours["acc_norm"], abs=1e-4), task
@@ -84,5 +84,5 @@ def test_lm_eval_and_mc_eval_agree_on_acc_and_acc_norm(saved):
         norm_hits = [float(p == q["answer"]) for p, q in zip(ours["pred_norm"], questions)]
         assert [s["acc_norm"] for s in samples] == norm_hits
     # not a vacuous agreement: the model is neither at chance nor perfect, and the two metrics differ somewhere
-    cloze = lm.mc_eval(model, tok, questions, prompt_template="{question}")
+    cloze = evals.mc_eval(model, tok, questions, prompt_template="{question}")
     assert 0.0 < cloze["acc"] < 1.0 or cloze["pred"] != cloze["pred_norm"]

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from filterkit.errors import FilterkitError
-from filterkit.experiment import lm
+from filterkit.experiment import evals
 from filterkit.experiment.lm_eval_tasks import utils
 
 ROWS = [{"question": "The cells of Velmora kaxa are", "choices": ["rod-shaped", "round"], "answer": 0, "subject": "x"}]
@@ -40,7 +40,7 @@ def test_questions_come_from_metadata_then_the_run_folder(tmp_path):
 def test_the_dataset_holds_the_rows_mc_eval_scores(tmp_path):
     _write(tmp_path / "proxy.jsonl")
     ds = utils.proxy(questions_dir=str(tmp_path), version=1.0)  # lm-eval passes its own metadata keys too
-    assert list(ds) == ["test"] and ds["test"].to_list() == [{k: ROWS[0][k] for k in lm.MC_COLUMNS}]
+    assert list(ds) == ["test"] and ds["test"].to_list() == [{k: ROWS[0][k] for k in evals.MC_COLUMNS}]
     with pytest.raises(FilterkitError, match="general.jsonl: questions file not found"):
         utils.general(questions_dir=str(tmp_path))
 
@@ -54,9 +54,9 @@ _Loader.add_constructor("!function", lambda loader, node: f"!function {loader.co
 
 def test_task_prompts_are_mc_eval_templates():
     tasks = {}
-    for f in sorted(lm.LM_EVAL_TASKS.glob("*.yaml")):
+    for f in sorted(evals.LM_EVAL_TASKS.glob("*.yaml")):
         cfg = yaml.load(f.read_text(), Loader=_Loader)
-        base = yaml.load((lm.LM_EVAL_TASKS / cfg["include"]).read_text(), Loader=_Loader)
+        base = yaml.load((evals.LM_EVAL_TASKS / cfg["include"]).read_text(), Loader=_Loader)
         tasks[cfg["task"]] = {**base, **cfg}
     assert sorted(tasks) == ["filterkit_general", "filterkit_general_cloze", "filterkit_proxy", "filterkit_proxy_cloze"]
     for name, t in tasks.items():
@@ -69,4 +69,4 @@ def test_task_prompts_are_mc_eval_templates():
         text = t["doc_to_text"]
         got = text.replace("{{question}}", "{question}") if "{{" in text else "{" + text + "}"
         assert got == want, name
-    assert inspect.signature(lm.mc_eval).parameters["prompt_template"].default == "Question: {question}\nAnswer:"
+    assert inspect.signature(evals.mc_eval).parameters["prompt_template"].default == "Question: {question}\nAnswer:"

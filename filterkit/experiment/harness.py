@@ -116,14 +116,14 @@ def _texts(corpus_dir: Path, subset: str, ids: set[str] | None = None) -> list[s
 
 
 def _memmap(texts: list[str], tokenizer, path: Path) -> np.ndarray:
-    from filterkit.experiment.lm import tokenize_to_memmap
+    from filterkit.experiment.tokens import tokenize_to_memmap
 
     return tokenize_to_memmap(texts, tokenizer, path)
 
 
 def _evaluate(model, tokenizer, questions: dict[str, list[dict]], heldout: dict[str, np.ndarray], block: int,
               template: str) -> dict:
-    from filterkit.experiment.lm import heldout_loss, mc_eval
+    from filterkit.experiment.evals import heldout_loss, mc_eval
 
     out = {}
     with _eval_threads():
@@ -151,7 +151,7 @@ def _eval_threads():
 
 def _attack_eval(model, tokenizer, questions: list[dict], heldout: np.ndarray, block: int, template: str) -> dict:
     """Proxy accuracy (overall and per attribute, where questions name one) and held-out proxy loss."""
-    from filterkit.experiment.lm import heldout_loss, mc_eval
+    from filterkit.experiment.evals import heldout_loss, mc_eval
 
     with _eval_threads():
         r = mc_eval(model, tokenizer, questions, prompt_template=template)
@@ -212,7 +212,7 @@ def attack_model(model, tokenizer, data: dict[str, np.ndarray], lm_cfg, acfg: At
 def load_questions(cfg: ExperimentConfig, cdir: Path) -> tuple[dict[str, list[dict]], str]:
     """The eval sets and the prompt template they are asked with (see ExperimentConfig.eval_prompt_template)."""
     from filterkit.experiment.corpus import PROMPT_TEMPLATE
-    from filterkit.experiment.lm import load_mc_file
+    from filterkit.experiment.evals import load_mc_file
 
     questions = {d: load_mc_file(cfg.eval_files.get(d, cdir / "questions" / f"{d}.jsonl")) for d in ("proxy", "general")}
     default = "Question: {question}\nAnswer:" if cfg.eval_files else PROMPT_TEMPLATE
@@ -296,13 +296,8 @@ def _load_average() -> float | None:
 
 
 def _run_experiment(cfg: ExperimentConfig, out: Path) -> dict[str, Any]:
-    from filterkit.experiment.lm import (
-        build_model,
-        model_flops_per_token,
-        save_lm,
-        train,
-        train_tokenizer,
-    )
+    from filterkit.experiment.lm import build_model, model_flops_per_token, save_lm, train
+    from filterkit.experiment.tokens import train_tokenizer
 
     t0 = time.perf_counter()
     load_start = _load_average()
@@ -434,7 +429,8 @@ def leak_curve(cfg: ExperimentConfig, cdir: Path, tokenizer, actual: float | Non
     no-proxy model the attack check fine-tunes: all reuse those models' results instead of training them again.
     Needs labels on the training corpus.
     """
-    from filterkit.experiment.lm import build_model, mc_eval, train
+    from filterkit.experiment.lm import build_model, train
+    from filterkit.experiment.evals import mc_eval
 
     if actual is None:  # filter_corpus found no labels, so neither the leak rate nor the proxy set is known
         return {"fractions": [], "per_seed": [], "proxy_acc": [], "note": "training corpus has no labels"}

@@ -1,19 +1,13 @@
-"""Tiny causal LMs for the filtering experiment: tokenizer, token memmaps, model, training loop, evals.
+"""Tiny causal LMs for the filtering experiment: config, model, training loop, checkpoints.
 
-One file in the nanoGPT spirit: a reader can follow a corpus from text to a trained model and its
-multiple-choice score without meeting a framework. The model is a stock ``transformers`` GPT-2 so a
-checkpoint saved here (``save_pretrained``) loads in lm-eval-harness and every other usual tool.
+A file in the nanoGPT spirit: a reader can follow a token memmap to a trained model without meeting a framework.
+The model is a stock ``transformers`` GPT-2, so a checkpoint :func:`save_lm` writes (weights, config and its
+tokenizer) loads in lm-eval-harness and every other usual tool; tokenizing is :mod:`filterkit.experiment.tokens`,
+scoring :mod:`filterkit.experiment.evals`.
 
 Randomness is never global: batches come from a ``numpy.random.Generator`` seeded from the config, and
 the torch seeding needed for weight init and dropout happens inside ``torch.random.fork_rng``, so the
 caller's global torch RNG state is the same after :func:`build_model` or :func:`train` as before.
-
-Every folder :func:`save_lm` writes is an lm-eval-harness model as is: ``lm_eval --model hf --model_args
-pretrained=FOLDER --include_path`` :data:`LM_EVAL_TASKS` gives the same ``acc`` and ``acc_norm`` as :func:`mc_eval`
-(see :func:`mc_eval` for the scoring contract and ``tests/test_lm_eval_agreement.py`` for the check).
-
-Beyond numpy, torch, tokenizers and transformers this module needs only pydantic (for :class:`LMConfig`);
-pyarrow is imported lazily in :func:`load_mc_file`.
 """
 
 from __future__ import annotations
@@ -21,12 +15,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import difflib
-import functools
 import json
 import math
-import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,168 +29,9 @@ from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, model_vali
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from filterkit.errors import FilterkitError
-from filterkit.io import write_json_atomic, write_text_atomic
+from filterkit.io import write_json_atomic
+from filterkit.experiment.tokens import save_tokenizer
 
-EOS_TOKEN = "<|endoftext|>"
-MC_COLUMNS = ("question", "choices", "answer")
-#: the lm-eval-harness task folder for the experiment's question files: ``lm_eval --include_path LM_EVAL_TASKS``
-LM_EVAL_TASKS = Path(__file__).resolve().parent / "lm_eval_tasks"
-
-
-# ---------------------------------------------------------------------------------------------------
-# Tokenizer and token files
-# ---------------------------------------------------------------------------------------------------
-
-
-def train_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Path | None = None):
-    """Train a byte-level BPE tokenizer on the corpus and save it (:func:`save_tokenizer`) in ``out_dir``.
-
-    Byte-level means every string round-trips and nothing maps to an unknown token, so a filtered corpus
-    and the eval questions share one vocabulary without surprises. ``<|endoftext|>`` (id 0) is eos, bos
-    and pad, as in GPT-2. Training is deterministic: the BPE trainer breaks count ties by the pair itself.
-
-    Unlike GPT-2's, this tokenizer *adds* ``<|endoftext|>`` in front of a text when asked for special tokens
-    (``encode(text)``, the default), the way Llama's adds its BOS. The models read every training document
-    after an eos (:func:`tokenize_to_memmap` encodes without special tokens and appends one), so a prompt
-    starts where a document starts; and since the prefix is the tokenizer's, lm-eval-harness, which encodes
-    with the tokenizer's defaults, puts it in front of every prompt exactly as :func:`mc_eval` does.
-    """
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-
-    if not 257 <= vocab_size <= 65536:
-        raise FilterkitError(f"vocab_size={vocab_size}: byte-level BPE needs >= 257 and uint16 memmaps need <= 65536")
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size,
-        min_frequency=2,
-        special_tokens=[EOS_TOKEN],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    tok.train_from_iterator(texts, trainer=trainer)
-    # the template transformers 5 builds from add_bos_token=True; written here too because transformers 4 does not
-    tok.post_processor = processors.TemplateProcessing(
-        single=f"{EOS_TOKEN} $A", pair=f"{EOS_TOKEN} $A {EOS_TOKEN} $B", special_tokens=[(EOS_TOKEN, 0)]
-    )
-    hf = _portable_tokenizer_class()(
-        tokenizer_object=tok,
-        eos_token=EOS_TOKEN,
-        bos_token=EOS_TOKEN,
-        pad_token=EOS_TOKEN,
-        add_bos_token=True,
-        add_eos_token=False,
-        clean_up_tokenization_spaces=False,
-    )
-    if out_dir is not None:
-        save_tokenizer(hf, out_dir)
-    return hf
-
-
-@functools.cache
-def _portable_tokenizer_class():
-    """``PreTrainedTokenizerFast`` whose ``save_pretrained`` also makes the folder portable (:func:`save_tokenizer`).
-
-    So a caller that saves the tokenizer the usual way (``tokenizer.save_pretrained(folder)``) writes a folder
-    every supported transformers version loads. Built on first use, as transformers is imported lazily; it is
-    reachable as ``lm.PortableTokenizerFast`` (module ``__getattr__``), so the tokenizer pickles.
-    """
-    from transformers import PreTrainedTokenizerFast
-
-    class PortableTokenizerFast(PreTrainedTokenizerFast):
-        def save_pretrained(self, save_directory, *args, **kwargs):
-            files = super().save_pretrained(save_directory, *args, **kwargs)
-            _make_portable(Path(save_directory))
-            return files
-
-    PortableTokenizerFast.__module__, PortableTokenizerFast.__qualname__ = __name__, "PortableTokenizerFast"
-    return PortableTokenizerFast
-
-
-def __getattr__(name: str) -> Any:
-    if name == "PortableTokenizerFast":
-        return _portable_tokenizer_class()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def save_tokenizer(tokenizer, out_dir: str | Path) -> Path:
-    """Save ``tokenizer`` so that ``AutoTokenizer.from_pretrained(out_dir)`` loads it on transformers 4.40+ and 5.x.
-
-    transformers 5 names its class ``TokenizersBackend`` in ``tokenizer_config.json``, a name 4.x does not
-    know, and tokenizers >= 0.20 writes BPE merges as pairs, which the tokenizers 0.19 that transformers 4.40
-    pins cannot read. Both files are rewritten in the form every version reads: ``PreTrainedTokenizerFast``
-    with its special tokens, and merges as ``"a b"`` strings (byte-level tokens never hold a space).
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    tokenizer.save_pretrained(str(out))
-    _make_portable(out)
-    return out
-
-
-def _make_portable(folder: Path) -> None:
-    cfg_file, tok_file = folder / "tokenizer_config.json", folder / "tokenizer.json"
-    if not tok_file.is_file():
-        raise FilterkitError(f"{folder}: no tokenizer.json written; save a fast (tokenizers-backed) tokenizer")
-    data = json.loads(tok_file.read_text(encoding="utf-8"))
-    merges = data.get("model", {}).get("merges")
-    if merges and isinstance(merges[0], list) and not any(" " in part for pair in merges for part in pair):
-        data["model"]["merges"] = [" ".join(pair) for pair in merges]
-        write_text_atomic(tok_file, json.dumps(data, ensure_ascii=False, indent=2))
-    cfg = json.loads(cfg_file.read_text(encoding="utf-8")) if cfg_file.is_file() else {}
-    cfg.pop("backend", None)  # transformers 5's marker for TokenizersBackend; 4.x would pass it on as an init kwarg
-    cfg["tokenizer_class"] = "PreTrainedTokenizerFast"
-    post = data.get("post_processor") or {}
-    adds_bos = any("SpecialToken" in piece for piece in post.get("single", [])[:1])
-    cfg.setdefault("add_bos_token", adds_bos)
-    cfg.setdefault("add_eos_token", False)
-    cfg.setdefault("clean_up_tokenization_spaces", False)
-    write_json_atomic(cfg_file, cfg)
-
-
-def _batched(items: Iterable[str], n: int) -> Iterator[list[str]]:
-    batch: list[str] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == n:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def tokenize_to_memmap(texts: Iterable[str], tokenizer, path: str | Path, chunk_docs: int = 1024) -> np.memmap:
-    """Tokenise a corpus once into a flat uint16 file: each document's ids followed by eos.
-
-    Streams in chunks so a corpus larger than memory works, and writes ``path.tmp`` then renames, so a
-    crash never leaves a short file that a later run would mistake for a finished one.
-    """
-    path = Path(path)
-    eos = tokenizer.eos_token_id
-    if len(tokenizer) > 65536:
-        raise FilterkitError(f"{path}: tokenizer has {len(tokenizer)} tokens; uint16 memmaps hold at most 65536")
-    tmp = path.with_name(path.name + ".tmp")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    n_tokens = 0
-    with open(tmp, "wb") as f:
-        for batch in _batched(texts, chunk_docs):
-            ids = tokenizer(batch, add_special_tokens=False)["input_ids"]
-            flat = np.fromiter((t for doc in ids for t in (*doc, eos)), dtype=np.uint16)
-            f.write(flat.tobytes())
-            n_tokens += flat.size
-        f.flush()
-        os.fsync(f.fileno())
-    if n_tokens == 0:
-        tmp.unlink()
-        raise FilterkitError(f"{path}: no tokens written; the corpus given was empty")
-    os.replace(tmp, path)
-    return np.memmap(path, dtype=np.uint16, mode="r")
-
-
-def load_memmap(path: str | Path) -> np.memmap:
-    """Open a token file written by :func:`tokenize_to_memmap`, read-only."""
-    return np.memmap(path, dtype=np.uint16, mode="r")
 
 
 def get_batch(
@@ -299,14 +132,14 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return torch.device(resolve(str(device)))
 
 
-def _autocast_dtype(cfg_dtype: str, device: torch.device) -> torch.dtype | None:
+def autocast_dtype(cfg_dtype: str, device: torch.device) -> torch.dtype | None:
     """bf16 autocast on CUDA (weights and optimizer stay fp32); none on CPU, where bf16 is slow and inexact."""
     if device.type != "cuda" or cfg_dtype == "float32":
         return None
     return torch.bfloat16
 
 
-def _autocast(dtype: torch.dtype | None, device: torch.device):
+def autocast(dtype: torch.dtype | None, device: torch.device):
     return torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
 
 
@@ -408,7 +241,7 @@ def train(
     """
     steps = cfg.steps if steps is None else steps
     device = resolve_device(cfg.device)
-    amp = _autocast_dtype(cfg.dtype, device)
+    amp = autocast_dtype(cfg.dtype, device)
     model.to(device)
     model.train()
     fwd = torch.compile(model) if (cfg.compile and device.type == "cuda") else model
@@ -439,7 +272,7 @@ def train(
             for group in opt.param_groups:
                 group["lr"] = lr_at(step, cfg, steps)
             x, y = get_batch(data, cfg.block_size, cfg.batch_size, rng, device)
-            with _autocast(amp, device):
+            with autocast(amp, device):
                 loss = _lm_loss(fwd, x, y)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -506,226 +339,3 @@ def load_lm(path: str | Path):
     cfg = LMConfig.from_dict(json.loads(cfg_file.read_text()), source=str(cfg_file))
     return GPT2LMHeadModel.from_pretrained(str(path)), AutoTokenizer.from_pretrained(str(path)), cfg
 
-
-# ---------------------------------------------------------------------------------------------------
-# Evaluation
-# ---------------------------------------------------------------------------------------------------
-
-
-@torch.inference_mode()
-def heldout_loss(
-    model,
-    data: np.ndarray,
-    block_size: int,
-    batch_size: int = 16,
-    max_tokens: int | None = None,
-    device: str | torch.device | None = None,
-) -> float:
-    """Mean next-token loss over consecutive non-overlapping windows from the start of ``data``.
-
-    Fixed windows, not random ones, so every model in the experiment is scored on the same tokens.
-    """
-    device = torch.device(device) if device is not None else next(model.parameters()).device
-    n = len(data) - 1 if max_tokens is None else min(len(data) - 1, max_tokens)
-    starts = list(range(0, n - block_size + 1, block_size))
-    if not starts:
-        raise FilterkitError(f"held-out file has {len(data)} tokens; needs more than block_size={block_size}")
-    amp = _autocast_dtype("auto", device)
-    was_training = model.training
-    model.eval()
-    total, count = 0.0, 0
-    for i in range(0, len(starts), batch_size):
-        idx = starts[i : i + batch_size]
-        x = torch.from_numpy(np.stack([data[s : s + block_size] for s in idx]).astype(np.int64)).to(device)
-        y = torch.from_numpy(np.stack([data[s + 1 : s + 1 + block_size] for s in idx]).astype(np.int64)).to(device)
-        with _autocast(amp, device):
-            logits = model(input_ids=x).logits
-        total += F.cross_entropy(logits.float().view(-1, logits.size(-1)), y.view(-1), reduction="sum").item()
-        count += y.numel()
-    model.train(was_training)
-    return total / count
-
-
-def _encode_pair(tokenizer, context: str, continuation: str) -> tuple[list[int], list[int]]:
-    """Context and continuation ids exactly as lm-eval-harness's HFLM makes them (``loglikelihood``, 0.4.x).
-
-    - The text is encoded with the tokenizer's default special tokens, as lm-eval's ``tok_encode`` does; the
-      tokenizers of :func:`train_tokenizer` put ``<|endoftext|>`` first, GPT-2's put nothing. A string that
-      already starts with the prefix token's text is encoded without special tokens, as lm-eval does.
-    - Trailing whitespace (``str.rstrip()``: spaces and newlines) moves from the context to the continuation,
-      then the whole is encoded and split at the length of the encoded context, so BPE sees ``" word"`` as in
-      running text even when a merge crosses the boundary.
-    - An empty context becomes the prefix token (bos, else eos) unless the continuation starts with it.
-    """
-    prefix = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
-
-    prefix_text = tokenizer.decode(prefix) if prefix is not None else None
-
-    def encode(text: str) -> list[int]:
-        if prefix_text and text.startswith(prefix_text):
-            return tokenizer.encode(text, add_special_tokens=False)
-        return tokenizer.encode(text)
-
-    if context == "":
-        cont = tokenizer.encode(continuation, add_special_tokens=False)
-        return ([prefix], cont) if cont and prefix != cont[0] else (cont[:1], cont[1:])
-    n_spaces = len(context) - len(context.rstrip())
-    if n_spaces:
-        continuation = context[-n_spaces:] + continuation
-        context = context[:-n_spaces]
-    whole = encode(context + continuation)
-    ctx = encode(context)
-    return ctx, whole[len(ctx) :]
-
-
-def pick_answers(scores: Sequence[Sequence[float]], choices: Sequence[Sequence[str]]) -> tuple[list[int], list[int]]:
-    """Per question, the argmax choice by summed logprob (acc) and by logprob per character of the choice (acc_norm).
-
-    lm-eval's ``acc_norm``: the length is ``len(choice)`` in characters, without the leading space that is
-    scored with it, and ties go to the first choice (``np.argmax``).
-    """
-    pred = [int(np.argmax(s)) for s in scores]
-    with np.errstate(divide="ignore", invalid="ignore"):  # an empty choice gives -inf (or nan), as in lm-eval
-        pred_norm = [int(np.argmax(np.asarray(s, dtype=float) / np.array([float(len(c)) for c in cs])))
-                     for s, cs in zip(scores, choices)]
-    return pred, pred_norm
-
-
-@torch.inference_mode()
-def score_continuations(
-    model,
-    tokenizer,
-    pairs: Sequence[tuple[str, str]],
-    block_size: int | None = None,
-    batch_size: int = 32,
-    device: str | torch.device | None = None,
-) -> list[float]:
-    """Summed log p(continuation | context) for each (context, continuation) pair, batched.
-
-    Tokenised by :func:`_encode_pair` (lm-eval's rules). Requests are sorted longest first and each batch is
-    right-padded to its own longest row; the scores come back in input order. Over-long inputs keep their
-    right end (``(context + continuation)[-(block_size + 1):][:-1]``, as lm-eval truncates).
-    """
-    device = torch.device(device) if device is not None else next(model.parameters()).device
-    block_size = block_size or model.config.n_positions
-    amp = _autocast_dtype("auto", device)
-    reqs = []
-    for ctx_s, cont_s in pairs:
-        ctx, cont = _encode_pair(tokenizer, ctx_s, cont_s)
-        if not cont or len(cont) > block_size:
-            raise FilterkitError(f"continuation {cont_s!r} has {len(cont)} tokens; need 1..block_size={block_size}")
-        inp = (ctx + cont)[-(block_size + 1) :][:-1]
-        reqs.append((inp, cont))
-    order = sorted(range(len(reqs)), key=lambda i: -len(reqs[i][0]))
-    out = [0.0] * len(reqs)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    was_training = model.training
-    model.eval()
-    for b in range(0, len(order), batch_size):
-        idx = order[b : b + batch_size]
-        width = max(len(reqs[i][0]) for i in idx)
-        x = torch.full((len(idx), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(idx), width), dtype=torch.long)
-        for row, i in enumerate(idx):
-            inp = reqs[i][0]
-            x[row, : len(inp)] = torch.tensor(inp)
-            mask[row, : len(inp)] = 1
-        with _autocast(amp, device):
-            logits = model(input_ids=x.to(device), attention_mask=mask.to(device)).logits
-        logp = torch.log_softmax(logits.float(), dim=-1)
-        sums = []
-        for row, i in enumerate(idx):
-            inp, cont = reqs[i]
-            pos = torch.arange(len(inp) - len(cont), len(inp), device=device)
-            sums.append(logp[row, pos, torch.tensor(cont, device=device)].sum())
-        for i, v in zip(idx, torch.stack(sums).tolist()):  # one host sync per batch, not per choice
-            out[i] = v
-    model.train(was_training)
-    return out
-
-
-def mc_eval(
-    model,
-    tokenizer,
-    questions: Sequence[dict[str, Any]],
-    device: str | torch.device | None = None,
-    prompt_template: str = "Question: {question}\nAnswer:",
-    batch_size: int = 32,
-) -> dict[str, Any]:
-    """Multiple-choice accuracy by log-likelihood, scored exactly as lm-eval-harness scores a ``multiple_choice`` task.
-
-    The contract, so a run's numbers can be reproduced with lm-eval (``LM_EVAL_TASKS``; tested to 1e-4):
-
-    - context ``prompt_template.format(question=...)``, zero-shot, no description; each choice is scored as the
-      continuation ``" " + choice`` (lm-eval's default ``target_delimiter``). The default template is lm-eval's
-      ``mmlu_continuation`` form, ``Question: ...\nAnswer:``; the experiment's generated questions are asked with
-      the bare stem (``{question}``), which the ``*_cloze`` tasks mirror.
-    - tokenisation and truncation as lm-eval's HFLM (:func:`_encode_pair`): with the tokenizers this module trains,
-      every prompt starts with ``<|endoftext|>`` because the tokenizer adds it, for lm-eval as for us.
-    - ``acc``: argmax of the summed logprob; ``acc_norm``: argmax of the summed logprob divided by the number of
-      *characters* of the choice (``len(choice)``, the leading space not counted); ties go to the first choice.
-
-    The agreement holds to float rounding where both run in fp32 (CPU). On CUDA this function scores under bf16
-    autocast, as training runs, while lm-eval's ``hf`` model runs the saved fp32 weights: expect log-likelihoods
-    to differ in the third digit there, and compare on CPU. ``chance`` is the mean of 1/len(choices).
-    """
-    pairs = []
-    for q in questions:
-        ctx = prompt_template.format(question=q["question"])
-        pairs.extend((ctx, " " + str(c)) for c in q["choices"])
-    flat = score_continuations(model, tokenizer, pairs, batch_size=batch_size, device=device)
-    scores, k = [], 0
-    for q in questions:
-        scores.append(flat[k : k + len(q["choices"])])
-        k += len(q["choices"])
-    pred, pred_norm = pick_answers(scores, [[str(c) for c in q["choices"]] for q in questions])
-    answers = [int(q["answer"]) for q in questions]
-    n = len(questions)
-    return {
-        "acc": sum(p == a for p, a in zip(pred, answers)) / n if n else float("nan"),
-        "acc_norm": sum(p == a for p, a in zip(pred_norm, answers)) / n if n else float("nan"),
-        "n": n,
-        "chance": float(np.mean([1 / len(q["choices"]) for q in questions])) if n else float("nan"),
-        "pred": pred,
-        "pred_norm": pred_norm,
-        "scores": scores,
-    }
-
-
-def load_mc_file(path: str | Path) -> list[dict[str, Any]]:
-    """Questions from jsonl or parquet in the MMLU/WMDP layout: ``question``, ``choices`` (list), ``answer`` (int).
-
-    Extra columns (``subject``...) are kept. Every row is checked, since a bad answer index would
-    otherwise just count as a wrong prediction.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FilterkitError(f"{path}: questions file not found; pass jsonl or parquet with question, choices, answer")
-    if path.suffix in (".jsonl", ".json"):
-        rows = []
-        with open(path, encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                if line.strip():
-                    try:
-                        rows.append(json.loads(line))
-                    except json.JSONDecodeError as e:
-                        raise FilterkitError(f"{path}:{lineno}: not valid JSON ({e.msg}); write one object per line") from None
-    elif path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        rows = pq.read_table(path).to_pylist()
-    else:
-        raise FilterkitError(f"{path}: unknown questions format {path.suffix!r}; use .jsonl or .parquet")
-    for i, row in enumerate(rows):
-        missing = [c for c in MC_COLUMNS if c not in row]
-        if missing:
-            raise FilterkitError(
-                f"{path}: row {i} has no {', '.join(repr(m) for m in missing)} column; "
-                f"questions need {', '.join(MC_COLUMNS)} (the MMLU/WMDP layout)"
-            )
-        choices, answer = row["choices"], row["answer"]
-        if not isinstance(choices, list) or len(choices) < 2:
-            raise FilterkitError(f"{path}: row {i}: choices must be a list of at least 2 strings")
-        if isinstance(answer, bool) or not isinstance(answer, int) or not 0 <= answer < len(choices):
-            raise FilterkitError(f"{path}: row {i}: answer={answer!r} must be an index into its {len(choices)} choices")
-    return rows

@@ -30,7 +30,7 @@ def general(**metadata: Any):
 def _questions(domain: str, metadata: dict[str, Any]):
     import datasets
 
-    from filterkit.experiment.lm import load_mc_file
+    from filterkit.experiment.evals import load_mc_file
 
     rows = load_mc_file(questions_file(domain, metadata))
     table = {
