@@ -1,6 +1,6 @@
 """What the experiment's numbers mean: intervals over seeds, the attack curves per model under its best rate, the
 attack check, relearn tokens and the document vs span comparison. Pure functions of the raw evaluations (no torch),
-so they are tested on hand-made curves (tests/test_experiment_attack.py)."""
+so they are tested on hand-made curves (tests/experiment/test_experiment_attack.py)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 :func:`mc_eval` gives the same ``acc`` and ``acc_norm`` as ``lm_eval --model hf --include_path``
 :data:`LM_EVAL_TASKS` on a :func:`~filterkit.experiment.lm.save_lm` folder (see :func:`mc_eval` for the scoring
-contract and ``tests/test_lm_eval_agreement.py`` for the check). pyarrow is imported lazily in :func:`load_mc_file`.
+contract and ``tests/experiment/test_lm_eval_agreement.py`` for the check). pyarrow is imported lazily in :func:`load_mc_file`.
 """
 
 from __future__ import annotations

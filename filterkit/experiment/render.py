@@ -3,7 +3,7 @@ assembled into documents of several styles (encyclopedia, field note, catalogue,
 
 The wording is data; this file decides which template a document uses (with the caller's seeded RNG) and what
 values fill it. Draw order is part of the contract: the same RNG calls in the same order give the same corpus
-(tests/test_experiment_corpus_pins.py).
+(tests/experiment/test_experiment_corpus_pins.py).
 """
 
 from __future__ import annotations

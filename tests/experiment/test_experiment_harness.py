@@ -11,7 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from filterkit.cli import app
-from tests.conftest import BLOCKLIST
+from tests.conftest import BLOCKLIST, ROOT
 
 
 def test_tiny_experiment_runs_end_to_end(tmp_path):
@@ -147,7 +147,7 @@ def test_shipped_experiment_configs_validate():
     """The CPU and GPU configs parse with a typed model section; the GPU one asks for bf16 and torch.compile."""
     from filterkit.experiment.config import ModelSection, load_experiment_config
 
-    root = Path(__file__).resolve().parents[1] / "pipelines"
+    root = ROOT / "pipelines"
     for path in sorted(root.glob("experiment*.yaml")):
         if path.name == "experiment-filter.yaml":  # a pipeline config, not an experiment config
             continue
@@ -179,7 +179,7 @@ def trained_filter(tmp_path_factory) -> Path:
     """A fastText filter trained by filter_training on seed 5's independent world (once per module: ~25 s)."""
     from filterkit.experiment.harness import ExperimentConfig, train_filter
 
-    root = Path(__file__).resolve().parents[1] / "pipelines"
+    root = ROOT / "pipelines"
     cfg = ExperimentConfig.model_validate({
         "corpus": {"seed": 5, **SIZES}, "filter_pipeline": str(root / "experiment-filter.yaml"),
         "filter_training": {"backend": "fasttext", "max_terms": 40},

@@ -16,7 +16,7 @@ import pytest
 from filterkit.experiment.corpus import build_corpus, write_corpus
 
 CONFIGS = {
-    # the tiny test config (tests/test_experiment_harness.py) with the experiment config's corpus defaults
+    # the tiny test config (tests/experiment/test_experiment_harness.py) with the experiment config's corpus defaults
     "tiny": dict(seed=0, n_docs_general=120, n_docs_proxy=60, n_attack_weak=20, n_fact_injection=20, n_control=20,
                  eval_fraction=0.5, n_organisms=60, n_towns=30, n_people=60, n_proxy_heldout=10, habitat_notes=1),
     # pipelines/experiment-cpu.yaml's corpus (the committed results in sample_data/experiment-cpu/)
