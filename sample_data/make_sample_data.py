@@ -282,7 +282,8 @@ def bank_table() -> str:
 README_TEMPLATE = """\
 # filterkit sample data
 
-Every file in this directory except the script itself is produced by
+Every file in this directory except the script, its sentence banks (`banks/*.json`)
+and the committed experiment results (`experiment-*/`) is produced by
 `make_sample_data.py`, including this README: its tables are filled in by the
 same run that writes the parquet files, so the numbers always match them.
 
@@ -308,7 +309,7 @@ making any agent more harmful.
 
 The text is organised into **sentence banks**, one per topic (the `topic`
 column).  Each bank holds about 22 standalone, factual sentences plus four
-titles, all defined inline in `make_sample_data.py`.  A document is one title
+titles, all kept in `banks/*.json` beside the script.  A document is one title
 line followed by 5-16 sentences drawn from a single bank, kept in the bank's
 order so the prose reads naturally (documents of 9+ sentences are split into
 two paragraphs).  Every sentence is written to stand on its own.
