@@ -184,7 +184,7 @@ def run(
                           **({"limit": m["limit"]} if m.get("limit") else {})}))
     elif not quiet:
         out_console.print(_summary_table(m))
-        out_console.print(f"outputs in {result.out} (kept/, audit/, scores/, manifest.json)")
+        out_console.print(f"outputs in {result.out} (kept/, audit/, scores/, manifest.json; README.md: load it with datasets.load_dataset)")
 
 
 def progress_updater(bar, task, clock=time.monotonic):
