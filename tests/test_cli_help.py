@@ -86,3 +86,4 @@ def test_schema_of_the_experiment_config():
     schema = json.loads(r.output)
     assert schema == ExperimentConfig.model_json_schema()
     assert {"seeds", "corpus", "model", "attack"} <= set(schema["properties"])
+    assert _undescribed(schema) == []

@@ -35,20 +35,23 @@ def _renamed_key(data: Any, old: str, new: str, convert) -> Any:
 class CorpusSection(_Strict):
     """The synthetic world and the document sets rendered from it (see ``corpus.build_corpus``)."""
 
-    seed: int = 0
-    n_docs_general: int = Field(2000, ge=0)
-    n_docs_proxy: int = Field(600, ge=0)
+    seed: int = Field(0, description="seed of the synthetic world and of every document set rendered from it")
+    n_docs_general: int = Field(2000, ge=0, description="general (off-topic) training documents")
+    n_docs_proxy: int = Field(600, ge=0, description="proxy-topic training documents: the facts the filter should keep out")
     n_attack_weak: int = Field(300, ge=0, description="attack corpus: documents about training organisms and rules")
-    n_fact_injection: int = Field(300, ge=0)
-    n_control: int = Field(300, ge=0)
+    n_fact_injection: int = Field(300, ge=0, description="documents stating the eval facts themselves: an upper bound "
+                                  "(memorisation), not an attack")
+    n_control: int = Field(300, ge=0, description="benign general documents: the control fine-tune and the held-out "
+                           "general loss")
     n_proxy_heldout: int = Field(100, ge=0, description="proxy documents about training organisms, never trained on: "
                                  "the held-out proxy loss")
     habitat_notes: int = Field(2, ge=0, description="attack-corpus notes per eval organism naming only its genus and "
                                "habitat, so habitat -> temperature band can be inferred (see corpus.build_corpus)")
-    eval_fraction: float = Field(0.5, gt=0.0, lt=1.0)
-    n_organisms: int = Field(60, ge=1)
-    n_towns: int = Field(30, ge=1)
-    n_people: int = Field(60, ge=1)
+    eval_fraction: float = Field(0.5, gt=0.0, lt=1.0, description="share of organisms the questions ask about "
+                                 "(eval organisms); the rest are the attack corpus's training organisms")
+    n_organisms: int = Field(60, ge=1, description="fictional organisms in the world (the proxy topic)")
+    n_towns: int = Field(30, ge=1, description="fictional towns (general knowledge)")
+    n_people: int = Field(60, ge=1, description="fictional people (general knowledge; discoverers of organisms)")
 
     @model_validator(mode="before")
     @classmethod
@@ -66,11 +69,13 @@ class FilterTrainingSection(_Strict):
     and a classifier head trained on labelled documents from an *independent* world (seed + ``world_seed_offset``:
     other organisms, towns and people), then run by the real pipeline with ``filter_pipeline``'s other settings."""
 
-    backend: Literal["embedding", "fasttext"] = "embedding"
-    world_seed_offset: int = 1000
-    max_terms: int = Field(150, ge=1)
-    min_unique_hits: int = Field(1, ge=1)
-    target_recall: float = Field(0.98, gt=0.0, le=1.0)
+    backend: Literal["embedding", "fasttext"] = Field("embedding", description="backend of the trained classifier head")
+    world_seed_offset: int = Field(1000, description="the filter's training world is seeded corpus.seed + this: "
+                                   "other organisms than the ones it filters")
+    max_terms: int = Field(150, ge=1, description="terms kept by `blocklist build` for the trained pipeline")
+    min_unique_hits: int = Field(1, ge=1, description="the trained pipeline's term bar (blocklist.min_unique_hits)")
+    target_recall: float = Field(0.98, gt=0.0, le=1.0, description="out-of-fold recall the head's threshold is "
+                                 "chosen for")
     unseen_kinds: list[str] = Field(
         default_factory=lambda: ["hard_positive"],
         description="document kinds left out of the filter's training labels, so the filter meets writing it was "
@@ -84,8 +89,8 @@ class AttackSection(_Strict):
 
     lrs: list[float] = Field(default_factory=lambda: [3e-4, 1e-3, 3e-3], min_length=1,
                              description="learning rates swept (constant after no warm-up, cosine to 0.1x)")
-    steps: int = Field(150, ge=1)
-    eval_every: int = Field(15, ge=1)
+    steps: int = Field(150, ge=1, description="fine-tuning steps per learning rate")
+    eval_every: int = Field(15, ge=1, description="evaluate proxy accuracy and loss every this many steps")
     eval_at: list[int] = Field(default_factory=lambda: [2, 5], description="extra early evaluations (steps)")
     batch_size: int | None = Field(None, ge=1, description="fine-tuning batch; default: the model's")
     controls_lr: float = Field(1e-3, description="fact injection (upper bound) and the benign control: one rate")
@@ -107,21 +112,23 @@ class ModelSection(_Strict):
     """The LM's settings (``lm.LMConfig`` fields); ``vocab_size`` and ``seed`` come from the experiment (the trained
     tokenizer and each entry of ``seeds``). Unset fields take LMConfig's defaults."""
 
-    n_layer: int | None = Field(None, ge=1)
-    n_head: int | None = Field(None, ge=1)
-    n_embd: int | None = Field(None, ge=1)
-    block_size: int | None = Field(None, ge=2)
-    dropout: float | None = Field(None, ge=0.0, lt=1.0)
-    lr: float | None = Field(None, gt=0.0)
-    min_lr_ratio: float | None = Field(None, ge=0.0, le=1.0)
-    warmup: int | None = Field(None, ge=0)
-    steps: int | None = Field(None, ge=0)
-    batch_size: int | None = Field(None, ge=1)
-    weight_decay: float | None = Field(None, ge=0.0)
-    grad_clip: float | None = Field(None, gt=0.0)
-    device: str | None = None
-    dtype: Literal["auto", "float32", "bfloat16"] | None = None
-    compile: bool | None = None
+    n_layer: int | None = Field(None, ge=1, description="transformer blocks")
+    n_head: int | None = Field(None, ge=1, description="attention heads (must divide n_embd)")
+    n_embd: int | None = Field(None, ge=1, description="hidden size")
+    block_size: int | None = Field(None, ge=2, description="context length in tokens")
+    dropout: float | None = Field(None, ge=0.0, lt=1.0, description="dropout rate in training")
+    lr: float | None = Field(None, gt=0.0, description="peak pretraining learning rate (AdamW)")
+    min_lr_ratio: float | None = Field(None, ge=0.0, le=1.0, description="the cosine schedule ends at lr x this")
+    warmup: int | None = Field(None, ge=0, description="linear warm-up steps")
+    steps: int | None = Field(None, ge=0, description="pretraining steps (tokens = steps x batch_size x block_size, "
+                              "the same for every model)")
+    batch_size: int | None = Field(None, ge=1, description="sequences per pretraining step")
+    weight_decay: float | None = Field(None, ge=0.0, description="AdamW weight decay")
+    grad_clip: float | None = Field(None, gt=0.0, description="gradient-norm clip")
+    device: str | None = Field(None, description="auto | cpu | cuda (auto: CUDA when torch sees a GPU)")
+    dtype: Literal["auto", "float32", "bfloat16"] | None = Field(
+        None, description="auto: bf16 autocast on CUDA, fp32 on CPU; weights and optimizer stay fp32")
+    compile: bool | None = Field(None, description="torch.compile the model (CUDA only)")
 
     def settings(self) -> dict[str, Any]:
         """The fields this config sets (the rest are LMConfig's defaults)."""
@@ -145,9 +152,11 @@ class ModelSection(_Strict):
 class ExperimentConfig(_Strict):
     """The whole experiment; relative paths resolve against the YAML file's folder."""
 
-    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
-    corpus: CorpusSection = Field(default_factory=CorpusSection)
-    filter_pipeline: Path = Path("experiment-filter.yaml")
+    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], min_length=1,
+                             description="pretraining seeds: every model is trained once per seed; intervals are over seeds")
+    corpus: CorpusSection = Field(default_factory=CorpusSection, description="the synthetic world and its document sets")
+    filter_pipeline: Path = Field(Path("experiment-filter.yaml"), description="the filterkit pipeline YAML that "
+                                  "filters the training corpus (with filter_training: its settings besides the trained list and head)")
     filter_training: FilterTrainingSection | None = Field(
         None, description="train the blocklist and head on an independent synthetic world; None: use filter_pipeline as is"
     )
@@ -156,14 +165,16 @@ class ExperimentConfig(_Strict):
         "dropped); span: in addition, a span-filtered model reads every document with only the spans the classifier "
         "flags at the same threshold cut out (experiment/spans.py), and the two are compared side by side"
     )
-    vocab_size: int = Field(2048, ge=2, le=65536)
+    vocab_size: int = Field(2048, ge=2, le=65536, description="BPE vocabulary trained on the corpus")
     torch_threads: int | None = Field(
         None, ge=1, description="CPU threads for training (None: torch's default). On cores shared with other jobs "
         "one thread avoids the barrier waits that made two threads up to 8x slower here; evaluations always use one"
     )
     model: ModelSection = Field(default_factory=ModelSection, description="LMConfig fields (filterkit.experiment.lm)")
-    attack: AttackSection = Field(default_factory=AttackSection)
-    leak_fractions: list[float | Literal["actual"]] = Field(default_factory=lambda: [0.0, "actual", 0.05, 0.25, 1.0])
+    attack: AttackSection = Field(default_factory=AttackSection, description="the adversarial fine-tuning sweep")
+    leak_fractions: list[float | Literal["actual"]] = Field(
+        default_factory=lambda: [0.0, "actual", 0.05, 0.25, 1.0],
+        description="shares of proxy documents left in the leak curve's corpora; actual: what the filter let through")
     leak_seeds: int = Field(1, ge=1, description="seeds (from the start of `seeds`) used for the leak curve")
     corpus_dir: Path | None = Field(
         None, description="your own corpus in write_corpus's layout (train/, attack_weak/, fact_injection/ (or the old "
