@@ -42,6 +42,11 @@ def load_labels(path: str | Path, text_column: str = "text", label_column: str =
     return table
 
 
+def texts_and_labels(table: pa.Table) -> tuple[list[str], np.ndarray]:
+    """The ``text`` and ``label`` columns of a :func:`load_labels` table, as a trainer or tuner reads them."""
+    return table.column("text").to_pylist(), np.asarray(table.column("label").to_pylist(), dtype=np.int64)
+
+
 @dataclass
 class LabelledSet:
     """Several labels files read as one training set, with where each row came from."""

@@ -22,7 +22,7 @@ import numpy as np
 
 from filterkit.errors import FilterkitError
 from filterkit.evaluate.metrics import binary_metrics, threshold_for_recall
-from filterkit.data.labels import load_labels
+from filterkit.data.labels import load_labels, texts_and_labels
 from filterkit.evaluate.metrics import RATE_KEYS, _frac, auc_pair, bootstrap_ci, calibration_bins, expected_calibration_error, group_removal, max_f1_threshold, rates
 from filterkit.classify.base import ScoringSpec
 from filterkit.contract import Rule, decide_many
@@ -185,8 +185,7 @@ def tune(
     table = load_labels(labels)
     info = read_classifier_info(classifier)
     cfg = load_config(pipeline) if pipeline is not None else None
-    texts = table.column("text").to_pylist()
-    y = np.asarray(table.column("label").to_pylist(), dtype=np.int64)
+    texts, y = texts_and_labels(table)
     groups = table.column("group").to_pylist() if "group" in table.column_names else None
 
     spec = ScoringSpec()

@@ -215,7 +215,7 @@ def build_blocklist(labels: str | Path, out: str | Path, **kw: Any) -> list[Term
     y = load_labels(labels).column("label").to_pylist()
     stops = "custom list" if kw.get("stop_words") is not None else f"built-in English list ({len(STOP_WORDS)} words)"
     header = {
-        "filterkit blocklist": "made by filterkit.blocklist_build (filterkit blocklist build); edit with care",
+        "filterkit blocklist": "made by filterkit.match.build (filterkit blocklist build); edit with care",
         "source": f"{Path(labels).name} sha256 {file_sha256(Path(labels))}",
         "documents": f"{len(y)} ({sum(y)} positive, {len(y) - sum(y)} negative)",
         "statistic": "log-odds ratio with informative Dirichlet prior, z-scored (Monroe, Colaresi & Quinn 2008), "

@@ -107,7 +107,7 @@ def train_fasttext(
     cross-validated models are quantised like the final one, so the threshold fits the scores the saved
     model gives. Returns ``{"config": ..., "cv": ...}``.
     """
-    from filterkit.data.labels import load_labels
+    from filterkit.data.labels import load_labels, texts_and_labels
     from filterkit.train.cv import choose_threshold, classifier_config, data_summary, stratified_folds, write_model_card
 
     if folds < 2:
@@ -117,8 +117,7 @@ def train_fasttext(
     if not 0 <= seed < 2**31 - 1:
         raise FilterkitError(f"seed must be between 0 and 2**31 - 2 (got {seed})")
     table = load_labels(labels)
-    texts = table.column("text").to_pylist()
-    y = np.asarray(table.column("label").to_pylist(), dtype=np.int64)
+    texts, y = texts_and_labels(table)
     if min(int(y.sum()), int(len(y) - y.sum())) < folds:
         raise FilterkitError(
             f"{labels}: fewer documents of one class than folds ({folds}); add labels or lower --folds"
