@@ -7,12 +7,11 @@ Library first: everything the CLI does is a function here.
 >>> result.counts["kept"]  # doctest: +SKIP
 """
 
-from filterkit.version import __version__  # noqa: E402
-
 from filterkit.config import PipelineConfig, config_from_dict, load_config
 from filterkit.errors import FilterkitError  # noqa: E402
 from filterkit.runs.runner import RunResult, prepare, run
 from filterkit.stages import BlocklistStage, ClassifierStage, ShardReader, ShardWriter  # noqa: E402
+from filterkit.version import __version__  # noqa: E402
 
 __all__ = [
     "__version__",

@@ -150,8 +150,14 @@ def run(
         prep = prepare(input, pipeline, out, limit=limit)
         show_bar = not quiet and not as_json and sys.stdout.isatty()
         if show_bar:
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                                       TimeRemainingColumn)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
             with Progress(
                 "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
@@ -371,8 +377,8 @@ def train_gate_cmd(
     window_words: int = typer.Option(256, "--window-words", help="words per window; a document scores its best window"),
 ) -> None:
     """Build the semantic escalation gate: a static-embedding model and a logistic head (filterkit/match/gate.py)."""
-    from filterkit.train.gate import train_gate
     from filterkit.data.labels import load_labelled_sets
+    from filterkit.train.gate import train_gate
 
     try:
         data = load_labelled_sets(labels, split)

@@ -171,7 +171,7 @@ def decide_many(rule: Rule, cheap: np.ndarray | None, scores: np.ndarray, errors
     """
     n = len(scores)
     scores = np.asarray(scores, dtype=float)
-    cheap = np.full(n, "terms", dtype=object) if cheap is None else np.asarray(cheap, dtype=object)
+    cheap = np.full(n, None, dtype=object) if cheap is None else np.asarray(cheap, dtype=object)
     out = np.full(n, "", dtype=object)
     if rule.mode == "remove":
         out[cheap == "terms"] = Reason.BLOCKLIST_TERMS.value

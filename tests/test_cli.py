@@ -19,8 +19,9 @@ def test_version_and_short_help():
 def test_dry_run_validates_and_writes_nothing(shards, tmp_path):
     import json
 
-    from tests.conftest import BLOCKLIST
     import yaml
+
+    from tests.conftest import BLOCKLIST
 
     pipe = tmp_path / "bl.yaml"
     pipe.write_text(yaml.safe_dump({"blocklist": {"path": str(BLOCKLIST), "min_unique_hits": 2, "mode": "remove"},
@@ -129,8 +130,8 @@ def test_limit_reads_the_first_n_documents_and_says_so(shards, tmp_path):
 
 
 def test_limit_past_the_end_reads_everything(shards, tmp_path):
-    from filterkit.runs.runner import limit_shards
     from filterkit.data.sources import discover
+    from filterkit.runs.runner import limit_shards
 
     all_shards = discover(shards)
     kept, cut = limit_shards(all_shards, 13)

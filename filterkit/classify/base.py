@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-
 if TYPE_CHECKING:
     from filterkit.config import ClassifierConfig
 

@@ -18,10 +18,16 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from filterkit.errors import FilterkitError
-from filterkit.classify.base import CONFIG_FILE, HEAD_FILE, ClassifierInfo, DocScore, ScoringSpec, warn_runtime_mismatch
+from filterkit.classify.base import (
+    CONFIG_FILE,
+    HEAD_FILE,
+    ClassifierInfo,
+    DocScore,
+    ScoringSpec,
+    warn_runtime_mismatch,
+)
 from filterkit.classify.registry import read_classifier_info
-
+from filterkit.errors import FilterkitError
 
 
 def build_head(kind: str, dim: int, hidden: int = 0):

@@ -24,11 +24,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from filterkit.errors import FilterkitError
 from filterkit.classify.base import CONFIG_FILE, ClassifierInfo, DocScore, ScoringSpec
-from filterkit.classify.registry import read_classifier_info
+from filterkit.classify.registry import BACKENDS, read_classifier_info
+from filterkit.errors import FilterkitError
 
-MODEL_FILE = "model.ftz"  # the registry names it as this backend's weights
+MODEL_FILE = BACKENDS["fasttext"].weights
 POSITIVE = "__label__1"
 NEGATIVE = "__label__0"
 TOKENIZER = "casefold-alnum-v1"

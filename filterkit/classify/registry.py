@@ -7,15 +7,21 @@ imports torch or fastText for a backend it does not use.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 
-import json
-
 from pydantic import ValidationError
 
-from filterkit.classify.base import CONFIG_FILE, Classifier, ClassifierInfo, FolderConfig, ScoringSpec
+from filterkit.classify.base import (
+    CONFIG_FILE,
+    HEAD_FILE,
+    Classifier,
+    ClassifierInfo,
+    FolderConfig,
+    ScoringSpec,
+)
 from filterkit.errors import FilterkitError
 
 
@@ -30,7 +36,7 @@ class Backend:
 
 
 BACKENDS: dict[str, Backend] = {
-    "embedding": Backend("filterkit.classify.embedding:EmbeddingClassifier", "head.safetensors"),
+    "embedding": Backend("filterkit.classify.embedding:EmbeddingClassifier", HEAD_FILE),
     "fasttext": Backend("filterkit.classify.fasttext:FastTextClassifier", "model.ftz"),
 }
 

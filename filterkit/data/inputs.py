@@ -14,10 +14,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filterkit.config import InputConfig
-from filterkit.errors import FilterkitError
 from filterkit.data.files import _arrow_stream, _parquet_file
-from filterkit.data.jsonl import _batched, _id_of, _loads, _numbered_lines, _scan_jsonl, _text_of
+from filterkit.data.jsonl import (
+    _batched,
+    _id_of,
+    _loads,
+    _numbered_lines,
+    _scan_jsonl,
+    _text_of,
+)
 from filterkit.data.shard import Shard
+from filterkit.errors import FilterkitError
 
 _STRING_TYPES = (pa.string(), pa.large_string())
 

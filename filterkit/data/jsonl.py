@@ -9,10 +9,9 @@ from typing import Any, Iterator
 import pyarrow as pa
 
 from filterkit.config import InputConfig
-from filterkit.errors import FilterkitError
 from filterkit.data.files import _open_binary
 from filterkit.data.shard import Shard, _format_label
-
+from filterkit.errors import FilterkitError
 
 # --- JSON lines ---------------------------------------------------------------------------------------------
 # One JSON object per line; blank lines are skipped (row indices count documents, messages name file lines).
@@ -127,13 +126,9 @@ def iter_records(shard: Shard, cfg: InputConfig) -> Iterator[list[dict]]:
 
 
 def _batched(items: Iterator[Any], n: int) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= n:
-            yield batch
-            batch = []
-    if batch:
+    """Lists of ``n`` items (the last shorter): ``itertools.batched`` before Python 3.12."""
+    items = iter(items)
+    while batch := list(itertools.islice(items, n)):
         yield batch
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-
 log = logging.getLogger("filterkit")
 
 # extension -> compression of the JSON lines it holds; dolma ships its documents as .json.gz

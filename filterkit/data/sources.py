@@ -15,11 +15,18 @@ import os
 from pathlib import Path
 from typing import Any
 
-
 from filterkit.config import InputConfig
-from filterkit.errors import FilterkitError
 from filterkit.data.inputs import _count_rows
-from filterkit.data.shard import SUPPORTED, Shard, _format_of, _format_of_suffix, _is_url, input_suffix, log
+from filterkit.data.shard import (
+    SUPPORTED,
+    Shard,
+    _format_of,
+    _format_of_suffix,
+    _is_url,
+    input_suffix,
+    log,
+)
+from filterkit.errors import FilterkitError
 
 HUB_PREFIX = "hf://datasets/"
 

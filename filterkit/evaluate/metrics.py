@@ -14,8 +14,6 @@ import pyarrow.compute  # noqa: F401  (pa.compute)
 from filterkit.errors import FilterkitError
 
 
-
-
 def threshold_for_recall(scores: np.ndarray, y: np.ndarray, target: float) -> float:
     """A threshold meeting recall ``target`` that takes every further positive it can get for free.
 

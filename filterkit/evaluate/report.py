@@ -35,6 +35,14 @@ def _fmt_ci(ci: list[float] | None) -> str:
     return f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "[n/a]"
 
 
+def _operating_points(ax, res: dict[str, Any], x: str, y: str, values) -> None:
+    """The max-F1 point (square) and the chosen threshold (ring) on a curve of ``y`` against ``x``."""
+    m = res["max_f1"]
+    ax.plot(m[x], m[y], "s", color="C2", ms=6, label=f"max-F1 t = {m['threshold']:.3f}: {values(m)}")
+    ax.plot(res[x], res[y], "o", color="C3", ms=11, mfc="none", mew=2,
+            label=f"chosen t = {res['threshold']:.3f} (recall ≥ {res['target_recall']}): {values(res)}")
+
+
 def plot_pr(y: np.ndarray, scores: np.ndarray, res: dict[str, Any], path: Path) -> None:
     """Precision–recall curve with the target-recall and max-F1 operating points."""
     from sklearn.metrics import precision_recall_curve
@@ -43,12 +51,7 @@ def plot_pr(y: np.ndarray, scores: np.ndarray, res: dict[str, Any], path: Path) 
     fig, ax = _figure()
     ax.step(rec, prec, where="post", label=f"PR-AUC (AP) = {res['pr_auc']:.3f} {_fmt_ci(res['ci95']['pr_auc'])}")
     ax.axhline(y.mean(), color="grey", ls=":", lw=1, label=f"positive rate = {y.mean():.3f}")
-    m = res["max_f1"]
-    ax.plot(m["recall"], m["precision"], "s", color="C2", ms=6,
-            label=f"max-F1 t = {m['threshold']:.3f}: P = {m['precision']:.3f}, R = {m['recall']:.3f}")
-    ax.plot(res["recall"], res["precision"], "o", color="C3", ms=11, mfc="none", mew=2,
-            label=f"chosen t = {res['threshold']:.3f} (recall ≥ {res['target_recall']}): "
-                  f"P = {res['precision']:.3f}, R = {res['recall']:.3f}")
+    _operating_points(ax, res, "recall", "precision", lambda p: f"P = {p['precision']:.3f}, R = {p['recall']:.3f}")
     ax.set(xlabel="Recall (positives removed)", ylabel="Precision (removed that are positive)",
            xlim=(0, 1.02), ylim=(0, 1.02), title=f"Precision–recall: {res['classifier']} on {res['labels']}")
     ax.legend(loc="lower left", fontsize=7)
@@ -63,12 +66,7 @@ def plot_roc(y: np.ndarray, scores: np.ndarray, res: dict[str, Any], path: Path)
     fig, ax = _figure()
     ax.plot(fpr, tpr, label=f"ROC-AUC = {res['roc_auc']:.3f} {_fmt_ci(res['ci95']['roc_auc'])}")
     ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=1, label="chance")
-    m = res["max_f1"]
-    ax.plot(m["fpr"], m["recall"], "s", color="C2", ms=6,
-            label=f"max-F1 t = {m['threshold']:.3f}: FPR = {m['fpr']:.3f}, recall = {m['recall']:.3f}")
-    ax.plot(res["fpr"], res["recall"], "o", color="C3", ms=11, mfc="none", mew=2,
-            label=f"chosen t = {res['threshold']:.3f} (recall ≥ {res['target_recall']}): "
-                  f"FPR = {res['fpr']:.3f}, recall = {res['recall']:.3f}")
+    _operating_points(ax, res, "fpr", "recall", lambda p: f"FPR = {p['fpr']:.3f}, recall = {p['recall']:.3f}")
     ax.set(xlabel="False-positive rate (negatives removed)", ylabel="True-positive rate (recall)",
            xlim=(-0.01, 1.01), ylim=(0, 1.02), title=f"ROC: {res['classifier']} on {res['labels']}")
     ax.legend(loc="lower right", fontsize=7)

@@ -20,12 +20,23 @@ from typing import Any, Callable
 
 import numpy as np
 
-from filterkit.errors import FilterkitError
-from filterkit.evaluate.metrics import binary_metrics, threshold_for_recall
-from filterkit.data.labels import load_labels, texts_and_labels
-from filterkit.evaluate.metrics import RATE_KEYS, _frac, auc_pair, bootstrap_ci, calibration_bins, expected_calibration_error, group_removal, max_f1_threshold, rates
 from filterkit.classify.base import ScoringSpec
 from filterkit.contract import Rule, decide_many
+from filterkit.data.labels import load_labels, texts_and_labels
+from filterkit.errors import FilterkitError
+from filterkit.evaluate.metrics import (
+    RATE_KEYS,
+    _frac,
+    auc_pair,
+    binary_metrics,
+    bootstrap_ci,
+    calibration_bins,
+    expected_calibration_error,
+    group_removal,
+    max_f1_threshold,
+    rates,
+    threshold_for_recall,
+)
 from filterkit.evaluate.report import write_report
 from filterkit.io import write_text_atomic
 
@@ -174,9 +185,9 @@ def tune(
     fits what a run computes; ``device`` (default: the pipeline's, else auto) overrides only where it runs.
     ``write_threshold`` stores the threshold in the classifier's ``config.json``.
     """
-    from filterkit.io import file_sha256
-    from filterkit.config import load_config
     from filterkit.classify.registry import read_classifier_info
+    from filterkit.config import load_config
+    from filterkit.io import file_sha256
 
     if not 0 < target_recall <= 1:
         raise FilterkitError(f"target recall must be in (0, 1], got {target_recall}; pass e.g. 0.95")

@@ -296,7 +296,12 @@ def _load_average() -> float | None:
 
 
 def _run_experiment(cfg: ExperimentConfig, out: Path) -> dict[str, Any]:
-    from filterkit.experiment.lm import build_model, model_flops_per_token, save_lm, train
+    from filterkit.experiment.lm import (
+        build_model,
+        model_flops_per_token,
+        save_lm,
+        train,
+    )
     from filterkit.experiment.tokens import train_tokenizer
 
     t0 = time.perf_counter()
@@ -429,8 +434,8 @@ def leak_curve(cfg: ExperimentConfig, cdir: Path, tokenizer, actual: float | Non
     no-proxy model the attack check fine-tunes: all reuse those models' results instead of training them again.
     Needs labels on the training corpus.
     """
-    from filterkit.experiment.lm import build_model, train
     from filterkit.experiment.evals import mc_eval
+    from filterkit.experiment.lm import build_model, train
 
     if actual is None:  # filter_corpus found no labels, so neither the leak rate nor the proxy set is known
         return {"fractions": [], "per_seed": [], "proxy_acc": [], "note": "training corpus has no labels"}

@@ -29,9 +29,8 @@ from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, model_vali
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from filterkit.errors import FilterkitError
-from filterkit.io import write_json_atomic
 from filterkit.experiment.tokens import save_tokenizer
-
+from filterkit.io import write_json_atomic
 
 
 def get_batch(

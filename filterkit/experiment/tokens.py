@@ -8,6 +8,7 @@ the tokenizer prefixes ``<|endoftext|>`` when asked for special tokens, as lm-ev
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -40,7 +41,14 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Path |
     starts where a document starts; and since the prefix is the tokenizer's, lm-eval-harness, which encodes
     with the tokenizer's defaults, puts it in front of every prompt exactly as :func:`mc_eval` does.
     """
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from tokenizers import (
+        Tokenizer,
+        decoders,
+        models,
+        pre_tokenizers,
+        processors,
+        trainers,
+    )
 
     if not 257 <= vocab_size <= 65536:
         raise FilterkitError(f"vocab_size={vocab_size}: byte-level BPE needs >= 257 and uint16 memmaps need <= 65536")
@@ -135,13 +143,9 @@ def _make_portable(folder: Path) -> None:
 
 
 def _batched(items: Iterable[str], n: int) -> Iterator[list[str]]:
-    batch: list[str] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == n:
-            yield batch
-            batch = []
-    if batch:
+    """Lists of ``n`` items (the last shorter): ``itertools.batched`` before Python 3.12."""
+    items = iter(items)
+    while batch := list(itertools.islice(items, n)):
         yield batch
 
 

@@ -34,6 +34,7 @@ import numpy as np
 
 from filterkit.errors import FilterkitError
 
+
 def normalize(text: str) -> str:
     """The one normal form both terms and documents are matched in (see the module docstring).
 

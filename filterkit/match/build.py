@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from filterkit.match.blocklist import normalize
 from filterkit.errors import FilterkitError
 from filterkit.io import write_text_atomic
+from filterkit.match.blocklist import normalize
 
 # a word starts on a boundary with a letter and runs over word characters, exactly the spans the
 # matcher's boundary check accepts (so "2virus" or "_virus" yield nothing, as the matcher would)
@@ -207,8 +207,8 @@ def write_term_file(terms: Sequence[TermScore | str], path: str | Path, header: 
 
 def build_blocklist(labels: str | Path, out: str | Path, **kw: Any) -> list[TermScore]:
     """Build terms with :func:`build_terms` (``kw`` are its settings) and write them with a provenance header."""
-    from filterkit.io import file_sha256
     from filterkit.data.labels import load_labels
+    from filterkit.io import file_sha256
 
     terms = build_terms(labels, **kw)
     settings = {"max_terms": 400, "min_support": 3, "ngram_max": 3, "prior_scale": 0.01, "drop_nested": True, **kw}

@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from filterkit.store.rows import AUDIT_SCHEMA, SCORES_SCHEMA
 
+
 def _connect(run: Path):
     """An in-memory DuckDB whose views ``audit`` and ``scores`` read the run's parquet files.
 

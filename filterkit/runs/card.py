@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from filterkit.data.shard import input_suffix
 from filterkit.io import write_text_atomic
 from filterkit.store.rows import AuditRow, ScoresRow, SpanRow
 
@@ -23,8 +24,8 @@ CARD = "README.md"
 def _data_files(root: Path, kind: str) -> list[str]:
     """Glob patterns for the files a config loads, one per file suffix present (kept/ may be JSON lines)."""
     folder = root / kind
-    suffixes = sorted({"".join(p.suffixes[-2:]) if p.name.endswith((".jsonl.zst", ".jsonl.gz")) else p.suffix
-                       for p in folder.rglob("*") if p.is_file()}) if folder.is_dir() else []
+    files = [p for p in folder.rglob("*") if p.is_file()] if folder.is_dir() else []
+    suffixes = sorted({input_suffix(p.name) or p.suffix for p in files})
     return [f"{kind}/**/*{s}" for s in suffixes]
 
 

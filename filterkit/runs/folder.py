@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from filterkit.version import __version__
 from filterkit.errors import FilterkitError
 from filterkit.io import write_json_atomic
 from filterkit.store.layout import LOCK_NAME, RunLayout
+from filterkit.version import __version__
 
 if TYPE_CHECKING:
     from filterkit.runs.runner import PreparedRun

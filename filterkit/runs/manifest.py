@@ -7,8 +7,8 @@ import os
 import platform
 from typing import TYPE_CHECKING, Any
 
-from filterkit.errors import FilterkitError
 from filterkit.classify.registry import read_classifier_info
+from filterkit.errors import FilterkitError
 from filterkit.io import write_json_atomic
 
 if TYPE_CHECKING:

@@ -17,16 +17,15 @@ import pyarrow.parquet as pq
 
 from filterkit import contract as D
 from filterkit.config import PipelineConfig
-from filterkit.errors import FilterkitError
 from filterkit.data.shard import Shard
-from filterkit.store.layout import RunLayout
-from filterkit.store.layout import run_lock
+from filterkit.errors import FilterkitError
 from filterkit.runs.folder import claim_out_dir
-from filterkit.runs.runner import RunResult, plan
 from filterkit.runs.manifest import write_manifest
+from filterkit.runs.runner import RunResult, plan
 from filterkit.runs.verify import redo_damaged, require_intact
 from filterkit.stages.reader import ShardReader
 from filterkit.stages.writer import _ShardOutput
+from filterkit.store.layout import RunLayout, run_lock
 
 
 def _load_run(run_dir: Path) -> dict:

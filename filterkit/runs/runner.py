@@ -12,22 +12,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from filterkit.store.rows import RunInfo
-from filterkit.match.blocklist import read_terms
-from filterkit.config import PipelineConfig, load_config
-from filterkit.io import file_sha256, stable_hash
-from filterkit.errors import FilterkitError
 from filterkit.classify.registry import read_classifier_info
+from filterkit.config import PipelineConfig, load_config
+from filterkit.data.inputs import validate
 from filterkit.data.shard import Shard
 from filterkit.data.sources import discover
-from filterkit.data.inputs import validate
-from filterkit.store.layout import RunLayout, run_lock
+from filterkit.errors import FilterkitError
+from filterkit.io import file_sha256, stable_hash
+from filterkit.match.blocklist import read_terms
 from filterkit.proc import helpers_die_with_run
 from filterkit.runs.folder import claim_out_dir
+from filterkit.runs.manifest import write_manifest
 from filterkit.runs.progress import ProgressFn, live_counts
 from filterkit.runs.slurm import record_job, still_queued
-from filterkit.runs.manifest import write_manifest
 from filterkit.stages import BlocklistStage, ClassifierStage, ShardReader, ShardWriter
+from filterkit.store.layout import RunLayout, run_lock
+from filterkit.store.rows import RunInfo
+
 
 @dataclass
 class RunResult:

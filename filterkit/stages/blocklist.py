@@ -14,7 +14,6 @@ from filterkit.match.escalation import Escalator
 from filterkit.match.gate import read_gate_config
 from filterkit.stages.base import DecisionStage, shard_of
 
-
 _BATCH_DOCS = 1024
 _BATCH_CHARS = 4 << 20
 

@@ -8,10 +8,9 @@ from typing import Any, Literal
 from datatrove.data import Document, DocumentsPipeline
 
 from filterkit import contract as D
-from filterkit.errors import FilterkitError
-from filterkit.classify.registry import load_classifier
 from filterkit.classify.base import ScoringSpec
-from filterkit.classify.registry import read_classifier_info
+from filterkit.classify.registry import load_classifier, read_classifier_info
+from filterkit.errors import FilterkitError
 from filterkit.stages.base import DecisionStage, shard_of
 
 # a buffer of non-escalated documents waiting for the next batch is flushed past these, so memory stays

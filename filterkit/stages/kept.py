@@ -19,9 +19,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from filterkit.config import InputConfig
-from filterkit.data.shard import Shard
 from filterkit.data.inputs import iter_batches, read_schema
 from filterkit.data.jsonl import iter_lines, iter_records, jsonl_schema
+from filterkit.data.shard import Shard
 from filterkit.errors import FilterkitError
 
 ZSTD_LEVEL = 3  # zstd's own default: fast, and a fixed level keeps the bytes reproducible

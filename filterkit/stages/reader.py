@@ -7,8 +7,8 @@ from datatrove.pipeline.base import PipelineStep
 
 from filterkit import contract as D
 from filterkit.config import InputConfig
-from filterkit.data.shard import Shard
 from filterkit.data.inputs import iter_documents
+from filterkit.data.shard import Shard
 from filterkit.store.layout import RunLayout
 
 

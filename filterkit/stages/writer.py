@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import shutil
 import time
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -21,17 +21,24 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from filterkit import contract as D
-from filterkit.store.rows import (
-    AUDIT_SCHEMA, SCORES_SCHEMA, SPANS_SCHEMA, AuditRow, RunInfo, ScoresRow, SpanRow, as_dict,
-)
 from filterkit.config import InputConfig
-from filterkit.errors import FilterkitError
 from filterkit.data.shard import Shard
-from filterkit.store.layout import RunLayout
+from filterkit.errors import FilterkitError
 from filterkit.io import atomic_replace, file_digest, write_json_atomic
 from filterkit.stages.base import DecisionStage
 from filterkit.stages.kept import write_kept
 from filterkit.stages.reader import shards_for_rank
+from filterkit.store.layout import RunLayout
+from filterkit.store.rows import (
+    AUDIT_SCHEMA,
+    SCORES_SCHEMA,
+    SPANS_SCHEMA,
+    AuditRow,
+    RunInfo,
+    ScoresRow,
+    SpanRow,
+    as_dict,
+)
 
 
 def _compression(name: str) -> str | None:

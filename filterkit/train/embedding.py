@@ -15,11 +15,17 @@ from typing import Any, Sequence
 import numpy as np
 import pyarrow.compute  # noqa: F401  (pa.compute)
 
-from filterkit.errors import FilterkitError
 from filterkit.data.labels import load_labelled_sets, load_labels
-from filterkit.train.cv import cache_dir, choose_threshold, classifier_config, data_summary, source_weights, stratified_folds, write_model_card
-
-
+from filterkit.errors import FilterkitError
+from filterkit.train.cv import (
+    cache_dir,
+    choose_threshold,
+    classifier_config,
+    data_summary,
+    source_weights,
+    stratified_folds,
+    write_model_card,
+)
 
 
 def embed_windows_cached(encoder, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -113,8 +119,8 @@ def train_head(
     ``labels`` may be several files (a file with a ``split`` column contributes its ``split`` rows);
     ``balance="source"`` weights every source equally within each class (:func:`source_weights`).
     """
-    from filterkit.classify.encoder import Encoder
     from filterkit.classify.embedding import save_head
+    from filterkit.classify.encoder import Encoder
 
     if balance not in ("class", "source"):
         raise FilterkitError(f"unknown balance {balance!r}; use class or source")

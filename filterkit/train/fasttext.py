@@ -14,12 +14,19 @@ from typing import Any
 
 import numpy as np
 
-from filterkit.errors import FilterkitError
-from filterkit.io import write_text_atomic
 from filterkit.classify.base import CONFIG_FILE
-from filterkit.classify.fasttext import DEFAULT_WINDOW_WORDS, MODEL_FILE, NEGATIVE, POSITIVE, TOKENIZER, _load_model, _positive_probs, windows
-
-
+from filterkit.classify.fasttext import (
+    DEFAULT_WINDOW_WORDS,
+    MODEL_FILE,
+    NEGATIVE,
+    POSITIVE,
+    TOKENIZER,
+    _load_model,
+    _positive_probs,
+    windows,
+)
+from filterkit.errors import FilterkitError
+from filterkit.io import atomic_replace, write_text_atomic
 
 # glibc reads this at start-up: every allocation of 4 KiB or more gets its own page-aligned mapping
 _CHILD_ENV = {"MALLOC_MMAP_THRESHOLD_": "4096"}
@@ -108,7 +115,13 @@ def train_fasttext(
     model gives. Returns ``{"config": ..., "cv": ...}``.
     """
     from filterkit.data.labels import load_labels, texts_and_labels
-    from filterkit.train.cv import choose_threshold, classifier_config, data_summary, stratified_folds, write_model_card
+    from filterkit.train.cv import (
+        choose_threshold,
+        classifier_config,
+        data_summary,
+        stratified_folds,
+        write_model_card,
+    )
 
     if folds < 2:
         raise FilterkitError(f"folds must be at least 2 (got {folds}); the threshold comes from out-of-fold scores")
@@ -149,7 +162,7 @@ def train_fasttext(
         out.mkdir(parents=True, exist_ok=True)
         tmp_model = out / (MODEL_FILE + ".tmp")
         shutil.copyfile(files[-1], tmp_model)  # the temp folder may be on another file system
-        tmp_model.replace(out / MODEL_FILE)
+        atomic_replace(tmp_model, out / MODEL_FILE)
     threshold, cv = choose_threshold(oof, y, target_recall)
     summary = data_summary(labels, table, y, len(owner))
     hyper = {

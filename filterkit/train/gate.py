@@ -10,8 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from filterkit.errors import FilterkitError
-from filterkit.match.gate import GATE_CONFIG, GATE_HEAD, _MODEL_FILES, _embed, _windows
-
+from filterkit.match.gate import _MODEL_FILES, GATE_CONFIG, GATE_HEAD, _embed, _windows
 
 
 def distill_static_model(out: str | Path, encoder_path: str | Path | None = None, pca_dims: int = 256) -> Path:

@@ -8,11 +8,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import GENERAL, PROXY, ROOT, write_pipeline
-from filterkit.errors import FilterkitError
 from filterkit.classify.fasttext import FastTextClassifier, windows
-from filterkit.train.fasttext import train_fasttext
 from filterkit.classify.registry import load_classifier
+from filterkit.errors import FilterkitError
+from filterkit.train.fasttext import train_fasttext
+from tests.conftest import GENERAL, PROXY, ROOT, write_pipeline
 
 TRAIN = ROOT / "sample_data" / "labelled" / "train.parquet"
 # small enough to train (3 folds + final, quantised) in about two seconds on one core

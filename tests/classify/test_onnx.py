@@ -111,8 +111,8 @@ def test_scores_and_decisions_per_runtime(encoders, caplog):
 
 @pytest.mark.slow
 def test_tuned_runtime_mismatch_warns(encoders, caplog):
-    from filterkit.classify.registry import read_classifier_info
     from filterkit.classify.base import warn_runtime_mismatch
+    from filterkit.classify.registry import read_classifier_info
 
     info = read_classifier_info(HEAD)
     info.config = {**info.config, "tuned_runtime": "torch/fp32"}

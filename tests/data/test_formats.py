@@ -22,11 +22,18 @@ from typer.testing import CliRunner
 
 from filterkit import run
 from filterkit.cli import app
-from filterkit.data.sources import discover
 from filterkit.data.inputs import iter_documents
+from filterkit.data.sources import discover
 from filterkit.errors import FilterkitError
 from filterkit.runs.verify import verify
-from tests.conftest import BLOCKLIST, GENERAL, PROXY, one_line_error, run_killed, write_shard
+from tests.conftest import (
+    BLOCKLIST,
+    GENERAL,
+    PROXY,
+    one_line_error,
+    run_killed,
+    write_shard,
+)
 
 DOCS = PROXY + GENERAL  # PROXY rows hold >= 2 unique terms each: 4 removed, 6 kept
 KEPT_TEXTS = GENERAL

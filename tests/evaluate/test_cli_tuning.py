@@ -7,8 +7,8 @@ import shutil
 
 from typer.testing import CliRunner
 
-from filterkit.match.blocklist import read_terms
 from filterkit.cli import app
+from filterkit.match.blocklist import read_terms
 from tests.conftest import GENERAL, HEAD, PROXY, ROOT
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from filterkit.config import load_config
 from filterkit.match.escalation import Escalator
-
 from tests.conftest import ROOT
+
 DEV = ROOT.parent / "shared" / "data" / "real" / "dev.parquet"
 NEWS = ROOT.parent / "shared" / "data" / "ag_news_test.parquet"
 

@@ -12,11 +12,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from filterkit.errors import FilterkitError
-from filterkit.evaluate.metrics import binary_metrics, threshold_for_recall
-from filterkit.data.labels import load_labels
-from filterkit.evaluate.metrics import bootstrap_ci, calibration_bins, expected_calibration_error, group_removal, max_f1_threshold, rates
 from filterkit.contract import Rule
+from filterkit.data.labels import load_labels
+from filterkit.errors import FilterkitError
+from filterkit.evaluate.metrics import (
+    binary_metrics,
+    bootstrap_ci,
+    calibration_bins,
+    expected_calibration_error,
+    group_removal,
+    max_f1_threshold,
+    rates,
+    threshold_for_recall,
+)
 from filterkit.evaluate.tune import cascade_metrics, tune
 from tests.conftest import GENERAL, HEAD, PROXY, ROOT
 

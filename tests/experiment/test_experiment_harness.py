@@ -66,7 +66,9 @@ def test_tiny_experiment_runs_end_to_end(tmp_path):
     for f in ("report.md", "knowledge.png", "attack.png", "sweep.png", "attack_check.png", "leak.png", "config.json"):
         assert (out / f).is_file(), f
     assert (out / "models" / "baseline" / "config.json").is_file() and (out / "models" / "tokenizer").is_dir()
-    from transformers import AutoTokenizer  # each model folder is whole: lm-eval needs no tokenizer= argument
+    from transformers import (
+        AutoTokenizer,  # each model folder is whole: lm-eval needs no tokenizer= argument
+    )
 
     tok = AutoTokenizer.from_pretrained(str(out / "models" / "baseline"))
     assert tok.eos_token == "<|endoftext|>" and (out / "models" / "filtered" / "lm_config.json").is_file()

@@ -8,8 +8,8 @@ import unicodedata
 
 import pytest
 
-from filterkit.match.blocklist import Blocklist, normalize, read_terms
 from filterkit.errors import FilterkitError
+from filterkit.match.blocklist import Blocklist, normalize, read_terms
 
 TERMS = ["virus", "viruses", "influenza virus", "e. coli", "plasmid", "straße", "pathogen"]
 

@@ -8,10 +8,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from filterkit.match.blocklist import Blocklist, read_terms
-from filterkit.match.build import STOP_WORDS, TermScore, build_blocklist, build_terms, doc_ngrams, log_odds_z, sub_phrases, write_term_file
-from filterkit.io import file_sha256
 from filterkit.errors import FilterkitError
+from filterkit.io import file_sha256
+from filterkit.match.blocklist import Blocklist, read_terms
+from filterkit.match.build import (
+    STOP_WORDS,
+    TermScore,
+    build_blocklist,
+    build_terms,
+    doc_ngrams,
+    log_odds_z,
+    sub_phrases,
+    write_term_file,
+)
 
 # "spore germination" is in every positive and no negative; "spore" and "germination" alone are common in
 # the negatives too, so the phrase separates best. "endospore staining" is in two positives only.

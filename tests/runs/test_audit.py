@@ -6,9 +6,9 @@ import json
 
 from typer.testing import CliRunner
 
-from filterkit.runs import audit as audit
 from filterkit import run
 from filterkit.cli import app
+from filterkit.runs import audit as audit
 
 
 def test_summary_and_sql(shards, pipeline, tmp_path):

@@ -124,8 +124,8 @@ def test_null_without_parquet_statistics_is_still_found_before_writing(tmp_path,
 
 def test_error_mid_stream_removes_the_shards_temp_files(tmp_path, pipeline, monkeypatch):
     """A failure while a shard is being written leaves neither its outputs nor its temp files."""
-    from filterkit.runs import runner as runner
     from filterkit.errors import FilterkitError
+    from filterkit.runs import runner as runner
     from filterkit.stages.blocklist import BlocklistStage
 
     d = tmp_path / "in"

@@ -399,7 +399,7 @@ def test_skipped_files_and_symlinked_folders_are_named(tmp_path):
 
 def test_dictionary_encoded_text_is_read_as_text(tmp_path):
     """pandas categoricals are stored dictionary-encoded: same decisions as plain strings."""
-    pd = pytest.importorskip("pandas")
+    pd = pytest.importorskip("pandas", reason="writes a categorical column with pandas (installed with datasets)")
     d = tmp_path / "in"
     d.mkdir()
     texts = DOCS + DOCS[:2]

@@ -22,9 +22,9 @@ from typer.testing import CliRunner
 from filterkit import run
 from filterkit.cli import app
 from filterkit.errors import FilterkitError
-from filterkit.store.layout import LOCK_NAME, RunLayout
 from filterkit.io import file_digest
 from filterkit.runs.verify import verify
+from filterkit.store.layout import LOCK_NAME, RunLayout
 from tests.conftest import GENERAL, PROXY, write_pipeline, write_shard
 
 

@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from filterkit import run
-from filterkit.store.rows import AUDIT_SCHEMA, SCORES_SCHEMA
 from filterkit.cli import app
+from filterkit.store.rows import AUDIT_SCHEMA, SCORES_SCHEMA
 from tests.conftest import GENERAL, PROXY, write_pipeline
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from datatrove.executor import LocalPipelineExecutor
 from datatrove.pipeline.readers import ParquetReader
 from datatrove.pipeline.writers import JsonlWriter
