@@ -221,8 +221,8 @@ def _metric(point: float, draws: np.ndarray, level: float, why: str) -> Metric:
         return Metric(value=None, undefined=why)
     d = draws[np.isfinite(draws)]
     a = (1 - level) / 2 * 100
-    ci = (float(np.percentile(d, a)), float(np.percentile(d, 100 - a))) if len(d) else None
-    return Metric(value=float(point), ci95=ci)
+    ci = (round(float(np.percentile(d, a)), 12), round(float(np.percentile(d, 100 - a)), 12)) if len(d) else None
+    return Metric(value=round(float(point), 12), ci95=ci)
 
 
 def _undefined(why: str) -> Metric:
@@ -259,7 +259,7 @@ def _cell(name: str, kind: str, mask: np.ndarray, size: int | None, design: _Des
         key: Reading(
             proxy_share=ratio(pos, None, "no documents", needs_all),
             precision=ratio(pos + 1, 1, "nothing removed", needs_removals),
-            recall=ratio(pos + 1, pos, "no proxy documents among the labels", needs_all),
+            recall=ratio(pos + 1, pos, "no proxy labels", needs_all),
             nonproxy_removed_share=ratio((1, pos + 1), None, "no documents", needs_share),
         )
         for key, pos in (("strict", 2), ("lenient", 4))
@@ -323,11 +323,32 @@ def estimate(
 
 
 def format_metric(m: Metric, digits: int = 3, percent: bool = False) -> str:
-    """``0.812 [0.700, 0.900]``, or ``n/a (why)``: one rendering for the CLI, the benchmark and the report."""
+    """``0.812 [0.700, 0.900]``, ``1.000`` (an interval of width zero), or ``n/a (why)``: one rendering for the CLI,
+    the benchmark and the report."""
     if m.value is None:
         return f"n/a ({m.undefined})"
 
     def f(x: float) -> str:
-        return f"{x:.{max(digits - 2, 1)}%}" if percent else f"{x:.{digits}f}"
+        return f"{x:.{max(digits - 1, 1)}%}" if percent else f"{x:.{digits}f}"
 
-    return f(m.value) + (f" [{f(m.ci95[0])}, {f(m.ci95[1])}]" if m.ci95 is not None else "")
+    if m.ci95 is None or (f(m.ci95[0]) == f(m.value) == f(m.ci95[1])):
+        return f(m.value)  # no sampling error (a stratum read in full): no interval to print
+    return f"{f(m.value)} [{f(m.ci95[0])}, {f(m.ci95[1])}]"
+
+
+TABLE_HEADERS = ("documents", "size", "labelled", "removed", "precision", "recall", "non-proxy removed")
+READINGS = {"strict": "strict: only 1 is proxy", "lenient": "lenient: 0.5 and 1 are proxy"}
+
+
+def table_rows(e: Estimate, reading: str) -> list[list[str]]:
+    """One row per cell (overall, strata, groups) under ``reading`` ("strict" or "lenient"), in the order and
+    wording of :data:`TABLE_HEADERS`: the CLI, the benchmark and the run report print the same table."""
+    out = []
+    for c in (e.overall, *e.strata, *e.groups):
+        r: Reading = getattr(c, reading)
+        size = f"{c.size:,.0f}" if c.size_exact else f"~{c.size:,.0f}"
+        name = c.name if c.kind != "group" else f"group {c.name}"
+        out.append([name, size, f"{c.labelled:,}", format_metric(c.removed_share, percent=True),
+                    format_metric(r.precision), format_metric(r.recall),
+                    format_metric(r.nonproxy_removed_share, percent=True)])
+    return out

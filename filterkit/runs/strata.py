@@ -171,3 +171,22 @@ def run_strata(run: str | Path, by: str | None = None, command: str = "review") 
         raise FilterkitError(f"--by {by}: {len(split):,} distinct values among documents never escalated; strata need a "
                              f"column with at most {MAX_BY_VALUES} values (a domain, a source, a crawl)")
     return strata
+
+
+def ids_at(shard: Shard, cfg: InputConfig, rows: set[int]) -> dict[int, str]:
+    """The document ids of ``rows`` as the run named them (the input's id column, else ``shard#row``), reading the id
+    column only."""
+    from filterkit.data.jsonl import _id_of
+
+    out: dict[int, str] = {}
+    row = 0
+    if shard.format == "jsonl":
+        for records in iter_records(shard, cfg):
+            out.update({row + j: _id_of(rec, cfg) for j, rec in enumerate(records) if row + j in rows})
+            row += len(records)
+    elif cfg.id_column in read_schema(shard).names:
+        for batch in iter_batches(shard, [cfg.id_column], cfg.batch_rows):
+            values = batch.column(0).cast("string").to_pylist()
+            out.update({row + j: v for j, v in enumerate(values) if row + j in rows})
+            row += batch.num_rows
+    return {r: out.get(r) or f"{shard.name}#{r}" for r in rows}
