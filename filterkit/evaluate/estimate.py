@@ -27,6 +27,7 @@ report all call it, so a number means the same thing wherever it is printed.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
@@ -107,7 +108,7 @@ class Estimate(BaseModel):
 def _label(v: Any, where: str) -> float | None:
     if v is None:
         return None
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or float(v) not in LABEL_VALUES:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real) or float(v) not in LABEL_VALUES:
         raise FilterkitError(f"{where}: label {v!r} is not one of 0, 0.5, 1 (or null for not labelled); fix that label")
     return float(v)
 
@@ -123,7 +124,7 @@ def as_docs(rows: Iterable[LabelledDoc | Mapping[str, Any]]) -> list[LabelledDoc
         if missing:
             raise FilterkitError(f"{where}: no {', '.join(missing)}; every row needs stratum, stratum_size, removed, label")
         size = r["stratum_size"]
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        if isinstance(size, (bool, np.bool_)) or not isinstance(size, numbers.Integral) or size < 1:
             raise FilterkitError(f"{where}: stratum_size {size!r} is not a positive whole number")
         removed = r["removed"]
         if removed is not None and not isinstance(removed, (bool, np.bool_)):
@@ -196,19 +197,28 @@ def _unseen_positives(design: _Design, level: float) -> list[str]:
     return out
 
 
-def _replicate_weights(design: _Design, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """Rao-Wu rescaled bootstrap weights (n_boot x labelled rows): ``n_h - 1`` draws with replacement per stratum,
-    scaled by ``sqrt(1 - n_h / N_h)`` so a stratum labelled in full keeps its weights in every resample."""
-    w = np.tile(design.weight, (n_boot, 1))
+BOOT_CHUNK = 100  # resamples whose weights are held at once: memory stays at 100 x labelled rows
+
+
+def _boot_totals(design: _Design, v: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """Weighted column totals of ``v`` (labelled rows x k) in each of ``n_boot`` Rao-Wu rescaled bootstrap resamples
+    (k x n_boot): per stratum ``n_h - 1`` draws with replacement, scaled by ``sqrt(1 - n_h / N_h)``, so a stratum
+    labelled in full keeps its weights in every resample and none gets a negative weight."""
+    plan = []
     for s in sorted(design.strata):
         idx = np.flatnonzero(design.stratum == s)
-        n, size = len(idx), design.strata[s]
-        if n < 2:
-            continue  # one label: no variance estimate (named in notes)
-        lam = np.sqrt(1.0 - n / size)
-        counts = rng.multinomial(n - 1, np.full(n, 1.0 / n), size=n_boot)
-        w[:, idx] *= 1.0 - lam + lam * n / (n - 1) * counts
-    return w
+        if len(idx) >= 2:  # one label: no variance estimate (named in notes)
+            plan.append((idx, np.sqrt(1.0 - len(idx) / design.strata[s])))
+    out = []
+    for start in range(0, n_boot, BOOT_CHUNK):
+        b = min(BOOT_CHUNK, n_boot - start)
+        w = np.tile(design.weight, (b, 1))
+        for idx, lam in plan:
+            n = len(idx)
+            counts = rng.multinomial(n - 1, np.full(n, 1.0 / n), size=b)
+            w[:, idx] *= 1.0 - lam + lam * n / (n - 1) * counts
+        out.append(w @ v)
+    return np.concatenate(out, axis=0).T
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -229,15 +239,27 @@ def _undefined(why: str) -> Metric:
     return Metric(value=None, undefined=why)
 
 
-def _cell(name: str, kind: str, mask: np.ndarray, size: int | None, design: _Design, w_point: np.ndarray,
-          w_boot: np.ndarray, level: float, unlabelled: list[LabelledDoc], sampled: int) -> Cell:
-    """One cell's estimates; ``size`` is its exact document count when known (else estimated from the weights);
-    ``unlabelled`` are the cell's sampled rows in strata without a single label; ``sampled`` all its sampled rows."""
-    d = (mask & design.in_scope).astype(float)
-    rem = design.removed * d
-    strict, lenient = (design.label >= 1.0) * d, (design.label >= 0.5) * d
-    v = np.stack([d, rem, strict, rem * strict, lenient, rem * lenient], axis=1)
-    tp, tb = w_point @ v, (w_boot @ v).T  # totals of each column: (6,) and (6, n_boot)
+@dataclass
+class _CellSpec:
+    name: str
+    kind: str
+    mask: np.ndarray  # over labelled rows
+    size: int | None  # exact document count when known (else estimated from the weights)
+    unlabelled: list[LabelledDoc]  # the cell's sampled rows in strata without a single label
+    sampled: int  # all its sampled rows, labelled or not
+    labelled: int = 0  # its labelled rows (set by :func:`estimate`)
+
+    def columns(self, design: _Design) -> np.ndarray:
+        """Labelled rows x 6: in cell, removed, strict proxy, removed strict proxy, lenient proxy, removed lenient."""
+        d = (self.mask & design.in_scope).astype(float)
+        rem = design.removed * d
+        strict, lenient = (design.label >= 1.0) * d, (design.label >= 0.5) * d
+        return np.stack([d, rem, strict, rem * strict, lenient, rem * lenient], axis=1)
+
+
+def _cell(spec: _CellSpec, tp: np.ndarray, tb: np.ndarray, level: float) -> Cell:
+    """One cell's estimates from its column totals: ``tp`` (6,) on the sample, ``tb`` (6, n_boot) per resample."""
+    name, kind, size, unlabelled = spec.name, spec.kind, spec.size, spec.unlabelled
     exact = size is not None
     n_p, n_b = (float(size), np.full(tb.shape[1], float(size))) if exact else (tp[0], tb[0])
     # strata with no label at all: what they hold is unknown, so a metric that counts them is undefined
@@ -266,7 +288,7 @@ def _cell(name: str, kind: str, mask: np.ndarray, size: int | None, design: _Des
     }
     return Cell(
         name=name, kind=kind, size=float(n_p) if np.isfinite(n_p) else 0.0, size_exact=exact,
-        sampled=sampled, labelled=int(d.sum()),
+        sampled=spec.sampled, labelled=spec.labelled,
         removed_share=ratio(1, None, "no documents", needs_share), **readings,
     )
 
@@ -292,7 +314,6 @@ def estimate(
         raise FilterkitError(f"need at least one bootstrap resample and a level in (0, 1) (got {n_boot}, {level})")
     scope_set = None if scope is None else {str(s) for s in scope}
     design = _design(docs, scope_set)
-    w_boot = _replicate_weights(design, n_boot, np.random.default_rng(seed))
     notes = []
     single = sorted(s for s, n in design.labelled_in.items() if n == 1 and design.strata[s] > 1)
     if single:
@@ -306,17 +327,23 @@ def estimate(
     notes += _unseen_positives(design, level)
     if scope_set is not None:
         notes.append(f"population: documents of {', '.join(sorted(scope_set))} (sizes estimated from the sample)")
-    everything = np.ones(len(design.label), dtype=bool)
-    args = (design, design.weight, w_boot, level)
     in_scope = [d for d in docs if scope_set is None or d.group in scope_set]
-    overall = _cell("overall", "overall", everything, None if scope_set else sum(design.strata.values()), *args,
-                    design.unlabelled, len(in_scope))
-    strata = [_cell(s, "stratum", design.stratum == s, None if scope_set else design.strata[s], *args,
-                    [u for u in design.unlabelled if u.stratum == s], sum(d.stratum == s for d in in_scope))
+    specs = [_CellSpec("overall", "overall", np.ones(len(design.label), dtype=bool),
+                       None if scope_set else sum(design.strata.values()), design.unlabelled, len(in_scope))]
+    specs += [_CellSpec(s, "stratum", design.stratum == s, None if scope_set else design.strata[s],
+                        [u for u in design.unlabelled if u.stratum == s], sum(d.stratum == s for d in in_scope))
               for s in sorted(design.strata)]
-    names = sorted({d.group for d in in_scope if d.group is not None})
-    groups = [_cell(g, "group", design.group == g, None, *args, [u for u in design.unlabelled if u.group == g],
-                    sum(d.group == g for d in in_scope)) for g in names]
+    specs += [_CellSpec(g, "group", design.group == g, None, [u for u in design.unlabelled if u.group == g],
+                        sum(d.group == g for d in in_scope))
+              for g in sorted({d.group for d in in_scope if d.group is not None})]
+    for spec in specs:
+        spec.labelled = int((spec.mask & design.in_scope).sum())
+    v = np.concatenate([spec.columns(design) for spec in specs], axis=1)
+    tp, tb = design.weight @ v, _boot_totals(design, v, n_boot, np.random.default_rng(seed))
+    cells = [_cell(spec, tp[6 * i: 6 * i + 6], tb[6 * i: 6 * i + 6], level) for i, spec in enumerate(specs)]
+    overall = cells[0]
+    strata = [c for c in cells if c.kind == "stratum"]
+    groups = [c for c in cells if c.kind == "group"]
     return Estimate(overall=overall, strata=strata, groups=groups, population=sum(design.strata.values()),
                     labelled=int(design.in_scope.sum()), scope=sorted(scope_set) if scope_set else None,
                     n_boot=n_boot, seed=seed, level=level, method=METHOD.format(level=level, n_boot=n_boot), notes=notes)
