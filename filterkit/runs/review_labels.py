@@ -85,8 +85,8 @@ def estimate_run(run: str | Path, labels: str | Path, n_boot: int = 1000, seed: 
                  ) -> Estimate:
     """Precision, recall and non-proxy removal of ``run``, from a labelled ``filterkit review`` file."""
     labels = Path(labels)
-    rows = read_review_file(labels)
     strata = run_strata(run, None, command="estimate")
+    rows = read_review_file(labels)
     removed = _check(labels, strata, rows)
     docs = [LabelledDoc(r["stratum"], r["stratum_size"], removed[(r["shard"], r["row"])], r["label"], id=str(r["id"]))
             for r in rows]
