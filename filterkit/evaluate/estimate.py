@@ -182,18 +182,20 @@ def _design(docs: Sequence[LabelledDoc], scope: set[str] | None) -> _Design:
     )
 
 
-def _unseen_positives(design: _Design, level: float) -> list[str]:
-    """A stratum sampled in part whose labels hold no proxy document gives a bootstrap interval of width zero, yet
-    rare positives may hide in it (the usual case for the large kept strata, which bound recall): say how many, by
-    the exact (Clopper-Pearson) upper bound of a zero count."""
+def _unseen_cases(design: _Design, level: float) -> list[str]:
+    """A stratum read in part whose labels are all alike gives a bootstrap interval of width zero, yet rarer cases may
+    hide in it: no proxy label among the kept pages read (which bounds recall), or only proxy labels among the
+    removals read (which bounds precision). Say how many, by the exact (Clopper-Pearson) upper bound of a zero count."""
     out = []
     for s in sorted(design.strata):
         m = (design.stratum == s) & design.in_scope
         n, size = int(m.sum()), design.strata[s]
-        if 0 < n < size and not (design.label[m] >= 1.0).any():
+        proxy = int((design.label[m] >= 1.0).sum())
+        if 0 < n < size and proxy in (0, n):
             upper = 1.0 - ((1 - level) / 2) ** (1 / n)
-            out.append(f"{s}: no proxy label in {n} of {size:,} documents; the interval cannot see rarer positives "
-                       f"(a {level:.0%} upper bound on its proxy share is {upper:.3f}, up to {upper * size:,.0f} documents)")
+            what = "proxy" if proxy == 0 else "non-proxy"
+            out.append(f"{s}: no {what} label in {n} of {size:,} documents; the interval cannot see rarer ones (a "
+                       f"{level:.0%} upper bound on its {what} share is {upper:.3f}, up to {upper * size:,.0f} documents)")
     return out
 
 
@@ -324,7 +326,7 @@ def estimate(
     blind = sorted({u.stratum for u in design.unlabelled})
     if blind:
         notes.append(f"no labels in {', '.join(blind)}: metrics that need those documents are undefined")
-    notes += _unseen_positives(design, level)
+    notes += _unseen_cases(design, level)
     if scope_set is not None:
         notes.append(f"population: documents of {', '.join(sorted(scope_set))} (sizes estimated from the sample)")
     in_scope = [d for d in docs if scope_set is None or d.group in scope_set]

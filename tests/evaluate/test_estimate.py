@@ -119,11 +119,17 @@ def test_all_zero_labels_and_nothing_removed_are_undefined_not_a_crash():
     assert all(len(r) == 7 for r in table_rows(e, "strict"))
 
 
-def test_zero_positives_in_a_sampled_stratum_is_flagged_with_its_upper_bound():
+def test_a_partly_read_stratum_with_labels_all_alike_is_flagged_with_its_upper_bound():
     e = estimate(THREE, n_boot=50)
     # 0 of 10 read in a stratum of 1,000: exact 95% upper bound 1 - 0.025^(1/10) = 0.3085, about 308 documents
     note = next(n for n in e.notes if n.startswith("not_escalated:"))
-    assert "0.308" in note and "308 documents" in note
+    assert "no proxy label in 10 of 1,000" in note and "0.308" in note and "308 documents" in note
+    # only proxy labels among 5 of 50 removals read: precision 1.0 with no width; the bound 1 - 0.025^(1/5) = 0.522
+    e = estimate(rows("removed", 50, True, [1] * 5) + rows("kept", 10, False, [0] * 10), n_boot=50)
+    assert e.overall.strict.precision.value == 1.0
+    note = next(n for n in e.notes if n.startswith("removed:"))
+    assert "no non-proxy label in 5 of 50" in note and "0.522" in note
+    assert not any(n.startswith("kept:") for n in e.notes)  # read in full: nothing unseen
     # one label only: no variance there, said so
     e = estimate(rows("removed", 10, True, [1]) + rows("kept", 100, False, [0, 1]), n_boot=50)
     assert any("one label only in removed" in n for n in e.notes)
