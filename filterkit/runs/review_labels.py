@@ -48,13 +48,13 @@ def read_review_file(path: str | Path) -> list[dict]:
 def _check(labels: Path, strata: RunStrata, rows: list[dict]) -> dict[tuple[str, int], bool]:
     """Every line names a document of the run, in the stratum the run puts it in, with the run's stratum sizes;
     returns whether the run removed each one."""
-    shards = {s.shard.name: s for s in strata.shards}
+    found = {id(r): strata.find(r["shard"], r["row"]) for r in rows}
     wanted: dict[str, set[int]] = {}
     for r in rows:
-        if r["shard"] in shards:
+        if found[id(r)] is not None:
             wanted.setdefault(r["shard"], set()).add(r["row"])
-    ids = {name: ids_at(shards[name].shard, strata.input_cfg, want) for name, want in wanted.items()}
-    missing = [r for r in rows if r["shard"] not in ids or ids[r["shard"]].get(r["row"]) != str(r["id"])]
+    ids = {name: ids_at(strata.by_name[name].shard, strata.input_cfg, want) for name, want in wanted.items()}
+    missing = [r for r in rows if found[id(r)] is None or ids[r["shard"]].get(r["row"]) != str(r["id"])]
     if missing:
         m = missing[0]
         raise FilterkitError(f"{labels}: {len(missing)} of {len(rows)} ids are not in run {strata.run} (first: "
@@ -63,7 +63,7 @@ def _check(labels: Path, strata: RunStrata, rows: list[dict]) -> dict[tuple[str,
     sizes = strata.sizes()
     removed = {}
     for r in rows:
-        _, actual = strata.find(r["shard"], r["row"])
+        _, actual = found[id(r)]
         if base_of(r["stratum"]) != actual:
             raise FilterkitError(f"{labels}: line {r['_line']}: {r['id']!r} is in stratum {actual} of {strata.run}, not "
                                  f"{r['stratum']}; the run changed after the sample was drawn — draw a new one")

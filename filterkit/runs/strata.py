@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -79,15 +80,17 @@ class RunStrata:
         which = np.searchsorted(starts, positions, side="right") - 1
         return [(int(i), int(self.shards[i].rows[stratum][p - starts[i]])) for i, p in zip(which, positions)]
 
+    @cached_property
+    def by_name(self) -> dict[str, ShardStrata]:
+        return {s.shard.name: s for s in self.shards}
+
     def find(self, shard_name: str, row: int) -> tuple[ShardStrata, str] | None:
         """The shard and stratum of one document, or None when the run has no such document."""
-        for s in self.shards:
-            if s.shard.name == shard_name:
-                for name, rows in s.rows.items():
-                    i = np.searchsorted(rows, row)
-                    if i < len(rows) and rows[i] == row:
-                        return s, name
-                return None
+        st = self.by_name.get(shard_name)
+        for name, rows in (st.rows.items() if st is not None else ()):
+            i = np.searchsorted(rows, row)
+            if i < len(rows) and rows[i] == row:
+                return st, name
         return None
 
 
