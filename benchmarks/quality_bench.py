@@ -13,7 +13,10 @@ kept whatever its score). Reported, each with a bootstrap 95% interval:
   dev split) when present;
 * the classifier alone on every labelled document: PR-AUC, ROC-AUC, ECE;
 * obfuscation: cascade recall on the positives rewritten by each variant below (the generator lives here);
-* the cheap stage's speed on AG News on one core (median of several passes).
+* the cheap stage's speed on AG News on one core (median of several passes);
+* ``web``: precision (strict / lenient), recall and non-proxy removal on the labelled web dev split, per source,
+  weighted back to the web pool by the stratified estimator (``benchmarks/quality_web.py``; skipped with its reason
+  when ``labels/web/`` or ``../shared/data/web`` is absent; ``--only-web`` runs this section alone).
 
 Classifier scores are cached per (classifier, settings, text) under ``~/.cache/filterkit/quality_bench``, so
 a second run with another escalation rule or threshold takes seconds.
@@ -42,6 +45,8 @@ sys.path.insert(0, str(ROOT))
 from filterkit.config import load_config
 from filterkit.contract import Rule, decide_many
 from filterkit.match.escalation import Escalator
+
+from benchmarks.quality_web import render_web, web_section  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 CACHE = Path.home() / ".cache" / "filterkit" / "quality_bench"
@@ -206,14 +211,23 @@ def _read(path: Path, split: str | None = None):
     return t.reset_index(drop=True)
 
 
-def evaluate(args) -> dict:
-    from filterkit.match.blocklist import normalize, read_terms
-
+def _cascade_parts(args):
     cfg = load_config(args.pipeline)
     if not cfg.blocklist.enabled or not cfg.classifier.enabled or cfg.blocklist.mode != "escalate":
         raise SystemExit("quality_bench measures the escalate cascade: enable the blocklist (mode: escalate) and the classifier")
-    esc = Escalator(cfg.blocklist, cfg.semantic_gate)
-    scorer = CachedScorer(cfg)
+    return cfg, Escalator(cfg.blocklist, cfg.semantic_gate), CachedScorer(cfg)
+
+
+def web(args, esc: Escalator, scorer: CachedScorer) -> dict:
+    """The web section: the cascade's removals on the labelled web dev split, through the stratified estimator."""
+    return web_section(Path(args.web_labels), Path(args.web_data), lambda texts: cascade(texts, esc, scorer)["removed"],
+                       seed=args.seed)
+
+
+def evaluate(args) -> dict:
+    from filterkit.match.blocklist import normalize, read_terms
+
+    cfg, esc, scorer = _cascade_parts(args)
     lab = _read(Path(args.labels))
     y = lab["label"].to_numpy().astype(int)
     group = lab["group"].astype(str).to_numpy() if "group" in lab else np.where(y == 1, "proxy", "general")
@@ -288,6 +302,8 @@ def evaluate(args) -> dict:
             obf[name] = {"escalation_recall": boot(vc["escalated"]), "cascade_recall": boot(vc["removed"])}
         res["obfuscation"] = {k: v["cascade_recall"]["value"] for k, v in obf.items()}
         res["obfuscation_detail"] = obf
+    if not args.no_web:
+        res["web"] = web(args, esc, scorer)
     res["classifier_seconds"] = scorer.seconds
     res["classifier_docs_scored"] = scorer.scored
     return res
@@ -329,6 +345,8 @@ def render(res: dict) -> str:
         lines += ["", "| variant | escalation recall | cascade recall [95% CI] |", "|---|---|---|"]
         for k, v in res["obfuscation_detail"].items():
             lines.append(f"| {k} | {v['escalation_recall']['value']:.3f} | {_f(v['cascade_recall'])} |")
+    if "web" in res:
+        lines += ["", render_web(res["web"])]
     return "\n".join(lines)
 
 
@@ -345,10 +363,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-obfuscation", action="store_true")
     ap.add_argument("--no-classifier-auc", action="store_true")
+    ap.add_argument("--web-labels", default=str(ROOT / "labels" / "web"), help="labels.jsonl, split.json, strata.json")
+    ap.add_argument("--web-data", default=str(SHARED / "web"), help="the web pool's parquet files (texts by id)")
+    ap.add_argument("--no-web", action="store_true")
+    ap.add_argument("--only-web", action="store_true", help="the web section alone (no real/dev, news, obfuscation)")
     args = ap.parse_args(argv)
     # one core for the cheap stage's speed: the tokenizers' thread pool reads these at first use
     os.environ.setdefault("RAYON_NUM_THREADS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if args.only_web:
+        _, esc, scorer = _cascade_parts(args)
+        res = {"web": web(args, esc, scorer), "classifier_seconds": scorer.seconds}
+        print(render_web(res["web"]))
+        if args.json:
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.json).write_text(json.dumps(res, indent=2) + "\n")
+        return 0
     if not Path(args.labels).is_file():
         print(f"{args.labels}: labels file not found; this benchmark needs ../shared/data/real/dev.parquet or --labels",
               file=sys.stderr)

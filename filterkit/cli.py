@@ -517,5 +517,62 @@ def experiment(
     out_console.print(f"filter recall {rec_s}; wall {r['wall_seconds']:.0f} s; results in {out}/results.json, report.md")
 
 
+@app.command(epilog="Example: filterkit review runs/demo --out runs/demo-review.jsonl --per-stratum 100 --by source")
+def review(
+    run_dir: Path = typer.Argument(..., metavar="RUN", help="a finished run folder"),
+    out: Path = typer.Option(..., "--out", "-o", metavar="FILE", help="review file to write (JSON lines)"),
+    per_stratum: int = typer.Option(100, "--per-stratum", metavar="N", help="documents drawn from each stratum"),
+    seed: int = typer.Option(0, "--seed", help="seed of the draw (same run, seed and N: same sample)"),
+    by: Optional[str] = typer.Option(None, "--by", metavar="COLUMN",
+                                     help="split the never-escalated documents by this input column (a source, a domain)"),
+    with_scores: bool = typer.Option(False, "--with-scores",
+                                     help="also write scores to <stem>.scores.jsonl (not for the annotator's eyes)"),
+    max_chars: int = typer.Option(6000, "--max-chars", help="longer documents are shown as their flagged passages"),
+) -> None:
+    """Draw a stratified random sample of a run's decisions for blind labelling (label: 1 proxy, 0.5 borderline, 0 not)."""
+    from filterkit.runs.review import review as _review
+
+    try:
+        res = _review(run_dir, out, per_stratum=per_stratum, seed=seed, by=by, with_scores=with_scores,
+                      max_chars=max_chars)
+    except FilterkitError as e:
+        _fail(e)
+        return
+    t = Table("stratum", "documents", "sampled", title=f"{res.lines:,} documents to label in {res.out}")
+    for name, v in res.strata.items():
+        t.add_row(name, f"{v['size']:,}", f"{v['sampled']:,}")
+    out_console.print(t)
+    out_console.print(f"then: filterkit estimate {run_dir} --labels {res.out}", highlight=False, soft_wrap=True)
+
+
+@app.command(epilog="Example: filterkit estimate runs/demo --labels runs/demo-review.jsonl --json")
+def estimate(
+    run_dir: Path = typer.Argument(..., metavar="RUN", help="the run the review file was drawn from"),
+    labels: Path = typer.Option(..., "--labels", metavar="FILE", help="the labelled review file"),
+    n_boot: int = typer.Option(1000, "--bootstrap", help="bootstrap resamples (within strata) for the intervals"),
+    seed: int = typer.Option(0, "--seed", help="seed for the bootstrap resamples"),
+    as_json: bool = typer.Option(False, "--json", help="print the estimates as JSON"),
+) -> None:
+    """Precision, recall and non-proxy removal of a run, weighted back to stratum sizes, with 95% intervals."""
+    from filterkit.evaluate.estimate import READINGS, TABLE_HEADERS, table_rows
+    from filterkit.runs.review_labels import estimate_run
+
+    try:
+        res = estimate_run(run_dir, labels, n_boot=n_boot, seed=seed)
+    except FilterkitError as e:
+        _fail(e)
+        return
+    if as_json:
+        print(res.model_dump_json(indent=2))
+        return
+    for reading, title in READINGS.items():
+        t = Table(*TABLE_HEADERS, title=f"{run_dir}: {title}")
+        for row in table_rows(res, reading):
+            t.add_row(*row)
+        out_console.print(t)
+    for note in res.notes:
+        out_console.print(f"note: {note}", highlight=False, soft_wrap=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
