@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from filterkit.errors import FilterkitError
+from filterkit.runs.card import REPORT
 from filterkit.runs.report import queries as Q
 from filterkit.runs.report.model import Example, ExampleSet, RunReport, StageTime, estimate_lines
 from filterkit.runs.report.texts import audit_texts, clip, kept_positions, kept_texts, segments, term_pattern
 from filterkit.store.layout import RunLayout
 
-REPORT_NAME = "report.html"
+REPORT_NAME = REPORT  # the page's name in a run folder, shared with the dataset card that links it
 
 
 def load_manifest(run: Path) -> dict[str, Any]:
@@ -45,7 +46,7 @@ def _facts(run: Path, m: dict[str, Any]) -> dict[str, Any]:
         "run folder": str(run), "run id": m.get("run_id"), "config sha256": m.get("config_sha256"),
         "classifier": info.get("classifier"), "classifier sha256": info.get("classifier_sha256"),
         "threshold": info.get("threshold"), "gate_only_threshold": info.get("gate_only_threshold"),
-        "semantic gate": f"{gate.get('path')} (threshold {gate.get('threshold')})" if gate.get("enabled") else "off",
+        "semantic gate": f"{gate.get('path')} (threshold {_gate_threshold(gate)})" if gate.get("enabled") else "off",
         "blocklist": (f"{cfg['blocklist'].get('path')} (min_unique_hits {cfg['blocklist'].get('min_unique_hits')}, "
                       f"mode {cfg['blocklist'].get('mode')})") if cfg.get("blocklist", {}).get("enabled") else "off",
         "audit text": f"{info.get('audit_text')} ({info.get('snippet_chars')} characters)"
@@ -53,6 +54,20 @@ def _facts(run: Path, m: dict[str, Any]) -> dict[str, Any]:
         "device": m.get("device"), "filterkit (run)": m.get("versions", {}).get("filterkit"),
         "filterkit (report)": __version__,
     }
+
+
+def _gate_threshold(gate: dict[str, Any]) -> float | None:
+    """The gate's threshold: the config's, else the gate folder's own (``threshold: null``), else unknown."""
+    if not gate.get("enabled"):
+        return None
+    if gate.get("threshold") is not None:
+        return float(gate["threshold"])
+    from filterkit.match.gate import read_gate_config
+
+    try:
+        return float(read_gate_config(gate["path"])["threshold"])
+    except (FilterkitError, KeyError, TypeError, ValueError):
+        return None  # the gate folder moved since the run: the histogram is drawn without the line
 
 
 def _timing(m: dict[str, Any]) -> list[StageTime]:
@@ -168,7 +183,7 @@ def _notes(m: dict[str, Any], overall: Any) -> list[str]:
 
 
 def build_report(
-    run: str | Path, examples: int = 8, by: str | None = None, estimates: Mapping[str, Any] | None = None,
+    run: str | Path, examples: int = 6, by: str | None = None, estimates: Mapping[str, Any] | None = None,
     seed: int = 0, text_chars: int = 600, max_rows: int = 50,
 ) -> RunReport:
     """Read a finished run folder into a :class:`RunReport` (see the module docstring for what comes from where).
@@ -193,10 +208,10 @@ def build_report(
     lines = {k: v for k, v in (("threshold", info.get("threshold")),
                                 ("gate_only_threshold", info.get("gate_only_threshold"))) if v is not None}
     score_hist = Q.histogram(views, "score", "Classifier score of escalated documents", "classifier score", lines)
-    gate = cfg.get("semantic_gate", {})
+    gate_at = _gate_threshold(cfg.get("semantic_gate", {}))
     gate_hist = Q.histogram(
         views, "gate_score", "Gate score of documents the gate escalated", "semantic gate score",
-        {"gate threshold": gate["threshold"]} if gate.get("enabled") and gate.get("threshold") is not None else {},
+        {"gate threshold": gate_at} if gate_at is not None else {},
         note="The gate runs on documents under the term bar, and the run records its score only for those it "
              "escalated, so every bar here is at or above the gate's threshold.")
     timing = m.get("timing", {})
@@ -210,7 +225,7 @@ def build_report(
 
 
 def write_report(
-    run: str | Path, out: str | Path | None = None, examples: int = 8, by: str | None = None,
+    run: str | Path, out: str | Path | None = None, examples: int = 6, by: str | None = None,
     estimates: Mapping[str, Any] | None = None, seed: int = 0,
 ) -> Path:
     """Build and write the run's report page (default ``RUN/report.html``), atomically; returns its path.

@@ -78,8 +78,8 @@ class TermRow:
     """A blocklist term's documents among removals and among escalated-but-kept documents.
 
     ``log_ratio`` is the log of the two document rates (0.5 added to each count so a term seen on one side
-    only stays finite); ``z`` divides it by its standard error, so a term in three documents does not outrank
-    one in three hundred by luck.
+    only stays finite); ``low`` is the lower end of its 95% interval (log ratio − 1.96 standard errors), so a
+    term in three documents does not outrank one in three hundred by luck.
     """
 
     term: str
@@ -88,7 +88,7 @@ class TermRow:
     kept_docs: int
     kept_hits: int
     log_ratio: float
-    z: float
+    low: float
 
 
 @dataclass(frozen=True)

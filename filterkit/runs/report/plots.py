@@ -22,7 +22,8 @@ def _svg(fig) -> str:
 
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "filterkit-report"}):
-        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+        fig.savefig(buf, format="svg", bbox_inches="tight",  # no RDF block: nothing in the page names a URL
+                    metadata={"Creator": None, "Date": None, "Format": None, "Type": None})
     text = buf.getvalue()
     return text[text.index("<svg"):]  # drop the XML prolog and doctype: the page inlines the element
 
@@ -51,6 +52,11 @@ def histogram_svg(h: Histogram, width: float = 7.0, height: float = 3.0) -> str:
     if h.total == 0:
         ax.text(0.5, 0.5, "no scores recorded", transform=ax.transAxes, ha="center", va="center")
         ax.set_yscale("linear")
-    ax.legend(loc="upper center", fontsize=8, frameon=False, ncol=2)
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    if ax.get_yscale() == "log":  # plain numbers (2, 10, 100), not 2 x 10^0
+        ax.yaxis.set_major_formatter(ScalarFormatter())
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=8, frameon=False, ncol=4)
     ax.spines[["top", "right"]].set_visible(False)
     return _svg(fig)

@@ -101,7 +101,9 @@ def histogram(v: Views, column: str, title: str, xlabel: str, lines: dict[str, f
 
 
 def over_represented_terms(v: Views, limit: int = 25, min_removed_docs: int = 2) -> list[TermRow]:
-    """Blocklist terms ranked by how much more often removed documents carry them than escalated-kept ones."""
+    """Blocklist terms ranked by how much more often removed documents carry them than escalated-kept ones: by the
+    lower end of the log ratio's 95% interval, so a term ranks high only when it is both over-represented and seen
+    in enough documents for that to be more than chance."""
     n_removed = v.rows("SELECT count(*) FROM audit")[0][0]
     n_kept = v.rows("SELECT count(*) FROM scores WHERE NOT removed")[0][0]
     got = v.rows(
@@ -117,9 +119,8 @@ def over_represented_terms(v: Views, limit: int = 25, min_removed_docs: int = 2)
     for term, rd, rh, kd, kh in got:
         a, b = rd + 0.5, kd + 0.5
         lr = math.log(a / (n_removed + 1)) - math.log(b / (n_kept + 1))
-        se = math.sqrt(1 / a + 1 / b)
-        out.append(TermRow(term, int(rd), int(rh), int(kd), int(kh), lr, lr / se))
-    out.sort(key=lambda t: (-t.z, -t.removed_docs, t.term))
+        out.append(TermRow(term, int(rd), int(rh), int(kd), int(kh), lr, lr - 1.96 * math.sqrt(1 / a + 1 / b)))
+    out.sort(key=lambda t: (-t.low, -t.removed_docs, t.term))
     return out[:limit]
 
 
