@@ -33,7 +33,7 @@ HOSTILE_KEPT = "The Antonine Plague struck the empire. " + ATTACK  # escalated (
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory) -> tuple[Path, dict]:
+def demo_run(tmp_path_factory) -> tuple[Path, dict, Path, Path]:
     tmp = tmp_path_factory.mktemp("report")
     d = tmp / "in"
     write_shard(d / "s0.parquet", [PROXY[0], HOSTILE_REMOVED, *GENERAL[:3]], ids=[f"a{i}" for i in range(5)],
@@ -45,11 +45,11 @@ def demo_run(tmp_path_factory) -> tuple[Path, dict]:
                           semantic_gate={"enabled": True, "path": str(ROOT / "classifiers" / "biorisk-proxy-static"),
                                          "threshold": 0.5})
     res = run(d, pipe, tmp / "run")
-    return tmp / "run", res.manifest
+    return tmp / "run", res.manifest, d, pipe
 
 
 def test_report_numbers_come_from_the_run(demo_run):
-    out, m = demo_run
+    out, m, *_ = demo_run
     r = build_report(out, examples=20, by="source")
     c = m["counts"]
     o = r.overall
@@ -78,7 +78,7 @@ def test_report_numbers_come_from_the_run(demo_run):
 
 
 def test_page_escapes_document_text_and_carries_no_script(demo_run):
-    out, m = demo_run
+    out, m, *_ = demo_run
     page = render_html(build_report(out, examples=20, by="source",
                                     estimates={"precision": {"value": 0.81, "ci95": (0.7, 0.9)}}))
     assert "<script" not in page and "<img" not in page and "<textarea" not in page
@@ -91,7 +91,7 @@ def test_page_escapes_document_text_and_carries_no_script(demo_run):
 
 
 def test_cli_report_and_errors(demo_run, tmp_path):
-    out, m = demo_run
+    out, m, *_ = demo_run
     cli = CliRunner()
     res = cli.invoke(app, ["report", str(out), "--examples", "2"])
     assert res.exit_code == 0, res.output
@@ -104,7 +104,7 @@ def test_cli_report_and_errors(demo_run, tmp_path):
 
 
 def test_by_refuses_inputs_changed_since_the_run(demo_run, tmp_path):
-    out, m = demo_run
+    out, m, *_ = demo_run
     moved = tmp_path / "copy"
     shutil.copytree(out, moved)
     (moved / "report.html").unlink(missing_ok=True)  # another test may have written one
@@ -114,6 +114,22 @@ def test_by_refuses_inputs_changed_since_the_run(demo_run, tmp_path):
     res = CliRunner().invoke(app, ["report", str(moved), "--by", "source"])
     one_line_error(res, "the input changed since the run", "leave out --by")
     assert not (moved / "report.html").exists()
+
+
+def test_run_prints_the_report_path(demo_run):
+    out, m, inputs, pipe = demo_run
+    cli = CliRunner()
+    (out / "report.html").unlink(missing_ok=True)
+    res = cli.invoke(app, ["run", str(inputs), "-p", str(pipe), "-o", str(out), "--no-report"])  # resumes: all done
+    assert res.exit_code == 0, res.output
+    assert "report:" not in res.stdout and not (out / "report.html").exists()
+    assert "report.html" not in (out / "README.md").read_text()
+    res = cli.invoke(app, ["run", str(inputs), "-p", str(pipe), "-o", str(out)])  # local executor: on by default
+    assert res.exit_code == 0, res.output
+    assert f"report: {out / 'report.html'}" in res.stdout.replace("\n", "") and (out / "report.html").is_file()
+    assert "[report.html](report.html)" in (out / "README.md").read_text()
+    res = cli.invoke(app, ["run", str(inputs), "-p", str(pipe), "-o", str(out), "--json"])
+    assert json.loads(res.stdout)["report"] == str(out / "report.html")
 
 
 # --- in a browser ---------------------------------------------------------------------------------------------
@@ -178,7 +194,7 @@ class _Dom(HTMLParser):
 
 
 def test_page_in_headless_chromium(demo_run, tmp_path):
-    out, m = demo_run
+    out, m, *_ = demo_run
     browser = _chromium()
     page = write_report(out, tmp_path / "report.html", examples=20, by="source")
     # the escaping alone must hold: load a copy without the Content-Security-Policy, which would block scripts anyway
