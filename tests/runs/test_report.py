@@ -43,7 +43,9 @@ def demo_run(tmp_path_factory) -> tuple[Path, dict, Path, Path]:
     write_shard(d / "s2.parquet", [GENERAL[0], PROXY[3]], ids=["c0", "c1"], source=pa.array([None, "wiki"]))
     pipe = write_pipeline(tmp / "p.yaml", blocklist={"min_unique_hits": 1},
                           semantic_gate={"enabled": True, "path": str(ROOT / "classifiers" / "biorisk-proxy-static"),
-                                         "threshold": 0.5})
+                                         "threshold": 0.5},
+                          classifier={"export_spans": True, "max_tokens": 128},  # one window holds a whole test page
+                          output={"audit_text": "full"})  # so the report shows the flagged windows themselves
     res = run(d, pipe, tmp / "run")
     return tmp / "run", res.manifest, d, pipe
 
@@ -69,6 +71,9 @@ def test_report_numbers_come_from_the_run(demo_run):
     assert sets["kept-near"] and all(not e.removed and e.score < e.threshold for e in sets["kept-near"])
     kept_texts = {e.doc_id: "".join(p for p, _ in e.segments) for e in sets["kept-near"]}
     assert "b4" in kept_texts and kept_texts["b4"].startswith("The Antonine Plague")  # read back from kept/
+    assert all(e.text_note.startswith("flagged windows: characters ") for e in sets["removed-random"])
+    windows = {e.doc_id: "".join(p for p, _ in e.segments) for e in sets["removed-random"]}
+    assert "<script>document.body" in windows["a1"]  # the attack sits in a flagged window of the hostile page
     marked = [p for e in sets["removed-near"] for p, hit in e.segments if hit]
     assert marked and all(any(p.lower() == t for t, _ in e.terms) or " " in p for e in sets["removed-near"]
                           for p, hit in e.segments if hit)
@@ -215,8 +220,8 @@ def test_page_in_headless_chromium(demo_run, tmp_path):
     assert counts["escalated"] == c["escalated"] and counts["removed_classifier"] == c["removed_classifier"]
     examples = [a["data-example"] for _, a in dom.elements if "data-example" in a]
     assert examples.count("removed-random") == c["removed"] and examples.count("kept-near") >= 1
-    shown = [t for t in dom.texts if "setAttribute('data-pwned'" in t]
-    assert len(shown) >= 2 and all("<script>" in t and "</textarea>" in t for t in shown)  # seen as text
+    shown = [t for t in dom.texts if "<script>document.body.setAttribute('data-pwned'" in t]  # seen as text
+    assert len(shown) >= 2 and all("</textarea>" in t for t in shown)
     assert sum(1 for t, a in dom.elements if t == "svg") == 2
 
     shot = tmp_path / "report.png"

@@ -15,7 +15,15 @@ from filterkit.errors import FilterkitError
 from filterkit.runs.card import REPORT
 from filterkit.runs.report import queries as Q
 from filterkit.runs.report.model import Example, ExampleSet, RunReport, StageTime, estimate_lines
-from filterkit.runs.report.texts import audit_texts, clip, kept_positions, kept_texts, segments, term_pattern
+from filterkit.runs.report.texts import (
+    audit_texts,
+    clip,
+    kept_positions,
+    kept_texts,
+    merge_windows,
+    segments,
+    term_pattern,
+)
 from filterkit.store.layout import RunLayout
 
 REPORT_NAME = REPORT  # the page's name in a run folder, shared with the dataset card that links it
@@ -115,8 +123,9 @@ class _Texts:
                 shown, note = "", ("no text: the run kept none (output.audit_text: none)" if mode == "none"
                                    else "no text found in audit/ for this row")
             elif windows and mode == "full":
-                per = max(self.chars // len(windows), 80)
-                shown = "\n[…]\n".join(clip(text[s:e], per) for s, e, _ in windows)
+                ranges = merge_windows(windows)
+                per = max(self.chars // len(ranges), 200)
+                shown = "\n[…]\n".join(clip(text[s:e], per) for s, e in ranges)
                 note = "flagged windows: " + ", ".join(f"characters {s:,}–{e:,} ({sc:.3f})" for s, e, sc in windows)
             else:
                 shown = clip(text, self.chars)

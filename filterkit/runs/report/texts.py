@@ -137,6 +137,17 @@ def segments(text: str, pattern: re.Pattern[str] | None) -> list[tuple[str, bool
     return out
 
 
+def merge_windows(windows: Iterable[tuple[int, int, float]]) -> list[tuple[int, int]]:
+    """Flagged windows as disjoint character ranges: overlapping or touching windows (chunked scoring) joined."""
+    out: list[tuple[int, int]] = []
+    for s, e, _ in sorted(windows):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
 def clip(text: str, chars: int) -> str:
     """At most ``chars`` characters, cut at the last space before the limit when there is one, with an ellipsis."""
     if len(text) <= chars:
