@@ -139,6 +139,10 @@ def run(
         False, "--dry-run", help="validate inputs, config, blocklist, gate and classifier; print shards, rows, bytes, "
         "sampled escalation and an estimated time on this device; write nothing"
     ),
+    report: Optional[bool] = typer.Option(
+        None, "--report/--no-report", help="write RUN/report.html (`filterkit report`) when the run ends; "
+        "default: on for the local executor"
+    ),
 ) -> None:
     """Filter INPUT through the pipeline into RUN: kept/, audit/, scores/, manifest.json."""
     from filterkit.runs.runner import execute, prepare
@@ -185,12 +189,30 @@ def run(
     if m.get("submitted"):
         out_console.print(f"submitted to Slurm; {len(m['pending_shards'])} shards pending. Re-run to collect.")
         return
+    page = _write_run_report(result.out) if (report if report is not None else prep.config.executor.kind == "local") \
+        else None
     if as_json:
         print(json.dumps({**m["counts"], "run_id": m["run_id"], "docs_per_second": m["timing"]["docs_per_second"],
-                          **({"limit": m["limit"]} if m.get("limit") else {})}))
+                          **({"limit": m["limit"]} if m.get("limit") else {}), "report": page and str(page)}))
     elif not quiet:
         out_console.print(_summary_table(m))
         out_console.print(f"outputs in {result.out} (kept/, audit/, scores/, manifest.json; README.md: load it with datasets.load_dataset)")
+        if page:
+            out_console.print(f"report: {page}", highlight=False, soft_wrap=True)
+
+
+def _write_run_report(run_dir: Path) -> Path | None:
+    """The run's report page after a finished run; a report that cannot be written is a warning, not a failed run."""
+    from filterkit.runs.report import write_report
+
+    try:
+        return write_report(run_dir)
+    except (FilterkitError, OSError) as e:
+        mapped = e if isinstance(e, FilterkitError) else _environment_error(e)
+        if mapped is None:
+            raise
+        err_console.print(f"[yellow]warning:[/] no report written: {mapped.message}", highlight=False, soft_wrap=True)
+        return None
 
 
 def progress_updater(bar, task, clock=time.monotonic):
@@ -280,6 +302,35 @@ def _render_summary(s: dict) -> None:
         score = "" if r["score"] is None else f"{r['score']:.3f}"
         t.add_row(str(r["doc_id"]), r["stage"], score, r["snippet"])
     out_console.print(t)
+
+
+@app.command(epilog="Example: filterkit report runs/demo --by source --examples 10")
+def report(
+    run_dir: Path = typer.Argument(..., metavar="RUN", help="a finished run folder"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="FILE", help="the page to write (default RUN/report.html)"),
+    examples: int = typer.Option(6, "--examples", metavar="N", min=0,
+                                 help="documents shown per example list (removed near the threshold, kept near it, "
+                                 "removed at random)"),
+    by: Optional[str] = typer.Option(None, "--by", metavar="COLUMN",
+                                     help="also count per value of this input column (e.g. source or domain); read "
+                                     "from the run's input shards"),
+    seed: int = typer.Option(0, "--seed", help="seed of the random sample of removals"),
+) -> None:
+    """Write one self-contained HTML page for reviewing a run: counts, scores, terms, examples, timing, config."""
+    from filterkit.runs.report import write_report
+
+    try:
+        page = write_report(run_dir, out, examples=examples, by=by, seed=seed)
+    except FilterkitError as e:
+        _fail(e)
+        return
+    except OSError as e:
+        mapped = _environment_error(e)
+        if mapped is None:
+            raise
+        _fail(mapped)
+        return
+    out_console.print(f"report: {page}", highlight=False, soft_wrap=True)
 
 
 @app.command(epilog="Example: filterkit verify runs/demo")

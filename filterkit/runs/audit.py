@@ -7,11 +7,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from filterkit.store.rows import AUDIT_SCHEMA, SCORES_SCHEMA
+from filterkit.store.rows import AUDIT_SCHEMA, SCORES_SCHEMA, SPANS_SCHEMA
 
 
-def _connect(run: Path):
-    """An in-memory DuckDB whose views ``audit`` and ``scores`` read the run's parquet files.
+def _connect(run: Path, command: str = "audit", spans: bool = False):
+    """An in-memory DuckDB whose views ``audit`` and ``scores`` (and ``spans``) read the run's parquet files.
 
     No SQL text is built from paths or values: the files are opened as one Arrow dataset each (an explicit
     file list, so ``*``, ``[`` or quotes in a shard name mean nothing) and registered as objects. External
@@ -27,9 +27,10 @@ def _connect(run: Path):
     run = Path(run)
     if not (run / "manifest.json").is_file() and not (run / "run.json").is_file():
         raise FilterkitError(f"{run}: not a filterkit run folder (no manifest.json); pass the --out of `filterkit run`")
-    require_intact(run, command="audit")  # outputs changed since their shard finished are refused
+    require_intact(run, command=command)  # outputs changed since their shard finished are refused
     con = duckdb.connect(config={"enable_external_access": False, "lock_configuration": True})
-    for view, schema in (("audit", AUDIT_SCHEMA), ("scores", SCORES_SCHEMA)):
+    views = (("audit", AUDIT_SCHEMA), ("scores", SCORES_SCHEMA)) + ((("spans", SPANS_SCHEMA),) if spans else ())
+    for view, schema in views:
         folder = run / view
         files = sorted(str(p) for p in folder.rglob("*.parquet") if p.is_file()) if folder.is_dir() else []
         try:

@@ -19,6 +19,7 @@ from filterkit.io import write_text_atomic
 from filterkit.store.rows import AuditRow, ScoresRow, SpanRow
 
 CARD = "README.md"
+REPORT = "report.html"  # filterkit.runs.report writes it; the card links it when it is there
 
 
 def _data_files(root: Path, kind: str) -> list[str]:
@@ -62,6 +63,8 @@ def render_card(root: Path, manifest: dict[str, Any]) -> str:
         f"| filterkit | {manifest.get('versions', {}).get('filterkit')} |", "",
         "`manifest.json` holds the whole config, per-shard counts and timings; `filterkit verify` checks every file "
         "against its done marker.", "",
+        *([f"**Review it**: [{REPORT}]({REPORT}) is one page (counts, score distributions, terms, example documents) "
+           "written by `filterkit report`; it opens offline.", ""] if (root / REPORT).is_file() else []),
         "## audit columns", "", "| column | meaning |", "|---|---|", _columns(AuditRow), "",
         "## scores columns", "", "| column | meaning |", "|---|---|", _columns(ScoresRow), "",
     ]
