@@ -303,7 +303,8 @@ def verify(
         raise typer.Exit(2)
     out_console.print(
         f"ok: {report.shards} shards; sizes, sha256 and row counts match their done markers; "
-        f"read {report.read:,} = kept {report.kept:,} + removed {report.removed:,}",
+        f"read {report.read:,} = kept {report.kept:,} + removed {report.removed:,}; inputs unchanged"
+        + (f" ({report.inputs_unchecked} not found, not checked)" if report.inputs_unchecked else ""),
         highlight=False, soft_wrap=True,
     )
 

@@ -93,7 +93,7 @@ def write_manifest(
         "device": device_summary(prep),
         "inputs": [
             {"name": s.name, "path": s.path, "format": s.format, "rows": s.num_rows, "bytes": s.size_bytes,
-             **({"limit": s.limit} if s.limit is not None else {})}
+             "sha256": s.sha256, **({"limit": s.limit} if s.limit is not None else {})}
             for s in prep.shards
         ],
         # `run --limit N`: the first N documents only; which shard was cut, and how much was left out

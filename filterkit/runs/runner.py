@@ -55,12 +55,14 @@ class PreparedRun:
 
 
 def prepare(
-    input_spec: str | Path, config: PipelineConfig | str | Path, out: str | Path, limit: int | None = None
+    input_spec: str | Path, config: PipelineConfig | str | Path, out: str | Path, limit: int | None = None,
+    fingerprint: bool = True,
 ) -> PreparedRun:
     """Validate inputs, config, blocklist and classifier; decide the run id. Writes nothing.
 
     ``limit``: process only the first ``limit`` documents in input order (see :func:`limit_shards`); only
-    those rows are validated, so a sample of a large corpus starts at once.
+    those rows are validated, so a sample of a large corpus starts at once. ``fingerprint=False`` (``--dry-run``)
+    skips hashing the inputs: the run id is then left empty.
     """
     cfg = config if isinstance(config, PipelineConfig) else load_config(config)
     shards = discover(input_spec, cfg.input, limit=limit)
@@ -69,7 +71,7 @@ def prepare(
         shards, cut = limit_shards(shards, limit)
     for shard in shards:
         validate(shard, cfg.input)
-    return plan(cfg, shards, out, limit=cut)
+    return plan(cfg, shards, out, limit=cut, fingerprint=fingerprint)
 
 
 def limit_shards(shards: list[Shard], limit: int) -> tuple[list[Shard], dict[str, Any]]:
@@ -110,11 +112,17 @@ def limit_shards(shards: list[Shard], limit: int) -> tuple[list[Shard], dict[str
     return kept, info
 
 
-def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path, limit: dict[str, Any] | None = None) -> PreparedRun:
+def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path, limit: dict[str, Any] | None = None,
+         fingerprint: bool = True) -> PreparedRun:
     """Hash what decides the outputs (settings, term list, head) into the config hash and run id.
 
     ``limit`` is :func:`limit_shards`'s record of a cut, kept for the manifest; the cut itself is already in
-    ``shards`` (their row counts enter the run id)."""
+    ``shards`` (their row counts enter the run id). Every input's content fingerprint (size and sha256,
+    :mod:`filterkit.data.fingerprint`) enters the run id too, so a folder names exactly what it filtered."""
+    if fingerprint:
+        from filterkit.data.fingerprint import fingerprint_shards
+
+        shards = fingerprint_shards(shards)
     fp: dict[str, Any] = {"config": cfg.active_dict()}
     classifier = classifier_sha = None
     threshold = None
@@ -135,8 +143,8 @@ def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path, limit: dict[
             weights = Path(cfg.classifier.encoder_path) / "model.safetensors"
             fp["encoder_sha256"] = file_sha256(weights) if weights.is_file() else str(cfg.classifier.encoder_path)
     config_sha = stable_hash(fp)
-    inputs = [{"name": s.name, "rows": s.num_rows, "bytes": s.size_bytes} for s in shards]
-    run_id = stable_hash({"config": config_sha, "inputs": inputs})[:16]
+    inputs = [{"name": s.name, "rows": s.num_rows, "bytes": s.size_bytes, "sha256": s.sha256} for s in shards]
+    run_id = stable_hash({"config": config_sha, "inputs": inputs})[:16] if fingerprint else ""
     info = RunInfo(
         run_id=run_id,
         config_sha256=config_sha,
@@ -256,7 +264,7 @@ def _execute_locked(prep: PreparedRun, progress: ProgressFn | None, capture_logs
 
     claim_out_dir(prep)
     # a done shard whose outputs were deleted, truncated or replaced since is redone, not trusted
-    redone = redo_damaged(prep.layout, [s.out_name for s in prep.shards])
+    redone = redo_damaged(prep.layout, [s.out_name for s in prep.shards], prep.shards)
     if prep.config.executor.kind == "slurm":
         queued = still_queued(prep)
         if queued is not None:
