@@ -119,6 +119,9 @@ def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path, limit: dict[
     ``limit`` is :func:`limit_shards`'s record of a cut, kept for the manifest; the cut itself is already in
     ``shards`` (their row counts enter the run id). Every input's content fingerprint (size and sha256,
     :mod:`filterkit.data.fingerprint`) enters the run id too, so a folder names exactly what it filtered."""
+    from filterkit.store.paths import check_shard_names
+
+    check_shard_names(shards)  # every output path stays inside --out, and every name fits the filesystem
     if fingerprint:
         from filterkit.data.fingerprint import fingerprint_shards
 

@@ -63,3 +63,69 @@ def test_duplicate_keys_in_nested_objects_or_escaped_spellings_are_refused(tmp_p
         assert duplicate_key(line, orjson.loads(line)) is not None, line
     for line in (b'{"id":"a","text":"he wrote \\"note\\": fine"}', b'{"a":[{"b":1},{"b":2}],"text":"x"}'):
         assert duplicate_key(line, orjson.loads(line)) is None, line
+
+
+# --- 5. object-store keys that climb out of --out; every output path confined ---------------------------------
+
+
+def _memory_parquet(key: str, texts: list[str]) -> None:
+    import io
+
+    import fsspec
+    import pyarrow as pa
+
+    buf = io.BytesIO()
+    pq.write_table(pa.table({"text": texts}), buf)
+    fsspec.filesystem("memory").pipe(key, buf.getvalue())
+
+
+def test_object_keys_with_dot_dot_are_refused_before_anything_is_written(tmp_path):
+    import uuid
+
+    bucket = f"bkt-{uuid.uuid4().hex[:8]}"
+    _memory_parquet(f"/{bucket}/ok.parquet", DOCS)
+    _memory_parquet(f"/{bucket}/d/../../../escaped.parquet", DOCS)  # joined under OUT/kept: tmp_path/escaped.parquet
+    out = tmp_path / "out"
+    res = _cli("run", f"memory://{bucket}/", "-p", _pipeline(tmp_path), "-o", out)
+    one_line_error(res, "d/../../../escaped.parquet", "'..' part", "rename")
+    assert not list(tmp_path.glob("escaped*")) and not (tmp_path / ".state").exists()
+    assert _outputs_written(out) == []
+
+
+def test_shard_names_with_control_characters_are_refused_in_one_plain_line(tmp_path):
+    from tests.conftest import write_shard
+
+    write_shard(tmp_path / "in" / "a\x1b]0;pwned\x07b.parquet", DOCS)
+    res = _cli("run", tmp_path / "in", "-p", _pipeline(tmp_path), "-o", tmp_path / "out")
+    line = one_line_error(res, "control characters", "rename")
+    assert "\x1b" not in res.output and "\x07" not in res.output and "\\x1b" in line
+
+
+def test_every_output_path_is_confined_to_the_run_folder(tmp_path):
+    import pytest
+
+    from filterkit.errors import FilterkitError
+    from filterkit.store.layout import RunLayout
+
+    layout = RunLayout(tmp_path / "out")
+    assert layout.output("kept", "a/b.parquet") == tmp_path / "out" / "kept" / "a" / "b.parquet"
+    for bad in ("../x.parquet", "a/../../x.parquet", "/etc/x.parquet"):
+        with pytest.raises(FilterkitError, match="outside .* in the run folder"):
+            layout.output("audit", bad)
+    with pytest.raises(FilterkitError, match="outside .* in the run folder"):
+        layout.done("../../../x.parquet")
+
+
+# --- 12. shard names too long for the outputs' names ------------------------------------------------------------
+
+
+def test_a_name_too_long_for_its_done_marker_is_refused_up_front(tmp_path):
+    from tests.conftest import write_shard
+
+    name = "x" * 240 + ".parquet"  # 248 bytes: a legal file, but <name>.json.tmp would be 257
+    write_shard(tmp_path / "in" / name, DOCS)
+    out = tmp_path / "out"
+    argv = ("run", tmp_path / "in", "-p", _pipeline(tmp_path), "-o", out)
+    one_line_error(_cli(*argv), name, "too long", "rename")
+    assert _outputs_written(out) == []
+    one_line_error(_cli(*argv), "too long")  # the same answer on every re-run, not a traceback
