@@ -37,7 +37,8 @@ def claim_out_dir(prep: PreparedRun) -> None:
             if prev.get("config_sha256") != prep.info.config_sha256:
                 raise FilterkitError(
                     f"{layout.root}: holds a run with a different config (config_sha256 "
-                    f"{str(prev.get('config_sha256'))[:12]}…); use a new --out, or delete that folder to start over"
+                    f"{str(prev.get('config_sha256'))[:12]}…: settings, term list, head, or the device/runtime/precision "
+                    "the classifier resolves to on this machine); use a new --out, or delete that folder to start over"
                 )
             limits = prev.get("limit"), _limit_docs(prep)
             if limits[0] != limits[1]:

@@ -68,6 +68,14 @@ def _recorded(run_dir: Path, sub: str, shard: Shard) -> dict[int, dict]:
     return {r["row_index"]: r for r in pq.read_table(path).to_pylist()}
 
 
+def _scored_on(run_dir: Path, m: dict) -> str | None:
+    """The device/runtime/precision the first run's scores came from (planned, or recorded by its workers)."""
+    layout = RunLayout(run_dir)
+    recorded = [(layout.read_marker(Shard("", i["name"], "parquet", 0, 0).out_name) or {}).get("scoring")
+                for i in m["inputs"]]
+    return (m.get("run_info") or {}).get("scoring") or next((p for p in recorded if p), None)
+
+
 def _scored_texts(run_dir: Path, shard: Shard) -> str:
     marker = RunLayout(run_dir).read_marker(shard.out_name) or {}
     digest = (marker.get("input") or {}).get("texts_sha256")
@@ -119,7 +127,7 @@ def rethreshold(
     # a shard cut by `run --limit` stays cut; each input must still be the file that was scored (size, sha256)
     shards = recorded_inputs(run_dir, m)
     require_intact(run_dir, command="rethreshold")  # its audit/ and scores/ are the decisions' source
-    prep = plan(cfg, shards, out, limit=m.get("limit"))
+    prep = plan(cfg, shards, out, limit=m.get("limit"), scored_on=_scored_on(run_dir, m))
     with run_lock(prep.layout.root):
         return _rethreshold_locked(run_dir, prep, shards)
 

@@ -113,12 +113,14 @@ def limit_shards(shards: list[Shard], limit: int) -> tuple[list[Shard], dict[str
 
 
 def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path, limit: dict[str, Any] | None = None,
-         fingerprint: bool = True) -> PreparedRun:
+         fingerprint: bool = True, scored_on: str | None = "here") -> PreparedRun:
     """Hash what decides the outputs (settings, term list, head) into the config hash and run id.
 
     ``limit`` is :func:`limit_shards`'s record of a cut, kept for the manifest; the cut itself is already in
     ``shards`` (their row counts enter the run id). Every input's content fingerprint (size and sha256,
-    :mod:`filterkit.data.fingerprint`) enters the run id too, so a folder names exactly what it filtered."""
+    :mod:`filterkit.data.fingerprint`) enters the run id too, so a folder names exactly what it filtered, and so
+    does the classifier's device/runtime/precision as resolved on this machine (``scored_on``: the path scores
+    were computed on elsewhere, for ``rethreshold``)."""
     from filterkit.store.paths import check_shard_names
 
     check_shard_names(shards)  # every output path stays inside --out, and every name fits the filesystem
@@ -127,7 +129,7 @@ def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path, limit: dict[
 
         shards = fingerprint_shards(shards)
     fp: dict[str, Any] = {"config": cfg.active_dict()}
-    classifier = classifier_sha = None
+    classifier = classifier_sha = scoring = None
     threshold = None
     if cfg.blocklist.enabled:
         terms = read_terms(cfg.blocklist.path)
@@ -142,6 +144,11 @@ def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path, limit: dict[
         classifier, classifier_sha = info.name, info.sha256
         threshold = float(cfg.classifier.threshold if cfg.classifier.threshold is not None else info.threshold)
         fp["classifier_sha256"] = classifier_sha
+        from filterkit.classify.scoring_path import planned_scoring_path
+
+        scoring = planned_scoring_path(cfg) if scored_on == "here" else scored_on
+        if scoring is not None:  # CPU and CUDA score through different arithmetic: a folder holds one of them
+            fp["scoring"] = scoring
         if cfg.classifier.encoder_path is not None:
             weights = Path(cfg.classifier.encoder_path) / "model.safetensors"
             fp["encoder_sha256"] = file_sha256(weights) if weights.is_file() else str(cfg.classifier.encoder_path)
@@ -161,6 +168,7 @@ def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path, limit: dict[
         row_group_rows=cfg.output.row_group_rows,
         compression=cfg.output.compression,
         export_spans=cfg.classifier.enabled and cfg.classifier.export_spans,
+        scoring=scoring,
     )
     return PreparedRun(cfg, shards, RunLayout(out), info, fp, limit)
 

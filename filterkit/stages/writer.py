@@ -99,6 +99,7 @@ class _ShardOutput:
         # give (rethreshold: the run whose scores it applies)
         self.texts = RowTexts(shard.path, shard.num_rows)
         self.expected_texts: str | None = None
+        self.scoring: str | None = None  # device/runtime/precision the classifier actually used (None: unscored)
         self.escalated = 0
         self.scored = 0
         self.chars = 0
@@ -185,6 +186,9 @@ class _ShardOutput:
             raise FilterkitError(f"{shard.path}: read {read} != kept {kept} + removed {removed}; refusing to finish")
         if self.audit.n != removed:
             raise FilterkitError(f"{shard.path}: {removed} removed but {self.audit.n} audit rows; refusing to finish")
+        if self.scoring is not None and self.info.scoring is not None and self.scoring != self.info.scoring:
+            raise FilterkitError(f"{shard.path}: scored on {self.scoring}, but the run was planned for "
+                                 f"{self.info.scoring}; set classifier.device and classifier.runtime explicitly")
         # the file as it is now must be the file the run was planned on, and its texts the ones expected
         input_fp = {**require_unchanged(shard), "texts_sha256": self.texts.sha256()}
         if self.expected_texts is not None and input_fp["texts_sha256"] != self.expected_texts:
@@ -221,6 +225,7 @@ class _ShardOutput:
             "text_chars": self.chars,
             "input_bytes": shard.size_bytes,
             "input": input_fp,
+            **({"scoring": self.scoring} if self.scoring is not None else {}),
             "seconds": seconds,
             "outputs": outputs,
         }
@@ -285,6 +290,7 @@ class ShardWriter(PipelineStep):
 
     def _finish(self, out: _ShardOutput) -> None:
         seconds = {s.name: s.pop_seconds(out.shard.name) for s in self.timed_stages}
+        out.scoring = next((p for s in self.timed_stages if (p := getattr(s, "scoring_path", None))), None)
         stats = out.finish(self.layout, self.input_cfg, seconds)
         self.stat_update("shards")
         self.stat_update("kept", value=stats["kept"])
