@@ -129,3 +129,39 @@ def test_a_name_too_long_for_its_done_marker_is_refused_up_front(tmp_path):
     one_line_error(_cli(*argv), name, "too long", "rename")
     assert _outputs_written(out) == []
     one_line_error(_cli(*argv), "too long")  # the same answer on every re-run, not a traceback
+
+
+# --- 7. markup and terminal escapes in paths, ids and texts ----------------------------------------------------
+
+HOSTILE = "[/] [link=http://evil.example]click[/link] \x1b]0;pwned\x07\x1b[2J\x9b31m "
+
+
+def test_an_error_about_a_path_with_markup_is_one_plain_line(tmp_path):
+    res = _cli("run", tmp_path / "in[/]x", "-p", _pipeline(tmp_path), "-o", tmp_path / "out")
+    one_line_error(res, "in[/]x", "glob matches no files")
+
+
+def test_audit_prints_hostile_ids_and_texts_literally(tmp_path):
+    from tests.conftest import write_shard
+
+    texts = [HOSTILE + PROXY[0], HOSTILE + PROXY[1]] + GENERAL[:2]
+    write_shard(tmp_path / "in" / "s.parquet", texts, ids=["\x1b[2J[/]id0", "[bold]id1", "g0", "g1"])
+    assert _cli("run", tmp_path / "in", "-p", _pipeline(tmp_path), "-o", tmp_path / "out", "-q").exit_code == 0
+    for argv in (("audit", tmp_path / "out"),
+                 ("audit", tmp_path / "out", "--sql", "SELECT doc_id, text AS \"[/]\" FROM audit")):
+        res = _cli(*argv)
+        assert res.exit_code == 0, (res.output, res.exception)
+        assert "\x1b" not in res.output and "\x07" not in res.output and "\x9b" not in res.output
+        assert "[/]" in res.output and "\\x1b" in res.output  # shown, as text
+    assert "[link=http://evil.example]" in _cli("audit", tmp_path / "out", "--sql", "SELECT text FROM audit").output
+
+
+def test_warning_lines_escape_control_characters(tmp_path):
+    from tests.conftest import write_shard
+
+    write_shard(tmp_path / "in" / "s.parquet", DOCS)
+    (tmp_path / "in" / "notes\x1b[2J[bold].csv").write_text("x")  # skipped, and named in a warning
+    res = _cli("run", tmp_path / "in", "-p", _pipeline(tmp_path), "-o", tmp_path / "out", "-q")
+    assert res.exit_code == 0, res.output
+    warning = [line for line in res.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warning) == 1 and "\x1b" not in res.stderr and "notes\\x1b[2J[bold].csv" in warning[0]
