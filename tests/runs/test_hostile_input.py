@@ -165,3 +165,40 @@ def test_warning_lines_escape_control_characters(tmp_path):
     assert res.exit_code == 0, res.output
     warning = [line for line in res.stderr.splitlines() if line.startswith("warning:")]
     assert len(warning) == 1 and "\x1b" not in res.stderr and "notes\\x1b[2J[bold].csv" in warning[0]
+
+
+# --- 8. YAML alias bombs, cycles and deep nesting ------------------------------------------------------------
+
+BILLION_LAUGHS = "\n".join(
+    ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    + ["name: *a8"]
+) + "\n"
+
+
+def test_yaml_alias_bomb_is_refused_at_once(tmp_path):
+    import time
+
+    p = tmp_path / "bomb.yaml"
+    p.write_text(BILLION_LAUGHS, encoding="utf-8")
+    t0 = time.perf_counter()
+    res = _cli("run", tmp_path, "-p", p, "-o", tmp_path / "out")
+    one_line_error(res, str(p), "expand to more than")
+    assert time.perf_counter() - t0 < 30  # it used to hang for minutes (seconds here, even on a loaded machine)
+
+
+def test_yaml_self_referencing_alias_and_deep_nesting_are_one_line(tmp_path):
+    for name, text, needle in (("cycle.yaml", "name: &r [*r]\n", "refers to the value that contains it"),
+                               ("deep.yaml", "name: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply")):
+        p = tmp_path / name
+        p.write_text(text, encoding="utf-8")
+        one_line_error(_cli("run", tmp_path, "-p", p, "-o", tmp_path / "out"), str(p), needle)
+
+
+def test_ordinary_anchors_still_work(tmp_path):
+    from filterkit.config import load_config
+
+    p = tmp_path / "ok.yaml"
+    p.write_text(f"blocklist: &bl {{path: {BLOCKLIST}, min_unique_hits: 2, mode: remove}}\n"
+                 "classifier: {enabled: false}\nexecutor: {tasks: 1}\n", encoding="utf-8")
+    assert load_config(p).blocklist.min_unique_hits == 2
