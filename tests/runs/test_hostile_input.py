@@ -202,3 +202,32 @@ def test_ordinary_anchors_still_work(tmp_path):
     p.write_text(f"blocklist: &bl {{path: {BLOCKLIST}, min_unique_hits: 2, mode: remove}}\n"
                  "classifier: {enabled: false}\nexecutor: {tasks: 1}\n", encoding="utf-8")
     assert load_config(p).blocklist.min_unique_hits == 2
+
+
+# --- 9. term files without limits ------------------------------------------------------------------------------
+
+
+def _term_pipeline(tmp_path: Path, terms: str) -> Path:
+    f = tmp_path / "terms.txt"
+    f.write_text(terms, encoding="utf-8")
+    return _pipeline(tmp_path, "terms.yaml", blocklist={"path": str(f), "min_unique_hits": 1, "mode": "remove"})
+
+
+def test_term_files_over_the_limits_are_refused_before_any_worker(tmp_path, monkeypatch):
+    from tests.conftest import write_shard
+
+    write_shard(tmp_path / "in" / "s.parquet", DOCS)
+    from filterkit.match import blocklist
+
+    monkeypatch.setattr(blocklist.Blocklist, "__init__", lambda *a, **k: (_ for _ in ()).throw(
+        AssertionError("the automaton was built")))
+    cases = (
+        ("virus\n" + "x" * 5000 + "\n", "line 2 holds a term of 5,000 characters"),
+        ("virus\n" + " ".join(["word"] * 2000) + "\n", "2,000 words"),
+        ("".join(f"term{i}\n" for i in range(60_000)), "more than 50,000 terms"),
+        ("x" * (9 << 20), "over the 8,388,608-byte limit"),
+    )
+    for terms, needle in cases:
+        p = _term_pipeline(tmp_path, terms)
+        one_line_error(_cli("run", tmp_path / "in", "-p", p, "-o", tmp_path / "out"), "terms.txt", needle)
+        assert _outputs_written(tmp_path / "out") == []
