@@ -43,6 +43,26 @@ def cache_root() -> Path:
 
 
 def require_onnxruntime():
+    """onnxruntime, imported with its telemetry uploader off.
+
+    onnxruntime 1.2x on Linux starts Microsoft's 1DS telemetry uploader with its environment and sends a
+    ``ProcessInfo`` event (plus events persisted by earlier processes in ``~/.cache/Microsoft/``) to
+    ``mobile.events.data.microsoft.com`` about 10 s later: runs shorter than that made no DNS query, longer ones
+    did — the "6 of 12 runs". ``disable_telemetry_events()`` only mutes later events; the uploader stays live.
+    ``ORT_DISABLE_TELEMETRY=1`` before the first import suppresses it for the process (measured under
+    ``unshare -n``: tests/classify/test_no_telemetry.py). Set here, at load time, not when filterkit is imported.
+    """
+    import sys
+
+    if "onnxruntime" not in sys.modules:
+        os.environ["ORT_DISABLE_TELEMETRY"] = "1"  # README: only a URL the user writes reaches the network
+    else:
+        import logging
+
+        if os.environ.get("ORT_DISABLE_TELEMETRY") != "1":
+            logging.getLogger("filterkit").warning(
+                "onnxruntime was imported before filterkit could switch its telemetry uploader off; set "
+                "ORT_DISABLE_TELEMETRY=1 in the environment (or import filterkit's classifier first)")
     try:
         import onnxruntime
     except ImportError:
