@@ -246,16 +246,20 @@ def _stderr_to(path: Path, enabled: bool):
     path.parent.mkdir(parents=True, exist_ok=True)
     sys.stderr.flush()
     saved_fd, saved_obj = os.dup(2), sys.stderr
-    with open(path, "a", encoding="utf-8") as f:
-        os.dup2(f.fileno(), 2)
-        sys.stderr = f  # loguru sinks added during the run bind to this object
-        try:
-            yield
-        finally:
-            sys.stderr = saved_obj
+    f = open(path, "a", encoding="utf-8")
+    os.dup2(f.fileno(), 2)
+    sys.stderr = f  # loguru sinks added during the run bind to this object
+    try:
+        yield
+    finally:
+        # fd 2 first: on a full disk the log's flush fails, and the error line must still reach the user
+        sys.stderr = saved_obj
+        os.dup2(saved_fd, 2)
+        os.close(saved_fd)
+        with contextlib.suppress(OSError):  # the log loses its tail; the run's own outcome stands
             f.flush()
-            os.dup2(saved_fd, 2)
-            os.close(saved_fd)
+        with contextlib.suppress(OSError):
+            f.close()
 
 
 def execute(prep: PreparedRun, progress: ProgressFn | None = None, capture_logs: bool = True) -> RunResult:

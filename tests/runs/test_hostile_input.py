@@ -231,3 +231,31 @@ def test_term_files_over_the_limits_are_refused_before_any_worker(tmp_path, monk
         p = _term_pipeline(tmp_path, terms)
         one_line_error(_cli("run", tmp_path / "in", "-p", p, "-o", tmp_path / "out"), "terms.txt", needle)
         assert _outputs_written(tmp_path / "out") == []
+
+
+# --- 11. a full disk under OUT/logs still leaves the error line on stderr -----------------------------------
+
+
+def test_stderr_is_restored_when_the_log_cannot_be_flushed():
+    import os
+    import sys
+
+    import pytest
+
+    from filterkit.errors import FilterkitError
+    from filterkit.runs.runner import _stderr_to
+
+    if not Path("/dev/full").exists():
+        pytest.skip("needs /dev/full (Linux) to make a write fail with ENOSPC")
+    saved = os.dup(2)
+    before = os.fstat(2)
+    try:
+        with pytest.raises(FilterkitError, match="the run's own error"):
+            with _stderr_to(Path("/dev/full"), True):
+                sys.stderr.write("datatrove chatter that cannot be flushed\n")
+                raise FilterkitError("the run's own error")
+        after = os.fstat(2)
+        assert (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino), "fd 2 still points at the log"
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
