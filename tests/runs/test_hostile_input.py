@@ -259,3 +259,18 @@ def test_stderr_is_restored_when_the_log_cannot_be_flushed():
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+# --- 13. two parquet columns named text --------------------------------------------------------------------
+
+
+def test_duplicate_parquet_columns_are_one_line(tmp_path):
+    import pyarrow as pa
+
+    f = tmp_path / "in" / "dup.parquet"
+    f.parent.mkdir()
+    t = pa.Table.from_arrays([pa.array(GENERAL[:2]), pa.array([PROXY[0], PROXY[1]])], names=["text", "text"])
+    pq.write_table(t, f)
+    res = _cli("run", f.parent, "-p", _pipeline(tmp_path), "-o", tmp_path / "out")
+    one_line_error(res, str(f), "column 'text' appears 2 times")
+    assert _outputs_written(tmp_path / "out") == []
