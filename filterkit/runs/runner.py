@@ -150,7 +150,9 @@ def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path, limit: dict[
         if scoring is not None:  # CPU and CUDA score through different arithmetic: a folder holds one of them
             fp["scoring"] = scoring
         if cfg.classifier.encoder_path is not None:
-            weights = Path(cfg.classifier.encoder_path) / "model.safetensors"
+            from filterkit.classify.safe_weights import require_safetensors
+
+            weights = require_safetensors(cfg.classifier.encoder_path)  # pickles refused before any worker starts
             fp["encoder_sha256"] = file_sha256(weights) if weights.is_file() else str(cfg.classifier.encoder_path)
     config_sha = stable_hash(fp)
     inputs = [{"name": s.name, "rows": s.num_rows, "bytes": s.size_bytes, "sha256": s.sha256} for s in shards]

@@ -274,3 +274,24 @@ def test_duplicate_parquet_columns_are_one_line(tmp_path):
     res = _cli("run", f.parent, "-p", _pipeline(tmp_path), "-o", tmp_path / "out")
     one_line_error(res, str(f), "column 'text' appears 2 times")
     assert _outputs_written(tmp_path / "out") == []
+
+
+# --- 14. pickled encoder weights ------------------------------------------------------------------------------
+
+
+def test_an_encoder_folder_with_pickle_weights_is_refused_up_front(tmp_path, monkeypatch):
+    from tests.conftest import HEAD, write_shard
+
+    import filterkit.classify.encoder as E
+
+    enc = tmp_path / "enc"
+    shutil_copy = __import__("shutil").copytree
+    shutil_copy(E.packaged_encoder_path(), enc, ignore=lambda d, names: [n for n in names if n.endswith(".safetensors")])
+    (enc / "pytorch_model.bin").write_bytes(b"\x80\x04not really a pickle")
+    write_shard(tmp_path / "in" / "s.parquet", DOCS)
+    p = _pipeline(tmp_path, blocklist={"path": str(BLOCKLIST), "min_unique_hits": 2},
+                  classifier={"path": str(HEAD), "device": "cpu", "encoder_path": str(enc)})
+    monkeypatch.setattr(E.Encoder, "__init__", lambda *a, **k: (_ for _ in ()).throw(AssertionError("loaded")))
+    res = _cli("run", tmp_path / "in", "-p", p, "-o", tmp_path / "out")
+    one_line_error(res, str(enc), "safetensors", "pytorch_model.bin")
+    assert not (tmp_path / "out").exists() or _outputs_written(tmp_path / "out") == []
