@@ -295,3 +295,22 @@ def test_an_encoder_folder_with_pickle_weights_is_refused_up_front(tmp_path, mon
     res = _cli("run", tmp_path / "in", "-p", p, "-o", tmp_path / "out")
     one_line_error(res, str(enc), "safetensors", "pytorch_model.bin")
     assert not (tmp_path / "out").exists() or _outputs_written(tmp_path / "out") == []
+
+
+# --- 15. --out inside INPUT ---------------------------------------------------------------------------------
+
+
+def test_a_run_folder_inside_input_is_skipped_with_a_warning(tmp_path):
+    from tests.conftest import write_shard
+
+    d = tmp_path / "in"
+    write_shard(d / "s.parquet", DOCS)
+    argv = ("run", d, "-p", _pipeline(tmp_path), "-o", d / "filtered", "-q", "--json")
+    first = _cli(*argv)
+    assert first.exit_code == 0, first.output
+    again = _cli(*argv)  # used to read filtered/scores/*.parquet as input: "no 'text' column"
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["read"] == json.loads(first.stdout)["read"] == len(DOCS)
+    assert "skipped 1 filterkit run folder(s) inside INPUT: filtered" in again.stderr
+    glob = _cli("run", f"{d}/**/*.parquet", "-p", _pipeline(tmp_path), "-o", tmp_path / "g", "-q", "--json")
+    assert glob.exit_code == 0 and json.loads(glob.stdout)["read"] == len(DOCS), glob.output
