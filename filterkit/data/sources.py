@@ -111,6 +111,9 @@ def _folder_files(folder: Path) -> list[Path]:
             path = here / f
             if _bookkeeping(f):
                 continue
+            if input_suffix(f) and path.is_symlink() and not path.is_file():
+                raise FilterkitError(f"{path}: a broken or looping symlink where an input shard should be; fix the "
+                                     "link or remove it")
             if input_suffix(f) and path.is_file():
                 files.append(path)
             else:

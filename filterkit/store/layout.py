@@ -240,6 +240,7 @@ def run_lock(root: str | Path, command: str | None = None) -> Iterator[dict]:
     if root.exists() and not root.is_dir():
         raise FilterkitError(f"{root}: is a file, not a folder; choose a folder for --out")
     path = root / LOCK_NAME
+    created_root, created_lock = not root.exists(), not path.exists()
     try:
         root.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -297,4 +298,14 @@ def run_lock(root: str | Path, command: str | None = None) -> Iterator[dict]:
                 with contextlib.suppress(OSError):
                     fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
+        if created_lock and not (root / "run.json").exists():  # refused before it claimed the folder: leave
+            _remove_own_lock(path, root if created_root else None)  # the user's folder as it was
         os.close(fd)  # closing the last descriptor drops the flock
+
+
+def _remove_own_lock(path: Path, root: Path | None) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
+    if root is not None:
+        with contextlib.suppress(OSError):
+            root.rmdir()  # only when empty

@@ -314,3 +314,51 @@ def test_a_run_folder_inside_input_is_skipped_with_a_warning(tmp_path):
     assert "skipped 1 filterkit run folder(s) inside INPUT: filtered" in again.stderr
     glob = _cli("run", f"{d}/**/*.parquet", "-p", _pipeline(tmp_path), "-o", tmp_path / "g", "-q", "--json")
     assert glob.exit_code == 0 and json.loads(glob.stdout)["read"] == len(DOCS), glob.output
+
+
+# --- 16. the smaller ones ------------------------------------------------------------------------------------
+
+
+def test_a_refused_run_leaves_no_lock_file_behind(tmp_path):
+    from tests.conftest import write_shard
+
+    d = tmp_path / "in"
+    write_shard(d / "s.parquet", DOCS)
+    res = _cli("run", d, "-p", _pipeline(tmp_path), "-o", d)  # --out is the input folder itself
+    one_line_error(res, "is not a filterkit run folder")
+    assert sorted(p.name for p in d.iterdir()) == ["s.parquet"]
+    bad_cfg = tmp_path / "bad.yaml"
+    bad_cfg.write_text("nonsense: 1\n")
+    assert _cli("run", d, "-p", bad_cfg, "-o", tmp_path / "new").exit_code == 2
+    assert not (tmp_path / "new").exists()
+
+
+def test_audit_of_an_unfinished_run_says_so_and_counts_finished_shards_only(tmp_path):
+    from filterkit.runs.audit import summarize
+    from filterkit.store.layout import RunLayout
+    from tests.conftest import write_shard
+
+    d = tmp_path / "in"
+    write_shard(d / "a.parquet", DOCS)
+    write_shard(d / "b.parquet", DOCS)
+    out = tmp_path / "out"
+    assert _cli("run", d, "-p", _pipeline(tmp_path), "-o", out, "-q").exit_code == 0
+    (out / "manifest.json").unlink()
+    RunLayout(out).done("b.parquet").unlink()  # as a killed run leaves it: b's files there, no marker
+    res = _cli("audit", out, "--json")
+    assert res.exit_code == 0, res.output
+    assert "has not finished" in res.stderr and "1 shard(s)" in res.stderr
+    assert [r["shard"] for r in summarize(out)["per_shard"]] == ["a.parquet"]
+
+
+def test_a_broken_parquet_symlink_is_named_as_such(tmp_path):
+    import os
+
+    from tests.conftest import write_shard
+
+    d = tmp_path / "in"
+    write_shard(d / "s.parquet", DOCS)
+    os.symlink(tmp_path / "gone.parquet", d / "t.parquet")
+    os.symlink(d / "loop.parquet", d / "loop.parquet")
+    res = _cli("run", d, "-p", _pipeline(tmp_path), "-o", tmp_path / "out")
+    one_line_error(res, "broken or looping symlink")
