@@ -11,6 +11,12 @@ Checked afterwards:
 * orphans: processes descended from a killed run (snapshot just before each kill) still alive 3 s after it.
 
     python benchmarks/fault_bench.py [--kills 10] [--rows 60000] [--max-delay 3.0] [--seed 0] [--json out.json]
+
+``--case swap`` and ``--case reexport`` run the input faults of issue 20 instead (``benchmarks/input_faults.py``):
+an input replaced during a run, and one re-exported after it; ``--trials`` of each, counting rows in ``kept/``
+that nobody scored.
+
+    python benchmarks/fault_bench.py --case swap --trials 10 --rows 20000 --json swap.json
 """
 
 from __future__ import annotations
@@ -102,7 +108,21 @@ def main() -> None:
     ap.add_argument("--max-delay", type=float, default=3.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--case", choices=("kill", "swap", "reexport"), default="kill")
+    ap.add_argument("--trials", type=int, default=10, help="--case swap / reexport: trials")
     args = ap.parse_args()
+    if args.case != "kill":
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from input_faults import run_input_faults
+
+        res = run_input_faults(args.case, args.trials, args.rows, args.max_delay, args.seed)
+        print(f"{args.case}: {res['trials']} trials on {res['shards']} shards of {res['rows_per_shard']:,} rows: "
+              f"{res['unscored_rows_in_kept']} unscored rows in kept/")
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
+            print(f"wrote {args.json}")
+        return
     rng = random.Random(args.seed)
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
 

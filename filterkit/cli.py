@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from filterkit.errors import FilterkitError
+from filterkit.terminal import SafeConsole, labelled
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Keep a topic out of pretraining data.",
                   context_settings={"help_option_names": ["-h", "--help"]})
@@ -42,12 +42,13 @@ def _main(
     `run`)."""
 
 
-out_console = Console()
-err_console = Console(stderr=True)
+# data reaches the terminal through these: no markup parsed from strings, control characters escaped
+out_console = SafeConsole()
+err_console = SafeConsole(stderr=True)
 
 
 def _fail(e: FilterkitError) -> None:
-    err_console.print(f"[bold red]error:[/] {e.message}", highlight=False, soft_wrap=True)
+    err_console.print(labelled("error:", "bold red", e.message), highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -55,7 +56,7 @@ class _WarningLine(logging.Handler):
     """filterkit's warnings (skipped input files, an implausible term list) as one line each on stderr."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        err_console.print(f"[yellow]warning:[/] {record.getMessage()}", highlight=False, soft_wrap=True)
+        err_console.print(labelled("warning:", "yellow", record.getMessage()), highlight=False, soft_wrap=True)
 
 
 if not any(isinstance(h, _WarningLine) for h in logging.getLogger("filterkit").handlers):
@@ -350,11 +351,12 @@ def verify(
         return
     if not report.ok:
         for line in report.lines():
-            err_console.print(f"[bold red]bad:[/] {line}", highlight=False, soft_wrap=True)
+            err_console.print(labelled("bad:", "bold red", line), highlight=False, soft_wrap=True)
         raise typer.Exit(2)
     out_console.print(
         f"ok: {report.shards} shards; sizes, sha256 and row counts match their done markers; "
-        f"read {report.read:,} = kept {report.kept:,} + removed {report.removed:,}",
+        f"read {report.read:,} = kept {report.kept:,} + removed {report.removed:,}; inputs unchanged"
+        + (f" ({report.inputs_unchecked} not found, not checked)" if report.inputs_unchecked else ""),
         highlight=False, soft_wrap=True,
     )
 

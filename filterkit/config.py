@@ -256,30 +256,6 @@ def _format_validation_error(path: Path, err: ValidationError) -> str:
     return f"{path}: invalid pipeline config: " + "; ".join(parts)
 
 
-def _duplicate_key(node: Any) -> tuple[str, int] | None:
-    """The first key given twice in one mapping of a composed YAML tree, and its line.
-
-    Plain YAML loading keeps the last of two ``threshold:`` lines, and the user cannot tell which setting ran.
-    Composing builds nodes only (no Python objects), so this check is as safe as ``yaml.safe_load``.
-    """
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
-                if key_node.value in seen:
-                    return key_node.value, key_node.start_mark.line + 1
-                seen.add(key_node.value)
-            found = _duplicate_key(value)
-            if found:
-                return found
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            found = _duplicate_key(item)
-            if found:
-                return found
-    return None
-
-
 def read_yaml_mapping(path: str | Path, what: str, flag: str) -> dict[str, Any]:
     """A YAML file as a mapping: safe loading, keys given twice refused, every failure one line naming the file.
 
@@ -293,8 +269,18 @@ def read_yaml_mapping(path: str | Path, what: str, flag: str) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise FilterkitError(f"{path}: {what} is not UTF-8 text; re-save it as UTF-8") from None
+    from filterkit.yaml_tree import MAX_VALUES, duplicate_key, expanded_size
+
     try:
-        duplicate = _duplicate_key(yaml.compose(text, Loader=yaml.SafeLoader))
+        tree = yaml.compose(text, Loader=yaml.SafeLoader)
+        values, cycle = expanded_size(tree) if tree is not None else (0, None)
+        if cycle is not None:
+            raise FilterkitError(f"{path}: an alias at line {cycle} refers to the value that contains it, so the "
+                                 "value never ends; write the value out instead of the alias")
+        if values > MAX_VALUES:
+            raise FilterkitError(f"{path}: its aliases (*name) expand to more than {MAX_VALUES:,} values, far more "
+                                 f"than any {what} holds; write the values out instead of repeating aliases")
+        duplicate = duplicate_key(tree) if tree is not None else None
         if duplicate is not None:
             key, line = duplicate
             raise FilterkitError(
@@ -305,6 +291,9 @@ def read_yaml_mapping(path: str | Path, what: str, flag: str) -> dict[str, Any]:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise FilterkitError(f"{path}: not valid YAML{where}; fix the syntax") from None
+    except RecursionError:  # PyYAML's parser and composer recurse once per nesting level
+        raise FilterkitError(f"{path}: nested too deeply to read (hundreds of levels); a {what} is a few levels "
+                             "of sections — fix the file") from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):

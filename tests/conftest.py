@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"  # test modules import onnxruntime directly (filterkit/classify/onnx.py)
 
 ROOT = Path(__file__).resolve().parents[1]
 BLOCKLIST = ROOT / "classifiers" / "blocklist" / "biorisk-proxy.txt"

@@ -24,6 +24,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from filterkit.classify.safe_weights import require_safetensors
 from filterkit.device import resolve_device
 from filterkit.errors import FilterkitError
 
@@ -154,6 +155,8 @@ class Encoder:
                 f"{self.path}: not a sentence-transformers model folder (no config.json); "
                 "set classifier.encoder_path to a local model folder"
             )
+        if path is not None:  # safetensors only: pickled weights are never loaded (classify/safe_weights.py)
+            require_safetensors(self.path)
         weights = self.path / "model.safetensors"
         self.sha256 = None
         if weights.is_file():

@@ -14,7 +14,8 @@ Nothing is downloaded: the graph is traced from the model folder already on disk
 TorchScript exporter, eager attention so the graph has no SDPA shape branches) into
 ``$FILTERKIT_CACHE/onnx/<key>/`` (default ``~/.cache/filterkit``), where ``<key>`` hashes the weights' sha256,
 the export recipe and the exporting torch / onnxruntime versions. Files are written to a temp name and renamed,
-so workers that export at once each end with a complete file.
+so workers that export at once each end with a complete file; each graph's sha256 is stored beside it and checked
+at every load, and the bytes checked are the bytes loaded (:mod:`filterkit.classify.onnx_cache`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,26 @@ def cache_root() -> Path:
 
 
 def require_onnxruntime():
+    """onnxruntime, imported with its telemetry uploader off.
+
+    onnxruntime 1.2x on Linux starts Microsoft's 1DS telemetry uploader with its environment and sends a
+    ``ProcessInfo`` event (plus events persisted by earlier processes in ``~/.cache/Microsoft/``) to
+    ``mobile.events.data.microsoft.com`` about 10 s later: runs shorter than that made no DNS query, longer ones
+    did — the "6 of 12 runs". ``disable_telemetry_events()`` only mutes later events; the uploader stays live.
+    ``ORT_DISABLE_TELEMETRY=1`` before the first import suppresses it for the process (measured under
+    ``unshare -n``: tests/classify/test_no_telemetry.py). Set here, at load time, not when filterkit is imported.
+    """
+    import sys
+
+    if "onnxruntime" not in sys.modules:
+        os.environ["ORT_DISABLE_TELEMETRY"] = "1"  # README: only a URL the user writes reaches the network
+    else:
+        import logging
+
+        if os.environ.get("ORT_DISABLE_TELEMETRY") != "1":
+            logging.getLogger("filterkit").warning(
+                "onnxruntime was imported before filterkit could switch its telemetry uploader off; set "
+                "ORT_DISABLE_TELEMETRY=1 in the environment (or import filterkit's classifier first)")
     try:
         import onnxruntime
     except ImportError:
@@ -139,23 +160,37 @@ def _quantize_int8(src: Path, out: Path) -> None:
 
 def onnx_model_file(model_path: Path, weights_sha256: str | None, precision: str) -> Path:
     """The cached ONNX file for this model and precision, exported (and quantised) now if missing."""
+    return onnx_model(model_path, weights_sha256, precision)[0]
+
+
+def onnx_model(model_path: Path, weights_sha256: str | None, precision: str) -> tuple[Path, bytes]:
+    """The cached ONNX file for this model and precision and its bytes, verified against the sha256 stored
+    beside it (:mod:`filterkit.classify.onnx_cache`); exported (and quantised) now if missing or not verified."""
+    from filterkit.classify.onnx_cache import make_private, verified_bytes
+
     if precision not in PRECISIONS:
         raise FilterkitError(f"unknown classifier.precision {precision!r}; use fp32 or int8")
     folder = _cache_dir(model_path, weights_sha256)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private(folder)
     except OSError as e:
         raise FilterkitError(f"{folder}: cannot create the ONNX cache ({e.strerror}); "
                              "set FILTERKIT_CACHE to a writable folder") from None
     fp32 = folder / "encoder-fp32.onnx"
-    if not fp32.is_file():
-        _export_fp32(model_path, fp32)
+    fp32_bytes = verified_bytes(fp32, lambda tmp: _export_fp32(model_path, tmp))
     if precision == "fp32":
-        return fp32
+        return fp32, fp32_bytes
     int8 = folder / "encoder-int8.onnx"
-    if not int8.is_file():
-        _quantize_int8(fp32, int8)
-    return int8
+
+    def quantize(tmp: Path) -> None:  # from the verified bytes, not from a file that may have changed since
+        src = tmp.with_name(tmp.name + ".fp32.onnx")
+        try:
+            src.write_bytes(fp32_bytes)
+            _quantize_int8(src, tmp)
+        finally:
+            src.unlink(missing_ok=True)
+
+    return int8, verified_bytes(int8, quantize)
 
 
 class OnnxForward:
@@ -164,7 +199,7 @@ class OnnxForward:
     def __init__(self, model_path: Path, weights_sha256: str | None, precision: str = "fp32",
                  threads: int | None = None) -> None:
         ort = require_onnxruntime()
-        self.file = onnx_model_file(model_path, weights_sha256, precision)
+        self.file, graph = onnx_model(model_path, weights_sha256, precision)
         self.precision = precision
         so = ort.SessionOptions()
         if threads is None:
@@ -176,7 +211,7 @@ class OnnxForward:
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         so.log_severity_level = 3
         try:
-            self.session = ort.InferenceSession(str(self.file), so, providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(graph, so, providers=["CPUExecutionProvider"])
         except Exception as e:  # noqa: BLE001 - a truncated or stale cache file
             raise FilterkitError(f"{self.file}: cannot load the cached ONNX model ({type(e).__name__}); "
                                  "delete that folder and run again") from None

@@ -193,6 +193,12 @@ def validate(shard: Shard, cfg: InputConfig) -> None:
     if shard.format == "jsonl":
         return
     schema = read_schema(shard)
+    dups = sorted({n for n in schema.names if schema.names.count(n) > 1})
+    if dups:  # which of two `text` columns is the text? readers disagree, so refuse
+        raise FilterkitError(
+            f"{shard.path}: column {dups[0]!r} appears {schema.names.count(dups[0])} times; rename or drop the "
+            "duplicate and re-export the shard"
+        )
     if cfg.text_column not in schema.names:
         raise FilterkitError(
             f"{shard.path}: no {cfg.text_column!r} column (columns: {', '.join(schema.names[:8])}); "

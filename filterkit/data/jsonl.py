@@ -57,6 +57,14 @@ def _loads(line: bytes, n: int, shard: Shard, cfg: InputConfig) -> dict:
             f"{shard.path}: line {n} is a JSON {_json_kind(obj)}, not an object; each line must be one JSON object "
             f"with the text in its {cfg.text_column!r} field"
         )
+    from filterkit.data.json_keys import duplicate_key
+
+    dup = duplicate_key(line, obj)
+    if dup is not None:
+        raise FilterkitError(
+            f"{shard.path}: line {n} gives the key {dup!r} twice, so readers disagree on its value (filterkit would "
+            "read the last, many readers the first); keep one of them"
+        )
     return obj
 
 

@@ -44,6 +44,7 @@ class Shard:
     size_bytes: int
     limit: int | None = None  # `filterkit run --limit`: read only the first `limit` rows (num_rows is already cut)
     counted: bool = True  # False: a JSON-lines shard past a --limit cut, never opened (num_rows is 0, not known)
+    sha256: str | None = None  # the file's content fingerprint, taken when the run is planned (data/fingerprint.py)
 
     @property
     def base(self) -> str:

@@ -98,21 +98,36 @@ def _folder_files(folder: Path) -> list[Path]:
     files: list[Path] = []
     skipped_files: list[str] = []
     skipped_links: list[str] = []
+    runs: list[str] = []
     for dirpath, dirnames, filenames in os.walk(folder):  # os.walk does not follow symlinked folders
         here = Path(dirpath)
         for d in dirnames:
             if (here / d).is_symlink():
                 skipped_links.append(str((here / d).relative_to(folder)))
+        # a run folder inside INPUT (an --out put there) holds outputs, not input: never read it
+        runs += [str((here / d).relative_to(folder)) for d in dirnames if _is_run_folder(here / d)]
+        dirnames[:] = [d for d in dirnames if not _is_run_folder(here / d)]
         for f in filenames:
             path = here / f
             if _bookkeeping(f):
                 continue
+            if input_suffix(f) and path.is_symlink() and not path.is_file():
+                raise FilterkitError(f"{path}: a broken or looping symlink where an input shard should be; fix the "
+                                     "link or remove it")
             if input_suffix(f) and path.is_file():
                 files.append(path)
             else:
                 skipped_files.append(str(path.relative_to(folder)))
     _warn_skipped(str(folder), skipped_files, skipped_links)
+    if runs:
+        log.warning(f"{folder}: skipped {len(runs)} filterkit run folder(s) inside INPUT: {', '.join(sorted(runs)[:5])}; "
+                    "their files are outputs, not input (put --out outside INPUT)")
     return sorted(files)
+
+
+def _is_run_folder(d: Path) -> bool:
+    """A filterkit run folder: ``run.json`` or the run lock at its top."""
+    return (d / "run.json").is_file() or (d / ".filterkit.lock").is_file()
 
 
 def _unsupported(path: str) -> FilterkitError:
@@ -231,7 +246,8 @@ def discover(input_spec: str | Path, cfg: InputConfig | None = None, limit: int 
         matched = sorted(Path(x) for x in glob.glob(spec, recursive=True) if Path(x).is_file())
         if not matched:
             raise FilterkitError(f"{spec}: glob matches no files; check the pattern")
-        files = [f for f in matched if input_suffix(f.name) and not _bookkeeping(f.name)]
+        files = [f for f in matched if input_suffix(f.name) and not _bookkeeping(f.name)
+                 and not any(_is_run_folder(p) for p in f.parents)]  # a run folder's outputs are not input
         _warn_skipped(spec, [str(f) for f in matched if f not in files and not _bookkeeping(f.name)], [])
         if not files:
             raise FilterkitError(f"{spec}: glob matches no {SUPPORTED} files; check the pattern")

@@ -98,7 +98,9 @@ def train_filter(cfg: ExperimentConfig, out: Path) -> Path:
         from filterkit.train.embedding import train_head
 
         train_head(labels, head, target_recall=ft.target_recall, seed=c.seed, name="experiment-topic-embedding")
-    base = yaml.safe_load(cfg.filter_pipeline.read_text(encoding="utf-8")) or {}
+    from filterkit.config import read_yaml_mapping  # aliases, cycles and duplicate keys refused, as for `run -p`
+
+    base = read_yaml_mapping(cfg.filter_pipeline, "pipeline config", "filter_pipeline in the experiment config")
     base["blocklist"] = {**base.get("blocklist", {}), "path": str(blocklist.resolve()), "min_unique_hits": ft.min_unique_hits}
     base["classifier"] = {k: v for k, v in base.get("classifier", {}).items() if k not in ("path", "threshold", "backend")}
     base["classifier"]["path"] = str(head.resolve())

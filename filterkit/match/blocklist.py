@@ -218,6 +218,9 @@ def read_terms(path: str | Path) -> list[str]:
         raise FilterkitError(
             f"{path}: blocklist file not found; set blocklist.path in the pipeline YAML to an existing term file"
         )
+    from filterkit.match import term_limits
+
+    term_limits.check_file_size(path)  # limits checked here, in the plan: before any worker compiles anything
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -228,14 +231,17 @@ def read_terms(path: str | Path) -> list[str]:
     lines = text.splitlines()
     terms: list[str] = []
     seen: set[str] = set()
-    for line in lines:
+    for line_no, line in enumerate(lines, 1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
+        term_limits.check_term(path, line_no, line)
         term = normalize(line).strip()
+        term_limits.check_term(path, line_no, term)  # NFKC can lengthen a line (ligatures, ﷺ)
         if term and term not in seen:
             seen.add(term)
             terms.append(term)
+            term_limits.check_count(path, len(terms))
     if not terms:
         raise FilterkitError(f"{path}: blocklist file has no terms; add one term or phrase per line")
     _warn_if_implausible(path, terms)

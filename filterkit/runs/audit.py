@@ -28,11 +28,14 @@ def _connect(run: Path, command: str = "audit", spans: bool = False):
     if not (run / "manifest.json").is_file() and not (run / "run.json").is_file():
         raise FilterkitError(f"{run}: not a filterkit run folder (no manifest.json); pass the --out of `filterkit run`")
     require_intact(run, command=command)  # outputs changed since their shard finished are refused
+    finished = _finished_shards(run)
     con = duckdb.connect(config={"enable_external_access": False, "lock_configuration": True})
     views = (("audit", AUDIT_SCHEMA), ("scores", SCORES_SCHEMA)) + ((("spans", SPANS_SCHEMA),) if spans else ())
     for view, schema in views:
         folder = run / view
         files = sorted(str(p) for p in folder.rglob("*.parquet") if p.is_file()) if folder.is_dir() else []
+        if finished is not None:  # an unfinished run: only shards with a done marker are complete
+            files = [f for f in files if str(Path(f).relative_to(folder)) in finished]
         try:
             dataset = ds.dataset(files, schema=schema, format="parquet")
         except (pa.ArrowException, OSError) as e:
@@ -43,6 +46,20 @@ def _connect(run: Path, command: str = "audit", spans: bool = False):
         con.register(f"_{view}_files", dataset)  # an empty dataset still answers queries
         con.execute(f"CREATE VIEW {view} AS SELECT * FROM _{view}_files")  # view names are constants
     return con
+
+
+def _finished_shards(run: Path) -> set[str] | None:
+    """None for a finished run; else the shards with a done marker, and a warning that says so."""
+    if (run / "manifest.json").is_file():
+        return None
+    import logging
+
+    done = run / ".state" / "done"
+    names = {str(p.relative_to(done))[: -len(".json")] for p in done.rglob("*.json")} if done.is_dir() else set()
+    logging.getLogger("filterkit").warning(
+        f"{run}: the run has not finished (no manifest.json); this covers the {len(names)} shard(s) that finished "
+        "— re-run `filterkit run` with the same arguments to finish it")
+    return names
 
 
 def _fetch(con, run: Path, sql: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:

@@ -26,11 +26,11 @@ def dry_run(input_spec: str | Path, config: PipelineConfig | str | Path, sample_
     from filterkit.stages.classifier import ClassifierStage
     from filterkit.stages.reader import ShardReader
 
-    prep = prepare(input_spec, config, "(dry-run: nothing written)", limit=limit)
+    # inputs are not hashed (that reads every byte), so there is no run id to show
+    prep = prepare(input_spec, config, "(dry-run: nothing written)", limit=limit, fingerprint=False)
     cfg = prep.config
     rows = sum(s.num_rows for s in prep.shards)
     plan: dict[str, Any] = {
-        "run_id": prep.info.run_id,
         "shards": len(prep.shards),
         "rows": rows,
         "bytes": sum(s.size_bytes for s in prep.shards),

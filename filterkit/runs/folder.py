@@ -30,25 +30,34 @@ def claim_out_dir(prep: PreparedRun) -> None:
         prev = _read_run_file(layout)
         same = prev.get("config_sha256") == prep.info.config_sha256 and prev.get("run_id") == prep.info.run_id
         if not same and not _finished_nothing(layout):
+            from filterkit.runs.input_check import refuse_changed_inputs
+
+            if not prev.get("input_fingerprints"):  # older folder: its run id cannot be compared
+                refuse_changed_inputs(layout, prep.shards, prev)
             if prev.get("config_sha256") != prep.info.config_sha256:
                 raise FilterkitError(
                     f"{layout.root}: holds a run with a different config (config_sha256 "
-                    f"{str(prev.get('config_sha256'))[:12]}…); use a new --out, or delete that folder to start over"
+                    f"{str(prev.get('config_sha256'))[:12]}…: settings, term list, head, or the device/runtime/precision "
+                    "the classifier resolves to on this machine); use a new --out, or delete that folder to start over"
                 )
             limits = prev.get("limit"), _limit_docs(prep)
             if limits[0] != limits[1]:
                 raise FilterkitError(f"{layout.root}: holds a run of {_docs_read(limits[0])}, and this one reads "
                                      f"{_docs_read(limits[1])}; use a new --out for it")
+            refuse_changed_inputs(layout, prep.shards, prev)  # names the input that changed
             raise FilterkitError(
                 f"{layout.root}: holds a run over different input shards; use a new --out for this input"
             )
     elif layout.root.exists() and any(p.name != LOCK_NAME for p in layout.root.iterdir()):
         raise FilterkitError(f"{layout.root}: exists and is not a filterkit run folder; choose an empty --out")
+    from filterkit.runs.input_check import run_file_inputs
+
     try:
         write_json_atomic(
             layout.run_file,
             {"run_id": prep.info.run_id, "config_sha256": prep.info.config_sha256, "filterkit": __version__,
-             **({"limit": _limit_docs(prep)} if prep.limit else {})},
+             **({"limit": _limit_docs(prep)} if prep.limit else {}),
+             "input_fingerprints": True, "inputs": run_file_inputs(prep.shards)},
         )
     except OSError as e:
         raise FilterkitError(

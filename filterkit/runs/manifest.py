@@ -62,6 +62,11 @@ def write_manifest(
             raise FilterkitError(f"{s.path}: conservation violated (read {st['rows_read']}, kept {st['kept']}, "
                                  f"removed {st['removed']}); delete {marker} and re-run")
         shards.append(st)
+    paths = {st["scoring"]: st["shard"] for st in shards if st.get("scoring")}
+    if len(paths) > 1:  # remote workers resolved classifier.device: auto differently
+        raise FilterkitError(f"{layout.root}: its shards were scored on different paths ({', '.join(sorted(paths))}; "
+                             "e.g. shard " + sorted(paths.values())[0] + "); set classifier.device and "
+                             "classifier.runtime explicitly and filter into a new --out")
     reasons = {r: sum(st["removed_by_reason"][r] for st in shards) for r in ("blocklist_terms", "classifier_score", "error")}
     read = sum(st["rows_read"] for st in shards)
     kept = sum(st["kept"] for st in shards)
@@ -93,7 +98,7 @@ def write_manifest(
         "device": device_summary(prep),
         "inputs": [
             {"name": s.name, "path": s.path, "format": s.format, "rows": s.num_rows, "bytes": s.size_bytes,
-             **({"limit": s.limit} if s.limit is not None else {})}
+             "sha256": s.sha256, **({"limit": s.limit} if s.limit is not None else {})}
             for s in prep.shards
         ],
         # `run --limit N`: the first N documents only; which shard was cut, and how much was left out

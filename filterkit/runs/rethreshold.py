@@ -68,6 +68,23 @@ def _recorded(run_dir: Path, sub: str, shard: Shard) -> dict[int, dict]:
     return {r["row_index"]: r for r in pq.read_table(path).to_pylist()}
 
 
+def _scored_on(run_dir: Path, m: dict) -> str | None:
+    """The device/runtime/precision the first run's scores came from (planned, or recorded by its workers)."""
+    layout = RunLayout(run_dir)
+    recorded = [(layout.read_marker(Shard("", i["name"], "parquet", 0, 0).out_name) or {}).get("scoring")
+                for i in m["inputs"]]
+    return (m.get("run_info") or {}).get("scoring") or next((p for p in recorded if p), None)
+
+
+def _scored_texts(run_dir: Path, shard: Shard) -> str:
+    marker = RunLayout(run_dir).read_marker(shard.out_name) or {}
+    digest = (marker.get("input") or {}).get("texts_sha256")
+    if not digest:
+        raise FilterkitError(f"{shard.path}: {run_dir}'s done marker records no digest of the texts it scored (a run "
+                             "made by an older filterkit); re-run `filterkit run` into a new --out first")
+    return digest
+
+
 def _annotate(doc, rec: dict, cfg: PipelineConfig, rule: D.Rule) -> None:
     """Restore what the stages recorded and decide again under the new bar and threshold (:func:`D.decide`)."""
     meta = doc.metadata
@@ -105,13 +122,12 @@ def rethreshold(
     m = _load_run(run_dir)
     old = PipelineConfig.model_validate(m["config"])
     cfg = _new_config(old, threshold, min_unique_hits)
-    shards = [Shard(i["path"], i["name"], i.get("format", "parquet"), i["rows"], i["bytes"], limit=i.get("limit"))
-              for i in m["inputs"]]  # a shard cut by `run --limit` stays cut
-    for s in shards:
-        if "://" not in s.path and not Path(s.path).is_file():  # a URL input is checked when it is read
-            raise FilterkitError(f"{s.path}: input shard of {run_dir} is gone; kept rows are copied from it")
+    from filterkit.runs.input_check import recorded_inputs
+
+    # a shard cut by `run --limit` stays cut; each input must still be the file that was scored (size, sha256)
+    shards = recorded_inputs(run_dir, m)
     require_intact(run_dir, command="rethreshold")  # its audit/ and scores/ are the decisions' source
-    prep = plan(cfg, shards, out, limit=m.get("limit"))
+    prep = plan(cfg, shards, out, limit=m.get("limit"), scored_on=_scored_on(run_dir, m))
     with run_lock(prep.layout.root):
         return _rethreshold_locked(run_dir, prep, shards)
 
@@ -119,7 +135,7 @@ def rethreshold(
 def _rethreshold_locked(run_dir: Path, prep, shards: list[Shard]) -> RunResult:
     cfg = prep.config
     claim_out_dir(prep)
-    redone = redo_damaged(prep.layout, [s.out_name for s in shards])
+    redone = redo_damaged(prep.layout, [s.out_name for s in shards], shards)
     t0 = time.perf_counter()
     reader = ShardReader(shards, cfg.input)
     rule = D.Rule.from_config(cfg, prep.info.threshold if prep.info.threshold is not None else 0.5)
@@ -133,6 +149,8 @@ def _rethreshold_locked(run_dir: Path, prep, shards: list[Shard]) -> RunResult:
             r: rec for r, rec in _recorded(run_dir, "audit", shard).items() if rec["stage"] == "blocklist"
         }
         sink = _ShardOutput(shard, layout.tmp_dir(0), prep.info, cfg.output.format)
+        # the texts read now must be the texts the first run scored (its done marker's digest)
+        sink.expected_texts = _scored_texts(run_dir, shard)
         try:
             for doc in reader.read_shard(shard):
                 row = doc.metadata[D.ROW]

@@ -55,12 +55,14 @@ class PreparedRun:
 
 
 def prepare(
-    input_spec: str | Path, config: PipelineConfig | str | Path, out: str | Path, limit: int | None = None
+    input_spec: str | Path, config: PipelineConfig | str | Path, out: str | Path, limit: int | None = None,
+    fingerprint: bool = True,
 ) -> PreparedRun:
     """Validate inputs, config, blocklist and classifier; decide the run id. Writes nothing.
 
     ``limit``: process only the first ``limit`` documents in input order (see :func:`limit_shards`); only
-    those rows are validated, so a sample of a large corpus starts at once.
+    those rows are validated, so a sample of a large corpus starts at once. ``fingerprint=False`` (``--dry-run``)
+    skips hashing the inputs: the run id is then left empty.
     """
     cfg = config if isinstance(config, PipelineConfig) else load_config(config)
     shards = discover(input_spec, cfg.input, limit=limit)
@@ -69,7 +71,7 @@ def prepare(
         shards, cut = limit_shards(shards, limit)
     for shard in shards:
         validate(shard, cfg.input)
-    return plan(cfg, shards, out, limit=cut)
+    return plan(cfg, shards, out, limit=cut, fingerprint=fingerprint)
 
 
 def limit_shards(shards: list[Shard], limit: int) -> tuple[list[Shard], dict[str, Any]]:
@@ -110,13 +112,24 @@ def limit_shards(shards: list[Shard], limit: int) -> tuple[list[Shard], dict[str
     return kept, info
 
 
-def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path, limit: dict[str, Any] | None = None) -> PreparedRun:
+def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path, limit: dict[str, Any] | None = None,
+         fingerprint: bool = True, scored_on: str | None = "here") -> PreparedRun:
     """Hash what decides the outputs (settings, term list, head) into the config hash and run id.
 
     ``limit`` is :func:`limit_shards`'s record of a cut, kept for the manifest; the cut itself is already in
-    ``shards`` (their row counts enter the run id)."""
+    ``shards`` (their row counts enter the run id). Every input's content fingerprint (size and sha256,
+    :mod:`filterkit.data.fingerprint`) enters the run id too, so a folder names exactly what it filtered, and so
+    does the classifier's device/runtime/precision as resolved on this machine (``scored_on``: the path scores
+    were computed on elsewhere, for ``rethreshold``)."""
+    from filterkit.store.paths import check_shard_names
+
+    check_shard_names(shards)  # every output path stays inside --out, and every name fits the filesystem
+    if fingerprint:
+        from filterkit.data.fingerprint import fingerprint_shards
+
+        shards = fingerprint_shards(shards)
     fp: dict[str, Any] = {"config": cfg.active_dict()}
-    classifier = classifier_sha = None
+    classifier = classifier_sha = scoring = None
     threshold = None
     if cfg.blocklist.enabled:
         terms = read_terms(cfg.blocklist.path)
@@ -131,12 +144,19 @@ def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path, limit: dict[
         classifier, classifier_sha = info.name, info.sha256
         threshold = float(cfg.classifier.threshold if cfg.classifier.threshold is not None else info.threshold)
         fp["classifier_sha256"] = classifier_sha
+        from filterkit.classify.scoring_path import planned_scoring_path
+
+        scoring = planned_scoring_path(cfg) if scored_on == "here" else scored_on
+        if scoring is not None:  # CPU and CUDA score through different arithmetic: a folder holds one of them
+            fp["scoring"] = scoring
         if cfg.classifier.encoder_path is not None:
-            weights = Path(cfg.classifier.encoder_path) / "model.safetensors"
+            from filterkit.classify.safe_weights import require_safetensors
+
+            weights = require_safetensors(cfg.classifier.encoder_path)  # pickles refused before any worker starts
             fp["encoder_sha256"] = file_sha256(weights) if weights.is_file() else str(cfg.classifier.encoder_path)
     config_sha = stable_hash(fp)
-    inputs = [{"name": s.name, "rows": s.num_rows, "bytes": s.size_bytes} for s in shards]
-    run_id = stable_hash({"config": config_sha, "inputs": inputs})[:16]
+    inputs = [{"name": s.name, "rows": s.num_rows, "bytes": s.size_bytes, "sha256": s.sha256} for s in shards]
+    run_id = stable_hash({"config": config_sha, "inputs": inputs})[:16] if fingerprint else ""
     info = RunInfo(
         run_id=run_id,
         config_sha256=config_sha,
@@ -150,6 +170,7 @@ def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path, limit: dict[
         row_group_rows=cfg.output.row_group_rows,
         compression=cfg.output.compression,
         export_spans=cfg.classifier.enabled and cfg.classifier.export_spans,
+        scoring=scoring,
     )
     return PreparedRun(cfg, shards, RunLayout(out), info, fp, limit)
 
@@ -227,16 +248,20 @@ def _stderr_to(path: Path, enabled: bool):
     path.parent.mkdir(parents=True, exist_ok=True)
     sys.stderr.flush()
     saved_fd, saved_obj = os.dup(2), sys.stderr
-    with open(path, "a", encoding="utf-8") as f:
-        os.dup2(f.fileno(), 2)
-        sys.stderr = f  # loguru sinks added during the run bind to this object
-        try:
-            yield
-        finally:
-            sys.stderr = saved_obj
+    f = open(path, "a", encoding="utf-8")
+    os.dup2(f.fileno(), 2)
+    sys.stderr = f  # loguru sinks added during the run bind to this object
+    try:
+        yield
+    finally:
+        # fd 2 first: on a full disk the log's flush fails, and the error line must still reach the user
+        sys.stderr = saved_obj
+        os.dup2(saved_fd, 2)
+        os.close(saved_fd)
+        with contextlib.suppress(OSError):  # the log loses its tail; the run's own outcome stands
             f.flush()
-            os.dup2(saved_fd, 2)
-            os.close(saved_fd)
+        with contextlib.suppress(OSError):
+            f.close()
 
 
 def execute(prep: PreparedRun, progress: ProgressFn | None = None, capture_logs: bool = True) -> RunResult:
@@ -256,7 +281,7 @@ def _execute_locked(prep: PreparedRun, progress: ProgressFn | None, capture_logs
 
     claim_out_dir(prep)
     # a done shard whose outputs were deleted, truncated or replaced since is redone, not trusted
-    redone = redo_damaged(prep.layout, [s.out_name for s in prep.shards])
+    redone = redo_damaged(prep.layout, [s.out_name for s in prep.shards], prep.shards)
     if prep.config.executor.kind == "slurm":
         queued = still_queued(prep)
         if queued is not None:

@@ -8,7 +8,8 @@ Each done marker records the size, sha256 and row count of the shard's ``kept/``
 * :func:`require_intact` — ``filterkit audit`` and ``rethreshold`` reading a run: sizes only; a mismatch is
   refused with one line naming the shard and the fix.
 * :func:`verify` — ``filterkit verify RUN``: sizes, sha256 and row counts of every output, and read =
-  kept + removed re-counted from the files themselves against the markers and the manifest.
+  kept + removed re-counted from the files themselves against the markers and the manifest; and every input
+  still found against the fingerprint (size, sha256) its shard was filtered with (:mod:`filterkit.runs.input_check`).
 """
 
 from __future__ import annotations
@@ -46,18 +47,27 @@ def _manifest(run: Path) -> dict[str, Any] | None:
     return m
 
 
-def redo_damaged(layout: RunLayout, out_names: list[str]) -> list[dict[str, str]]:
+def redo_damaged(layout: RunLayout, out_names: list[str], shards: list | None = None) -> list[dict[str, str]]:
     """Drop the done marker of every finished shard whose outputs no longer match it, so it is redone.
+
+    With ``shards`` (the run's planned inputs), a marker that recorded another input fingerprint, or none,
+    is redone too.
 
     Returns one ``{"shard", "problem"}`` per dropped marker (also logged as a warning). When any is dropped,
     ``manifest.json`` is removed too: until the redone shards finish it would describe outputs that are
     not there.
     """
     redone = []
+    planned = {s.out_name: s for s in shards or []}
     for name in out_names:
         if not layout.is_done(name):
             continue
         problems = layout.output_problems(name)
+        if name in planned:
+            from filterkit.runs.input_check import marker_input_problem
+
+            changed = marker_input_problem(layout.read_marker(name), planned[name])
+            problems += [changed] if changed else []
         if problems:
             layout.done(name).unlink(missing_ok=True)
             redone.append({"shard": name, "problem": "; ".join(problems)})
@@ -101,6 +111,7 @@ class VerifyReport:
     removed: int = 0
     bad: dict[str, list[str]] = field(default_factory=dict)
     fixes: dict[str, str] = field(default_factory=dict)
+    inputs_unchecked: int = 0  # inputs no longer found (deleted once filtered, say): their fingerprints not compared
 
     @property
     def ok(self) -> bool:
@@ -144,8 +155,16 @@ def verify(run: str | Path) -> VerifyReport:
             report.read += marker.get("rows_read") or 0
             report.kept += marker.get("kept") or 0
             report.removed += marker.get("removed") or 0
-        if problems:
-            report.bad[name] = problems
+        from filterkit.runs.input_check import input_problems
+
+        changed, checked = input_problems(inp, marker)  # the input must still be the file that was filtered
+        report.inputs_unchecked += not checked
+        if changed and not problems:
+            report.bad[name] = changed
+            report.fixes[name] = ("fix: restore that input, or filter it as it is now into a new --out (this "
+                                  "folder's decisions were made on the old content)")
+        elif problems:
+            report.bad[name] = problems + changed
             report.fixes[name] = (f"fix: delete {layout.done(name)} (if present) and re-run `filterkit run` with "
                                   f"the same INPUT, --pipeline and --out {run}")
     for kind in OUTPUT_KINDS:  # a file no input accounts for would be read by `audit` and by users

@@ -78,6 +78,13 @@ class ClassifierStage(DecisionStage):
             self._model = load_classifier(self.path, self.spec)
         return self._model
 
+    @property
+    def scoring_path(self) -> str | None:
+        """device/runtime/precision the loaded model scores on; None before anything was scored."""
+        from filterkit.classify.scoring_path import model_scoring_path
+
+        return model_scoring_path(self._model) if self._model is not None else None
+
     def _record_spans(self, doc: Document, window_scores: tuple[float, ...], threshold: float) -> None:
         """The windows of a removed document that reached its threshold, as character spans of its text."""
         spans = self.model.window_spans(doc.text)

@@ -19,7 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from filterkit.config import InputConfig
-from filterkit.data.inputs import iter_batches, read_schema
+from filterkit.data.fingerprint import RowTexts
+from filterkit.data.inputs import as_text_array, iter_batches, read_schema
 from filterkit.data.jsonl import iter_lines, iter_records, jsonl_schema
 from filterkit.data.shard import Shard
 from filterkit.errors import FilterkitError
@@ -97,18 +98,23 @@ def write_kept(
     input_cfg: InputConfig,
     row_group_rows: int,
     compression: str | None,
+    texts: RowTexts | None = None,
 ) -> tuple[int, int]:
     """Write the rows of ``shard`` not marked in ``removed`` to ``path``; returns (rows read, rows kept).
 
     ``compression`` is the parquet codec (None for none); JSON-lines output takes its compression from
-    :func:`kept_compression`.
+    :func:`kept_compression`. With ``texts`` (the digests of the texts that were scored), every row this copy
+    reads is checked against them first, so a file changed since it was scored fails instead of being copied.
     """
     read = kept = 0
+    col = input_cfg.text_column
 
-    def mask_for(n: int) -> np.ndarray:
+    def mask_for(n: int, batch_texts=None) -> np.ndarray:
         nonlocal read
         if read + n > len(removed):
             raise FilterkitError(f"{shard.path}: file changed while it was being filtered; re-run")
+        if texts is not None and batch_texts is not None:
+            texts.check(read, batch_texts())
         keep = ~removed[read : read + n]
         read += n
         return keep
@@ -116,7 +122,7 @@ def write_kept(
     if shard.format == "jsonl" and writes_jsonl(shard, output_format):
         with _compressed(path, kept_compression(shard, output_format)) as f:
             for lines in iter_lines(shard, input_cfg.batch_rows):
-                keep = mask_for(len(lines))
+                keep = mask_for(len(lines), lambda: [_line_text(line, col) for line in lines])
                 chunk = b"".join(line for line, k in zip(lines, keep) if k)
                 kept += int(keep.sum())
                 if chunk:
@@ -126,7 +132,7 @@ def write_kept(
         sink = _ParquetSink(path, schema, row_group_rows, compression)
         try:
             for records in iter_records(shard, input_cfg):
-                keep = mask_for(len(records))
+                keep = mask_for(len(records), lambda: [r.get(col) for r in records])
                 rows = [r for r, k in zip(records, keep) if k]
                 kept += len(rows)
                 if rows:
@@ -143,7 +149,7 @@ def write_kept(
 
         with _compressed(path, kept_compression(shard, output_format)) as f:
             for batch in iter_batches(shard, None, input_cfg.batch_rows):
-                out = batch.filter(pa.array(mask_for(batch.num_rows)))
+                out = batch.filter(pa.array(mask_for(batch.num_rows, lambda: _batch_texts(batch, col))))
                 kept += out.num_rows
                 if out.num_rows:
                     f.write(b"".join(orjson.dumps(row, default=_json_default) + b"\n" for row in out.to_pylist()))
@@ -151,9 +157,23 @@ def write_kept(
         sink = _ParquetSink(path, read_schema(shard), row_group_rows, compression)
         try:
             for batch in iter_batches(shard, None, input_cfg.batch_rows):
-                out = batch.filter(pa.array(mask_for(batch.num_rows)))
+                out = batch.filter(pa.array(mask_for(batch.num_rows, lambda: _batch_texts(batch, col))))
                 kept += out.num_rows
                 sink.add(out)
         finally:
             sink.close()
     return read, kept
+
+
+def _line_text(line: bytes, col: str) -> str | None:
+    """The text field of one raw JSON line, as the reader parsed it (None where there is none)."""
+    import orjson
+
+    obj = orjson.loads(line)
+    text = obj.get(col) if isinstance(obj, dict) else None
+    return text if isinstance(text, str) else None
+
+
+def _batch_texts(batch: pa.RecordBatch, col: str) -> list[str | None]:
+    idx = batch.schema.get_field_index(col)
+    return as_text_array(batch.column(idx)).to_pylist() if idx >= 0 else [None] * batch.num_rows

@@ -22,6 +22,7 @@ from datatrove.pipeline.base import PipelineStep
 
 from filterkit import contract as D
 from filterkit.config import InputConfig
+from filterkit.data.fingerprint import RowTexts, require_unchanged
 from filterkit.data.shard import Shard
 from filterkit.errors import FilterkitError
 from filterkit.io import atomic_replace, file_digest, write_json_atomic
@@ -94,6 +95,11 @@ class _ShardOutput:
         self.rule = None if info.threshold is None else D.Rule(
             threshold=info.threshold, gate_only_threshold=info.gate_only_threshold)
         self.n_seen = 0
+        # the texts as scored, checked against the kept-rows copy's read; ``expected_texts``: the digest they must
+        # give (rethreshold: the run whose scores it applies)
+        self.texts = RowTexts(shard.path, shard.num_rows)
+        self.expected_texts: str | None = None
+        self.scoring: str | None = None  # device/runtime/precision the classifier actually used (None: unscored)
         self.escalated = 0
         self.scored = 0
         self.chars = 0
@@ -113,6 +119,7 @@ class _ShardOutput:
         if self.seen[row]:
             raise FilterkitError(f"{self.shard.path}: row {row} reached the writer twice; exactly-once violated")
         self.seen[row] = True
+        self.texts.record(row, doc.text)
         self.n_seen += 1
         self.chars += len(doc.text)
         removed = D.is_removed(doc)
@@ -158,7 +165,7 @@ class _ShardOutput:
     def _write_kept(self, input_cfg: InputConfig) -> tuple[int, int]:
         """Copy kept rows from the input file in the run's output format; returns (rows read, rows kept)."""
         return write_kept(self.shard, self.removed, self.tmp_kept, self.output_format, input_cfg,
-                          self.info.row_group_rows, _compression(self.info.compression))
+                          self.info.row_group_rows, _compression(self.info.compression), texts=self.texts)
 
     def finish(self, layout: RunLayout, input_cfg: InputConfig, stage_seconds: dict[str, float]) -> dict:
         shard = self.shard
@@ -179,6 +186,14 @@ class _ShardOutput:
             raise FilterkitError(f"{shard.path}: read {read} != kept {kept} + removed {removed}; refusing to finish")
         if self.audit.n != removed:
             raise FilterkitError(f"{shard.path}: {removed} removed but {self.audit.n} audit rows; refusing to finish")
+        if self.scoring is not None and self.info.scoring is not None and self.scoring != self.info.scoring:
+            raise FilterkitError(f"{shard.path}: scored on {self.scoring}, but the run was planned for "
+                                 f"{self.info.scoring}; set classifier.device and classifier.runtime explicitly")
+        # the file as it is now must be the file the run was planned on, and its texts the ones expected
+        input_fp = {**require_unchanged(shard), "texts_sha256": self.texts.sha256()}
+        if self.expected_texts is not None and input_fp["texts_sha256"] != self.expected_texts:
+            raise FilterkitError(f"{shard.path}: its texts are not the ones the scores were computed on; nothing of "
+                                 "this shard was written — restore that input or re-run `filterkit run`")
         # each output's size, sha256 and rows go into the marker, so later readers can tell a file that
         # was changed, truncated or deleted after the shard finished (see RunLayout.output_problems)
         outputs = {}
@@ -209,6 +224,8 @@ class _ShardOutput:
             "scored": self.scored,
             "text_chars": self.chars,
             "input_bytes": shard.size_bytes,
+            "input": input_fp,
+            **({"scoring": self.scoring} if self.scoring is not None else {}),
             "seconds": seconds,
             "outputs": outputs,
         }
@@ -273,6 +290,7 @@ class ShardWriter(PipelineStep):
 
     def _finish(self, out: _ShardOutput) -> None:
         seconds = {s.name: s.pop_seconds(out.shard.name) for s in self.timed_stages}
+        out.scoring = next((p for s in self.timed_stages if (p := getattr(s, "scoring_path", None))), None)
         stats = out.finish(self.layout, self.input_cfg, seconds)
         self.stat_update("shards")
         self.stat_update("kept", value=stats["kept"])

@@ -14,6 +14,7 @@ from typing import Iterator
 
 from filterkit.errors import FilterkitError
 from filterkit.io import file_digest, parquet_rows
+from filterkit.store.paths import confined
 
 OUTPUT_KINDS = ("kept", "audit", "scores")
 
@@ -42,18 +43,18 @@ class RunLayout:
         return self.root / "logs"
 
     def kept(self, out_name: str) -> Path:
-        return self.root / "kept" / out_name
+        return confined(self.root / "kept", self.root / "kept" / out_name)
 
     def audit(self, out_name: str) -> Path:
-        return self.root / "audit" / out_name
+        return confined(self.root / "audit", self.root / "audit" / out_name)
 
     def scores(self, out_name: str) -> Path:
-        return self.root / "scores" / out_name
+        return confined(self.root / "scores", self.root / "scores" / out_name)
 
     def output(self, kind: str, out_name: str) -> Path:
         """``kept``, ``audit`` or ``scores`` file of a shard (``out_name`` is the kept file's own name for
         ``kept`` when ``output.format`` makes it JSON lines: see :meth:`recorded_output`)."""
-        return self.root / kind / out_name
+        return confined(self.root / kind, self.root / kind / out_name)
 
     def recorded_output(self, kind: str, out_name: str, marker: dict | None) -> Path:
         """Where a done shard's ``kind`` file is: the kept file's name is in its marker (``outputs.kept.file``:
@@ -70,7 +71,7 @@ class RunLayout:
         return self.root / LOCK_NAME
 
     def done(self, out_name: str) -> Path:
-        return self.root / ".state" / "done" / (out_name + ".json")
+        return confined(self.root / ".state" / "done", self.root / ".state" / "done" / (out_name + ".json"))
 
     def progress_file(self, rank: int) -> Path:
         """A task's live counts for the unfinished shard it is writing (read by the progress bar only)."""
@@ -239,6 +240,7 @@ def run_lock(root: str | Path, command: str | None = None) -> Iterator[dict]:
     if root.exists() and not root.is_dir():
         raise FilterkitError(f"{root}: is a file, not a folder; choose a folder for --out")
     path = root / LOCK_NAME
+    created_root, created_lock = not root.exists(), not path.exists()
     try:
         root.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -296,4 +298,14 @@ def run_lock(root: str | Path, command: str | None = None) -> Iterator[dict]:
                 with contextlib.suppress(OSError):
                     fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
+        if created_lock and not (root / "run.json").exists():  # refused before it claimed the folder: leave
+            _remove_own_lock(path, root if created_root else None)  # the user's folder as it was
         os.close(fd)  # closing the last descriptor drops the flock
+
+
+def _remove_own_lock(path: Path, root: Path | None) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
+    if root is not None:
+        with contextlib.suppress(OSError):
+            root.rmdir()  # only when empty

@@ -119,6 +119,7 @@ class RunInfo:
     row_group_rows: int = 10_000
     compression: str = "zstd"
     export_spans: bool = False
+    scoring: str | None = None  # device/runtime/precision planned for the classifier (classify/scoring_path.py)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
