@@ -316,12 +316,20 @@ def report(
                                      help="also count per value of this input column (e.g. source or domain); read "
                                      "from the run's input shards"),
     seed: int = typer.Option(0, "--seed", help="seed of the random sample of removals"),
+    labels: Optional[Path] = typer.Option(None, "--labels", metavar="FILE",
+                                          help="a labelled `filterkit review` file of this run: the page shows the "
+                                          "estimated precision, recall and non-proxy removal with intervals"),
 ) -> None:
     """Write one self-contained HTML page for reviewing a run: counts, scores, terms, examples, timing, config."""
     from filterkit.runs.report import write_report
 
     try:
-        page = write_report(run_dir, out, examples=examples, by=by, seed=seed)
+        estimates = None
+        if labels is not None:
+            from filterkit.runs.review_labels import estimate_run, report_estimates
+
+            estimates = report_estimates(estimate_run(run_dir, labels))
+        page = write_report(run_dir, out, examples=examples, by=by, seed=seed, estimates=estimates)
     except FilterkitError as e:
         _fail(e)
         return

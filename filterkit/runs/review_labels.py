@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from filterkit.errors import FilterkitError
 from filterkit.evaluate.estimate import Estimate, LabelledDoc, _label, estimate
@@ -95,3 +96,15 @@ def estimate_run(run: str | Path, labels: str | Path, n_boot: int = 1000, seed: 
         if name not in present:
             docs.append(LabelledDoc(name, size, is_removed(name), None))
     return estimate(docs, n_boot=n_boot, seed=seed, level=level)
+
+
+def report_estimates(est: Estimate) -> dict[str, Any]:
+    """The overall figures the run report shows beside its counts (strict and lenient readings), as
+    ``{name: Metric}``: what `filterkit report --labels` passes to :func:`filterkit.runs.report.write_report`."""
+    out: dict[str, Any] = {}
+    for reading in ("strict", "lenient"):
+        r = getattr(est.overall, reading)
+        out[f"precision ({reading})"] = r.precision
+        out[f"recall ({reading})"] = r.recall
+        out[f"non-proxy removed, share of corpus ({reading})"] = r.nonproxy_removed_share
+    return out

@@ -119,6 +119,13 @@ def test_estimate_weights_the_tiny_run_back_as_by_hand(bl_run, tmp_path):
     assert json.loads(r.stdout) == json.loads(e.model_dump_json())
     table = CliRunner().invoke(app, ["estimate", str(bl_run), "--labels", str(tmp_path / "r.jsonl")])
     assert table.exit_code == 0 and "precision" in table.stdout and "lenient" in table.stdout
+    # the run report shows the same estimates beside its counts (issue 21, point 2)
+    page = tmp_path / "report.html"
+    rep = CliRunner().invoke(app, ["report", str(bl_run), "--out", str(page), "--labels", str(tmp_path / "r.jsonl")])
+    assert rep.exit_code == 0, rep.output
+    html = page.read_text(encoding="utf-8")
+    assert 'data-estimate="precision (strict)"' in html and 'data-estimate="recall (lenient)"' in html
+    assert "No estimates" not in html
 
 
 def test_estimate_refuses_labels_that_do_not_belong_to_the_run(bl_run, tmp_path):
