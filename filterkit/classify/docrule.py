@@ -3,8 +3,8 @@
 The embedding classifier scores every 256-token window of a document. ``max`` (the Deep Ignorance rule, the
 default) lets one window decide: a proxy passage deep in a long page is caught, but so is one COVID line on a
 salon's page. The other rules ask for more of the document: ``top2`` averages the two best windows (a
-one-window document keeps its own score), ``mean`` averages all of them. The classifier stage, the trainer's
-out-of-fold scores and the benchmarks all call :func:`pool`, so a rule measured is the rule a run applies.
+one-window document keeps its own score), ``mean`` averages all of them. ``benchmarks/substance_bench.py``
+compares them (docs/web-precision.md); the classifier stage still applies ``max`` (not yet a config key).
 """
 
 from __future__ import annotations
