@@ -133,8 +133,9 @@ def eval_scores(b: Bench, head, rule: str, docmodel=None) -> dict[str, np.ndarra
         sc = np.full(len(s), np.nan)
         if rule == "docmodel":
             sc[idx] = docmodel(sh.features(p, own, len(idx), {k: v[idx] for k, v in s.cheap.items()}))
-        else:
-            sc[idx] = pool(p, own, len(idx), rule)
+        else:  # "mean@0.9": the mean, unless one window reaches 0.9 (docrule.pool's window_decides)
+            base, _, high = rule.partition("@")
+            sc[idx] = pool(p, own, len(idx), base, float(high) if high else None)
         out[name] = sc
     return out
 
@@ -227,6 +228,33 @@ def _print(r: dict) -> None:
           f"{fmt(w['nonproxy_removed_strict'])} | {fmt(r['ag_news_removed'])} |", flush=True)
 
 
+def export(head, spec, row: dict, pool_info: dict, folder: Path) -> None:
+    """The chosen head as a classifier folder the pipeline loads: the shipped folder's config with this head's
+    kind, threshold and document rule, and where they came from."""
+    import shutil
+
+    from filterkit.classify.embedding import save_head
+
+    shipped = ROOT / "classifiers" / "biorisk-proxy-minilm"
+    cfg = json.loads((shipped / "config.json").read_text())
+    cfg.update({
+        "head": spec.kind, "hidden": spec.hidden, "threshold": round(float(row["t"]), 4), "doc_rule": row["rule"],
+        "threshold_rule": (f"chosen on real/dev, questions dev and the labelled web dev split by "
+                           f"benchmarks/substance_bench.py (choose): every issue-22 target on real/dev and questions "
+                           f"met, then the best web-dev strict precision; head {spec.name}, rule {row['rule']}"),
+        "training": {"bench": "benchmarks/substance_bench.py", "head": spec.name, "mil": spec.mil,
+                     "borderline": spec.borderline, "pool": pool_info,
+                     "dev": {k: row[k] for k in ("real_recall", "fpr_general", "bio_med", "questions_recall",
+                                                 "ag_news_removed", "web_dev") if k in row}},
+    })
+    cfg.pop("tuned_runtime", None)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_head(folder, head, json.loads(json.dumps(cfg, default=str)))
+    if (shipped / "MODEL_CARD.md").is_file() and not (folder / "MODEL_CARD.md").is_file():
+        shutil.copy(shipped / "MODEL_CARD.md", folder / "MODEL_CARD.md")
+    print(f"  exported {spec.name} / {row['rule']} at t={row['t']:.2f} to {folder}", flush=True)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pipeline", default=str(ROOT / "pipelines" / "biorisk.yaml"))
@@ -243,6 +271,9 @@ def main(argv=None) -> int:
     ap.add_argument("--eval-cap", type=int, default=None,
                     help="evaluation documents: score the first N windows where not all are cached (counted)")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--export", default=None, metavar="FOLDER",
+                    help="with one trained head and one rule: write it as a classifier folder (head.safetensors + "
+                    "config.json with the dev-chosen threshold and doc_rule), copying the shipped folder's card")
     args = ap.parse_args(argv)
     if not (sd.SHARED / "real" / "train.parquet").is_file():
         print(f"{sd.SHARED}: needs ../shared/data (real/, web/)", file=sys.stderr)
@@ -263,6 +294,8 @@ def main(argv=None) -> int:
         else:
             head = sh.fit(HEADS[name], b.emb, b.owner, b.y, b.src)
             run_candidate(b, name, head, rules, results)
+            if args.export:
+                export(head, HEADS[name], results[-1], b.pool_info, Path(args.export))
         print(f"  {name}: {time.time() - t1:.0f}s", flush=True)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -40,11 +40,19 @@ class FolderConfig(BaseModel):
     window_words: int | None = Field(None, ge=1, description="fasttext backend: words per window")
     tokenizer: str | None = Field(None, description="fasttext backend: the word tokenizer it was trained with")
     tuned_runtime: str | None = Field(None, description="runtime/precision the threshold was tuned on, e.g. torch/fp32")
+    doc_rule: Literal["max", "top2", "mean"] = Field(
+        "max", description="embedding backend: how a document's score is made from its windows' (classify/docrule.py); "
+        "part of the folder because the head and its threshold were chosen for it")
+    window_decides: float | None = Field(
+        None, ge=0.0, le=1.0, description="embedding backend, with doc_rule top2/mean: a document with a window at or "
+        "above this scores that window, so averaging cannot hide one unmistakable passage in a long page")
 
     @model_validator(mode="after")
     def _embedding_keys(self) -> "FolderConfig":
         if self.backend == "embedding" and (self.head is None or self.dim is None):
             raise ValueError("an embedding classifier needs 'head' and 'dim'")
+        if self.window_decides is not None and self.window_decides < self.threshold:
+            raise ValueError("window_decides must be at or above threshold (a window that decides must remove)")
         return self
 
 
@@ -105,7 +113,8 @@ class ScoringSpec:
 
 @dataclass(frozen=True)
 class DocScore:
-    """A document's classifier result: the max window probability, or an error that prevented scoring."""
+    """A document's classifier result: its windows' probabilities pooled by the folder's ``doc_rule`` (the max by
+    default), or an error that prevented scoring."""
 
     score: float | None
     windows: int

@@ -4,7 +4,8 @@ The embedding classifier scores every 256-token window of a document. ``max`` (t
 default) lets one window decide: a proxy passage deep in a long page is caught, but so is one COVID line on a
 salon's page. The other rules ask for more of the document: ``top2`` averages the two best windows (a
 one-window document keeps its own score), ``mean`` averages all of them. ``benchmarks/substance_bench.py``
-compares them (docs/web-precision.md); the classifier stage still applies ``max`` (not yet a config key).
+compares them (docs/web-precision.md). A classifier folder names its rule (``config.json``: ``doc_rule``), and the
+embedding classifier pools with :func:`pool`, so the rule measured is the rule a run applies.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ DOC_RULES = ("max", "top2", "mean")
 DocRule = Literal["max", "top2", "mean"]
 
 
-def pool(probs: np.ndarray, owner: np.ndarray, n_docs: int, rule: str = "max") -> np.ndarray:
+def pool(probs: np.ndarray, owner: np.ndarray, n_docs: int, rule: str = "max",
+         window_decides: float | None = None) -> np.ndarray:
     """One score per document from window probabilities ``probs`` owned by ``owner`` (document index).
 
-    A document without windows gets -1 (nothing to score; the caller records why).
+    ``window_decides``: a document with a window at or above it scores that window (its max) whatever the rule,
+    so averaging cannot hide one unmistakable passage in a long page (a proxy section after pages of
+    boilerplate); keep it at or above the decision threshold. A document without windows gets -1.
     """
     if rule not in DOC_RULES:
         raise FilterkitError(f"unknown document rule {rule!r}; use one of {', '.join(DOC_RULES)}")
@@ -34,6 +38,13 @@ def pool(probs: np.ndarray, owner: np.ndarray, n_docs: int, rule: str = "max") -
     np.maximum.at(best, owner, probs)
     if rule == "max":
         return best
+    pooled = _pool_rest(probs, owner, n_docs, rule, best)
+    if window_decides is not None:
+        pooled = np.where(best >= window_decides, best, pooled)
+    return pooled
+
+
+def _pool_rest(probs: np.ndarray, owner: np.ndarray, n_docs: int, rule: str, best: np.ndarray) -> np.ndarray:
     count = np.bincount(owner, minlength=n_docs)
     if rule == "mean":
         total = np.bincount(owner, weights=probs, minlength=n_docs)

@@ -26,6 +26,7 @@ from filterkit.classify.base import (
     ScoringSpec,
     warn_runtime_mismatch,
 )
+from filterkit.classify.docrule import pool
 from filterkit.classify.registry import read_classifier_info
 from filterkit.errors import FilterkitError
 
@@ -177,11 +178,9 @@ class EmbeddingClassifier:
             probs = self.probabilities(self.encoder.gather(launched))
             self.stats["windows"] += len(ch.windows)
             self.stats["tokens"] += sum(len(w) for w in ch.windows)
-            best = np.full(n, -1.0)
-            count = np.zeros(n, dtype=np.int64)
             owner = np.asarray(ch.owner)
-            np.maximum.at(best, owner, probs)
-            np.add.at(count, owner, 1)
+            best = pool(probs, owner, n, self.info.folder.doc_rule, self.info.folder.window_decides)
+            count = np.bincount(owner, minlength=n)
             per_doc: dict[int, list[float]] = {}
             if self.window_scores:  # windows are in text order within each document (Encoder.chunk)
                 for o, p in zip(ch.owner, probs.tolist()):
