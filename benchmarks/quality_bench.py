@@ -181,8 +181,7 @@ def cascade(texts: list[str], esc: Escalator, scorer: CachedScorer) -> dict[str,
     idx = np.flatnonzero(e.escalated)
     if len(idx):
         scores[idx] = scorer([texts[i] for i in idx])
-    cheap = np.where(e.by_terms, "terms", np.where(e.escalated, "gate", "none")).astype(object)
-    removed = decide_many(scorer.rule, cheap, scores) != ""  # the run's own rule
+    removed = decide_many(scorer.rule, e.verdicts(), scores) != ""  # the run's own rule
     return {"escalated": e.escalated, "by_terms": e.by_terms, "removed": removed, "scores": scores}
 
 

@@ -46,8 +46,9 @@ class DocSet:
 
     def verdict(self) -> np.ndarray:
         """The cheap stage's verdict per document, as :func:`filterkit.contract.decide_many` reads it."""
-        c = self.cheap
-        return np.where(c["by_terms"], "terms", np.where(c["escalated"], "gate", "none")).astype(object)
+        from filterkit.match.escalation import verdicts
+
+        return verdicts(self.cheap["by_terms"], self.cheap["escalated"])
 
 
 def consensus(labels: list[float]) -> float:

@@ -244,6 +244,8 @@ def _dry_run(input: str, pipeline: Path, as_json: bool, limit: int | None = None
     table.add_column("plan")
     table.add_column("value", justify="right")
     for k, v in plan.items():
+        if isinstance(v, dict):
+            v = ", ".join(f"{r} {n:,}" for r, n in v.items()) or "none"
         table.add_row(k.replace("_", " "), f"{v:,.3f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v))
     out_console.print(table)
 

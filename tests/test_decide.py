@@ -81,23 +81,50 @@ def _removed(out: Path) -> set[tuple[str, int]]:
             for r in pq.read_table(f).to_pylist()}
 
 
-def test_run_rethreshold_and_tune_cascade_remove_the_same_documents(hash_backend, tmp_path):
-    texts = [f"{t} (item {i})" for i in range(4) for t in PROXY + GENERAL]
+# below the term bar but on-topic in style (the gate escalates them), and a short text with one term (the
+# length-aware bar escalates it): the verdicts a copy of the rule most easily gets wrong
+_GATE_ONLY = [
+    "Outbreak reports describe how the illness spread between villages and how clinics isolated the patients "
+    "until the fever cases stopped.",
+    "Doctors washed their hands between patients, and the wards saw fewer fevers that winter than in any year "
+    "before.",
+    "The immune system learns to recognise invaders, and a second encounter with the same germ brings a faster, "
+    "stronger response.",
+]
+_SHORT = ["A short note on bacteria."]
+
+
+@pytest.mark.parametrize("on_error", ["remove", "keep"])
+def test_dry_run_run_rethreshold_and_tune_remove_the_same_documents(hash_backend, tmp_path, on_error):
+    """One cheap verdict (Escalation.verdicts) and one rule (contract.decide) behind every path that removes or
+    estimates removals: a gate-only bar, a length-aware term bar and on_error all apply alike."""
+    from filterkit.evaluate.tune import Cascade, score_documents
+    from filterkit.match.escalation import Escalator
+    from filterkit.runs.dryrun import dry_run
+    from tests.conftest import ROOT
+
+    texts = [f"{t} (item {i})" for i in range(4) for t in PROXY + GENERAL + _GATE_ONLY + _SHORT]
     texts += ["An unscorable note on bacteria and viruses.", "An unscorable note on football."]
     write_shard(tmp_path / "in" / "s0.parquet", texts[:25])
     write_shard(tmp_path / "in" / "s1.parquet", texts[25:])
-    pipe = write_pipeline(tmp_path / "p.yaml", blocklist={"min_unique_hits": 1},
-                          classifier={"path": str(hash_backend), "threshold": 0.3, "on_error": "remove"})
+
+    def pipeline(name: str, threshold: float) -> Path:
+        return write_pipeline(
+            tmp_path / f"{name}.yaml", blocklist={"min_unique_hits": 2, "short_doc_words": 12, "short_min_unique_hits": 1},
+            semantic_gate={"enabled": True, "path": str(ROOT / "classifiers" / "biorisk-proxy-static"), "threshold": 0.2},
+            classifier={"path": str(hash_backend), "threshold": threshold, "gate_only_threshold": 0.7,
+                        "on_error": on_error})
+
+    pipe = pipeline("p", 0.3)
     base = run(tmp_path / "in", pipe, tmp_path / "base")
     assert base.counts["conservation_ok"] and base.counts["removed_classifier"] > 0
 
-    from filterkit.evaluate.tune import Cascade, score_documents
-    from filterkit.match.escalation import Escalator
-
     cfg = load_config(pipe)
-    esc = Escalator(cfg.blocklist, cfg.semantic_gate)(texts)
-    cheap = np.where(esc.by_terms, "terms", np.where(esc.escalated, "gate", "none")).astype(object)
+    cheap = Escalator(cfg.blocklist, cfg.semantic_gate)(texts).verdicts()
+    assert {"terms", "gate", "none"} <= set(cheap)
     scores, errors = score_documents(hash_backend, texts, ScoringSpec.from_config(cfg.classifier))
+    gate_between = (cheap == "gate") & (scores >= 0.3) & (scores < 0.7)
+    assert gate_between.any()  # documents only the gate-only bar keeps: a bare `score >= threshold` removes them
     cascade = Cascade(cfg, cheap, scores, errors)
     where = [("s0.parquet", i) for i in range(25)] + [("s1.parquet", i) for i in range(len(texts) - 25)]
 
@@ -105,11 +132,16 @@ def test_run_rethreshold_and_tune_cascade_remove_the_same_documents(hash_backend
         return {where[i] for i in np.flatnonzero(cascade.removed(t))}
 
     assert _removed(tmp_path / "base") == estimated(0.3)
+    plan = dry_run(tmp_path / "in", pipe, sample_docs=len(texts), score_docs=len(texts))
+    c = base.counts
+    by_reason = {"blocklist_terms": c["removed_blocklist"], "classifier_score": c["removed_classifier"],
+                 "error": c["removed_error"]}
+    assert (by_reason["error"] > 0) == (on_error == "remove")
+    assert plan["sample_removed_by_reason"] == {k: v for k, v in by_reason.items() if v}
+    assert plan["sample_removed_of_scored"] == base.counts["removed"]
     for t in (0.1, 0.55, 0.8):
         re = rethreshold(tmp_path / "base", tmp_path / f"re{t}", threshold=t)
-        fresh = run(tmp_path / "in", write_pipeline(tmp_path / f"p{t}.yaml", blocklist={"min_unique_hits": 1},
-                                                    classifier={"path": str(hash_backend), "threshold": t}),
-                    tmp_path / f"fresh{t}")
+        fresh = run(tmp_path / "in", pipeline(f"p{t}", t), tmp_path / f"fresh{t}")
         assert _removed(tmp_path / f"re{t}") == _removed(tmp_path / f"fresh{t}") == estimated(t), t
         assert re.counts == fresh.counts
 

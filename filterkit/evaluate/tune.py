@@ -210,8 +210,7 @@ def tune(
         from filterkit.match.escalation import Escalator
 
         # the run's own escalation rule (term bar by length, semantic gate)
-        esc = Escalator(cfg.blocklist, cfg.semantic_gate)(texts)
-        cheap = np.where(esc.by_terms, "terms", np.where(esc.escalated, "gate", "none")).astype(object)
+        cheap = Escalator(cfg.blocklist, cfg.semantic_gate)(texts).verdicts()
     scores, errors = score_documents(classifier, texts, spec)
     cascade = Cascade(cfg, cheap, scores, errors) if cfg is not None else None
 

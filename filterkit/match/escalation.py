@@ -42,6 +42,19 @@ def escalate(unique: np.ndarray, words: np.ndarray, gate_scores: np.ndarray | No
     return by_terms, by_terms | (np.nan_to_num(gate_scores, nan=-1.0) >= gate_threshold)
 
 
+def verdicts(by_terms: np.ndarray, escalated: np.ndarray) -> np.ndarray:
+    """The cheap stage's verdict per document (:data:`filterkit.contract.CHEAP_VERDICTS`), the input of
+    :func:`filterkit.contract.decide`: "terms" over the term bar, "gate" escalated by the semantic gate alone,
+    "none" neither.
+
+    The one place the verdict is derived: the blocklist stage, ``rethreshold``, ``tune``, ``--dry-run`` and the
+    benchmarks all call it, so none can read a gate escalation as a term one.
+    """
+    by_terms = np.asarray(by_terms, dtype=bool)
+    escalated = np.asarray(escalated, dtype=bool)
+    return np.where(by_terms, "terms", np.where(escalated, "gate", "none")).astype(object)
+
+
 @dataclass(frozen=True)
 class Escalation:
     """What the cheap stage found per document, in input order."""
@@ -53,6 +66,10 @@ class Escalation:
     gate: np.ndarray  # gate score, NaN where the gate did not run (off, or already over the term bar)
     by_terms: np.ndarray
     escalated: np.ndarray
+
+    def verdicts(self) -> np.ndarray:
+        """Each document's cheap-stage verdict ("terms" | "gate" | "none"; see :func:`verdicts`)."""
+        return verdicts(self.by_terms, self.escalated)
 
 
 class Escalator:

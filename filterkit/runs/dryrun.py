@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from filterkit.config import PipelineConfig
+from filterkit.contract import REASONS, Reason, Rule, decide
 
 
 def dry_run(input_spec: str | Path, config: PipelineConfig | str | Path, sample_docs: int = 2000,
@@ -49,34 +50,45 @@ def dry_run(input_spec: str | Path, config: PipelineConfig | str | Path, sample_
     plan["sample_docs"] = len(texts)
     if not texts:
         return plan
-    escalated = list(range(len(texts)))
+    cheap = None  # no cheap stage: every document reaches the classifier
     cheap_s = 0.0
     if cfg.blocklist.enabled:
         esc = Escalator(cfg.blocklist, cfg.semantic_gate if cfg.semantic_gate.enabled else None)
         esc(texts[:8])  # load the automaton and the gate outside the timing
         t0 = time.perf_counter()
-        found = esc(texts)
+        cheap = esc(texts).verdicts()
         cheap_s = time.perf_counter() - t0
-        escalated = [i for i in range(len(texts)) if found.by_terms[i] or found.escalated[i]]
+        n_over = int((cheap != "none").sum())
         plan["cheap_stage_docs_per_s"] = len(texts) / max(cheap_s, 1e-9)
-        plan["sample_escalated"] = len(escalated)
-        plan["sample_escalation_rate"] = len(escalated) / len(texts)
-        if cfg.blocklist.mode == "remove":
-            plan["sample_removed_by_blocklist"] = len(escalated)
+        plan["sample_escalated"] = n_over
+        plan["sample_escalation_rate"] = n_over / len(texts)
+    escalated = [i for i in range(len(texts)) if cheap is None or cheap[i] != "none"]
     estimate = rows * cheap_s / len(texts)
-    if cfg.classifier.enabled and escalated:
+    removed: dict[str, int] = {r: 0 for r in REASONS}
+    if not cfg.classifier.enabled:  # blocklist.mode: remove — the list decides alone
+        rule = Rule.from_config(cfg, threshold=0.0)  # no classifier: the threshold is never read
+        for i in range(len(texts)):
+            verdict = decide(rule, None if cheap is None else cheap[i])
+            if verdict is not None:
+                removed[verdict[1].value] += 1
+        plan["sample_removed_by_blocklist"] = removed[Reason.BLOCKLIST_TERMS.value]
+    elif escalated:
         stage = ClassifierStage.from_config(cfg)
         model = stage.model  # loads exactly what the run loads
         model.score([texts[escalated[0]]])  # warm-up: set-up is not throughput
-        pick = [texts[i] for i in escalated[:score_docs]]
+        pick = escalated[:score_docs]
         t0 = time.perf_counter()
-        scores = model.score(pick)
+        scores = model.score([texts[i] for i in pick])
         clf_s = time.perf_counter() - t0
-        removed = sum(1 for r in scores if r.score is not None and r.score >= stage.threshold)
+        for i, r in zip(pick, scores):  # the run's own rule: gate-only threshold and on_error included
+            verdict = decide(stage.rule, None if cheap is None else cheap[i], r.score, r.error)
+            if verdict is not None:
+                removed[verdict[1].value] += 1
         plan["classifier_docs_per_s"] = len(pick) / max(clf_s, 1e-9)
         plan["sample_scored"] = len(pick)
-        plan["sample_removed_of_scored"] = removed
+        plan["sample_removed_of_scored"] = sum(removed.values())
         rate = len(escalated) / len(texts)
         estimate += rows * rate / plan["classifier_docs_per_s"]
+    plan["sample_removed_by_reason"] = {k: v for k, v in removed.items() if v}
     plan["estimated_seconds"] = estimate
     return plan

@@ -13,12 +13,14 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 
 from filterkit import contract as D
-from filterkit.config import PipelineConfig
+from filterkit.config import BlocklistConfig, PipelineConfig
 from filterkit.data.shard import Shard
 from filterkit.errors import FilterkitError
+from filterkit.match.escalation import verdicts
 from filterkit.runs.folder import claim_out_dir
 from filterkit.runs.manifest import write_manifest
 from filterkit.runs.runner import RunResult, plan
@@ -85,6 +87,17 @@ def _scored_texts(run_dir: Path, shard: Shard) -> str:
     return digest
 
 
+def _recorded_verdict(rec: dict, bl: BlocklistConfig) -> str:
+    """A recorded row's cheap-stage verdict under the new term bar (:func:`verdicts`, the run's own rule).
+
+    A raised ``--min-unique-hits`` is refused where a gate or a length-aware bar ran, so there the recorded
+    verdict stands; otherwise a row escalated by terms stays so only with the new bar's unique terms.
+    """
+    by_gate = rec.get("escalated_by") == "gate"
+    by_terms = not by_gate and (bl.short_doc_words > 0 or (rec.get("unique_terms") or 0) >= bl.min_unique_hits)
+    return verdicts(np.array([by_terms]), np.array([by_terms or by_gate]))[0]
+
+
 def _annotate(doc, rec: dict, cfg: PipelineConfig, rule: D.Rule) -> None:
     """Restore what the stages recorded and decide again under the new bar and threshold (:func:`D.decide`)."""
     meta = doc.metadata
@@ -94,10 +107,7 @@ def _annotate(doc, rec: dict, cfg: PipelineConfig, rule: D.Rule) -> None:
     meta[D.BL_UNIQUE] = rec.get("unique_terms")
     meta[D.BL_TOTAL] = rec.get("total_hits")
     meta[D.GATE_SCORE] = rec.get("gate_score")
-    cheap = None  # no cheap stage: every document reached the classifier
-    if cfg.blocklist.enabled:  # a --min-unique-hits raise is refused when a gate ran, so "gate" rows stay "gate"
-        over = (rec.get("unique_terms") or 0) >= cfg.blocklist.min_unique_hits
-        cheap = "gate" if rec.get("escalated_by") == "gate" else ("terms" if over else "none")
+    cheap = _recorded_verdict(rec, cfg.blocklist) if cfg.blocklist.enabled else None  # None: no cheap stage ran
     escalate = cheap != "none" and rule.mode == "escalate"
     meta[D.ESCALATED_BY] = cheap if escalate and cheap is not None else None
     meta[D.ESCALATED] = escalate

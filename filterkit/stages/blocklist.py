@@ -79,6 +79,7 @@ class BlocklistStage(DecisionStage):
         with self.timed(shard_of(batch[0])):
             found = self.escalator([d.text for d in todo])
             gate_on = self.escalator.gate_cfg is not None
+            verdicts = found.verdicts()
             for i, doc in enumerate(todo):
                 counts = found.terms.get(i, {})
                 terms = sorted(counts)
@@ -89,7 +90,7 @@ class BlocklistStage(DecisionStage):
                 meta[D.BL_TOTAL] = int(found.total[i])
                 g = found.gate[i]
                 meta[D.GATE_SCORE] = None if g != g else float(g)  # NaN: the gate did not run
-                cheap = "terms" if found.by_terms[i] else ("gate" if found.escalated[i] else "none")
+                cheap = verdicts[i]
                 escalate = cheap != "none" and self.config.mode == "escalate"
                 meta[D.ESCALATED_BY] = cheap if escalate else None
                 meta[D.ESCALATED] = escalate
