@@ -21,11 +21,13 @@ def _ci(v: float, ci: list[float]) -> str:
 
 def nx_text(nx: dict[str, Any]) -> str:
     """N× with its interval; a censored point estimate is written as the bound it is."""
-    lo, hi = nx["ci95"]
     if nx["where"] == "below":
         return f"> {nx['nx']:.2f}× (loss above every baseline's)"
     if nx["where"] == "above":
         return f"< {nx['nx']:.2f}× (loss below every baseline's)"
+    if not nx.get("ci95"):
+        return f"{nx['nx']:.2f}×"
+    lo, hi = nx["ci95"]
     return f"{nx['nx']:.2f}× [{lo:.2f}, {hi:.2f}]"
 
 

@@ -63,7 +63,7 @@ def summarize_real(cfg, scores: dict[str, list[dict]], relearn_raw: dict[str, li
             entry[f"{d}_nx"] = bootstrap_nx(bs, bc, compute, sums, counts, model_compute, rc.compute_fit, rc.bootstrap,
                                             seed)
             other = "power" if rc.compute_fit == "interp" else "interp"
-            entry[f"{d}_nx_{other}"] = bootstrap_nx(bs, bc, compute, sums, counts, model_compute, other, 200, seed)
+            entry[f"{d}_nx_{other}"] = bootstrap_nx(bs, bc, compute, sums, counts, model_compute, other, 0, seed)
         runs = relearn_raw[name]
         shares = [relearn_share(r, pretrain_tokens) for r in runs]
         entry["relearn"] = {

@@ -29,19 +29,25 @@ def relearn_model(model, data: np.ndarray, lm_cfg, rcfg: RelearnSection, forget_
     at = sorted({*range(rcfg.eval_every, rcfg.steps, rcfg.eval_every), *(s for s in rcfg.eval_at if 0 < s < rcfg.steps)})
     start = forget_loss(model)
     sweep: dict[str, Any] = {}
-    for lr in rcfg.lrs:
+    best_steps = rcfg.steps
+    for lr in sorted(rcfg.lrs, reverse=True):  # highest first: it usually gets there first and caps the rest
         if start <= target:  # already there (the unfiltered model itself): nothing to fine-tune
-            sweep[str(lr)] = {"steps": [0], "loss": [start], "reached_tokens": 0}
+            sweep[str(lr)] = {"steps": [0], "loss": [start], "reached_tokens": 0, "ran_steps": 0}
             continue
         m = copy.deepcopy(model)
         cfg = type(lm_cfg)(**{**lm_cfg.to_dict(), "lr": lr, "warmup": 0, "steps": rcfg.steps, "batch_size": batch,
                               "compile": False})
-        stats = train(m, data, cfg, eval_fn=lambda step, m=m: forget_loss(m), eval_at=at,
-                      stop_fn=lambda loss: loss <= target)
+        # a rate still short of the target where another already reached it cannot be the adversary's best: stop
+        # there (the schedule stays the full budget's, so the curve is the one the full run would have followed)
+        cap = best_steps
+        stats = train(m, data, cfg, eval_fn=lambda step, m=m: (step, forget_loss(m)), eval_at=at,
+                      stop_fn=lambda r, cap=cap: r[1] <= target or r[0] >= cap)
         steps = [e["step"] for e in stats["evals"]]
-        losses = [float(e["result"]) for e in stats["evals"]]
+        losses = [float(e["result"][1]) for e in stats["evals"]]
         hit = next((s for s, v in zip(steps, losses) if v <= target), None)
-        sweep[str(lr)] = {"steps": steps, "loss": losses,
+        if hit is not None:
+            best_steps = min(best_steps, hit)
+        sweep[str(lr)] = {"steps": steps, "loss": losses, "ran_steps": stats["steps"],
                           "reached_tokens": None if hit is None else hit * tokens_per_step}
     reached = {lr: v["reached_tokens"] for lr, v in sweep.items() if v["reached_tokens"] is not None}
     best = min(reached, key=reached.get) if reached else min(sweep, key=lambda lr: sweep[lr]["loss"][-1])
