@@ -569,6 +569,12 @@ def experiment(
     except FilterkitError as e:
         _fail(e)
         return
+    if r.get("mode") == "real":  # real-text mode: its side-by-side table (experiment/realreport.py)
+        from filterkit.experiment.realreport import summary_rows
+
+        out_console.print("\n".join(summary_rows(r)), markup=False, highlight=False)
+        out_console.print(f"wall {r['wall_seconds']:.0f} s; results in {out}/results.json, report.md", markup=False)
+        return
     t = Table("model", "proxy acc", "general acc", "proxy loss", "general loss", title=f"chance {r['chance']:.2f}")
     for name in ("baseline", "filtered"):
         s = r[name]

@@ -9,6 +9,7 @@
 #   classifier  benchmarks/classifier_bench.py            -> $OUT/classifier_bench.json
 #   pipeline    benchmarks/pipeline_bench.py              -> $OUT/pipeline_bench.json
 #   experiment  filterkit experiment experiment-gpu.yaml  -> $OUT/experiment/{results.json,report.md,*.png}
+#   experiment-real  experiment-real-gpu.yaml (needs REAL_DATA, not in --tiny) -> $OUT/experiment-real/
 # Each step runs under `timeout`, capped by what is left of --budget (default 540 s: one 600 s call), and
 # $OUT/steps.json records each step's exit code and seconds; $OUT/env.json the device and versions.
 # --cpu: no bundle, this Python environment, classifier on CPU (the fallback the tests run);
@@ -19,7 +20,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 
-CPU=0; TINY=0; BUDGET=540; ONLY="classifier,pipeline,experiment"
+CPU=0; TINY=0; BUDGET=540; ONLY="classifier,pipeline,experiment,experiment-real"
 while [ $# -gt 0 ]; do
   case "$1" in
     --cpu) CPU=1 ;;
@@ -130,6 +131,33 @@ step experiment 900 "$PYTHON" -m filterkit.cli experiment --config "$EXP_CONFIG"
 if [ -d "$EXP_OUT" ]; then
   mkdir -p "$OUT/experiment"
   cp "$EXP_OUT"/*.json "$EXP_OUT"/*.md "$EXP_OUT"/*.png "$OUT/experiment/" 2>/dev/null
+fi
+# the real-text experiment (issue 24) needs real/{train,dev}.parquet on the machine: carry them (never commit them)
+# and point REAL_DATA at the folder holding real/; not part of --tiny
+REAL_DATA=${REAL_DATA:-$ROOT/../shared/data}
+if [ "$TINY" = 0 ]; then
+  case ",$ONLY," in *",experiment-real,"*)
+    if [ -f "$REAL_DATA/real/train.parquet" ]; then
+      REAL_CFG=$(mktemp -d)/experiment-real.yaml
+      "$PYTHON" - "$ROOT/pipelines/experiment-real-gpu.yaml" "$REAL_DATA" "$REAL_CFG" <<'EOF'
+import sys, yaml
+from pathlib import Path
+src, data, dest = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+cfg = yaml.safe_load(src.read_text())
+cfg["real"]["data_dir"] = str(Path(data).resolve())
+cfg["filter_pipeline"] = str((src.parent / cfg["filter_pipeline"]).resolve())
+Path(dest).write_text(yaml.safe_dump(cfg, sort_keys=False))
+EOF
+      REAL_OUT=$(mktemp -d)/exp-real
+      step experiment-real 900 "$PYTHON" -m filterkit.cli experiment --config "$REAL_CFG" --out "$REAL_OUT"
+      if [ -d "$REAL_OUT" ]; then
+        mkdir -p "$OUT/experiment-real"
+        cp "$REAL_OUT"/*.json "$REAL_OUT"/*.md "$REAL_OUT"/*.png "$OUT/experiment-real/" 2>/dev/null
+      fi
+    else
+      echo "{\"step\": \"experiment-real\", \"rc\": null, \"skipped\": \"no $REAL_DATA/real/train.parquet\"}" >> "$STEPS"
+    fi ;;
+  esac
 fi
 echo "results in $OUT: $(cd "$OUT" && ls | tr '\n' ' ')"
 cat "$STEPS"

@@ -149,6 +149,65 @@ class ModelSection(_Strict):
         return self.settings()[key]
 
 
+class RelearnSection(_Strict):
+    """The relearning adversary of the real-text mode: fine-tune each model on held-out real proxy text (never
+    pretrained on, never evaluated on) at each learning rate until its forget loss reaches the unfiltered model's;
+    a model is reported under the rate that gets there in the fewest tokens (censored at the budget)."""
+
+    lrs: list[float] = Field(default_factory=lambda: [3e-4, 1e-3, 3e-3], min_length=1,
+                             description="learning rates swept (constant after no warm-up, cosine to min_lr_ratio)")
+    steps: int = Field(100, ge=1, description="the budget: fine-tuning steps per learning rate")
+    eval_every: int = Field(10, ge=1, description="forget loss measured every this many steps (the resolution)")
+    eval_at: list[int] = Field(default_factory=lambda: [2, 5], description="extra early evaluations (steps)")
+    batch_size: int | None = Field(None, ge=1, description="fine-tuning batch; default: the model's")
+    eval_docs: int = Field(100, ge=1, description="forget-set documents the loss along fine-tuning is measured on "
+                           "(the first ones of the forget set; the target is the baseline's loss on the same ones)")
+
+
+class RealSection(_Strict):
+    """Real-text mode (experiment/real.py): pretrain on real labelled text filtered by the real ``filterkit run``.
+
+    ``real/train`` is split by document: ``filter_docs`` per group train the filter head (``filterkit train``'s
+    shipped settings), the pretraining corpus is drawn from the rest (natural proportions). ``real/dev`` is split
+    by document too: ``eval_docs`` per group are the forget (proxy), retain (general) and collateral (bio_med) sets;
+    the rest of its proxy documents are the relearning text, and they with ``tune_docs`` of the other groups choose
+    the span threshold. No text is written outside the run folder."""
+
+    data_dir: Path = Field(Path("../../shared/data"), description="folder holding real/train.parquet and "
+                           "real/dev.parquet (relative to the YAML file: the project's ../shared/data)")
+    seed: int = Field(0, description="seed of every document split")
+    filter_docs: dict[Literal["proxy", "bio_med", "general"], int] = Field(
+        default_factory=lambda: {"proxy": 250, "bio_med": 300, "general": 250},
+        description="real/train documents per group that train the filter head (never in the corpus)")
+    corpus_docs: int | None = Field(3000, ge=1, description="pretraining corpus: this many of the other real/train "
+                                    "documents, stratified by group (None: all of them)")
+    eval_docs: dict[Literal["proxy", "bio_med", "general"], int] = Field(
+        default_factory=lambda: {"proxy": 200, "bio_med": 300, "general": 300},
+        description="real/dev documents per group scored for forget / collateral / retain loss")
+    tune_docs: dict[Literal["proxy", "bio_med", "general"], int] = Field(
+        default_factory=lambda: {"proxy": 1000, "bio_med": 200, "general": 200},
+        description="real/dev documents per group, none in the eval sets, that choose the span threshold (proxy: "
+        "the first of the relearning documents; a count over what is there takes them all)")
+    eval_max_tokens: int = Field(512, ge=2, description="tokens scored per eval document (its first ones)")
+    span_target_recall: float = Field(0.9, gt=0.0, le=1.0, description="span threshold: the highest at which the "
+                                      "flagged windows cover this share of the tuning proxy documents' characters")
+    budgets: list[float] = Field(default_factory=lambda: [0.125, 0.25, 0.5, 1.0, 2.0], min_length=5,
+                                 description="baseline budgets as multiples of model.steps (>= 5, spanning >= 16x)")
+    compute_fit: Literal["interp", "power"] = Field(
+        "interp", description="loss against compute: interp (monotone, linear in log compute between the "
+        "baselines) or power (L = a C^-b + c); the other is reported beside it")
+    bootstrap: int = Field(1000, ge=100, description="bootstrap resamples of the eval documents for every interval")
+    relearn: RelearnSection = Field(default_factory=RelearnSection, description="the relearning adversary")
+
+    @model_validator(mode="after")
+    def _span(self) -> RealSection:
+        if max(self.budgets) / min(self.budgets) < 16 or min(self.budgets) <= 0:
+            raise ValueError("real.budgets must be positive and span at least 16x (the loss-matched compute fit)")
+        if 1.0 not in self.budgets:
+            raise ValueError("real.budgets must include 1.0: the baseline at the filtered models' budget")
+        return self
+
+
 class ExperimentConfig(_Strict):
     """The whole experiment; relative paths resolve against the YAML file's folder."""
 
@@ -185,6 +244,10 @@ class ExperimentConfig(_Strict):
         default_factory=dict, description="MMLU/WMDP-layout files (question, choices, answer) for `proxy` and/or "
         "`general`, replacing the generated questions"
     )
+    real: RealSection | None = Field(
+        None, description="real-text mode (filterkit/experiment/real.py): corpus, filter and evals from real labelled "
+        "text; corpus, filter_training, attack, leak_* and eval_* are then unused"
+    )
     eval_prompt_template: str | None = Field(
         None, description="how a question is put to the model; default: the stem itself for generated questions, "
         "'Question: {question}\\nAnswer:' (lm-eval's MMLU form) for eval_files"
@@ -209,6 +272,7 @@ class ExperimentConfig(_Strict):
             "filter_pipeline": r(self.filter_pipeline),
             "corpus_dir": None if self.corpus_dir is None else r(self.corpus_dir),
             "eval_files": {k: r(v) for k, v in self.eval_files.items()},
+            "real": None if self.real is None else self.real.model_copy(update={"data_dir": r(self.real.data_dir)}),
         })
 
 

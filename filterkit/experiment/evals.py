@@ -63,6 +63,50 @@ def heldout_loss(
     return total / count
 
 
+@torch.inference_mode()
+def document_losses(
+    model,
+    docs: Sequence[Sequence[int]],
+    block_size: int,
+    bos: int = 0,
+    batch_size: int = 32,
+    device: str | torch.device | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Summed next-token loss (nats) and scored tokens per document, for intervals over documents.
+
+    Each document is read from its start after ``bos`` (the eos every training document follows), cut into
+    windows of ``block_size`` targets with no context carried across windows, so a model's score of a
+    document does not depend on its neighbours in a file."""
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    windows: list[tuple[int, list[int]]] = []
+    for d, ids in enumerate(docs):
+        seq = [bos, *map(int, ids)]
+        for s in range(0, len(seq) - 1, block_size):
+            windows.append((d, seq[s : s + block_size + 1]))
+    sums, counts = np.zeros(len(docs)), np.zeros(len(docs), dtype=np.int64)
+    amp = autocast_dtype("auto", device)
+    was_training = model.training
+    model.eval()
+    for b in range(0, len(windows), batch_size):
+        chunk = windows[b : b + batch_size]
+        width = max(len(w) for _, w in chunk) - 1
+        x = torch.zeros((len(chunk), width), dtype=torch.long)
+        y = torch.full((len(chunk), width), -100, dtype=torch.long)
+        for r, (_, w) in enumerate(chunk):
+            x[r, : len(w) - 1] = torch.tensor(w[:-1])
+            y[r, : len(w) - 1] = torch.tensor(w[1:])
+        with autocast(amp, device):
+            logits = model(input_ids=x.to(device)).logits
+        y = y.to(device)
+        loss = F.cross_entropy(logits.float().transpose(1, 2), y, ignore_index=-100, reduction="none").sum(1)
+        n = (y != -100).sum(1)
+        for (d, _), v, k in zip(chunk, loss.tolist(), n.tolist()):
+            sums[d] += v
+            counts[d] += k
+    model.train(was_training)
+    return sums, counts
+
+
 def _encode_pair(tokenizer, context: str, continuation: str) -> tuple[list[int], list[int]]:
     """Context and continuation ids exactly as lm-eval-harness's HFLM makes them (``loglikelihood``, 0.4.x).
 

@@ -285,6 +285,10 @@ def run_experiment(config: str | Path | dict | ExperimentConfig, out: str | Path
     if cfg.torch_threads:
         torch.set_num_threads(cfg.torch_threads)
     try:
+        if cfg.real is not None:  # real text: its own flow over the same LM, tokenizer and training loop
+            from filterkit.experiment.realrun import run_real_experiment
+
+            return run_real_experiment(cfg, Path(out))
         return _run_experiment(cfg, Path(out))
     finally:
         torch.set_num_threads(threads)

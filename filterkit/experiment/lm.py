@@ -34,18 +34,29 @@ from filterkit.io import write_json_atomic
 
 
 def get_batch(
-    data: np.ndarray, block_size: int, batch_size: int, rng: np.random.Generator, device: str | torch.device = "cpu"
+    data: np.ndarray, block_size: int, batch_size: int, rng: np.random.Generator, device: str | torch.device = "cpu",
+    loss_mask: np.ndarray | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Random windows ``x`` and their next-token targets ``y``, both ``(batch_size, block_size)`` int64."""
+    """Random windows ``x`` and their next-token targets ``y``, both ``(batch_size, block_size)`` int64.
+
+    ``loss_mask`` (one uint8 per token of ``data``; 0: no loss on that token) marks a target as
+    :data:`IGNORE_INDEX`, which the loss skips: the token stays in the input, as loss masking wants."""
     if len(data) <= block_size:
         raise FilterkitError(f"token file has {len(data)} tokens; training needs more than block_size={block_size}")
     ix = rng.integers(0, len(data) - block_size, size=batch_size)
     x = torch.from_numpy(np.stack([data[i : i + block_size] for i in ix]).astype(np.int64))
     y = torch.from_numpy(np.stack([data[i + 1 : i + 1 + block_size] for i in ix]).astype(np.int64))
+    if loss_mask is not None:
+        keep = torch.from_numpy(np.stack([loss_mask[i + 1 : i + 1 + block_size] for i in ix]).astype(bool))
+        y = y.masked_fill(~keep, IGNORE_INDEX)
     device = torch.device(device)
     if device.type == "cuda":
         return x.pin_memory().to(device, non_blocking=True), y.pin_memory().to(device, non_blocking=True)
     return x.to(device), y.to(device)
+
+
+#: a target with this id gets no loss (torch's cross-entropy default ignore_index)
+IGNORE_INDEX = -100
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -215,9 +226,15 @@ def make_optimizer(model: torch.nn.Module, cfg: LMConfig, device: torch.device) 
     return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.95), fused=device.type == "cuda")
 
 
-def _lm_loss(model, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def _lm_loss(model, x: torch.Tensor, y: torch.Tensor, masked: bool = False) -> torch.Tensor:
+    """Mean next-token loss; with ``masked``, over the targets that are not IGNORE_INDEX (a batch with none left
+    gives 0 and no gradient, not NaN)."""
     logits = model(input_ids=x).logits
-    return F.cross_entropy(logits.float().view(-1, logits.size(-1)), y.view(-1))
+    flat = logits.float().view(-1, logits.size(-1))
+    if not masked:
+        return F.cross_entropy(flat, y.view(-1))
+    total = F.cross_entropy(flat, y.view(-1), ignore_index=IGNORE_INDEX, reduction="sum")
+    return total / (y != IGNORE_INDEX).sum().clamp(min=1)
 
 
 def train(
@@ -228,8 +245,14 @@ def train(
     eval_fn: Callable[[int], Any] | None = None,
     eval_every: int | None = None,
     eval_at: Iterable[int] | None = None,
+    loss_mask: np.ndarray | None = None,
+    stop_fn: Callable[[Any], bool] | None = None,
 ) -> dict[str, Any]:
     """Train ``model`` in place on random windows of ``data``; return losses and throughput.
+
+    ``loss_mask`` (as :func:`get_batch`): tokens marked 0 stay in the input and get no loss (loss masking).
+    ``stop_fn(eval_result)``: stop after an evaluation it answers True for (relearning stops once it reaches its
+    target); ``steps`` in the result is then the steps actually run.
 
     Used both for pretraining and for the fine-tuning attack (a fresh optimizer each call). ``eval_fn(step)``
     runs with the model in eval mode at step 0, every ``eval_every`` steps and after the last step; its
@@ -263,6 +286,7 @@ def train(
         model.train()
         eval_s += time.perf_counter() - t
 
+    stopped: int | None = None
     first_s = 0.0  # step 0 pays for torch.compile and kernel warm-up: timed apart so tokens/s is steady-state
     with seeded_torch(cfg.seed, device):
         t0 = time.perf_counter()
@@ -270,9 +294,9 @@ def train(
         for step in range(steps):
             for group in opt.param_groups:
                 group["lr"] = lr_at(step, cfg, steps)
-            x, y = get_batch(data, cfg.block_size, cfg.batch_size, rng, device)
+            x, y = get_batch(data, cfg.block_size, cfg.batch_size, rng, device, loss_mask=loss_mask)
             with autocast(amp, device):
-                loss = _lm_loss(fwd, x, y)
+                loss = _lm_loss(fwd, x, y, masked=loss_mask is not None)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             opt.step()
@@ -284,11 +308,15 @@ def train(
                 first_s = time.perf_counter() - t0 - eval_s
             if ((eval_every and (step + 1) % eval_every == 0) or (step + 1) in extra_evals) and step + 1 < steps:
                 run_eval(step + 1)
+                if stop_fn is not None and evals and stop_fn(evals[-1]["result"]):
+                    stopped = step + 1
+                    break
         if device.type == "cuda":
             torch.cuda.synchronize()
         train_s = time.perf_counter() - t0 - eval_s
-        if steps:
+        if steps and stopped is None:
             run_eval(steps)
+    steps = steps if stopped is None else stopped
     model.eval()
     loss_list = torch.stack(losses).float().cpu().tolist() if losses else []
     tokens = steps * cfg.batch_size * cfg.block_size
