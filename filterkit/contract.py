@@ -108,33 +108,45 @@ def document_schema(extra_metadata: dict | None = None):
     return pa.schema([("text", pa.string()), ("id", pa.string()), ("metadata", pa.struct(fields))])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Rule:
     """The keep/remove rule of one pipeline config: everything :func:`decide` needs and nothing else.
 
-    ``threshold`` is resolved (the config's, else the head's own), so the run, ``rethreshold`` and ``tune``
-    cannot fall back differently.
+    Built from the config's sections by :meth:`from_config` (no defaults of its own: those live in the config
+    model). ``threshold`` is resolved (the config's, else the head's own), so the run, ``rethreshold``,
+    ``--dry-run`` and ``tune`` cannot fall back differently; ``None`` where no classifier runs.
     """
 
-    mode: str = "escalate"  # blocklist.mode: "escalate" (the classifier decides) or "remove" (the list decides)
-    classifier: bool = True
-    threshold: float = 0.5
+    mode: str  # blocklist.mode: "escalate" (the classifier decides) or "remove" (the list decides)
+    classifier: bool
+    threshold: float | None
     gate_only_threshold: float | None = None  # applies only where the semantic gate ran
-    on_error: str = "remove"
+    on_error: str
 
     @classmethod
-    def from_config(cls, cfg: Any, threshold: float) -> "Rule":
-        """The rule of a :class:`~filterkit.config.PipelineConfig` whose resolved classifier threshold is given."""
-        c = cfg.classifier
+    def from_config(cls, cfg: Any = None, head_threshold: float | None = None, *, blocklist: Any = None,
+                    semantic_gate: Any = None, classifier: Any = None) -> "Rule":
+        """The rule of a :class:`~filterkit.config.PipelineConfig` (or of the sections given by keyword: a stage
+        holds only its own), for a classifier head whose own threshold is ``head_threshold``.
+
+        A section that is absent or disabled does not take part: no blocklist, escalate everything; no gate, no
+        gate-only bar; no classifier, the list alone decides.
+        """
+        if cfg is not None:
+            blocklist, semantic_gate, classifier = cfg.blocklist, cfg.semantic_gate, cfg.classifier
+        c = classifier if classifier is not None and classifier.enabled else None
+        gate_ran = semantic_gate is not None and semantic_gate.enabled
+        if c is not None and head_threshold is None and c.threshold is None:
+            raise ValueError("the rule needs the classifier head's own threshold (head_threshold)")
         return cls(
-            mode=cfg.blocklist.mode if cfg.blocklist.enabled else "escalate",
-            classifier=c.enabled,
-            threshold=float(threshold),
-            gate_only_threshold=c.gate_only_threshold if cfg.semantic_gate.enabled else None,
-            on_error=c.on_error,
+            mode=blocklist.mode if blocklist is not None and blocklist.enabled else "escalate",
+            classifier=c is not None,
+            threshold=c.threshold_or(head_threshold) if c is not None else None,
+            gate_only_threshold=c.gate_only_threshold if c is not None and gate_ran else None,
+            on_error=c.on_error if c is not None else "keep",  # never read: nothing is scored
         )
 
-    def threshold_for(self, cheap: str | None) -> float:
+    def threshold_for(self, cheap: str | None) -> float | None:
         """Documents only the semantic gate escalated may need more (``classifier.gate_only_threshold``): on-topic
         *style* without topic words is where the classifier's false positives on ordinary text come from."""
         if cheap == "gate" and self.gate_only_threshold is not None:

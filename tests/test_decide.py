@@ -72,8 +72,8 @@ def test_decide_and_decide_many_agree_on_every_case():
             one = decide(rule, c, s, e)
             assert (one[1].value if one else "") == many[i], (rule, c, s, e)
     # the gate-only bar applies only to gate escalations
-    assert decide(Rule(threshold=0.5, gate_only_threshold=0.9), "gate", 0.6) is None
-    assert decide(Rule(threshold=0.5, gate_only_threshold=0.9), "terms", 0.6) is not None
+    assert decide(Rule(mode="escalate", classifier=True, threshold=0.5, gate_only_threshold=0.9, on_error="remove"), "gate", 0.6) is None
+    assert decide(Rule(mode="escalate", classifier=True, threshold=0.5, gate_only_threshold=0.9, on_error="remove"), "terms", 0.6) is not None
 
 
 def _removed(out: Path) -> set[tuple[str, int]]:
@@ -163,3 +163,17 @@ def test_tune_scores_with_the_pipelines_spec(hash_backend, tmp_path, monkeypatch
     stage = ClassifierStage.from_config(load_config(pipe))
     assert seen == [stage.spec]
     assert stage.spec.precision == "int8" and stage.spec.long_docs == "truncate" and stage.spec.max_tokens == 128
+
+
+def test_every_classifier_setting_that_moves_scores_is_in_the_scoring_spec():
+    """A new `classifier:` key is either part of ScoringSpec (so run, tune, dry-run and the benchmarks score with
+    it alike) or named here as a setting that only decides on scores or buffers documents."""
+    from filterkit.config import ClassifierConfig
+
+    decides_only = {"enabled", "path", "threshold", "gate_only_threshold", "batch_docs", "on_error"}
+    assert set(ClassifierConfig.model_fields) - set(ScoringSpec.model_fields) == decides_only
+    c = ClassifierConfig(device="cpu", max_tokens=64, batch_tokens=512, long_docs="truncate", runtime="onnx",
+                         precision="int8", export_spans=True, cpu_int8=True)
+    assert {k: getattr(c.spec, k) for k in ScoringSpec.model_fields} == {k: getattr(c, k) for k in ScoringSpec.model_fields}
+    with pytest.raises(Exception):
+        c.spec.replaced(device="tpu")  # validated like the config it came from

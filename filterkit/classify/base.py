@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, Sequence
+from typing import Any, Literal, Protocol, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-if TYPE_CHECKING:
-    from filterkit.config import ClassifierConfig
+# the scoring settings are the scoring part of the pipeline's ``classifier:`` section, declared there once
+from filterkit.config import ScoringSpec
+
+__all__ = ["CONFIG_FILE", "HEAD_FILE", "Classifier", "ClassifierInfo", "DocScore", "FolderConfig", "ScoringSpec"]
 
 HEAD_FILE = "head.safetensors"
 CONFIG_FILE = "config.json"
@@ -83,35 +85,6 @@ class ClassifierInfo:
 
 
 @dataclass(frozen=True)
-class ScoringSpec:
-    """Every setting that turns a classifier folder into scores, in one frozen value.
-
-    ``filterkit run``, ``rethreshold``, ``tune --pipeline`` and the benchmarks build it from the same
-    ``classifier:`` section (:meth:`from_config`), so a setting that moves scores (``precision: int8``,
-    ``max_tokens``, ``long_docs``) cannot be dropped on one path and kept on another.
-    """
-
-    device: str = "auto"
-    encoder_path: Path | None = None
-    max_tokens: int | None = None  # None: the folder's own max_tokens
-    batch_tokens: int | None = None
-    long_docs: Literal["chunks", "truncate"] = "chunks"
-    runtime: str = "auto"
-    precision: str = "fp32"
-    cpu_int8: bool = False
-    window_scores: bool = False  # keep each window's probability (span export), not only the document maximum
-
-    @classmethod
-    def from_config(cls, c: "ClassifierConfig") -> "ScoringSpec":
-        return cls(c.device, c.encoder_path, c.max_tokens, c.batch_tokens, c.long_docs, c.runtime, c.precision,
-                   c.cpu_int8, c.export_spans)
-
-    @property
-    def truncate(self) -> bool:
-        return self.long_docs == "truncate"
-
-
-@dataclass(frozen=True)
 class DocScore:
     """A document's classifier result: its windows' probabilities pooled by the folder's ``doc_rule`` (the max by
     default), or an error that prevented scoring."""
@@ -119,7 +92,7 @@ class DocScore:
     score: float | None
     windows: int
     error: str | None = None
-    window_scores: tuple[float, ...] | None = None  # per window, in text order (ScoringSpec.window_scores)
+    window_scores: tuple[float, ...] | None = None  # per window, in text order (ScoringSpec.export_spans)
 
 
 class Classifier(Protocol):

@@ -113,7 +113,7 @@ class EmbeddingClassifier:
         except Exception as e:  # noqa: BLE001
             raise FilterkitError(f"{info.path / HEAD_FILE}: does not match config.json ({e}); re-train") from None
         head.eval().to(encoder.device)
-        return cls(info, encoder, head, spec.truncate, spec.window_scores)
+        return cls(info, encoder, head, spec.truncate, spec.export_spans)
 
     def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
         """Head probabilities for a matrix of embeddings."""

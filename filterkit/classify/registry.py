@@ -22,6 +22,7 @@ from filterkit.classify.base import (
     FolderConfig,
     ScoringSpec,
 )
+from filterkit.config import format_validation_error
 from filterkit.errors import FilterkitError
 
 
@@ -62,9 +63,8 @@ def read_classifier_info(folder: str | Path) -> ClassifierInfo:
     try:
         typed = FolderConfig.model_validate(config)
     except ValidationError as e:
-        err = e.errors()[0]
-        where = ".".join(str(x) for x in err["loc"]) or "config"
-        raise FilterkitError(f"{cfg_path}: {where}: {err['msg']}; re-run `filterkit train` or fix the file") from None
+        line = format_validation_error(cfg_path, "classifier config", e, FolderConfig)
+        raise FilterkitError(f"{line}; re-run `filterkit train` or fix the file") from None
     weights = folder / BACKENDS[backend].weights
     if not weights.is_file():
         raise FilterkitError(f"{folder}: classifier has no {weights.name}; re-run `filterkit train` to create it")

@@ -181,7 +181,7 @@ def tune(
     precision / recall / FPR / F1, bootstrap intervals (``ci95``), the max-F1 alternative, per-group
     removal rates, calibration, and with ``pipeline`` the cascade (blocklist escalation, then the
     classifier at the tuned threshold). With a pipeline, documents are scored with its classifier
-    scoring spec (:meth:`ScoringSpec.from_config`: ``max_tokens``, ``long_docs``, ``precision``, …) so the threshold
+    scoring spec (:attr:`ClassifierConfig.spec`: ``max_tokens``, ``long_docs``, ``precision``, …) so the threshold
     fits what a run computes; ``device`` (default: the pipeline's, else auto) overrides only where it runs.
     ``write_threshold`` stores the threshold in the classifier's ``config.json``.
     """
@@ -203,9 +203,9 @@ def tune(
     cheap = None
     if cfg is not None:
         # the run's own spec: every setting that moves scores (int8 does) is the one a run uses
-        spec = ScoringSpec.from_config(cfg.classifier)
+        spec = cfg.classifier.spec
     if device is not None:
-        spec = dataclasses.replace(spec, device=device)
+        spec = spec.replaced(device=device)
     if cfg is not None and cfg.blocklist.enabled:  # before scoring: a bad term file should fail in a second
         from filterkit.match.escalation import Escalator
 
@@ -277,7 +277,8 @@ class Cascade:
 
     def __init__(self, cfg, cheap: np.ndarray | None, scores: np.ndarray, errors: np.ndarray) -> None:
         self.bl, self.clf = cfg.blocklist, cfg.classifier
-        self.rule = Rule.from_config(cfg, threshold=0.5)  # the threshold is the one being tuned
+        # the threshold is the one being tuned (:meth:`_at` sets it), so the head's own is never read
+        self.rule = Rule.from_config(cfg, head_threshold=0.0)
         self.cheap, self.scores, self.errors = cheap, scores, errors
 
     def _at(self, t: float, idx: np.ndarray | None) -> tuple:

@@ -66,7 +66,7 @@ def dry_run(input_spec: str | Path, config: PipelineConfig | str | Path, sample_
     estimate = rows * cheap_s / len(texts)
     removed: dict[str, int] = {r: 0 for r in REASONS}
     if not cfg.classifier.enabled:  # blocklist.mode: remove — the list decides alone
-        rule = Rule.from_config(cfg, threshold=0.0)  # no classifier: the threshold is never read
+        rule = Rule.from_config(cfg)  # no classifier: no head threshold to fall back on
         for i in range(len(texts)):
             verdict = decide(rule, None if cheap is None else cheap[i])
             if verdict is not None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
+from pydantic import ValidationError
 
 from filterkit import contract as D
 from filterkit.config import BlocklistConfig, PipelineConfig
@@ -38,29 +39,34 @@ def _load_run(run_dir: Path) -> dict:
 
 
 def _new_config(old: PipelineConfig, threshold: float | None, min_unique_hits: int | None) -> PipelineConfig:
-    cfg = old.model_copy(deep=True)
-    cfg.classifier.export_spans = False  # window scores below the old threshold were never kept: no spans/ here
-    if threshold is not None:
-        if not cfg.classifier.enabled:
-            raise FilterkitError("this run has no classifier stage, so --threshold does not apply; use --min-unique-hits")
-        if not 0.0 <= threshold <= 1.0:
-            raise FilterkitError(f"--threshold {threshold} is outside [0, 1]")
-        cfg.classifier.threshold = threshold
+    """The first run's config with the new bar and threshold, validated as a fresh config is."""
+    if threshold is not None and not old.classifier.enabled:
+        raise FilterkitError("this run has no classifier stage, so --threshold does not apply; use --min-unique-hits")
     if min_unique_hits is not None:
-        if not cfg.blocklist.enabled:
+        if not old.blocklist.enabled:
             raise FilterkitError("this run has no blocklist stage, so --min-unique-hits does not apply")
-        if cfg.semantic_gate.enabled or cfg.blocklist.short_doc_words > 0:
+        if old.semantic_gate.enabled or old.blocklist.short_doc_words > 0:
             raise FilterkitError(
                 "this run escalated with a semantic gate or a length-aware bar, which rethreshold cannot replay under "
                 "a new --min-unique-hits (the gate never scored documents over the old bar); re-run `filterkit run`"
             )
-        if min_unique_hits < cfg.blocklist.min_unique_hits:
+        if min_unique_hits < old.blocklist.min_unique_hits:
             raise FilterkitError(
-                f"--min-unique-hits {min_unique_hits} is below the run's {cfg.blocklist.min_unique_hits}: documents "
+                f"--min-unique-hits {min_unique_hits} is below the run's {old.blocklist.min_unique_hits}: documents "
                 "under the old bar were never scored; re-run `filterkit run` with the lower bar instead"
             )
-        cfg.blocklist.min_unique_hits = min_unique_hits
-    return cfg
+    data = old.model_dump()
+    data["classifier"]["export_spans"] = False  # window scores below the old threshold were never kept: no spans/
+    if threshold is not None:
+        data["classifier"]["threshold"] = threshold
+    if min_unique_hits is not None:
+        data["blocklist"]["min_unique_hits"] = min_unique_hits
+    try:
+        return PipelineConfig.model_validate(data)
+    except ValidationError as e:  # only the two values given here can be new, so the error is about one of them
+        err = e.errors()[0]
+        flag, value = ("--threshold", threshold) if "threshold" in err["loc"] else ("--min-unique-hits", min_unique_hits)
+        raise FilterkitError(f"{flag} {value}: {err['msg']}") from None
 
 
 def _recorded(run_dir: Path, sub: str, shard: Shard) -> dict[int, dict]:
@@ -148,7 +154,7 @@ def _rethreshold_locked(run_dir: Path, prep, shards: list[Shard]) -> RunResult:
     redone = redo_damaged(prep.layout, [s.out_name for s in shards], shards)
     t0 = time.perf_counter()
     reader = ShardReader(shards, cfg.input)
-    rule = D.Rule.from_config(cfg, prep.info.threshold if prep.info.threshold is not None else 0.5)
+    rule = prep.info.rule
     layout: RunLayout = prep.layout
     for shard in shards:
         if layout.is_done(shard.out_name):
@@ -158,7 +164,7 @@ def _rethreshold_locked(run_dir: Path, prep, shards: list[Shard]) -> RunResult:
         removed_by_blocklist = {
             r: rec for r, rec in _recorded(run_dir, "audit", shard).items() if rec["stage"] == "blocklist"
         }
-        sink = _ShardOutput(shard, layout.tmp_dir(0), prep.info, cfg.output.format)
+        sink = _ShardOutput(shard, layout.tmp_dir(0), prep.info)
         # the texts read now must be the texts the first run scored (its done marker's digest)
         sink.expected_texts = _scored_texts(run_dir, shard)
         try:

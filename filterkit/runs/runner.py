@@ -14,6 +14,7 @@ from typing import Any
 
 from filterkit.classify.registry import read_classifier_info
 from filterkit.config import PipelineConfig, load_config
+from filterkit.contract import Rule
 from filterkit.data.inputs import validate
 from filterkit.data.shard import Shard
 from filterkit.data.sources import discover
@@ -129,8 +130,7 @@ def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path, limit: dict[
 
         shards = fingerprint_shards(shards)
     fp: dict[str, Any] = {"config": cfg.active_dict()}
-    classifier = classifier_sha = scoring = None
-    threshold = None
+    classifier = classifier_sha = scoring = head_threshold = None
     if cfg.blocklist.enabled:
         terms = read_terms(cfg.blocklist.path)
         fp["blocklist_sha256"] = stable_hash(terms)
@@ -142,7 +142,7 @@ def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path, limit: dict[
     if cfg.classifier.enabled:
         info = read_classifier_info(cfg.classifier.path)
         classifier, classifier_sha = info.name, info.sha256
-        threshold = float(cfg.classifier.threshold if cfg.classifier.threshold is not None else info.threshold)
+        head_threshold = info.threshold
         fp["classifier_sha256"] = classifier_sha
         from filterkit.classify.scoring_path import planned_scoring_path
 
@@ -160,15 +160,11 @@ def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path, limit: dict[
     info = RunInfo(
         run_id=run_id,
         config_sha256=config_sha,
+        rule=Rule.from_config(cfg, head_threshold),
+        output=cfg.output,
         classifier=classifier,
         classifier_sha256=classifier_sha,
-        threshold=threshold,
         min_unique_hits=cfg.blocklist.min_unique_hits if cfg.blocklist.enabled else None,
-        gate_only_threshold=cfg.classifier.gate_only_threshold if cfg.semantic_gate.enabled else None,
-        audit_text=cfg.output.audit_text,
-        snippet_chars=cfg.output.snippet_chars,
-        row_group_rows=cfg.output.row_group_rows,
-        compression=cfg.output.compression,
         export_spans=cfg.classifier.enabled and cfg.classifier.export_spans,
         scoring=scoring,
     )
@@ -188,7 +184,7 @@ def build_pipeline(prep: PreparedRun) -> list:
         clf = ClassifierStage.from_config(cfg, drop_removed=False)
         steps.append(clf)
         timed.append(clf)
-    steps.append(ShardWriter(prep.shards, prep.layout, prep.info, cfg.input, timed, output_format=cfg.output.format))
+    steps.append(ShardWriter(prep.shards, prep.layout, prep.info, cfg.input, timed))
     return steps
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Literal
-
 from datatrove.data import Document, DocumentsPipeline
 
 from filterkit import contract as D
@@ -32,41 +29,29 @@ class BlocklistStage(DecisionStage):
 
     def __init__(
         self,
-        path: str | Path,
-        min_unique_hits: int = 2,
-        mode: Literal["escalate", "remove"] = "escalate",
+        blocklist: BlocklistConfig | dict,
+        semantic_gate: SemanticGateConfig | dict | None = None,
+        *,
         drop_removed: bool = True,
         exclusion_writer=None,
-        *,
-        short_doc_words: int = 0,
-        short_min_unique_hits: int = 1,
-        split_terms: bool = True,
-        semantic_gate: str | Path | None = None,
-        gate_threshold: float | None = None,
     ) -> None:
+        """``blocklist`` and ``semantic_gate`` are the pipeline config's sections, whole (a dict is validated as
+        one); a disabled or absent gate does not run."""
         super().__init__(drop_removed, exclusion_writer)
-        self.config = BlocklistConfig(
-            path=Path(path), min_unique_hits=min_unique_hits, mode=mode, short_doc_words=short_doc_words,
-            short_min_unique_hits=short_min_unique_hits, split_terms=split_terms,
-        )
-        gate = None
-        if semantic_gate is not None:
-            if mode != "escalate":
-                raise FilterkitError("a semantic gate only escalates; use it with mode='escalate'")
-            gate = SemanticGateConfig(enabled=True, path=Path(semantic_gate), threshold=gate_threshold)
+        self.config = BlocklistConfig.model_validate(blocklist)
+        gate = SemanticGateConfig.model_validate(semantic_gate) if semantic_gate is not None else None
+        if gate is not None and gate.enabled:
+            if self.config.mode != "escalate":
+                raise FilterkitError("a semantic gate only escalates; use it with blocklist mode: escalate")
             read_gate_config(gate.path)  # fail early, before any worker starts
         self.escalator = Escalator(self.config, gate)
-        self.rule = D.Rule(mode=mode)  # this stage decides only in remove mode; the classifier stage otherwise
+        # this stage decides only in remove mode; the classifier stage otherwise
+        self.rule = D.Rule.from_config(blocklist=self.config)
 
     @classmethod
     def from_config(cls, cfg: PipelineConfig, drop_removed: bool = True, exclusion_writer=None) -> "BlocklistStage":
         """The stage a pipeline config describes (``filterkit run`` builds it so)."""
-        bl, g = cfg.blocklist, cfg.semantic_gate
-        return cls(
-            bl.path, bl.min_unique_hits, bl.mode, drop_removed, exclusion_writer,
-            short_doc_words=bl.short_doc_words, short_min_unique_hits=bl.short_min_unique_hits,
-            split_terms=bl.split_terms, semantic_gate=g.path if g.enabled else None, gate_threshold=g.threshold,
-        )
+        return cls(cfg.blocklist, cfg.semantic_gate, drop_removed=drop_removed, exclusion_writer=exclusion_writer)
 
     @property
     def blocklist(self):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from datatrove.data import Document, DocumentsPipeline
 
 from filterkit import contract as D
-from filterkit.classify.base import ScoringSpec
 from filterkit.classify.registry import load_classifier, read_classifier_info
+from filterkit.config import ClassifierConfig, PipelineConfig, SemanticGateConfig
 from filterkit.errors import FilterkitError
 from filterkit.stages.base import DecisionStage, shard_of
 
@@ -32,40 +32,37 @@ class ClassifierStage(DecisionStage):
 
     def __init__(
         self,
-        path: str | Path,
-        threshold: float | None = None,
-        gate_only_threshold: float | None = None,
-        spec: ScoringSpec | None = None,
-        batch_docs: int = 256,
-        on_error: Literal["remove", "keep"] = "remove",
+        classifier: ClassifierConfig | dict,
+        semantic_gate: SemanticGateConfig | dict | None = None,
+        *,
         drop_removed: bool = True,
         exclusion_writer=None,
     ) -> None:
+        """``classifier`` is the pipeline config's section, whole (a dict is validated as one): how to score
+        (:attr:`ClassifierConfig.spec`) and how to decide. ``semantic_gate``: the gate section of the same config,
+        so ``gate_only_threshold`` applies only where a gate ran."""
         super().__init__(drop_removed, exclusion_writer)
-        self.path = Path(path)
+        self.config = ClassifierConfig.model_validate(classifier)
+        gate = SemanticGateConfig.model_validate(semantic_gate) if semantic_gate is not None else None
+        self.path = Path(self.config.path)
         self.info = read_classifier_info(self.path)  # fail early, before any worker starts
-        if spec is not None and spec.window_scores and self.info.backend != "embedding":
+        self.spec = self.config.spec
+        if self.spec.export_spans and self.info.backend != "embedding":
             raise FilterkitError(f"{self.path}: classifier.export_spans needs the embedding backend (this one is "
                                  f"{self.info.backend!r}); turn export_spans off")
-        self.threshold = float(threshold if threshold is not None else self.info.threshold)
-        self.gate_only_threshold = gate_only_threshold
-        self.spec = spec or ScoringSpec()
-        self.rule = D.Rule(threshold=self.threshold, gate_only_threshold=gate_only_threshold, on_error=on_error)
-        self.batch_docs = batch_docs
-        self.on_error = on_error
+        self.rule = D.Rule.from_config(head_threshold=self.info.threshold, classifier=self.config, semantic_gate=gate)
         self._model = None
 
     @classmethod
-    def from_config(cls, cfg, drop_removed: bool = True, exclusion_writer=None) -> "ClassifierStage":
+    def from_config(cls, cfg: PipelineConfig, drop_removed: bool = True, exclusion_writer=None) -> "ClassifierStage":
         """The stage a pipeline config describes: ``filterkit run``, ``--dry-run`` and quality_bench build it so,
         and so score alike."""
-        c = cfg.classifier
-        return cls(
-            c.path, threshold=c.threshold,
-            gate_only_threshold=c.gate_only_threshold if cfg.semantic_gate.enabled else None,
-            spec=ScoringSpec.from_config(c), batch_docs=c.batch_docs, on_error=c.on_error,
-            drop_removed=drop_removed, exclusion_writer=exclusion_writer,
-        )
+        return cls(cfg.classifier, cfg.semantic_gate, drop_removed=drop_removed, exclusion_writer=exclusion_writer)
+
+    @property
+    def threshold(self) -> float:
+        """The threshold this stage decides at (``classifier.threshold``, else the head's own)."""
+        return self.rule.threshold
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -165,7 +162,7 @@ class ClassifierStage(DecisionStage):
             chars += len(doc.text)
             if self.needs_score(doc):
                 pending += 1
-            if pending >= self.batch_docs or len(buffer) >= _MAX_BUFFER_DOCS or chars >= _MAX_BUFFER_CHARS:
+            if pending >= self.config.batch_docs or len(buffer) >= _MAX_BUFFER_DOCS or chars >= _MAX_BUFFER_CHARS:
                 yield from flush(buffer)
                 buffer, pending, chars = [], 0, 0
         if buffer:

@@ -77,23 +77,21 @@ class _RowSink:
 class _ShardOutput:
     """Everything the writer holds for the one shard in progress."""
 
-    def __init__(self, shard: Shard, tmp: Path, info: RunInfo, output_format: str = "same") -> None:
+    def __init__(self, shard: Shard, tmp: Path, info: RunInfo) -> None:
         self.shard = shard
         self.info = info
-        self.output_format = output_format  # output.format: kept/ as the input, parquet or jsonl.zst
-        self.kept_name = shard.kept_name(output_format)
+        self.output = out = info.output  # the run's output: section (kept/ format, row groups, compression)
+        self.kept_name = shard.kept_name(out.format)
         tmp.mkdir(parents=True, exist_ok=True)
         stem = hashlib.sha1(shard.out_name.encode()).hexdigest()[:16]
         self.tmp_kept = tmp / f"{stem}.kept"
-        self.audit = _RowSink(tmp / f"{stem}.audit.parquet", AUDIT_SCHEMA, info.row_group_rows, info.compression)
-        self.scores = _RowSink(tmp / f"{stem}.scores.parquet", SCORES_SCHEMA, info.row_group_rows, info.compression)
-        self.spans = (_RowSink(tmp / f"{stem}.spans.parquet", SPANS_SCHEMA, info.row_group_rows, info.compression)
+        self.audit = _RowSink(tmp / f"{stem}.audit.parquet", AUDIT_SCHEMA, out.row_group_rows, out.compression)
+        self.scores = _RowSink(tmp / f"{stem}.scores.parquet", SCORES_SCHEMA, out.row_group_rows, out.compression)
+        self.spans = (_RowSink(tmp / f"{stem}.spans.parquet", SPANS_SCHEMA, out.row_group_rows, out.compression)
                       if info.export_spans else None)
         self.seen = np.zeros(shard.num_rows, dtype=bool)
         self.removed = np.zeros(shard.num_rows, dtype=bool)
         self.reasons: dict[str, int] = {r: 0 for r in D.REASONS}
-        self.rule = None if info.threshold is None else D.Rule(
-            threshold=info.threshold, gate_only_threshold=info.gate_only_threshold)
         self.n_seen = 0
         # the texts as scored, checked against the kept-rows copy's read; ``expected_texts``: the digest they must
         # give (rethreshold: the run whose scores it applies)
@@ -105,10 +103,10 @@ class _ShardOutput:
         self.chars = 0
 
     def _text_field(self, text: str) -> str | None:
-        if self.info.audit_text == "full":
+        if self.output.audit_text == "full":
             return text
-        if self.info.audit_text == "snippet":
-            return text[: self.info.snippet_chars]
+        if self.output.audit_text == "snippet":
+            return text[: self.output.snippet_chars]
         return None
 
     def add(self, doc: Document) -> None:
@@ -158,14 +156,12 @@ class _ShardOutput:
 
     def _threshold(self, meta: dict) -> float | None:
         """The classifier threshold this document had to reach (the run's rule, :meth:`Rule.threshold_for`)."""
-        if self.rule is None:
-            return None
-        return self.rule.threshold_for(meta.get(D.ESCALATED_BY))
+        return self.info.rule.threshold_for(meta.get(D.ESCALATED_BY))
 
     def _write_kept(self, input_cfg: InputConfig) -> tuple[int, int]:
         """Copy kept rows from the input file in the run's output format; returns (rows read, rows kept)."""
-        return write_kept(self.shard, self.removed, self.tmp_kept, self.output_format, input_cfg,
-                          self.info.row_group_rows, _compression(self.info.compression), texts=self.texts)
+        return write_kept(self.shard, self.removed, self.tmp_kept, self.output.format, input_cfg,
+                          self.output.row_group_rows, _compression(self.output.compression), texts=self.texts)
 
     def finish(self, layout: RunLayout, input_cfg: InputConfig, stage_seconds: dict[str, float]) -> dict:
         shard = self.shard
@@ -260,14 +256,12 @@ class ShardWriter(PipelineStep):
         info: RunInfo,
         input_cfg: InputConfig,
         timed_stages: list[DecisionStage] | None = None,
-        output_format: str = "same",
     ) -> None:
         super().__init__()
         self.shards = shards
         self.layout = layout
         self.info = info
         self.input_cfg = input_cfg
-        self.output_format = output_format
         self.timed_stages = list(timed_stages or [])
 
     _last_report = 0.0
@@ -319,7 +313,7 @@ class ShardWriter(PipelineStep):
                             f"document {doc.id!r} from shard {name!r} arrived out of order; "
                             "filterkit stages must keep shard order"
                         )
-                    current = _ShardOutput(by_name[name], tmp, self.info, self.output_format)
+                    current = _ShardOutput(by_name[name], tmp, self.info)
                 current.add(doc)
                 self._report(rank, current)
                 if current.n_seen == current.shard.num_rows:  # every row is in: finish now, not on the next doc
@@ -332,7 +326,7 @@ class ShardWriter(PipelineStep):
                 current = None
             for shard in mine:  # empty shards, or shards whose documents were all lost
                 if shard.name not in finished:
-                    current = _ShardOutput(shard, tmp, self.info, self.output_format)
+                    current = _ShardOutput(shard, tmp, self.info)
                     self._finish(current)
                     current = None
         except BaseException:

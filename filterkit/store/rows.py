@@ -13,6 +13,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from filterkit.config import OutputConfig
+from filterkit.contract import Rule
+
 _TERMS = pa.list_(pa.struct([("term", pa.string()), ("count", pa.int32())]))
 
 
@@ -105,21 +108,33 @@ SPANS_SCHEMA = schema_of(SpanRow)
 
 @dataclass(frozen=True)
 class RunInfo:
-    """Facts about the run stamped on every audit row."""
+    """Facts about the run stamped on every audit row, and the rule and output settings its writer applies.
+
+    Built once, by :func:`filterkit.runs.runner.plan`, from the config's sections whole: ``rule`` is the run's
+    resolved keep/remove rule, ``output`` the ``output:`` section.
+    """
 
     run_id: str
     config_sha256: str
-    classifier: str | None
-    classifier_sha256: str | None
-    threshold: float | None
-    min_unique_hits: int | None
-    gate_only_threshold: float | None = None
-    audit_text: str = "snippet"
-    snippet_chars: int = 300
-    row_group_rows: int = 10_000
-    compression: str = "zstd"
+    rule: Rule
+    output: OutputConfig
+    classifier: str | None = None
+    classifier_sha256: str | None = None
+    min_unique_hits: int | None = None
     export_spans: bool = False
     scoring: str | None = None  # device/runtime/precision planned for the classifier (classify/scoring_path.py)
 
+    @property
+    def threshold(self) -> float | None:
+        return self.rule.threshold
+
+    @property
+    def gate_only_threshold(self) -> float | None:
+        return self.rule.gate_only_threshold
+
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        """The manifest's ``run_info``: flat, with the keys run folders have always had (reports read them)."""
+        out = {k: v for k, v in self.__dict__.items() if k not in ("rule", "output")}
+        out.update(threshold=self.threshold, gate_only_threshold=self.gate_only_threshold)
+        out.update(self.output.model_dump(mode="json"))
+        return out

@@ -39,7 +39,7 @@ def test_a_folders_doc_rule_is_the_rule_a_run_applies(tmp_path):
     cfg = json.loads((mean_head / "config.json").read_text())
     (mean_head / "config.json").write_text(json.dumps({**cfg, "doc_rule": "mean"}))
     page = " ".join(GENERAL * 6) + " " + " ".join(PROXY)
-    spec = ScoringSpec(device="cpu", window_scores=True)
+    spec = ScoringSpec(device="cpu", export_spans=True)
     by_max = EmbeddingClassifier.load(HEAD, spec).score([page])[0]
     by_mean = EmbeddingClassifier.load(mean_head, spec).score([page])[0]
     assert by_max.windows == by_mean.windows > 2

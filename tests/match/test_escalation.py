@@ -130,7 +130,8 @@ def test_run_escalates_by_gate_and_records_it(tmp_path, gate_folder):
 
     terms = tmp_path / "t.txt"
     terms.write_text("virus\nbacteria\n", encoding="utf-8")
-    stage = BlocklistStage(terms, min_unique_hits=2, drop_removed=False, semantic_gate=gate_folder)
+    stage = BlocklistStage(BlocklistConfig(path=terms, min_unique_hits=2),
+                           SemanticGateConfig(enabled=True, path=gate_folder), drop_removed=False)
     docs = [Document(text=t, id=str(i), metadata={}) for i, t in
             enumerate(["virus and bacteria", "pathogen outbreak infection microbe", "market stocks bank price"])]
     out = list(stage.run(iter(docs)))
@@ -160,8 +161,8 @@ def test_train_gate_cli(tmp_path, static_model):
 def test_gate_only_documents_can_need_a_higher_classifier_score():
     from filterkit.contract import Rule
 
-    rule = Rule(threshold=0.6, gate_only_threshold=0.95)
+    rule = Rule(mode="escalate", classifier=True, threshold=0.6, gate_only_threshold=0.95, on_error="remove")
     assert rule.threshold_for("gate") == 0.95
     assert rule.threshold_for("terms") == 0.6
     assert rule.threshold_for(None) == 0.6  # no blocklist stage: every document is scored
-    assert Rule(threshold=0.6).threshold_for("gate") == 0.6
+    assert Rule(mode="escalate", classifier=True, threshold=0.6, on_error="remove").threshold_for("gate") == 0.6

@@ -10,7 +10,7 @@ from datatrove.pipeline.readers import ParquetReader
 from datatrove.pipeline.writers import JsonlWriter
 
 from filterkit import BlocklistStage, ClassifierStage
-from filterkit.classify.base import ScoringSpec
+from filterkit.config import BlocklistConfig, ClassifierConfig
 from tests.conftest import BLOCKLIST, GENERAL, HEAD, PROXY, write_shard
 
 
@@ -19,8 +19,8 @@ def test_stages_in_a_plain_datatrove_pipeline(tmp_path):
     excluded = JsonlWriter(str(tmp_path / "removed"), compression=None)
     pipeline = [
         ParquetReader(str(tmp_path / "in")),
-        BlocklistStage(BLOCKLIST, min_unique_hits=2),
-        ClassifierStage(HEAD, spec=ScoringSpec(device="cpu"), exclusion_writer=excluded),
+        BlocklistStage(BlocklistConfig(path=BLOCKLIST, min_unique_hits=2)),
+        ClassifierStage(ClassifierConfig(path=HEAD, device="cpu"), exclusion_writer=excluded),
         JsonlWriter(str(tmp_path / "kept"), compression=None),
     ]
     LocalPipelineExecutor(pipeline, tasks=1, workers=1, logging_dir=str(tmp_path / "logs")).run()
@@ -73,7 +73,7 @@ def test_classifier_stage_submits_the_next_batch_before_collecting_and_keeps_ord
     (tmp_path / "w.bin").write_bytes(b"")
     events = Recorder.events
     events.clear()
-    stage = ClassifierStage(tmp_path, threshold=0.5, batch_docs=2)
+    stage = ClassifierStage(ClassifierConfig(path=tmp_path, threshold=0.5, batch_docs=2))
     docs = [Document(text=("hot " if i % 3 == 0 else "") + f"doc {i}", id=str(i),
                      metadata={D.SHARD: "a" if i < 5 else "b", D.ROW: i}) for i in range(8)]
     out = list(stage.process(iter(docs)))
@@ -109,8 +109,8 @@ def test_datatrove_writers_get_one_schema_and_datatrove_times_the_stages(tmp_pat
 
     pipeline = [
         ParquetReader(str(tmp_path / "in")),
-        BlocklistStage(BLOCKLIST, min_unique_hits=2),
-        ClassifierStage(HEAD, spec=ScoringSpec(device="cpu"), batch_docs=2,
+        BlocklistStage(BlocklistConfig(path=BLOCKLIST, min_unique_hits=2)),
+        ClassifierStage(ClassifierConfig(path=HEAD, device="cpu", batch_docs=2),
                         exclusion_writer=make(str(tmp_path / "removed"))),
         make(str(tmp_path / "kept")),
     ]
