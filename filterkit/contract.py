@@ -123,7 +123,7 @@ class Rule:
     on_error: str = "remove"
 
     @classmethod
-    def from_config(cls, cfg: Any, threshold: float) -> "Rule":
+    def from_config(cls, cfg: Any, threshold: float) -> Rule:
         """The rule of a :class:`~filterkit.config.PipelineConfig` whose resolved classifier threshold is given."""
         c = cfg.classifier
         return cls(

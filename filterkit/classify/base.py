@@ -8,9 +8,10 @@ loaded, so weights are safetensors (or fastText's own binary format), never pick
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -48,7 +49,7 @@ class FolderConfig(BaseModel):
         "above this scores that window, so averaging cannot hide one unmistakable passage in a long page")
 
     @model_validator(mode="after")
-    def _embedding_keys(self) -> "FolderConfig":
+    def _embedding_keys(self) -> FolderConfig:
         if self.backend == "embedding" and (self.head is None or self.dim is None):
             raise ValueError("an embedding classifier needs 'head' and 'dim'")
         if self.window_decides is not None and self.window_decides < self.threshold:
@@ -63,7 +64,7 @@ class ClassifierInfo:
     path: Path
     config: dict[str, Any]
     sha256: str
-    folder: FolderConfig | None = None
+    folder: FolderConfig = None  # type: ignore[assignment]  # None only until __post_init__ parses `config`
 
     def __post_init__(self) -> None:
         if self.folder is None:
@@ -102,7 +103,7 @@ class ScoringSpec:
     window_scores: bool = False  # keep each window's probability (span export), not only the document maximum
 
     @classmethod
-    def from_config(cls, c: "ClassifierConfig") -> "ScoringSpec":
+    def from_config(cls, c: ClassifierConfig) -> ScoringSpec:
         return cls(c.device, c.encoder_path, c.max_tokens, c.batch_tokens, c.long_docs, c.runtime, c.precision,
                    c.cpu_int8, c.export_spans)
 
@@ -133,7 +134,7 @@ class Classifier(Protocol):
     info: ClassifierInfo
 
     @classmethod
-    def load(cls, folder: str | Path, spec: ScoringSpec) -> "Classifier": ...
+    def load(cls, folder: str | Path, spec: ScoringSpec) -> Classifier: ...
 
     def submit(self, texts: Sequence[str]) -> Any: ...
 
@@ -142,7 +143,7 @@ class Classifier(Protocol):
     def score(self, texts: Sequence[str]) -> list[DocScore]: ...
 
 
-def warn_runtime_mismatch(info: "ClassifierInfo", runtime: str, precision: str) -> None:
+def warn_runtime_mismatch(info: ClassifierInfo, runtime: str, precision: str) -> None:
     """Log a warning when a head's threshold was tuned on another runtime / precision (``tuned_runtime`` in its
     config.json, e.g. ``"torch/fp32"``): int8 moves scores, so the tuned threshold may not carry over."""
     tuned = info.folder.tuned_runtime

@@ -59,7 +59,7 @@ class BlocklistStage(DecisionStage):
         self.rule = D.Rule(mode=mode)  # this stage decides only in remove mode; the classifier stage otherwise
 
     @classmethod
-    def from_config(cls, cfg: PipelineConfig, drop_removed: bool = True, exclusion_writer=None) -> "BlocklistStage":
+    def from_config(cls, cfg: PipelineConfig, drop_removed: bool = True, exclusion_writer=None) -> BlocklistStage:
         """The stage a pipeline config describes (``filterkit run`` builds it so)."""
         bl, g = cfg.blocklist, cfg.semantic_gate
         return cls(

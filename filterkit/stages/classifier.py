@@ -8,7 +8,7 @@ from typing import Any, Literal
 from datatrove.data import Document, DocumentsPipeline
 
 from filterkit import contract as D
-from filterkit.classify.base import ScoringSpec
+from filterkit.classify.base import Classifier, ScoringSpec
 from filterkit.classify.registry import load_classifier, read_classifier_info
 from filterkit.errors import FilterkitError
 from filterkit.stages.base import DecisionStage, shard_of
@@ -53,10 +53,10 @@ class ClassifierStage(DecisionStage):
         self.rule = D.Rule(threshold=self.threshold, gate_only_threshold=gate_only_threshold, on_error=on_error)
         self.batch_docs = batch_docs
         self.on_error = on_error
-        self._model = None
+        self._model: Classifier | None = None  # loaded once per worker, on first use
 
     @classmethod
-    def from_config(cls, cfg, drop_removed: bool = True, exclusion_writer=None) -> "ClassifierStage":
+    def from_config(cls, cfg, drop_removed: bool = True, exclusion_writer=None) -> ClassifierStage:
         """The stage a pipeline config describes: ``filterkit run``, ``--dry-run`` and quality_bench build it so,
         and so score alike."""
         c = cfg.classifier
@@ -157,7 +157,8 @@ class ClassifierStage(DecisionStage):
             shard = shard_of(doc)
             if buffer and shard != current:  # finish the shard before reading on: its outputs can be committed
                 yield from flush(buffer)
-                yield from self._finish(in_flight)
+                if in_flight is not None:  # flush() just submitted the buffer
+                    yield from self._finish(in_flight)
                 in_flight = None
                 buffer, pending, chars = [], 0, 0
             current = shard
