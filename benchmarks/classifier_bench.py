@@ -246,9 +246,9 @@ def main() -> None:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from filterkit.device import resolve_device
     from filterkit.classify.base import ScoringSpec
     from filterkit.classify.embedding import EmbeddingClassifier
+    from filterkit.device import resolve_device
 
     if args.threads:
         torch.set_num_threads(args.threads)  # ONNX Runtime sessions take torch's thread count (onnx_runtime.py)

@@ -28,16 +28,15 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from filterkit.evaluate.metrics import auc_pair
-from filterkit.train.embedding import _doc_scores, embed_windows_cached, fit_head
-from filterkit.data.labels import load_labelled_sets
-from filterkit.train.cv import source_weights
-from filterkit.evaluate.metrics import threshold_for_recall
+from filterkit.data.labels import load_labelled_sets  # noqa: E402
+from filterkit.evaluate.metrics import auc_pair, threshold_for_recall  # noqa: E402
+from filterkit.train.cv import source_weights  # noqa: E402
+from filterkit.train.embedding import _doc_scores, embed_windows_cached, fit_head  # noqa: E402
 
 REAL = ROOT.parent / "shared" / "data" / "real"
 POOL = [REAL / "train.parquet", REAL / "questions.parquet", ROOT / "sample_data" / "labelled" / "train.parquet"]
@@ -94,7 +93,7 @@ def main(argv=None) -> int:
     for head, bal in candidates:
         hidden = args.hidden if head == "mlp" else 0
 
-        def fit(mask_docs):
+        def fit(mask_docs, head=head, bal=bal, hidden=hidden):  # the loop's values, bound now
             wmask = mask_docs[owner]
             w = source_weights(src, y)[owner][wmask] if bal == "class+source" else None
             return fit_head(emb[wmask], y[owner][wmask], head, hidden, args.seed, weights=w)

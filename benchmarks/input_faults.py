@@ -85,7 +85,7 @@ def swap_trial(tmp: Path, rows: int, rng: random.Random, max_delay: float, in_pl
     pipe, out = _pipeline(tmp), tmp / "out"
     victim = inp / f"part-{rng.randrange(N_SHARDS):03d}.parquet"
     delay = rng.uniform(0, max_delay)
-    errf = open(tmp / "stderr.log", "w+")
+    errf = open(tmp / "stderr.log", "w+")  # noqa: SIM115 - the child writes it; read back below
     proc = subprocess.Popen([sys.executable, "-m", "filterkit.cli", "run", str(inp), "-p", str(pipe), "-o", str(out),
                              "--quiet"], env=env, stdout=subprocess.DEVNULL, stderr=errf, text=True)
     deadline = time.time() + 120

@@ -81,7 +81,7 @@ def main() -> None:
             mb = make_shards(inp, args.docs, n_shards, shared=args.news)
             # RUSAGE_CHILDREN is a running max over all children, so each config gets its own bench process
             code = (
-                "import json,sys; sys.path.insert(0, %r); from pipeline_bench import run_child; from pathlib import Path;"
+                "import json,sys; sys.path.insert(0, %r); from pipeline_bench import run_child; from pathlib import Path;"  # noqa: UP031 - %r quotes paths
                 "m, w, rss, g = run_child(Path(%r), Path(%r), Path(%r)); print(json.dumps([m['counts'], m['timing'], w, rss, g, m['device']]))"
                 % (str(Path(__file__).parent), str(inp), str(args.pipeline), str(Path(tmp) / f"out-{n_shards}"))
             )

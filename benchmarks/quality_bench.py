@@ -36,17 +36,16 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
+import numpy as np
+import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from filterkit.config import load_config
-from filterkit.contract import Rule, decide_many
-from filterkit.match.escalation import Escalator
-
 from benchmarks.quality_web import render_web, web_section  # noqa: E402
+from filterkit.config import load_config  # noqa: E402
+from filterkit.contract import Rule, decide_many  # noqa: E402
+from filterkit.match.escalation import Escalator  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 CACHE = Path.home() / ".cache" / "filterkit" / "quality_bench"

@@ -39,9 +39,7 @@ from filterkit.match.blocklist import read_terms  # noqa: E402
 from filterkit.store.rows import AUDIT_SCHEMA, SCORES_SCHEMA  # noqa: E402
 
 THRESHOLD, GATE_ONLY = 0.6, 0.95
-WORDS = ("the market opened at dawn and the river rose after rain while the council met to discuss a new bridge "
-         "students read about the history of the cathedral and the orchestra rehearsed a symphony in the old hall "
-         "farmers planted wheat in spring the museum added a gallery of maps and the train left on time").split()
+WORDS = ["the", "market", "opened", "at", "dawn", "and", "the", "river", "rose", "after", "rain", "while", "the", "council", "met", "to", "discuss", "a", "new", "bridge", "students", "read", "about", "the", "history", "of", "the", "cathedral", "and", "the", "orchestra", "rehearsed", "a", "symphony", "in", "the", "old", "hall", "farmers", "planted", "wheat", "in", "spring", "the", "museum", "added", "a", "gallery", "of", "maps", "and", "the", "train", "left", "on", "time"]
 SOURCES = np.array(["web", "news", "forum", "wiki", "books", "code", "papers", "blogs"])
 
 

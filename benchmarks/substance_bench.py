@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -31,11 +31,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import substance_data as sd  # noqa: E402
 import substance_heads as sh  # noqa: E402
-from substance_metrics import fmt, prop, removed, web_estimate  # noqa: E402
-from window_cache import WindowCache  # noqa: E402
-
 from filterkit.classify.docrule import pool  # noqa: E402
 from filterkit.contract import Rule  # noqa: E402
+from substance_metrics import fmt, prop, removed, web_estimate  # noqa: E402
+from window_cache import WindowCache  # noqa: E402
 
 HEADS = {
     "logistic-soft": sh.HeadSpec("logistic-soft"),

@@ -39,7 +39,7 @@ class DocSet:
     def __len__(self) -> int:
         return len(self.texts)
 
-    def take(self, mask: np.ndarray, name: str | None = None) -> "DocSet":
+    def take(self, mask: np.ndarray, name: str | None = None) -> DocSet:
         idx = np.flatnonzero(mask)
         return DocSet(name or self.name, [self.ids[i] for i in idx], [self.texts[i] for i in idx], self.y[idx],
                       self.source[idx], self.group[idx], self.split[idx], {k: v[idx] for k, v in self.cheap.items()})

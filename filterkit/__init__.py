@@ -8,20 +8,20 @@ Library first: everything the CLI does is a function here.
 """
 
 from filterkit.config import PipelineConfig, config_from_dict, load_config
-from filterkit.errors import FilterkitError  # noqa: E402
+from filterkit.errors import FilterkitError
 from filterkit.runs.runner import RunResult, prepare, run
-from filterkit.stages import BlocklistStage, ClassifierStage, ShardReader, ShardWriter  # noqa: E402
-from filterkit.version import __version__  # noqa: E402
+from filterkit.stages import BlocklistStage, ClassifierStage, ShardReader, ShardWriter
+from filterkit.version import __version__
 
 __all__ = [
-    "__version__",
+    "BlocklistStage",
+    "ClassifierStage",
     "FilterkitError",
     "PipelineConfig",
     "RunResult",
-    "BlocklistStage",
-    "ClassifierStage",
     "ShardReader",
     "ShardWriter",
+    "__version__",
     "config_from_dict",
     "load_config",
     "prepare",

@@ -12,7 +12,6 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -128,7 +127,7 @@ def run(
                                   help="pipeline YAML (`filterkit schema` lists its keys)"),
     out: Path = typer.Option(..., "--out", "-o", metavar="RUN",
                              help="run folder to write (re-running the same command resumes it)"),
-    limit: Optional[int] = typer.Option(
+    limit: int | None = typer.Option(
         None, "--limit", metavar="N", min=1,
         help="only the first N documents in input order (shards by name, rows in file order); the manifest "
         "says which shard was cut",
@@ -140,7 +139,7 @@ def run(
         False, "--dry-run", help="validate inputs, config, blocklist, gate and classifier; print shards, rows, bytes, "
         "sampled escalation and an estimated time on this device; write nothing"
     ),
-    report: Optional[bool] = typer.Option(
+    report: bool | None = typer.Option(
         None, "--report/--no-report", help="write RUN/report.html (`filterkit report`) when the run ends; "
         "default: on for the local executor"
     ),
@@ -176,7 +175,7 @@ def run(
     except FilterkitError as e:
         _fail(e)
         return
-    except Exception as e:  # noqa: BLE001 - re-raised unless it is a full disk or an unwritable --out
+    except Exception as e:  # re-raised unless it is a full disk or an unwritable --out
         mapped = _environment_error(e)
         if mapped is None:
             raise
@@ -253,7 +252,7 @@ def _dry_run(input: str, pipeline: Path, as_json: bool, limit: int | None = None
 @app.command(epilog='Example: filterkit audit runs/demo --sql "SELECT reason, count(*) FROM audit GROUP BY 1"')
 def audit(
     run_dir: Path = typer.Argument(..., metavar="RUN", help="a run folder"),
-    sql: Optional[str] = typer.Option(None, "--sql", metavar="QUERY",
+    sql: str | None = typer.Option(None, "--sql", metavar="QUERY",
                                       help="a DuckDB query over the views `audit` and `scores` (no file access)"),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
@@ -310,15 +309,15 @@ def _render_summary(s: dict) -> None:
 @app.command(epilog="Example: filterkit report runs/demo --by source --examples 10")
 def report(
     run_dir: Path = typer.Argument(..., metavar="RUN", help="a finished run folder"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="FILE", help="the page to write (default RUN/report.html)"),
+    out: Path | None = typer.Option(None, "--out", "-o", metavar="FILE", help="the page to write (default RUN/report.html)"),
     examples: int = typer.Option(6, "--examples", metavar="N", min=0,
                                  help="documents shown per example list (removed near the threshold, kept near it, "
                                  "removed at random)"),
-    by: Optional[str] = typer.Option(None, "--by", metavar="COLUMN",
+    by: str | None = typer.Option(None, "--by", metavar="COLUMN",
                                      help="also count per value of this input column (e.g. source or domain); read "
                                      "from the run's input shards"),
     seed: int = typer.Option(0, "--seed", help="seed of the random sample of removals"),
-    labels: Optional[Path] = typer.Option(None, "--labels", metavar="FILE",
+    labels: Path | None = typer.Option(None, "--labels", metavar="FILE",
                                           help="a labelled `filterkit review` file of this run: the page shows the "
                                           "estimated precision, recall and non-proxy removal with intervals"),
 ) -> None:
@@ -395,12 +394,12 @@ def train(
     out: Path = typer.Option(..., "--out", metavar="FOLDER", help="classifier folder to write"),
     backend: str = typer.Option("embedding", "--backend", help="embedding (MiniLM + head) or fasttext"),
     head: str = typer.Option("logistic", "--head", help="logistic or mlp (embedding backend)"),
-    split: Optional[str] = typer.Option(None, "--split", help="use only rows of this split where a file has a split column"),
+    split: str | None = typer.Option(None, "--split", help="use only rows of this split where a file has a split column"),
     balance: str = typer.Option("class", "--balance", help="class, or source: every source weighs the same (embedding)"),
     folds: int = typer.Option(5, "--folds", help="cross-validation folds"),
     target_recall: float = typer.Option(0.95, "--target-recall", help="threshold chosen to reach this CV recall"),
     seed: int = typer.Option(0, "--seed", help="seed for the folds and the head's training (same seed, same head)"),
-    name: Optional[str] = typer.Option(None, "--name", help="classifier name (default: folder name)"),
+    name: str | None = typer.Option(None, "--name", help="classifier name (default: folder name)"),
 ) -> None:
     """Train a classifier with k-fold CV; saves weights + config.json + MODEL_CARD.md."""
     try:
@@ -430,8 +429,8 @@ def train_gate_cmd(
     labels: list[Path] = typer.Option(..., "--labels", metavar="FILE",
                                       help="labelled parquet/jsonl (text, label); repeat for several"),
     out: Path = typer.Option(..., "--out", metavar="FOLDER", help="gate folder to write"),
-    split: Optional[str] = typer.Option(None, "--split", help="use only rows of this split where a file has a split column"),
-    static_model: Optional[Path] = typer.Option(
+    split: str | None = typer.Option(None, "--split", help="use only rows of this split where a file has a split column"),
+    static_model: Path | None = typer.Option(
         None, "--static-model", help="an existing model2vec folder; default: distil the installed MiniLM (offline)"
     ),
     negatives_rate: float = typer.Option(
@@ -462,15 +461,15 @@ def tune(
     target_recall: float = typer.Option(
         0.95, "--target-recall", help="choose the threshold that reaches this recall on --labels (0-1]"
     ),
-    pipeline: Optional[Path] = typer.Option(None, "--pipeline", metavar="YAML",
+    pipeline: Path | None = typer.Option(None, "--pipeline", metavar="YAML",
                                             help="also report blocklist and cascade recall"),
-    report: Optional[Path] = typer.Option(None, "--report", metavar="FOLDER",
+    report: Path | None = typer.Option(None, "--report", metavar="FOLDER",
                                           help="folder for report.md and PNG plots"),
-    json_path: Optional[Path] = typer.Option(None, "--json", metavar="FILE", help="write the metrics JSON here"),
+    json_path: Path | None = typer.Option(None, "--json", metavar="FILE", help="write the metrics JSON here"),
     write_threshold: bool = typer.Option(False, "--write-threshold", help="store the tuned threshold in the classifier"),
     n_boot: int = typer.Option(1000, "--bootstrap", help="bootstrap resamples for the 95% intervals"),
     seed: int = typer.Option(0, "--seed", help="seed for the bootstrap resamples"),
-    device: Optional[str] = typer.Option(
+    device: str | None = typer.Option(
         None, "--device", help="cpu, cuda or auto; default: the pipeline's classifier.device, else auto"
     ),
 ) -> None:
@@ -535,8 +534,8 @@ def blocklist_build(
 def rethreshold(
     run_dir: Path = typer.Argument(..., metavar="RUN", help="a finished run folder"),
     out: Path = typer.Option(..., "--out", "-o", metavar="RUN", help="new run folder to write"),
-    threshold: Optional[float] = typer.Option(None, "--threshold", help="new classifier threshold"),
-    min_unique_hits: Optional[int] = typer.Option(None, "--min-unique-hits", help="new (higher) blocklist bar"),
+    threshold: float | None = typer.Option(None, "--threshold", help="new classifier threshold"),
+    min_unique_hits: int | None = typer.Option(None, "--min-unique-hits", help="new (higher) blocklist bar"),
     as_json: bool = typer.Option(False, "--json", help="print the new counts as JSON"),
 ) -> None:
     """Re-decide a finished run from its scores/ under a new threshold, without re-encoding anything."""
@@ -592,7 +591,7 @@ def review(
     out: Path = typer.Option(..., "--out", "-o", metavar="FILE", help="review file to write (JSON lines)"),
     per_stratum: int = typer.Option(100, "--per-stratum", metavar="N", help="documents drawn from each stratum"),
     seed: int = typer.Option(0, "--seed", help="seed of the draw (same run, seed and N: same sample)"),
-    by: Optional[str] = typer.Option(None, "--by", metavar="COLUMN",
+    by: str | None = typer.Option(None, "--by", metavar="COLUMN",
                                      help="split the never-escalated documents by this input column (a source, a domain)"),
     with_scores: bool = typer.Option(False, "--with-scores",
                                      help="also write scores to <stem>.scores.jsonl (not for the annotator's eyes)"),

@@ -273,7 +273,7 @@ class PipelineConfig(Strict):
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig, description="where and how widely it runs")
 
     @model_validator(mode="after")
-    def _stages_make_sense(self) -> "PipelineConfig":
+    def _stages_make_sense(self) -> PipelineConfig:
         if not self.blocklist.enabled and not self.classifier.enabled:
             raise ValueError("both stages are disabled: enable the blocklist, the classifier, or both")
         if self.blocklist.enabled and self.blocklist.mode == "remove" and self.classifier.enabled:
@@ -290,7 +290,7 @@ class PipelineConfig(Strict):
             )
         return self
 
-    def resolved(self, base_dir: Path) -> "PipelineConfig":
+    def resolved(self, base_dir: Path) -> PipelineConfig:
         """Return a copy whose relative paths are made absolute against ``base_dir``."""
         data = self.model_copy(deep=True)
         data.blocklist.path = _resolve(base_dir, data.blocklist.path)

@@ -109,6 +109,76 @@ def run_killed(tmp_path: Path, args: list[str], kill_at: int):
     return subprocess.run([sys.executable, str(script), *args], env=env, capture_output=True, text=True, timeout=300)
 
 
+_PAUSER = """
+import os
+
+_gate = os.environ.get("FILTERKIT_TEST_PAUSE_DIR")
+if _gate:  # every Python process of the run (the run, datatrove's forkserver and its workers) patches itself
+    import pathlib
+    import time
+
+    from filterkit.stages import writer
+
+    _real, _calls = writer.write_kept, []
+
+    def _write_then_wait(*a, **kw):
+        out = _real(*a, **kw)
+        _calls.append(1)
+        if len(_calls) == 1:  # this process's first kept file is written, not yet renamed or marked done
+            gate = pathlib.Path(_gate)
+            (gate / f"paused-{os.getpid()}").touch()
+            while not (gate / "go").exists():
+                time.sleep(0.01)
+        return out
+
+    writer.write_kept = _write_then_wait
+"""
+
+
+class PausedRun:
+    """A ``filterkit ARGS`` child process that stops at a known point: each of its processes that writes a kept
+    file waits, once its first shard's kept file is written (before the rename and the done marker), until
+    :meth:`resume`. While paused the run is certainly going, whatever the machine's speed: a test acts
+    mid-run without a timing race. (A ``sitecustomize`` on the child's path patches the writer, so datatrove's
+    pool workers, which the forkserver starts, are paused too.)"""
+
+    def __init__(self, tmp_path: Path, args: list[str]) -> None:
+        import subprocess
+        import sys
+
+        hook, self.gate = tmp_path / "pause-hook", tmp_path / "pause-gate"
+        hook.mkdir()
+        self.gate.mkdir()
+        (hook / "sitecustomize.py").write_text(_PAUSER, encoding="utf-8")
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": os.pathsep.join([str(hook), str(ROOT)]),
+               "FILTERKIT_TEST_PAUSE_DIR": str(self.gate)}
+        cmd = [sys.executable, "-m", "filterkit.cli", *args]
+        self.proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
+
+    def paused(self) -> list[int]:
+        return [int(p.name.split("-")[1]) for p in self.gate.glob("paused-*")]
+
+    def wait_paused(self, timeout: float = 300) -> list[int]:
+        """Block until a process of the run has paused (it cannot get past that point on its own); the pids."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while not self.paused():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the run ended before it paused: {self.proc.stderr.read()[-2000:]}")
+            assert time.monotonic() < deadline, "the run did not reach its pause point"
+            time.sleep(0.01)
+        return self.paused()
+
+    def resume(self) -> None:
+        (self.gate / "go").touch()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
 def one_line_error(res, *needles: str) -> str:
     """A CLI result that failed as users are promised: exit 2, one ``error:`` line naming each of ``needles``."""
     assert res.exit_code == 2, (res.exit_code, res.output, res.exception)

@@ -37,13 +37,13 @@ def test_unknown_key_is_named(tmp_path):
 def test_bad_values_and_yaml(tmp_path):
     p = tmp_path / "p.yaml"
     p.write_text("blocklist:\n  mode: delete\n", encoding="utf-8")
-    with pytest.raises(FilterkitError, match="blocklist.mode"):
+    with pytest.raises(FilterkitError, match=r"blocklist\.mode"):
         load_config(p)
     p.write_text("blocklist: [unclosed\n", encoding="utf-8")
     with pytest.raises(FilterkitError, match="not valid YAML"):
         load_config(p)
     p.write_text("blocklist:\n  mode: remove\n", encoding="utf-8")
-    with pytest.raises(FilterkitError, match="classifier.enabled: false"):
+    with pytest.raises(FilterkitError, match=r"classifier\.enabled: false"):
         load_config(p)
     with pytest.raises(FilterkitError, match="not found"):
         load_config(tmp_path / "nope.yaml")

@@ -36,7 +36,7 @@ class HashScores:
         self.info, self.spec = info, spec
 
     @classmethod
-    def load(cls, folder, spec: ScoringSpec | None = None) -> "HashScores":
+    def load(cls, folder, spec: ScoringSpec | None = None) -> HashScores:
         return cls(read_classifier_info(folder), spec or ScoringSpec())
 
     def score(self, texts):

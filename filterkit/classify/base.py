@@ -8,9 +8,10 @@ loaded, so weights are safetensors (or fastText's own binary format), never pick
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol, Sequence
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -50,7 +51,7 @@ class FolderConfig(BaseModel):
         "above this scores that window, so averaging cannot hide one unmistakable passage in a long page")
 
     @model_validator(mode="after")
-    def _embedding_keys(self) -> "FolderConfig":
+    def _embedding_keys(self) -> FolderConfig:
         if self.backend == "embedding" and (self.head is None or self.dim is None):
             raise ValueError("an embedding classifier needs 'head' and 'dim'")
         if self.window_decides is not None and self.window_decides < self.threshold:
@@ -65,7 +66,7 @@ class ClassifierInfo:
     path: Path
     config: dict[str, Any]
     sha256: str
-    folder: FolderConfig | None = None
+    folder: FolderConfig = None  # type: ignore[assignment]  # None only until __post_init__ parses `config`
 
     def __post_init__(self) -> None:
         if self.folder is None:
@@ -106,7 +107,7 @@ class Classifier(Protocol):
     info: ClassifierInfo
 
     @classmethod
-    def load(cls, folder: str | Path, spec: ScoringSpec) -> "Classifier": ...
+    def load(cls, folder: str | Path, spec: ScoringSpec) -> Classifier: ...
 
     def submit(self, texts: Sequence[str]) -> Any: ...
 
@@ -115,7 +116,7 @@ class Classifier(Protocol):
     def score(self, texts: Sequence[str]) -> list[DocScore]: ...
 
 
-def warn_runtime_mismatch(info: "ClassifierInfo", runtime: str, precision: str) -> None:
+def warn_runtime_mismatch(info: ClassifierInfo, runtime: str, precision: str) -> None:
     """Log a warning when a head's threshold was tuned on another runtime / precision (``tuned_runtime`` in its
     config.json, e.g. ``"torch/fp32"``): int8 moves scores, so the tuned threshold may not carry over."""
     tuned = info.folder.tuned_runtime

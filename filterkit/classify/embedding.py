@@ -12,9 +12,10 @@ page is enough to remove it (the rule Deep Ignorance used).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -91,7 +92,7 @@ class EmbeddingClassifier:
     stats: dict[str, float] = field(default_factory=lambda: {"windows": 0, "tokens": 0})
 
     @classmethod
-    def load(cls, folder: str | Path, spec: ScoringSpec | None = None) -> "EmbeddingClassifier":
+    def load(cls, folder: str | Path, spec: ScoringSpec | None = None) -> EmbeddingClassifier:
         from safetensors.torch import load_file
 
         spec = spec or ScoringSpec()
@@ -107,6 +108,7 @@ class EmbeddingClassifier:
                 f"{info.path}: head expects {fc.dim}-d embeddings but the encoder gives {encoder.dim}-d; "
                 "use the encoder the head was trained with"
             )
+        assert fc.head is not None and fc.dim is not None  # FolderConfig._embedding_keys requires both
         head = build_head(fc.head, fc.dim, fc.hidden)
         try:
             head.load_state_dict(load_file(str(info.path / HEAD_FILE)))

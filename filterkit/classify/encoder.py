@@ -18,9 +18,10 @@ and ``HF_HUB_OFFLINE=1`` is set before loading (at load time, not import time).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -255,7 +256,7 @@ class Encoder:
             encs = self.tokenizer.encode_batch(short, add_special_tokens=False)
             ids_per_doc: list[list[int] | None] = [e.ids for e in encs]
             errors: dict[int, str] = {}
-        except Exception:  # one bad row must not sink the batch: retry one by one
+        except Exception:  # noqa: BLE001 - one bad row must not sink the batch: retry one by one
             ids_per_doc, errors = [], {}
             for i, t in enumerate(short):
                 try:
@@ -323,7 +324,7 @@ class Encoder:
         """Embeddings (float32, L2-normalised, one row per window, input order)."""
         return self.gather(self.launch(windows))
 
-    def launch(self, windows: Sequence[Sequence[int]]) -> "Launched":
+    def launch(self, windows: Sequence[Sequence[int]]) -> Launched:
         """Start embedding ``windows``; :meth:`gather` waits for and returns the result.
 
         On a GPU every batch is padded on the host and queued without a synchronisation, and the results
@@ -373,7 +374,7 @@ class Encoder:
         full = self.batch_tokens // length  # every full batch of this length has this many rows already
         return max(rows, min(1 << max(0, rows - 1).bit_length(), full)), length
 
-    def gather(self, launched: "Launched") -> np.ndarray:
+    def gather(self, launched: Launched) -> np.ndarray:
         """The embeddings of a :meth:`launch`, in input order (one device synchronisation)."""
         result = np.zeros((launched.n, self.dim), dtype=np.float32)
         if launched.outs:

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -92,7 +93,7 @@ class FastTextClassifier:
     stats: dict[str, float] = field(default_factory=lambda: {"windows": 0, "words": 0})
 
     @classmethod
-    def load(cls, folder: str | Path, spec: ScoringSpec | None = None) -> "FastTextClassifier":
+    def load(cls, folder: str | Path, spec: ScoringSpec | None = None) -> FastTextClassifier:
         """``spec`` is accepted for the common interface; fastText has no encoder settings (CPU, whole words)."""
         info = read_classifier_info(folder)
         cfg_path = info.path / CONFIG_FILE
@@ -142,7 +143,7 @@ class FastTextClassifier:
         if lines:
             try:
                 probs = _positive_probs(self.model, lines)
-            except Exception:  # one bad line must not sink the batch: retry document by document
+            except Exception:  # noqa: BLE001 - one bad line must not sink the batch: retry document by document
                 probs = np.full(len(lines), np.nan)
                 own = np.asarray(owner)
                 for i in sorted(set(owner)):

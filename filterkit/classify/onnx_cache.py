@@ -19,8 +19,8 @@ import contextlib
 import hashlib
 import logging
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from filterkit.errors import FilterkitError
 from filterkit.io import file_sha256, write_text_atomic

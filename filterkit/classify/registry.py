@@ -31,7 +31,7 @@ class Backend:
     target: str  # "module:Class"
     weights: str  # the weights file the folder keeps beside config.json (hashed into the classifier's sha256)
 
-    def load_class(self) -> type:
+    def load_class(self) -> type[Classifier]:
         module, _, name = self.target.partition(":")
         return getattr(import_module(module), name)
 

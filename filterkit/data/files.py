@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import io
-from typing import Any, BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq

@@ -19,9 +19,10 @@ are applied to another: documents nobody scored end up in ``kept/``. Two fingerp
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any, Iterable
+from typing import Any
 
 from filterkit.data.shard import Shard, _is_url
 from filterkit.errors import FilterkitError
@@ -41,7 +42,7 @@ def file_fingerprint(path: str) -> dict[str, Any]:
 
             opened = fsspec.open(path, "rb")
         else:
-            opened = open(path, "rb")
+            opened = open(path, "rb")  # noqa: SIM115 - closed by the `with` below
         with opened as f:
             while chunk := f.read(_CHUNK):
                 h.update(chunk)

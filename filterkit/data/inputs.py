@@ -7,8 +7,8 @@ the file, the line or rows, and the fix.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
-from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc

@@ -28,8 +28,9 @@ report all call it, so a number means the same thing wherever it is printed.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel

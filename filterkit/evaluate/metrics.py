@@ -6,7 +6,8 @@ number means the same thing wherever it is printed.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pyarrow.compute  # noqa: F401  (pa.compute)

@@ -114,7 +114,7 @@ def clean_text(text: str) -> str:
 _LEET = np.arange(256, dtype=np.uint8)
 for _d, _c in zip(b"013457", b"oieast"):
     _LEET[_d] = _c
-_IS_LEET = _LEET != np.arange(256, dtype=np.uint8)
+_IS_LEET = np.arange(256, dtype=np.uint8) != _LEET
 _LEET_MASK = bytes(_IS_LEET.astype(np.uint8).tolist())  # bytes.translate table: 1 for a leet digit, else 0
 _IS_LOWER = np.zeros(256, dtype=bool)
 _IS_LOWER[ord("a") : ord("z") + 1] = True
@@ -164,7 +164,7 @@ def split_variants(term: str) -> list[str]:
     """
     if len(term) < 5 or not term.isalnum():
         return []
-    out = []
+    out: list[str] = []
     for sep in (" ", "-", "."):
         out.extend(term[:i] + sep + term[i:] for i in range(1, len(term)))
         if len(term) > 2:
@@ -296,7 +296,7 @@ class Blocklist:
         self._check_end = np.array([_is_word_char(t[-1]) for t in texts], dtype=bool)
 
     @classmethod
-    def from_file(cls, path: str | Path, split_terms: bool = False) -> "Blocklist":
+    def from_file(cls, path: str | Path, split_terms: bool = False) -> Blocklist:
         return cls(read_terms(path), split_terms=split_terms)
 
     def match(self, text: str) -> BlocklistMatch:
@@ -308,7 +308,7 @@ class Blocklist:
         counts = self.count_many(texts, detail_min_unique=1)
         return [BlocklistMatch(counts.terms[i]) if i in counts.terms else _NO_MATCH for i in range(len(texts))]
 
-    def count_many(self, texts: list[str], detail_min_unique: int = 1, with_words: bool = False) -> "BlocklistCounts":
+    def count_many(self, texts: list[str], detail_min_unique: int = 1, with_words: bool = False) -> BlocklistCounts:
         """Unique terms, total hits (and, ``with_words``, words) of every document, and the term counts of
         those at ``detail_min_unique``.
 

@@ -15,12 +15,17 @@ caps the filter's recall: it is the first number ``quality_bench.py`` reports.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from filterkit.config import BlocklistConfig, SemanticGateConfig
+
+if TYPE_CHECKING:  # imported where first used: a run without a gate never loads it
+    from filterkit.match.blocklist import Blocklist
+    from filterkit.match.gate import StaticGate
 
 # a batch joined into one string for the automaton is bounded (count_many copies it)
 _STEP_DOCS = 1024
@@ -78,8 +83,8 @@ class Escalator:
     def __init__(self, blocklist: BlocklistConfig, gate: SemanticGateConfig | None = None) -> None:
         self.bl = blocklist
         self.gate_cfg = gate if gate is not None and gate.enabled else None
-        self._blocklist = None
-        self._gate = None
+        self._blocklist: Blocklist | None = None  # loaded on first use
+        self._gate: StaticGate | None = None
 
     def __getstate__(self):
         return {**self.__dict__, "_blocklist": None, "_gate": None}

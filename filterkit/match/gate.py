@@ -22,9 +22,10 @@ A gate folder holds the model2vec files (``model.safetensors``, ``tokenizer.json
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -83,7 +84,7 @@ class StaticGate:
         return int(self.config.get("window_words", 256))
 
     @classmethod
-    def load(cls, folder: str | Path) -> "StaticGate":
+    def load(cls, folder: str | Path) -> StaticGate:
         from model2vec import StaticModel
         from safetensors.numpy import load_file
 

@@ -6,4 +6,4 @@ from filterkit.stages.classifier import ClassifierStage
 from filterkit.stages.reader import ShardReader
 from filterkit.stages.writer import ShardWriter
 
-__all__ = ["DecisionStage", "BlocklistStage", "ClassifierStage", "ShardReader", "ShardWriter"]
+__all__ = ["BlocklistStage", "ClassifierStage", "DecisionStage", "ShardReader", "ShardWriter"]

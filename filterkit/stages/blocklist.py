@@ -49,7 +49,7 @@ class BlocklistStage(DecisionStage):
         self.rule = D.Rule.from_config(blocklist=self.config)
 
     @classmethod
-    def from_config(cls, cfg: PipelineConfig, drop_removed: bool = True, exclusion_writer=None) -> "BlocklistStage":
+    def from_config(cls, cfg: PipelineConfig, drop_removed: bool = True, exclusion_writer=None) -> BlocklistStage:
         """The stage a pipeline config describes (``filterkit run`` builds it so)."""
         return cls(cfg.blocklist, cfg.semantic_gate, drop_removed=drop_removed, exclusion_writer=exclusion_writer)
 

@@ -8,6 +8,7 @@ from typing import Any
 from datatrove.data import Document, DocumentsPipeline
 
 from filterkit import contract as D
+from filterkit.classify.base import Classifier
 from filterkit.classify.registry import load_classifier, read_classifier_info
 from filterkit.config import ClassifierConfig, PipelineConfig, SemanticGateConfig
 from filterkit.errors import FilterkitError
@@ -51,7 +52,7 @@ class ClassifierStage(DecisionStage):
             raise FilterkitError(f"{self.path}: classifier.export_spans needs the embedding backend (this one is "
                                  f"{self.info.backend!r}); turn export_spans off")
         self.rule = D.Rule.from_config(head_threshold=self.info.threshold, classifier=self.config, semantic_gate=gate)
-        self._model = None
+        self._model: Classifier | None = None  # loaded once per worker, on first use
 
     @classmethod
     def from_config(cls, cfg: PipelineConfig, drop_removed: bool = True, exclusion_writer=None) -> "ClassifierStage":
@@ -154,7 +155,8 @@ class ClassifierStage(DecisionStage):
             shard = shard_of(doc)
             if buffer and shard != current:  # finish the shard before reading on: its outputs can be committed
                 yield from flush(buffer)
-                yield from self._finish(in_flight)
+                if in_flight is not None:  # flush() just submitted the buffer
+                    yield from self._finish(in_flight)
                 in_flight = None
                 buffer, pending, chars = [], 0, 0
             current = shard

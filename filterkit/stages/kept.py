@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -39,7 +40,7 @@ def _compressed(path: Path, compression: str | None) -> Iterator[BinaryIO]:
             import zstandard
 
             with zstandard.ZstdCompressor(level=ZSTD_LEVEL).stream_writer(raw, closefd=False) as f:
-                yield f  # type: ignore[misc]
+                yield f
         else:
             yield raw
 
@@ -122,7 +123,7 @@ def write_kept(
     if shard.format == "jsonl" and writes_jsonl(shard, output_format):
         with _compressed(path, kept_compression(shard, output_format)) as f:
             for lines in iter_lines(shard, input_cfg.batch_rows):
-                keep = mask_for(len(lines), lambda: [_line_text(line, col) for line in lines])
+                keep = mask_for(len(lines), lambda lines=lines: [_line_text(line, col) for line in lines])
                 chunk = b"".join(line for line, k in zip(lines, keep) if k)
                 kept += int(keep.sum())
                 if chunk:
@@ -132,7 +133,7 @@ def write_kept(
         sink = _ParquetSink(path, schema, row_group_rows, compression)
         try:
             for records in iter_records(shard, input_cfg):
-                keep = mask_for(len(records), lambda: [r.get(col) for r in records])
+                keep = mask_for(len(records), lambda records=records: [r.get(col) for r in records])
                 rows = [r for r, k in zip(records, keep) if k]
                 kept += len(rows)
                 if rows:
@@ -149,7 +150,7 @@ def write_kept(
 
         with _compressed(path, kept_compression(shard, output_format)) as f:
             for batch in iter_batches(shard, None, input_cfg.batch_rows):
-                out = batch.filter(pa.array(mask_for(batch.num_rows, lambda: _batch_texts(batch, col))))
+                out = batch.filter(pa.array(mask_for(batch.num_rows, lambda batch=batch: _batch_texts(batch, col))))
                 kept += out.num_rows
                 if out.num_rows:
                     f.write(b"".join(orjson.dumps(row, default=_json_default) + b"\n" for row in out.to_pylist()))
@@ -157,7 +158,7 @@ def write_kept(
         sink = _ParquetSink(path, read_schema(shard), row_group_rows, compression)
         try:
             for batch in iter_batches(shard, None, input_cfg.batch_rows):
-                out = batch.filter(pa.array(mask_for(batch.num_rows, lambda: _batch_texts(batch, col))))
+                out = batch.filter(pa.array(mask_for(batch.num_rows, lambda batch=batch: _batch_texts(batch, col))))
                 kept += out.num_rows
                 sink.add(out)
         finally:

@@ -137,15 +137,16 @@ class _ShardOutput:
             ))
         if self.spans is not None and meta.get(D.SPAN_STARTS):
             t = self._threshold(meta)
+            assert t is not None  # spans come only from a classifier, so the run has a rule
             for s, e, p in zip(meta[D.SPAN_STARTS], meta[D.SPAN_ENDS], meta[D.SPAN_SCORES]):
                 self.spans.add(SpanRow(run_id=self.info.run_id, input_shard=self.shard.name, row_index=row,
                                        doc_id=doc.id, start=s, end=e, score=p, threshold=t))
         if removed:
             self.removed[row] = True
-            self.reasons[reason] += 1
+            self.reasons[meta[D.REASON]] += 1  # contract.mark_removed always sets the reason
             self.audit.add(AuditRow(
                 run_id=self.info.run_id, input_shard=self.shard.name, row_index=row, doc_id=doc.id,
-                stage=meta.get(D.STAGE), reason=reason, matched_terms=matched, unique_terms=meta.get(D.BL_UNIQUE),
+                stage=meta[D.STAGE], reason=meta[D.REASON], matched_terms=matched, unique_terms=meta.get(D.BL_UNIQUE),
                 total_hits=meta.get(D.BL_TOTAL), min_unique_hits=self.info.min_unique_hits,
                 classifier_score=meta.get(D.SCORE), threshold=self._threshold(meta), classifier=self.info.classifier,
                 classifier_sha256=self.info.classifier_sha256, config_sha256=self.info.config_sha256,
@@ -193,7 +194,7 @@ class _ShardOutput:
         # each output's size, sha256 and rows go into the marker, so later readers can tell a file that
         # was changed, truncated or deleted after the shard finished (see RunLayout.output_problems)
         outputs = {}
-        tmps = (("kept", self.tmp_kept, kept), ("audit", self.audit.path, self.audit.n),
+        tmps: tuple[tuple[str, Path, int], ...] = (("kept", self.tmp_kept, kept), ("audit", self.audit.path, self.audit.n),
                 ("scores", self.scores.path, self.scores.n))
         if self.spans is not None:  # optional: only with classifier.export_spans
             tmps += (("spans", self.spans.path, self.spans.n),)

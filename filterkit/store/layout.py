@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import datetime
 import errno
+import io
 import json
 import os
 import socket
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from filterkit.errors import FilterkitError
 from filterkit.io import file_digest, parquet_rows
@@ -163,10 +164,8 @@ def output_rows(path: Path) -> int:
         if path.name.endswith(".gz"):
             import gzip
 
-            f = gzip.GzipFile(fileobj=raw, mode="rb")
+            f: io.BufferedIOBase = gzip.GzipFile(fileobj=raw, mode="rb")
         elif path.name.endswith(".zst"):
-            import io
-
             import zstandard
 
             f = io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw), 1 << 20)
@@ -260,10 +259,9 @@ def run_lock(root: str | Path, command: str | None = None) -> Iterator[dict]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             os_locked = True
         except (BlockingIOError, PermissionError):
-            holder = _read_holder(fd) or {}
             raise FilterkitError(
-                f"{root}: another filterkit run is writing into this folder ({_holder_text(holder)}); wait for "
-                "it to finish or stop it, then re-run"
+                f"{root}: another filterkit run is writing into this folder ({_holder_text(_read_holder(fd) or {})}); "
+                "wait for it to finish or stop it, then re-run"
             ) from None
         except (ImportError, OSError) as e:
             if isinstance(e, OSError) and e.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):

@@ -9,8 +9,9 @@ re-training with another head or seed does not re-encode.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pyarrow.compute  # noqa: F401  (pa.compute)

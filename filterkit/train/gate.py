@@ -4,8 +4,9 @@ offline, then fit a logistic head on labelled windows."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -99,7 +99,7 @@ def test_missing_or_broken_model_file_is_a_filterkit_error(trained, tmp_path):
     folder = tmp_path / "ft"
     folder.mkdir()
     (folder / "config.json").write_text((trained[0] / "config.json").read_text())
-    with pytest.raises(FilterkitError, match="model.ftz"):
+    with pytest.raises(FilterkitError, match=r"model\.ftz"):
         load_classifier(folder)
     (folder / "model.ftz").write_bytes(b"not a fasttext model")
     with pytest.raises(FilterkitError, match=r"model\.ftz.*re-run `filterkit train --backend fasttext`"):

@@ -62,7 +62,7 @@ def test_config_keys_validate():
 
     c = config_from_dict({"classifier": {"runtime": "onnx", "precision": "int8"}}).classifier
     assert (c.runtime, c.precision) == ("onnx", "int8")
-    with pytest.raises(FilterkitError, match="classifier.runtime"):
+    with pytest.raises(FilterkitError, match=r"classifier\.runtime"):
         config_from_dict({"classifier": {"runtime": "tensorrt"}})
 
 

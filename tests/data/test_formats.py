@@ -373,7 +373,7 @@ def test_same_name_in_two_formats_is_refused(tmp_path):
     d = tmp_path / "in"
     _write_input(d, ".jsonl", DOCS, stem="a")
     _write_input(d, ".parquet", DOCS, stem="a")
-    with pytest.raises(FilterkitError, match="same output name 'a.parquet'"):
+    with pytest.raises(FilterkitError, match=r"same output name 'a\.parquet'"):
         discover(d)
 
 

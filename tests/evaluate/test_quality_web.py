@@ -103,10 +103,10 @@ def test_bad_label_files_are_one_clear_error(tmp_path):
     with pytest.raises(FilterkitError, match="labelled ids have no stratum"):
         web_section(labels, web, fake_filter)
     labels = _labels(tmp_path / "b", [("b0", "blog", 0.7, "r1")])
-    with pytest.raises(FilterkitError, match="label 0.7"):
+    with pytest.raises(FilterkitError, match=r"label 0\.7"):
         web_section(labels, web, fake_filter)
     labels = _labels(tmp_path / "c", [("x0", "elsewhere", 1, "r1")])
-    with pytest.raises(FilterkitError, match="elsewhere of labels.jsonl have no split"):
+    with pytest.raises(FilterkitError, match=r"elsewhere of labels\.jsonl have no split"):
         web_section(labels, web, fake_filter)
 
 

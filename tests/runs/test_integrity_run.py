@@ -25,7 +25,7 @@ from filterkit.errors import FilterkitError
 from filterkit.io import file_digest
 from filterkit.runs.verify import verify
 from filterkit.store.layout import LOCK_NAME, RunLayout
-from tests.conftest import GENERAL, PROXY, write_pipeline, write_shard
+from tests.conftest import GENERAL, PROXY, PausedRun, write_pipeline, write_shard
 
 
 def _blocklist_only(tmp_path: Path, **executor) -> Path:
@@ -147,31 +147,30 @@ def test_verify_refuses_an_unfinished_run(tmp_path):
 # --- 3. one writer per run folder -------------------------------------------------------------------------
 
 
-def _start_run(d: Path, p: Path, out: Path) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "filterkit.cli", "run", str(d), "-p", str(p), "-o", str(out), "--quiet"]
-    return subprocess.Popen(cmd, env={**os.environ, "HF_HUB_OFFLINE": "1"}, stderr=subprocess.PIPE, text=True)
-
-
-def _wait_for(cond, proc: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline and proc.poll() is None and not cond():
-        time.sleep(0.02)
-    assert cond() and proc.poll() is None, "the run ended before the test could act mid-run"
+def _paused_run(tmp_path: Path, d: Path, p: Path, out: Path) -> PausedRun:
+    return PausedRun(tmp_path, ["run", str(d), "-p", str(p), "-o", str(out), "--quiet"])
 
 
 def test_a_second_run_into_the_same_out_exits_2_naming_the_holder(tmp_path):
-    d = _input(tmp_path / "in", n_shards=12, rows=6000)
+    d = _input(tmp_path / "in")
     p = _blocklist_only(tmp_path)
     out = tmp_path / "out"
-    first = _start_run(d, p, out)
-    lock = out / LOCK_NAME
-    _wait_for(lambda: lock.is_file() and lock.stat().st_size > 0, first)
-    second = _cli("run", str(d), "-p", str(p), "-o", str(out))
-    text = _one_line(second, str(out), f"pid {first.pid}", socket.gethostname())
-    assert "another filterkit run" in text
-    _, err = first.communicate(timeout=300)
-    assert first.returncode == 0, err
+    first = _paused_run(tmp_path, d, p, out)
+    try:
+        first.wait_paused()  # its first shard is written, not committed: the run holds the folder's lock
+        lock = out / LOCK_NAME
+        assert json.loads(lock.read_text())["pid"] == first.proc.pid
+        second = _cli("run", str(d), "-p", str(p), "-o", str(out))
+        text = _one_line(second, str(out), f"pid {first.proc.pid}", socket.gethostname())
+        assert "another filterkit run" in text
+        assert not (out / "manifest.json").exists()  # the refused run wrote nothing of its own
+        first.resume()
+        _, err = first.proc.communicate(timeout=300)
+    finally:
+        first.kill()
+    assert first.proc.returncode == 0, err
     assert verify(out).ok and lock.read_text() == ""  # released on a clean exit
+    assert json.loads((out / "manifest.json").read_text())["counts"]["read"] == 36
 
 
 def test_a_stale_lock_is_taken_over_and_another_hosts_lock_is_named(tmp_path):
@@ -256,32 +255,35 @@ from benchmarks.fault_bench import processes as _processes  # noqa: E402
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts processes through /proc")
 @pytest.mark.parametrize("workers", [1, 2])
 def test_sigkilled_run_leaves_no_orphans(tmp_path, workers):
-    d = _input(tmp_path / "in", n_shards=12, rows=6000)
+    d = _input(tmp_path / "in", n_shards=8)
     p = _blocklist_only(tmp_path, tasks=4, workers=workers)
     out = tmp_path / "out"
     before = _processes()
-    proc = _start_run(d, p, out)
+    paused = _paused_run(tmp_path, d, p, out)
+    try:
+        writers = paused.wait_paused()  # a shard's kept file written, not committed: the run is mid-way for sure
+        proc = paused.proc
+        during = _processes()
+        helpers = _descendants(proc.pid, during) | {
+            pid for pid, (_, cmd) in during.items() if str(out) in cmd and pid not in before
+        }
+        helpers.discard(proc.pid)
+        assert helpers, "expected datatrove helper processes while the run is going"
+        if workers > 1:
+            assert set(writers) <= helpers  # the paused writer is a pool worker, not the run itself
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finally:
+        paused.kill()
     done = out / ".state" / "done"
-    _wait_for(lambda: done.is_dir() and len(list(done.glob("*.json"))) >= 1, proc)
-    during = _processes()
-    helpers = _descendants(proc.pid, during) | {
-        pid for pid, (_, cmd) in during.items() if str(out) in cmd and pid not in before
-    }
-    helpers.discard(proc.pid)
-    assert helpers, "expected datatrove helper processes while the run is going"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    finished_at_kill = len(list(done.glob("*.json")))
     deadline = time.time() + 10
-    while time.time() < deadline:
-        alive = helpers & set(_processes())
-        if not alive:
-            break
+    while time.time() < deadline and helpers & set(_processes()):  # the watchdogs poll every 0.2 s
         time.sleep(0.1)
     orphans = {pid: _processes().get(pid) for pid in helpers & set(_processes())}
     assert orphans == {}, orphans
     assert not any(str(out) in cmd for pid, (_, cmd) in _processes().items() if pid not in before)
-    # a pool worker may be inside its last renames when the run dies; it cannot start another shard
-    assert len(list(done.glob("*.json"))) <= finished_at_kill + workers - 1
+    # every writer was paused before its first commit, and died with the run instead of finishing it
+    assert not list(done.glob("*.json"))
+    assert not (out / "manifest.json").exists()
     res = run(d, p, out)  # and the folder resumes
-    assert res.counts["read"] == 12 * 6000 == res.counts["kept"] + res.counts["removed"]
+    assert res.counts["read"] == 8 * 12 == res.counts["kept"] + res.counts["removed"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import ClassVar
 
 import pytest
 from datatrove.executor import LocalPipelineExecutor
@@ -36,13 +37,13 @@ def test_stages_in_a_plain_datatrove_pipeline(tmp_path):
 class Recorder:
     """A test backend that records when the stage submits and collects (registered in the test below)."""
 
-    events: list[tuple[str, int]] = []
+    events: ClassVar[list[tuple[str, int]]] = []
 
     def __init__(self, info) -> None:
         self.info, self.n = info, 0
 
     @classmethod
-    def load(cls, folder, spec=None) -> "Recorder":
+    def load(cls, folder, spec=None) -> Recorder:
         from filterkit.classify.registry import read_classifier_info
 
         return cls(read_classifier_info(folder))
