@@ -14,7 +14,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from filterkit.experiment.compute import bootstrap_nx, interp_read_off, loss_matched, power_fit
+from filterkit.experiment.compute import (
+    bootstrap_nx,
+    interp_read_off,
+    loss_matched,
+    power_fit,
+)
 from filterkit.experiment.lm import IGNORE_INDEX, LMConfig, build_model, get_batch
 from filterkit.experiment.masking import masked_memmap, span_removed, token_keep
 from filterkit.experiment.tokens import tokenize_to_memmap, train_tokenizer
