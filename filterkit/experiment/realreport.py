@@ -84,7 +84,9 @@ def report_lines(r: dict[str, Any]) -> list[str]:
         f"Span threshold {s['threshold']:.3f}: {s['rule']} (reached: {s['reached']}). On the tuning documents the "
         "flagged windows cover " + ", ".join(f"{g} {v:.3f}" for g, v in s["char_coverage"].items())
         + " of the characters (at the document threshold: "
-        + ", ".join(f"{g} {v:.3f}" for g, v in s["char_coverage_at_doc_threshold"].items()) + "); on the corpus "
+        + ", ".join(f"{g} {v:.3f}" for g, v in s["char_coverage_at_doc_threshold"].items())
+        + "; the document filter removes " + ", ".join(
+            f"{g} {v:.3f}" for g, v in s.get("document_filter_char_recall", {}).items()) + "); on the corpus "
         + ", ".join(f"{g} {v:.3f}" for g, v in s["corpus_char_coverage"].items()) + ".", "",
         "Corpus tokens per arm: " + ", ".join(f"{k} {v:,}" for k, v in r["corpus_tokens"].items())
         + f"; loss masking leaves {r['loss_tokens_masking']:,} of its tokens with a loss.", "",
