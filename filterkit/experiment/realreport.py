@@ -98,6 +98,7 @@ def report_lines(r: dict[str, Any]) -> list[str]:
 def _plot_compute(r: dict[str, Any], out: Path) -> None:
     import numpy as np
     from matplotlib.figure import Figure
+    from matplotlib.ticker import NullFormatter
 
     from filterkit.experiment.compute import _isotonic_decreasing
 
@@ -121,6 +122,7 @@ def _plot_compute(r: dict[str, Any], out: Path) -> None:
                         color=COLORS[name], label=f"{LABELS[name]}: N× {nx_text(nx).split(' (')[0]}")
             ax.plot([nx["matched_compute"], m["flops"]], [m[d], m[d]], ":", color=COLORS[name], lw=1)
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels on a 16x log axis overlap
         ax.set_xlabel("pretraining compute (FLOPs)")
         ax.set_title(DOMAIN_TITLES[d], fontsize=9)
         ax.legend(fontsize=6)
