@@ -189,8 +189,16 @@ class RealSection(_Strict):
         description="real/dev documents per group, none in the eval sets, that choose the span threshold (proxy: "
         "the first of the relearning documents; a count over what is there takes them all)")
     eval_max_tokens: int = Field(512, ge=2, description="tokens scored per eval document (its first ones)")
-    span_target_recall: float = Field(0.9, gt=0.0, le=1.0, description="span threshold: the highest at which the "
-                                      "flagged windows cover this share of the tuning proxy documents' characters")
+    span_target_recall: float | Literal["document"] = Field(
+        "document", description="span threshold: the highest at which the flagged windows cover this share of the "
+        "tuning proxy documents' characters; document: the share the document filter removes there (whole documents "
+        "at the head's threshold), so every granularity is compared at the same proxy recall")
+
+    @model_validator(mode="after")
+    def _recall(self) -> RealSection:
+        if isinstance(self.span_target_recall, float) and not 0.0 < self.span_target_recall <= 1.0:
+            raise ValueError("real.span_target_recall must be in (0, 1] or 'document'")
+        return self
     budgets: list[float] = Field(default_factory=lambda: [0.125, 0.25, 0.5, 1.0, 2.0], min_length=5,
                                  description="baseline budgets as multiples of model.steps (>= 5, spanning >= 16x)")
     compute_fit: Literal["interp", "power"] = Field(

@@ -12,29 +12,23 @@ world's rules imply?) → relearn tokens → leak curve → results.json, report
 
 from __future__ import annotations
 
-import contextlib
-import copy
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.parquet as pq
-import yaml
 
-from filterkit.errors import FilterkitError
 from filterkit.experiment.analysis import (
     attack_check,
     granularity_comparison,
-    mean_ci95,
     relearn,
     summarize_attacks,
 )
+from filterkit.experiment.attack import _evaluate, _lm_with, attack_model
 from filterkit.experiment.config import (  # noqa: F401  (re-exported: the config models' old home)
     AttackSection,
     CorpusSection,
@@ -44,231 +38,23 @@ from filterkit.experiment.config import (  # noqa: F401  (re-exported: the confi
     experiment_config,
     load_experiment_config,
 )
+from filterkit.experiment.filtering import filter_corpus, span_filtering, train_filter
+from filterkit.experiment.leak import leak_curve
 from filterkit.experiment.report import report_lines, write_report  # noqa: F401
-
-
-def filter_corpus(corpus_dir: Path, pipeline: Path, out: Path) -> dict[str, Any]:
-    """Run the real pipeline on the training shards; measure it against the generator's labels."""
-    from filterkit.runs.runner import run
-
-    result = run(corpus_dir / "train", pipeline, out)
-    kept_ids = set(pq.read_table(out / "kept", columns=["id"]).column("id").to_pylist())
-    names = pq.read_schema(next(iter(sorted((corpus_dir / "train").glob("*.parquet"))))).names
-    if "label" not in names:  # a user's corpus without labels: the filter cannot be scored
-        return {"kept_ids": kept_ids, "recall": None, "precision": None, "leak_rate": None, "counts": result.counts}
-    source = pq.read_table(corpus_dir / "train", columns=["id", "label"]).to_pylist()
-    proxy = [r["id"] for r in source if r["label"] == 1]
-    removed = [r for r in source if r["id"] not in kept_ids]
-    removed_proxy = sum(1 for r in removed if r["label"] == 1)
-    recall = removed_proxy / len(proxy) if proxy else 0.0
-    return {
-        "kept_ids": kept_ids,
-        "recall": recall,
-        "precision": removed_proxy / len(removed) if removed else 0.0,
-        "leak_rate": 1 - recall,
-        "counts": result.counts,
-    }
-
-
-def train_filter(cfg: ExperimentConfig, out: Path) -> Path:
-    """Train the topic filter on an independent world; return a pipeline YAML that uses it (see FilterTrainingSection)."""
-    from filterkit.experiment.corpus import corpus_from_section
-    from filterkit.match.build import build_terms, write_term_file
-
-    ft = cfg.filter_training
-    assert ft is not None
-    c = cfg.corpus
-    # the same world sizes, another seed; only its training text is used (no attack, control or held-out sets)
-    world = corpus_from_section(c, seed=c.seed + ft.world_seed_offset, n_attack_weak=0, n_fact_injection=0, n_control=0,
-                                n_proxy_heldout=0, habitat_notes=0)
-    out.mkdir(parents=True, exist_ok=True)
-    labels = out / "labels.parquet"
-    docs = [d for d in world.train if d.kind not in ft.unseen_kinds]
-    pq.write_table(pa.table({"id": [d.id for d in docs], "text": [d.text for d in docs],
-                             "label": [d.label for d in docs]}), labels)
-    terms = build_terms(labels, max_terms=ft.max_terms)
-    blocklist = write_term_file(terms, out / "blocklist.txt", {"source": "filterkit experiment, independent world",
-                                                                "world_seed": c.seed + ft.world_seed_offset})
-    head = out / "head"
-    if ft.backend == "fasttext":
-        from filterkit.train.fasttext import train_fasttext
-
-        train_fasttext(labels, head, target_recall=ft.target_recall, seed=c.seed, name="experiment-topic-fasttext")
-    else:
-        from filterkit.train.embedding import train_head
-
-        train_head(labels, head, target_recall=ft.target_recall, seed=c.seed, name="experiment-topic-embedding")
-    from filterkit.config import read_yaml_mapping  # aliases, cycles and duplicate keys refused, as for `run -p`
-
-    base = read_yaml_mapping(cfg.filter_pipeline, "pipeline config", "filter_pipeline in the experiment config")
-    base["blocklist"] = {**base.get("blocklist", {}), "path": str(blocklist.resolve()), "min_unique_hits": ft.min_unique_hits}
-    base["classifier"] = {k: v for k, v in base.get("classifier", {}).items() if k not in ("path", "threshold", "backend")}
-    base["classifier"]["path"] = str(head.resolve())
-    base["name"] = f"{base.get('name', 'experiment-filter')}-trained"
-    # no semantic gate is trained for the synthetic world: the shipped gate (real biology) must not escalate here
-    base["semantic_gate"] = {"enabled": False}
-    pipeline = out / "pipeline.yaml"
-    pipeline.write_text(yaml.safe_dump(base, sort_keys=False), encoding="utf-8")
-    return pipeline
-
-
-def _texts(corpus_dir: Path, subset: str, ids: set[str] | None = None) -> list[str]:
-    rows = pq.read_table(corpus_dir / subset, columns=["id", "text"]).to_pylist()
-    return [r["text"] for r in rows if ids is None or r["id"] in ids]
-
-
-def _memmap(texts: list[str], tokenizer, path: Path) -> np.ndarray:
-    from filterkit.experiment.tokens import tokenize_to_memmap
-
-    return tokenize_to_memmap(texts, tokenizer, path)
-
-
-def _evaluate(model, tokenizer, questions: dict[str, list[dict]], heldout: dict[str, np.ndarray], block: int,
-              template: str) -> dict:
-    from filterkit.experiment.evals import heldout_loss, mc_eval
-
-    out = {}
-    with _eval_threads():
-        for domain in ("proxy", "general"):
-            r = mc_eval(model, tokenizer, questions[domain], prompt_template=template)
-            out[f"{domain}_acc"], out[f"{domain}_acc_norm"] = r["acc"], r["acc_norm"]
-            out[f"{domain}_loss"] = heldout_loss(model, heldout[domain], block, max_tokens=20_000)
-    return out
-
-
-@contextlib.contextmanager
-def _eval_threads():
-    """Evaluations of these tiny models are thousands of small ops: on CPU one thread runs them as fast as two,
-    and a second thread turns each op into a barrier wait when the cores are shared (mc_eval measured 0.28 s on
-    one thread against 6.9 s on two while another job ran). Training keeps torch's thread count."""
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
-
-
-def _attack_eval(model, tokenizer, questions: list[dict], heldout: np.ndarray, block: int, template: str) -> dict:
-    """Proxy accuracy (overall and per attribute, where questions name one) and held-out proxy loss."""
-    from filterkit.experiment.evals import heldout_loss, mc_eval
-
-    with _eval_threads():
-        r = mc_eval(model, tokenizer, questions, prompt_template=template)
-        loss = heldout_loss(model, heldout, block, max_tokens=20_000)
-    by_attr: dict[str, list[int]] = {}
-    inferable: list[int] = []
-    for q, p in zip(questions, r["pred"]):
-        if "attribute" in q:
-            by_attr.setdefault(str(q["attribute"]), []).append(int(p == int(q["answer"])))
-        if q.get("inferable"):
-            inferable.append(int(p == int(q["answer"])))
-    return {"acc": r["acc"], "loss": loss, "acc_inferable": float(np.mean(inferable)) if inferable else None,
-            "by_attr": {a: float(np.mean(v)) for a, v in sorted(by_attr.items())}}
-
-
-def _attack(model, tokenizer, data: np.ndarray, lm_cfg, acfg: AttackSection, lr: float, steps: int,
-            questions: list[dict], heldout: np.ndarray, template: str) -> list[dict]:
-    """Fine-tune a copy on ``data`` at ``lr``; an :func:`_attack_eval` at each of ``acfg.eval_steps()`` up to ``steps``."""
-    from filterkit.experiment.lm import train
-
-    m = copy.deepcopy(model)
-    # no torch.compile: a short fine-tuning run would pay a fresh compile each time (a new model copy)
-    cfg = _lm_with(lm_cfg, lr=lr, warmup=0, steps=steps, batch_size=acfg.batch_size or lm_cfg.batch_size, compile=False)
-    at = [s for s in acfg.eval_steps() if s <= steps]
-    stats = train(m, data, cfg, eval_fn=lambda step: _attack_eval(m, tokenizer, questions, heldout, cfg.block_size, template),
-                  eval_at=at)
-    return [e["result"] for e in stats["evals"]]
-
-
-def _lm_settings(lm_cfg) -> dict[str, Any]:
-    """An LMConfig's fields as a dict (a dataclass's to_dict or a pydantic model's model_dump)."""
-    return lm_cfg.model_dump() if hasattr(lm_cfg, "model_dump") else lm_cfg.to_dict()
-
-
-def _lm_with(lm_cfg, **changes: Any):
-    """A copy of an LMConfig with ``changes``, validated again."""
-    return type(lm_cfg)(**{**_lm_settings(lm_cfg), **changes})
-
-
-def attack_model(model, tokenizer, data: dict[str, np.ndarray], lm_cfg, acfg: AttackSection, questions: list[dict],
-                 template: str, with_controls: bool = True) -> dict[str, Any]:
-    """The learning-rate sweep on the attack corpus, then fact injection (an upper bound, not an attack) and the
-    benign control at ``controls_lr``; each a list of evaluations along fine-tuning."""
-    out: dict[str, Any] = {"sweep": {}}
-    for lr in acfg.lrs:
-        out["sweep"][lr] = _attack(model, tokenizer, data["attack"], lm_cfg, acfg, lr, acfg.steps, questions,
-                                   data["proxy_heldout"], template)
-    if with_controls:
-        csteps = acfg.controls_steps or acfg.steps
-        out["fact_injection"] = _attack(model, tokenizer, data["fact_injection"], lm_cfg, acfg, acfg.controls_lr, csteps,
-                                        questions, data["proxy_heldout"], template)
-        if acfg.benign:
-            out["benign"] = _attack(model, tokenizer, data["control"], lm_cfg, acfg, acfg.controls_lr, csteps, questions,
-                                    data["proxy_heldout"], template)
-    return out
-
-
-def load_questions(cfg: ExperimentConfig, cdir: Path) -> tuple[dict[str, list[dict]], str]:
-    """The eval sets and the prompt template they are asked with (see ExperimentConfig.eval_prompt_template)."""
-    from filterkit.experiment.corpus import PROMPT_TEMPLATE
-    from filterkit.experiment.evals import load_mc_file
-
-    questions = {d: load_mc_file(cfg.eval_files.get(d, cdir / "questions" / f"{d}.jsonl")) for d in ("proxy", "general")}
-    default = "Question: {question}\nAnswer:" if cfg.eval_files else PROMPT_TEMPLATE
-    return questions, cfg.eval_prompt_template or default
-
-
-def provenance() -> dict[str, Any]:
-    """What produced a result: code revision and library versions."""
-    import subprocess
-
-    import tokenizers
-    import torch
-    import transformers
-
-    import filterkit
-
-    try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True,
-                             timeout=5).stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        rev = None
-    return {"git_rev": rev, "filterkit": filterkit.__version__, "python": platform.python_version(),
-            "torch": torch.__version__, "transformers": transformers.__version__, "tokenizers": tokenizers.__version__}
-
-
-def _corpus_sets(cfg: ExperimentConfig, out: Path) -> Path:
-    """The generated corpus, or the user's ``corpus_dir`` checked for the folders the experiment reads."""
-    from filterkit.experiment.corpus import corpus_from_section, write_corpus
-
-    if cfg.corpus_dir is None:
-        return write_corpus(corpus_from_section(cfg.corpus), out / "corpus")
-    cdir = cfg.corpus_dir
-    for sub in ("train", "attack_weak", _fact_injection_dir(cdir).name, "control"):
-        if not any((cdir / sub).glob("*.parquet")):
-            raise FilterkitError(f"{cdir / sub}: no parquet shards; corpus_dir needs train/, attack_weak/, "
-                                 f"fact_injection/ (or attack_strong/) and control/ folders of parquet with text and id")
-    return cdir
-
-
-def _fact_injection_dir(cdir: Path) -> Path:
-    """``fact_injection/``, or ``attack_strong/`` in a corpus written before the rename."""
-    new, old = cdir / "fact_injection", cdir / "attack_strong"
-    return old if not new.exists() and old.exists() else new
-
-
-def _attack_texts(cdir: Path) -> tuple[list[str], list[str], str]:
-    """Attack corpus and held-out proxy text. Without ``proxy_heldout/`` (a user's corpus), every fifth attack
-    document is held out instead, so the loss along the attack is never measured on text it trains on."""
-    attack = _texts(cdir, "attack_weak")
-    if any((cdir / "proxy_heldout").glob("*.parquet")):
-        held = _texts(cdir, "proxy_heldout")
-        if held:
-            return attack, held, "proxy_heldout/"
-    return [t for i, t in enumerate(attack) if i % 5 != 4], attack[4::5], "every fifth attack_weak/ document"
+from filterkit.experiment.sets import (
+    _attack_texts,
+    _corpus_sets,
+    _fact_injection_dir,
+    _memmap,
+    _texts,
+    load_questions,
+)
+from filterkit.experiment.summary import (  # noqa: F401
+    _PEAK_BF16_FLOPS,
+    _load_average,
+    provenance,
+    summarize,
+)
 
 
 def run_experiment(config: str | Path | dict | ExperimentConfig, out: str | Path) -> dict[str, Any]:
@@ -292,13 +78,6 @@ def run_experiment(config: str | Path | dict | ExperimentConfig, out: str | Path
         return _run_experiment(cfg, Path(out))
     finally:
         torch.set_num_threads(threads)
-
-
-def _load_average() -> float | None:
-    try:
-        return round(os.getloadavg()[0], 2)
-    except (AttributeError, OSError):
-        return None
 
 
 def _run_experiment(cfg: ExperimentConfig, out: Path) -> dict[str, Any]:
@@ -410,114 +189,3 @@ def _run_experiment(cfg: ExperimentConfig, out: Path) -> dict[str, Any]:
     return results
 
 
-def span_filtering(cdir: Path, run_dir: Path, pipeline: Path, out: Path, kept_ids: set[str]) -> dict[str, Any]:
-    """The span-filtered training texts (see spans.span_filter) and, where the corpus has labels, the share of
-    proxy and general characters each granularity keeps."""
-    from filterkit.experiment.spans import span_filter
-
-    names = pq.read_schema(next(iter(sorted((cdir / "train").glob("*.parquet"))))).names
-    rows = pq.read_table(cdir / "train", columns=["id", "text"] + (["label"] if "label" in names else [])).to_pylist()
-    res = span_filter([r["id"] for r in rows], [r["text"] for r in rows], run_dir, pipeline, out)
-    if "label" in names:
-        span_len = dict(zip(res["ids"], (len(t) for t in res["texts"])))
-        kept: dict[str, dict[str, float]] = {"document": {}, "span": {}}
-        for label, domain in ((1, "proxy"), (0, "general")):
-            mine = [r for r in rows if r["label"] == label]
-            total = sum(len(r["text"]) for r in mine) or 1
-            kept["document"][domain] = sum(len(r["text"]) for r in mine if r["id"] in kept_ids) / total
-            kept["span"][domain] = sum(span_len.get(r["id"], 0) for r in mine) / total
-        res["chars_kept"] = kept
-    del res["ids"]
-    return res
-
-
-def leak_curve(cfg: ExperimentConfig, cdir: Path, tokenizer, actual: float | None, base_cfg, questions, template: str,
-               out: Path, reuse: dict) -> dict:
-    """Proxy accuracy when a fraction of the proxy documents slips into otherwise general training data.
-
-    Leak corpora keep the training corpus's document order, so fraction 1.0 *is* the baseline corpus, the
-    "actual" point *is* the filtered model (the filter's real misses and false positives) and 0.0 *is* the
-    no-proxy model the attack check fine-tunes: all reuse those models' results instead of training them again.
-    Needs labels on the training corpus.
-    """
-    from filterkit.experiment.evals import mc_eval
-    from filterkit.experiment.lm import build_model, train
-
-    if actual is None:  # filter_corpus found no labels, so neither the leak rate nor the proxy set is known
-        return {"fractions": [], "per_seed": [], "proxy_acc": [], "note": "training corpus has no labels"}
-    rows = pq.read_table(cdir / "train", columns=["text", "label"]).to_pylist()
-    proxy_idx = [i for i, r in enumerate(rows) if r["label"] == 1]
-    fractions = sorted({float(actual) if f == "actual" else float(f) for f in cfg.leak_fractions})
-    seeds = cfg.seeds[: cfg.leak_seeds]
-    accs: list[list[float]] = []
-    sources: list[str] = []
-    for f in fractions:
-        if "actual" in cfg.leak_fractions and f == float(actual):
-            accs.append([r["proxy_acc"] for r in reuse["actual"][: len(seeds)]])
-            sources.append("filtered model (the filter's actual output)")
-            continue
-        if f == 1.0:
-            accs.append([r["proxy_acc"] for r in reuse[1.0][: len(seeds)]])
-            sources.append("baseline model")
-            continue
-        if f == 0.0 and len(reuse.get(0.0) or []) >= len(seeds):
-            accs.append([r["proxy_acc"] for r in reuse[0.0][: len(seeds)]])
-            sources.append("no-proxy model (also the attack check's)")
-            continue
-        rng = np.random.default_rng(1234)
-        take = set(rng.permutation(proxy_idx)[: int(round(f * len(proxy_idx)))].tolist())
-        texts = [r["text"] for i, r in enumerate(rows) if r["label"] == 0 or i in take]
-        data = _memmap(texts, tokenizer, out / "data" / f"leak-{f:.4f}.bin")
-        row = []
-        for seed in seeds:
-            lm_cfg = _lm_with(base_cfg, seed=seed)
-            model = build_model(lm_cfg)
-            train(model, data, lm_cfg)
-            row.append(mc_eval(model, tokenizer, questions["proxy"], prompt_template=template)["acc"])
-        accs.append(row)
-        sources.append("trained")
-    return {"fractions": fractions, "per_seed": accs, "proxy_acc": [float(np.mean(a)) for a in accs],
-            "proxy_acc_ci95": [mean_ci95(a)[1] for a in accs], "seeds": seeds, "source": sources}
-
-
-# dense bf16 tensor-core peaks (FLOP/s, no sparsity) for model FLOPs utilisation
-_PEAK_BF16_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L4": 121e12, "A10": 125e12}
-
-
-def summarize(cfg, per_seed, leak, filt, base_cfg, tokens_per_s, wall, chance: float = 0.25) -> dict[str, Any]:
-    import torch
-
-    def model_summary(rows: list[dict]) -> dict[str, Any]:
-        out = {}
-        for key in ("proxy_acc", "general_acc", "proxy_acc_norm", "general_acc_norm", "proxy_loss", "general_loss"):
-            m, ci = mean_ci95([r[key] for r in rows])
-            out[key], out[f"{key}_ci95"] = m, ci
-        out["per_seed"] = rows
-        return out
-
-    tps = float(np.mean(tokens_per_s))
-    device = "cpu"
-    mfu = None
-    if torch.cuda.is_available():
-        device = torch.cuda.get_device_name(0)
-        peak = next((v for k, v in _PEAK_BF16_FLOPS.items() if k in device), None)
-        if peak:  # 6 N FLOPs per token (forward + backward), as model_flops_per_token counts
-            from filterkit.experiment.lm import model_flops_per_token
-
-            mfu = model_flops_per_token(base_cfg) * tps / peak
-    else:
-        device = f"cpu ({torch.get_num_threads()} threads)"
-    return {
-        "chance": chance,
-        "seeds": cfg.seeds,
-        **{name: model_summary(rows) for name, rows in per_seed.items() if rows},
-        "filter": {"recall": filt["recall"], "precision": filt["precision"], "counts": filt["counts"]},
-        "leak": leak,
-        "model": _lm_settings(base_cfg),
-        "tokens_per_s": tps,
-        "mfu": mfu,
-        "device": device,
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "wall_seconds": wall,
-    }

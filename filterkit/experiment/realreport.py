@@ -50,16 +50,17 @@ def report_lines(r: dict[str, Any]) -> list[str]:
     t = r["timings"]
     la = t.get("load_average") or {}
     lines = ["# Real-text filtering experiment", "",
-             f"Seeds {r['seeds']}; {r['pretrain_tokens']:,} pretraining tokens per model "
-             f"({r['flops_per_token']:.3g} FLOPs/token); wall {r['wall_seconds']:.0f} s (filter {t['filter_s']:.0f} s, "
-             f"pretraining {t['pretrain_s']:.0f} s, relearning {t['relearn_s']:.0f} s); 1-minute load average "
-             f"{la.get('start')} at start, {la.get('end')} at end on {la.get('cpus')} CPUs.", "",
+             (f"Seeds {r['seeds']}; {r['pretrain_tokens']:,} pretraining tokens per model "
+              f"({r['flops_per_token']:.3g} FLOPs/token); wall {r['wall_seconds']:.0f} s (filter {t['filter_s']:.0f} s, "
+              f"pretraining {t['pretrain_s']:.0f} s, relearning {t['relearn_s']:.0f} s); 1-minute load average "
+              f"{la.get('start')} at start, {la.get('end')} at end on {la.get('cpus')} CPUs."), "",
              "Losses are nats per token on held-out real/dev documents (first tokens of each), " + r["interval_note"], "",
              *summary_rows(r), "",
-             "N×: the filtered model's pretraining compute over the compute at which the unfiltered baselines reach its "
-             f"loss ({r['fits']['forget']['used']} fit; a value outside the baselines' range is a bound). Relearn: "
-             "fine-tuning tokens on held-out real proxy text until the forget loss reaches the unfiltered model's, at the "
-             "best of the swept learning rates, as a share of pretraining tokens; '>' = not reached within the budget.",
+             ("N×: the filtered model's pretraining compute over the compute at which the unfiltered baselines reach its "
+              f"loss ({r['fits']['forget']['used']} fit; a value outside the baselines' range is a bound). Relearn: "
+              "fine-tuning tokens on held-out real proxy text until the forget loss reaches the unfiltered model's, at "
+              "the best of the swept learning rates, as a share of pretraining tokens; '>' = not reached within the "
+              "budget."),
              "", "## Collateral N× and the other fit", "",
              "| filter | collateral N× | forget N× (other fit) | retain N× (other fit) |", "|---|---|---|---|"]
     other = "power" if r["fits"]["forget"]["used"] == "interp" else "interp"
@@ -83,9 +84,11 @@ def report_lines(r: dict[str, Any]) -> list[str]:
         f"Span threshold {s['threshold']:.3f}: {s['rule']} (reached: {s['reached']}). On the tuning documents the "
         "flagged windows cover " + ", ".join(f"{g} {v:.3f}" for g, v in s["char_coverage"].items())
         + " of the characters (at the document threshold: "
-        + ", ".join(f"{g} {v:.3f}" for g, v in s["char_coverage_at_doc_threshold"].items()) + "); on the corpus "
+        + ", ".join(f"{g} {v:.3f}" for g, v in s["char_coverage_at_doc_threshold"].items())
+        + "; the document filter removes " + ", ".join(
+            f"{g} {v:.3f}" for g, v in s.get("document_filter_char_recall", {}).items()) + "); on the corpus "
         + ", ".join(f"{g} {v:.3f}" for g, v in s["corpus_char_coverage"].items()) + ".", "",
-        f"Corpus tokens per arm: " + ", ".join(f"{k} {v:,}" for k, v in r["corpus_tokens"].items())
+        "Corpus tokens per arm: " + ", ".join(f"{k} {v:,}" for k, v in r["corpus_tokens"].items())
         + f"; loss masking leaves {r['loss_tokens_masking']:,} of its tokens with a loss.", "",
         f"Splits (documents): {r['splits']}.", "",
         "![forget loss against compute](compute.png)", "", "![relearning](relearn.png)", ""]
@@ -95,6 +98,7 @@ def report_lines(r: dict[str, Any]) -> list[str]:
 def _plot_compute(r: dict[str, Any], out: Path) -> None:
     import numpy as np
     from matplotlib.figure import Figure
+    from matplotlib.ticker import NullFormatter
 
     from filterkit.experiment.compute import _isotonic_decreasing
 
@@ -118,6 +122,7 @@ def _plot_compute(r: dict[str, Any], out: Path) -> None:
                         color=COLORS[name], label=f"{LABELS[name]}: N× {nx_text(nx).split(' (')[0]}")
             ax.plot([nx["matched_compute"], m["flops"]], [m[d], m[d]], ":", color=COLORS[name], lw=1)
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels on a 16x log axis overlap
         ax.set_xlabel("pretraining compute (FLOPs)")
         ax.set_title(DOMAIN_TITLES[d], fontsize=9)
         ax.legend(fontsize=6)

@@ -12,6 +12,7 @@ baselines at ≥ 5 budgets → per-document forget / retain / collateral loss �
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -56,12 +57,18 @@ def _budget_cfg(base, budget: float, seed: int):
 
 
 def run_real_experiment(cfg: ExperimentConfig, out: Path) -> dict[str, Any]:
+    from filterkit.experiment.attack import _eval_threads
     from filterkit.experiment.evals import document_losses
-    from filterkit.experiment.harness import _eval_threads, _load_average, provenance
-    from filterkit.experiment.lm import build_model, model_flops_per_token, save_lm, train
+    from filterkit.experiment.lm import (
+        build_model,
+        model_flops_per_token,
+        save_lm,
+        train,
+    )
     from filterkit.experiment.real import split_real
     from filterkit.experiment.realfilter import run_filter
     from filterkit.experiment.relearn import forget_scorer, relearn_model
+    from filterkit.experiment.summary import _load_average, provenance
     from filterkit.experiment.tokens import tokenize_to_memmap, train_tokenizer
 
     rc = cfg.real
@@ -135,11 +142,11 @@ def run_real_experiment(cfg: ExperimentConfig, out: Path) -> dict[str, Any]:
     results = summarize_real(cfg, scores, relearn_raw, budgets, base, flops_per_token, tokens_per_step)
     results.update(
         mode="real", filter={k: v for k, v in filt.items() if k not in ("kept_ids", "spans")},
-        splits=sets.counts(), corpus_tokens={k: int(len(v[0])) for k, v in data.items()},
+        splits=sets.counts(), corpus_tokens={k: len(v[0]) for k, v in data.items()},
         loss_tokens_masking=int(data["masking"][1].sum()), tokens_per_s=float(np.mean(tokens_per_s)),
         provenance=provenance(), seeds=cfg.seeds,
     )
-    timings["load_average"] = {"start": load_start, "end": _load_average(), "cpus": __import__("os").cpu_count(),
+    timings["load_average"] = {"start": load_start, "end": _load_average(), "cpus": os.cpu_count(),
                                "note": "1-minute load averages: above the CPU count, other jobs shared the cores"}
     timings["torch_threads"] = cfg.torch_threads
     results["timings"] = timings

@@ -77,7 +77,7 @@ def summarize_real(cfg, scores: dict[str, list[dict]], relearn_raw: dict[str, li
         models[name] = entry
     return {"models": models, "baselines": baselines, "fits": fits, "budgets": budgets,
             "pretrain_tokens": pretrain_tokens, "flops_per_token": flops_per_token,
-            "model": base.to_dict(), "n_eval_docs": {d: int(len(pooled["none"][d][0])) for d in DOMAINS},
+            "model": base.to_dict(), "n_eval_docs": {d: len(pooled["none"][d][0]) for d in DOMAINS},
             "interval_note": "95% bootstrap intervals over eval documents (" + str(rc.bootstrap) + " resamples), "
                              "per-document losses averaged over the seeds run; N× resamples all models on the same "
                              "documents. With one seed, seed-to-seed variation is not in the intervals."}

@@ -66,8 +66,8 @@ def relearn_share(res: dict[str, Any], pretrain_tokens: int) -> dict[str, Any]:
 
 def forget_scorer(docs: Sequence[Sequence[int]], block_size: int, bos: int) -> Callable[[Any], float]:
     """Per-token loss of a model on ``docs`` (one thread on CPU: these evaluations are many small ops)."""
+    from filterkit.experiment.attack import _eval_threads
     from filterkit.experiment.evals import document_losses
-    from filterkit.experiment.harness import _eval_threads
 
     def score(model) -> float:
         with _eval_threads():

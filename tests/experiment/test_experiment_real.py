@@ -14,7 +14,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from filterkit.experiment.compute import bootstrap_nx, interp_read_off, loss_matched, power_fit
+from filterkit.experiment.compute import (
+    bootstrap_nx,
+    interp_read_off,
+    loss_matched,
+    power_fit,
+)
 from filterkit.experiment.lm import IGNORE_INDEX, LMConfig, build_model, get_batch
 from filterkit.experiment.masking import masked_memmap, span_removed, token_keep
 from filterkit.experiment.tokens import tokenize_to_memmap, train_tokenizer
@@ -170,3 +175,20 @@ def test_tiny_real_run_end_to_end(tmp_path):
     assert 0 <= r["filter"]["quality"]["recall"] <= 1
     assert (tmp_path / "exp" / "report.md").read_text().count("| span removal |") == 1
     assert (tmp_path / "exp" / "compute.png").is_file()
+
+
+def test_span_threshold_matches_the_document_filters_proxy_recall():
+    import pyarrow as pa
+
+    from filterkit.experiment.realfilter import choose_span_threshold
+
+    tune = pa.table({"id": ["a", "b", "c", "d"], "text": ["x" * 100] * 4, "group": ["proxy", "proxy", "proxy", "general"]})
+    # windows (start, end, score): the document filter at 0.5 removes a and b whole (2/3 of the proxy characters);
+    # at window level that share needs every window of a and b, down to a's 0.2 window
+    windows = {"a": [(0, 50, 0.9), (50, 100, 0.2)], "b": [(0, 100, 0.6)], "c": [(0, 100, 0.1)], "d": [(0, 100, 0.3)]}
+    r = choose_span_threshold(tune, windows, "document", doc_threshold=0.5)
+    assert r["target_recall"] == pytest.approx(2 / 3) and r["reached"]
+    assert r["threshold"] == 0.2 and r["char_coverage"]["proxy"] == pytest.approx(2 / 3)
+    assert r["char_coverage"]["general"] == 1.0  # d's 0.3 window is flagged too: the collateral is reported
+    fixed = choose_span_threshold(tune, windows, 0.5, doc_threshold=0.5)
+    assert fixed["threshold"] == 0.6  # a's first half and all of b: 1.5 of 3 documents
