@@ -374,6 +374,31 @@ def web_quality(cfg, labels_dir: Path, web_dir: Path, seed: int) -> dict:
     return out
 
 
+def pool_windows(cfg, web_dir: Path) -> dict:
+    """Escalation and windows per 1,000 documents of each method over the whole web pool, without a forward pass
+    (the tokenizer cuts the windows the classifier would score). On CPU the forward pass is nearly all of a run's
+    time, so these bound the docs/s ratios on the full pool where the timed sample is small."""
+    import numpy as np
+    from deep_ignorance import SubstringEscalator
+
+    from filterkit.classify.encoder import Encoder
+    from filterkit.classify.registry import read_classifier_info
+    from filterkit.match.escalation import Escalator
+
+    texts = [x for f in sorted(web_dir.glob("*.parquet")) for x in pq.read_table(f, columns=["text"]).column(0).to_pylist()]
+    fk = Escalator(cfg.blocklist, cfg.semantic_gate)(texts)
+    di = SubstringEscalator.from_file(cfg.blocklist.path)(texts).escalated
+    enc = Encoder(cfg.classifier.encoder_path, device="cpu", runtime="torch",
+                  max_tokens=int(cfg.classifier.max_tokens or read_classifier_info(cfg.classifier.path).folder.max_tokens))
+    per_doc = np.bincount(np.asarray(enc.chunk(texts).owner), minlength=len(texts))
+    out = {"docs": len(texts), "mb": sum(len(t.encode()) for t in texts) / 1e6}
+    for m, esc in (("filterkit", fk.escalated), ("deep_ignorance", di), ("classify_all", np.ones(len(texts), bool))):
+        out[m] = {"escalation_rate": float(esc.mean()), "windows_per_1k_docs": 1000 * float(per_doc[esc].sum()) / len(texts)}
+    out["filterkit"]["escalated_by_terms_rate"] = float(fk.by_terms.mean())
+    out["filterkit"]["windows_per_1k_docs_gate_only"] = 1000 * float(per_doc[fk.escalated & ~fk.by_terms].sum()) / len(texts)
+    return out
+
+
 def _fmt(m: dict) -> str:
     if m.get("value") is None:
         return "n/a"
@@ -390,6 +415,15 @@ def web(args: argparse.Namespace) -> None:
     from filterkit.config import load_config
 
     cfg = load_config(args.pipeline)
+    if args.quality_only:  # the timed passes of an earlier --no-quality run, with the quality filled in
+        doc = json.loads(args.json.read_text())
+        doc["quality_web_dev"] = web_quality(cfg, args.web_labels, args.web_data, args.seed)
+        if args.pool_windows:
+            doc["pool_windows"] = pool_windows(cfg, args.web_data)
+        print(render_web_table(doc))
+        args.json.write_text(json.dumps(doc, indent=2) + "\n")
+        print(f"wrote {args.json}")
+        return
     head = _header(args)
     quality = None if args.no_quality else web_quality(cfg, args.web_labels, args.web_data, args.seed)
     sample = web_sample(args.web_data, args.docs, args.seed)
@@ -411,7 +445,8 @@ def web(args: argparse.Namespace) -> None:
            "note": "docs/s = documents / the run's wall seconds (manifest), median of passes; the encoder is loaded "
                    "by a warm-up run before the passes (a per-process fixed cost), the automaton and gate are built "
                    "inside each pass. classify_all is timed on the first classify_all_docs documents of the sample.",
-           "methods": results, "ratios": ratios, "quality_web_dev": quality}
+           "methods": results, "ratios": ratios, "quality_web_dev": quality,
+           "pool_windows": pool_windows(cfg, args.web_data) if args.pool_windows else None}
     print(render_web_table(doc))
     out = args.json or RESULTS / f"pipeline-web-{time.strftime('%Y-%m-%d')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -446,6 +481,12 @@ def render_web_table(doc: dict) -> str:
     if prof:
         lines += ["", "filterkit cheap stage, profiled apart on the same input (seconds): "
                   + ", ".join(f"{k} {v:.2f}" for k, v in prof.items())]
+    pw = doc.get("pool_windows")
+    if pw:
+        lines += ["", f"whole pool ({pw['docs']:,} docs, {pw['mb']:.0f} MB), no forward pass: "
+                  + "; ".join(f"{m} escalates {pw[m]['escalation_rate']:.1%}, {pw[m]['windows_per_1k_docs']:,.0f} windows/1k docs"
+                              for m in METHODS)
+                  + f"; filterkit's gate-only escalations: {pw['filterkit']['windows_per_1k_docs_gate_only']:,.0f} windows/1k docs"]
     if "skipped" in q:
         lines.append(f"quality skipped: {q['skipped']}")
     return "\n".join(lines)
@@ -533,6 +574,10 @@ def main() -> None:
     ap.add_argument("--web-data", type=Path, default=WEB)
     ap.add_argument("--web-labels", type=Path, default=WEB_LABELS)
     ap.add_argument("--no-quality", action="store_true", help="--web: skip the labelled web dev split")
+    ap.add_argument("--pool-windows", action="store_true",
+                    help="--web: also count each method's escalation and windows over the whole pool (no forward pass)")
+    ap.add_argument("--quality-only", action="store_true",
+                    help="--web: add the web dev quality to the JSON of an earlier --no-quality run (--json)")
     ap.add_argument("--shards", default="1,20", help="generated shards: comma-separated shard counts to compare")
     ap.add_argument("--pipeline", type=Path, default=ROOT / "pipelines" / "biorisk.yaml")
     ap.add_argument("--news", type=Path, default=NEWS, help="real general-domain text mixed in when present")
@@ -543,6 +588,8 @@ def main() -> None:
     if args.child:
         return child(args)
     if args.web:
+        if args.quality_only and not (args.json and args.json.is_file()):
+            raise SystemExit("--quality-only needs --json naming the JSON of an earlier --web --no-quality run")
         args.docs = args.docs or 1500
         return web(args)
     if args.scale:
