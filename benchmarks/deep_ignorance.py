@@ -11,8 +11,8 @@ the cheap stage differs. Benchmark code, not a filterkit feature.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -32,7 +32,7 @@ class SubstringEscalator:
         self._automaton = None
 
     @classmethod
-    def from_file(cls, path: str | Path, min_unique: int = MIN_UNIQUE_TERMS) -> "SubstringEscalator":
+    def from_file(cls, path: str | Path, min_unique: int = MIN_UNIQUE_TERMS) -> SubstringEscalator:
         from filterkit.match.blocklist import read_terms
 
         return cls(read_terms(path), min_unique)

@@ -197,7 +197,6 @@ def method_config(cfg, method: str):
 def _di_pipeline(build):
     """``runner.build_pipeline`` with the blocklist stage's matcher replaced by Deep Ignorance's substring rule."""
     from deep_ignorance import SubstringEscalator
-
     from filterkit.stages.blocklist import BlocklistStage
 
     def patched(prep):
@@ -339,7 +338,6 @@ def web_quality(cfg, labels_dir: Path, web_dir: Path, seed: int) -> dict:
     from benchmarks.quality_bench import CachedScorer, cascade
     from benchmarks.quality_web import web_section
     from deep_ignorance import SubstringEscalator
-
     from filterkit.contract import Rule, decide_many
     from filterkit.match.escalation import Escalator
 
@@ -379,8 +377,8 @@ def pool_windows(cfg, web_dir: Path) -> dict:
     (the tokenizer cuts the windows the classifier would score). On CPU the forward pass is nearly all of a run's
     time, so these bound the docs/s ratios on the full pool where the timed sample is small."""
     import numpy as np
-    from deep_ignorance import SubstringEscalator
 
+    from deep_ignorance import SubstringEscalator
     from filterkit.classify.encoder import Encoder
     from filterkit.classify.registry import read_classifier_info
     from filterkit.match.escalation import Escalator

@@ -150,11 +150,11 @@ class ScoringSpec(Strict):
     )
 
     @classmethod
-    def from_config(cls, c: "ScoringSpec") -> "ScoringSpec":
+    def from_config(cls, c: ScoringSpec) -> ScoringSpec:
         """The scoring part of a ``classifier:`` section (:attr:`ClassifierConfig.spec`)."""
         return cls(**{k: getattr(c, k) for k in cls.model_fields})
 
-    def replaced(self, **changes: Any) -> "ScoringSpec":
+    def replaced(self, **changes: Any) -> ScoringSpec:
         """A copy with ``changes`` applied and validated (e.g. ``tune --device``)."""
         return type(self).model_validate({**{k: getattr(self, k) for k in type(self).model_fields}, **changes})
 

@@ -125,7 +125,7 @@ class Rule:
 
     @classmethod
     def from_config(cls, cfg: Any = None, head_threshold: float | None = None, *, blocklist: Any = None,
-                    semantic_gate: Any = None, classifier: Any = None) -> "Rule":
+                    semantic_gate: Any = None, classifier: Any = None) -> Rule:
         """The rule of a :class:`~filterkit.config.PipelineConfig` (or of the sections given by keyword: a stage
         holds only its own), for a classifier head whose own threshold is ``head_threshold``.
 
@@ -169,9 +169,10 @@ def decide(rule: Rule, cheap: str | None, score: float | None = None, error: str
         return None
     if error is not None:
         return (Stage.CLASSIFIER, Reason.ERROR) if rule.on_error == "remove" else None
-    if score is None:
+    threshold = rule.threshold_for(cheap)
+    if score is None or threshold is None:  # not scored; or no threshold, which only a rule without a classifier has
         return None
-    return (Stage.CLASSIFIER, Reason.CLASSIFIER_SCORE) if score >= rule.threshold_for(cheap) else None
+    return (Stage.CLASSIFIER, Reason.CLASSIFIER_SCORE) if score >= threshold else None
 
 
 def decide_many(rule: Rule, cheap: np.ndarray | None, scores: np.ndarray, errors: np.ndarray | None = None

@@ -55,7 +55,7 @@ class ClassifierStage(DecisionStage):
         self._model: Classifier | None = None  # loaded once per worker, on first use
 
     @classmethod
-    def from_config(cls, cfg: PipelineConfig, drop_removed: bool = True, exclusion_writer=None) -> "ClassifierStage":
+    def from_config(cls, cfg: PipelineConfig, drop_removed: bool = True, exclusion_writer=None) -> ClassifierStage:
         """The stage a pipeline config describes: ``filterkit run``, ``--dry-run`` and quality_bench build it so,
         and so score alike."""
         return cls(cfg.classifier, cfg.semantic_gate, drop_removed=drop_removed, exclusion_writer=exclusion_writer)
@@ -63,6 +63,7 @@ class ClassifierStage(DecisionStage):
     @property
     def threshold(self) -> float:
         """The threshold this stage decides at (``classifier.threshold``, else the head's own)."""
+        assert self.rule.threshold is not None  # a rule built from an enabled classifier section always has one
         return self.rule.threshold
 
     def __getstate__(self):
@@ -127,7 +128,9 @@ class ClassifierStage(DecisionStage):
             if verdict is not None:
                 D.mark_removed(doc, *verdict)
                 if verdict[1] is D.Reason.CLASSIFIER_SCORE and res.window_scores is not None:
-                    self._record_spans(doc, res.window_scores, self.rule.threshold_for(cheap))
+                    bar = self.rule.threshold_for(cheap)
+                    assert bar is not None  # it removed on a score, so the rule has a threshold
+                    self._record_spans(doc, res.window_scores, bar)
         return buffer
 
     def process(self, docs: DocumentsPipeline) -> DocumentsPipeline:
