@@ -89,9 +89,9 @@ def input_problems(inp: dict[str, Any], marker: dict | None) -> tuple[list[str],
     path = str(inp.get("path"))
     want = {"bytes": inp.get("bytes"), "sha256": inp.get("sha256")}
     problems = []
-    if marker is not None and isinstance(marker.get("input"), dict) and want["sha256"] is not None:
-        if marker["input"].get("sha256") != want["sha256"]:
-            problems.append(f"{path}: the done marker and the manifest record different input fingerprints")
+    if (marker is not None and isinstance(marker.get("input"), dict) and want["sha256"] is not None
+            and marker["input"].get("sha256") != want["sha256"]):
+        problems.append(f"{path}: the done marker and the manifest record different input fingerprints")
     if not want["sha256"]:
         return [difference(path, None, {})] + problems, True  # type: ignore[list-item]
     try:

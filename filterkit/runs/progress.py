@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from filterkit.runs.runner import PreparedRun
@@ -25,7 +26,7 @@ class LiveCounts:
 ProgressFn = Callable[[LiveCounts], None]
 
 
-def live_counts(prep: "PreparedRun") -> LiveCounts:
+def live_counts(prep: PreparedRun) -> LiveCounts:
     """Rows, escalated and removed so far; cheap enough to call every half second."""
     done = escalated = removed = 0
     chars = 0.0

@@ -244,7 +244,7 @@ def _stderr_to(path: Path, enabled: bool):
     path.parent.mkdir(parents=True, exist_ok=True)
     sys.stderr.flush()
     saved_fd, saved_obj = os.dup(2), sys.stderr
-    f = open(path, "a", encoding="utf-8")
+    f = open(path, "a", encoding="utf-8")  # noqa: SIM115 - fd 2 points at it until the finally below closes it
     os.dup2(f.fileno(), 2)
     sys.stderr = f  # loguru sinks added during the run bind to this object
     try:
@@ -288,7 +288,6 @@ def _execute_locked(prep: PreparedRun, progress: ProgressFn | None, capture_logs
     if in_process:
         shutil.rmtree(prep.layout.root / ".state" / "tmp", ignore_errors=True)
         shutil.rmtree(prep.layout.root / ".state" / "progress", ignore_errors=True)  # a killed attempt's counts
-    total = sum(s.num_rows for s in prep.shards)
     t0 = time.perf_counter()
     resumed = [s.name for s in prep.shards if prep.layout.is_done(s.out_name)]
     steps = build_pipeline(prep)

@@ -180,5 +180,5 @@ def verify(run: str | Path) -> VerifyReport:
             f"{layout.manifest}: totals read {c.get('read')}, kept {c.get('kept')}, removed {c.get('removed')} differ "
             f"from the shards' read {report.read}, kept {report.kept}, removed {report.removed}"
         ]
-        report.fixes["manifest.json"] = f"fix: re-run `filterkit run` with the same arguments to rewrite it"
+        report.fixes["manifest.json"] = "fix: re-run `filterkit run` with the same arguments to rewrite it"
     return report

@@ -46,7 +46,7 @@ def test_duplicate_json_keys_are_refused_naming_file_and_line(tmp_path):
     f = tmp_path / "in" / "d.jsonl"
     f.parent.mkdir()
     good = [json.dumps({"id": f"g{i}", "text": t}) for i, t in enumerate(GENERAL)]
-    smuggled = '{"id": "k1", "text": %s, "text": %s}' % (json.dumps(" ".join(PROXY)), json.dumps(GENERAL[0]))
+    smuggled = '{"id": "k1", "text": %s, "text": %s}' % (json.dumps(" ".join(PROXY)), json.dumps(GENERAL[0]))  # noqa: UP031 - the JSON's own braces
     f.write_text("\n".join(good[:2] + [smuggled] + good[2:]) + "\n", encoding="utf-8")
     res = _cli("run", f.parent, "-p", _pipeline(tmp_path), "-o", tmp_path / "out")
     one_line_error(res, str(f), "line 3", "'text' twice")
@@ -54,9 +54,9 @@ def test_duplicate_json_keys_are_refused_naming_file_and_line(tmp_path):
 
 
 def test_duplicate_keys_in_nested_objects_or_escaped_spellings_are_refused(tmp_path):
-    from filterkit.data.json_keys import duplicate_key
-
     import orjson
+
+    from filterkit.data.json_keys import duplicate_key
 
     for line in (b'{"id":"a","meta":{"src":"x","src" : "y"},"text":"t"}',
                  b'{"t\\u0065xt":"a","text":"b"}'):
@@ -110,9 +110,9 @@ def test_every_output_path_is_confined_to_the_run_folder(tmp_path):
     layout = RunLayout(tmp_path / "out")
     assert layout.output("kept", "a/b.parquet") == tmp_path / "out" / "kept" / "a" / "b.parquet"
     for bad in ("../x.parquet", "a/../../x.parquet", "/etc/x.parquet"):
-        with pytest.raises(FilterkitError, match="outside .* in the run folder"):
+        with pytest.raises(FilterkitError, match=r"outside .* in the run folder"):
             layout.output("audit", bad)
-    with pytest.raises(FilterkitError, match="outside .* in the run folder"):
+    with pytest.raises(FilterkitError, match=r"outside .* in the run folder"):
         layout.done("../../../x.parquet")
 
 
@@ -250,10 +250,9 @@ def test_stderr_is_restored_when_the_log_cannot_be_flushed():
     saved = os.dup(2)
     before = os.fstat(2)
     try:
-        with pytest.raises(FilterkitError, match="the run's own error"):
-            with _stderr_to(Path("/dev/full"), True):
-                sys.stderr.write("datatrove chatter that cannot be flushed\n")
-                raise FilterkitError("the run's own error")
+        with pytest.raises(FilterkitError, match="the run's own error"), _stderr_to(Path("/dev/full"), True):
+            sys.stderr.write("datatrove chatter that cannot be flushed\n")
+            raise FilterkitError("the run's own error")
         after = os.fstat(2)
         assert (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino), "fd 2 still points at the log"
     finally:
@@ -280,9 +279,8 @@ def test_duplicate_parquet_columns_are_one_line(tmp_path):
 
 
 def test_an_encoder_folder_with_pickle_weights_is_refused_up_front(tmp_path, monkeypatch):
-    from tests.conftest import HEAD, write_shard
-
     import filterkit.classify.encoder as E
+    from tests.conftest import HEAD, write_shard
 
     enc = tmp_path / "enc"
     shutil_copy = __import__("shutil").copytree

@@ -186,7 +186,7 @@ def test_a_stale_lock_is_taken_over_and_another_hosts_lock_is_named(tmp_path):
     assert res.counts["read"] == 36
 
     lock.write_text(json.dumps({"host": "node-17", "pid": 4242, "started": "2026-01-01T00:00:00+00:00"}))
-    with pytest.raises(FilterkitError, match="node-17.*pid 4242.*delete"):
+    with pytest.raises(FilterkitError, match=r"node-17.*pid 4242.*delete"):
         run(d, p, out)
     lock.unlink()
     assert run(d, p, out).counts["read"] == 36

@@ -83,7 +83,7 @@ def test_report_numbers_come_from_the_run(demo_run):
 
 
 def test_page_escapes_document_text_and_carries_no_script(demo_run):
-    out, m, *_ = demo_run
+    out, *_ = demo_run
     page = render_html(build_report(out, examples=20, by="source",
                                     estimates={"precision": {"value": 0.81, "ci95": (0.7, 0.9)}}))
     assert "<script" not in page and "<img" not in page and "<textarea" not in page
@@ -96,7 +96,7 @@ def test_page_escapes_document_text_and_carries_no_script(demo_run):
 
 
 def test_cli_report_and_errors(demo_run, tmp_path):
-    out, m, *_ = demo_run
+    out, *_ = demo_run
     cli = CliRunner()
     res = cli.invoke(app, ["report", str(out), "--examples", "2"])
     assert res.exit_code == 0, res.output
@@ -109,7 +109,7 @@ def test_cli_report_and_errors(demo_run, tmp_path):
 
 
 def test_by_refuses_inputs_changed_since_the_run(demo_run, tmp_path):
-    out, m, *_ = demo_run
+    out, *_ = demo_run
     moved = tmp_path / "copy"
     shutil.copytree(out, moved)
     (moved / "report.html").unlink(missing_ok=True)  # another test may have written one
@@ -122,7 +122,7 @@ def test_by_refuses_inputs_changed_since_the_run(demo_run, tmp_path):
 
 
 def test_run_prints_the_report_path(demo_run):
-    out, m, inputs, pipe = demo_run
+    out, _, inputs, pipe = demo_run
     cli = CliRunner()
     (out / "report.html").unlink(missing_ok=True)
     res = cli.invoke(app, ["run", str(inputs), "-p", str(pipe), "-o", str(out), "--no-report"])  # resumes: all done

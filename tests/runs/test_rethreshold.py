@@ -74,7 +74,7 @@ def test_gate_escalations_are_recorded_and_replayed(shards, tmp_path):
     sections = dict(blocklist={"min_unique_hits": 2}, semantic_gate={"enabled": True, "path": str(GATE),
                                                                      "threshold": 0.2},
                     classifier={"gate_only_threshold": 0.999})
-    base = run(shards, write_pipeline(tmp_path / "g.yaml", **sections), tmp_path / "base")
+    run(shards, write_pipeline(tmp_path / "g.yaml", **sections), tmp_path / "base")
     rows = [r for f in sorted((tmp_path / "base" / "scores").glob("*.parquet")) for r in pq.read_table(f).to_pylist()]
     by = {r["escalated_by"] for r in rows}
     assert by == {"terms", "gate"}, by

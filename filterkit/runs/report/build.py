@@ -8,8 +8,9 @@ the examples' text. Nothing here decides anything; it shows what the run recorde
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from filterkit.errors import FilterkitError
 from filterkit.runs.card import REPORT

@@ -6,8 +6,9 @@ recomputed from texts, so the page shows what the run decided and nothing the re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True)
