@@ -26,7 +26,8 @@ demo: $(STAMP)
 test: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests
 
-# the suite without the end-to-end runs marked slow (encoder training, the GPU runner's CPU fallback)
+# the suite without the tests marked slow (over ~3 s on 2 cores: encoder and LM training, the experiment,
+# subprocess kills, Ray and multiprocess executors, the GPU runner's CPU fallback); `make test` runs them all
 test-fast: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests -m "not slow"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from filterkit import __version__
@@ -37,6 +38,7 @@ def test_dry_run_validates_and_writes_nothing(shards, tmp_path):
     assert bad.exit_code == 2 and not out.exists()
 
 
+@pytest.mark.slow
 def test_progress_moves_inside_one_large_shard(tmp_path):
     """The bar's counts come from the shard writer's live progress file, not only from finished shards:
     a single large shard reports rows, escalated and removed while it is being written."""
@@ -73,6 +75,7 @@ def test_progress_moves_inside_one_large_shard(tmp_path):
     assert f"{partial[0].done / 2:,.0f} docs/s" in bar.kw["rate"] and "removed" in bar.kw["rate"]
 
 
+@pytest.mark.slow
 def test_limit_reads_the_first_n_documents_and_says_so(shards, tmp_path):
     """--limit 8 over shards of 5, 5 and 3 rows: s0 whole, s1 cut after 3 rows (inside a 2-row batch), s2 never
     read; read = kept + removed over those 8; the manifest names the cut; the run verifies, resumes, and a

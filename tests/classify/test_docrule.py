@@ -25,6 +25,7 @@ def test_an_unknown_rule_is_refused():
         pool(PROBS, OWNER, 3, "median")
 
 
+@pytest.mark.slow
 def test_a_folders_doc_rule_is_the_rule_a_run_applies(tmp_path):
     """The same head with ``doc_rule: mean`` in its config.json scores a long page as the mean of its windows."""
     import json

@@ -61,6 +61,7 @@ def test_head_separates_the_tiny_examples():
     assert scores[: len(PROXY)].min() > scores[len(PROXY) :].max()
 
 
+@pytest.mark.slow
 def test_cpu_int8_fast_path_stays_close_to_fp32(encoder):
     """The opt-in int8 encoder: embeddings close to fp32 and the same decisions on the tiny examples."""
     q = shared_encoder(None, "cpu", 256, 2048, cpu_int8=True)
@@ -74,6 +75,7 @@ def test_cpu_int8_fast_path_stays_close_to_fp32(encoder):
     assert (scores[: len(PROXY)] >= thr).all() and (scores[len(PROXY) :] < thr).all()
 
 
+@pytest.mark.slow
 def test_gpu_shape_rounding_bounds_shapes_and_keeps_embeddings(encoder):
     """The GPU padding (lengths to a multiple, tail rows to a power of 2) must not change any embedding."""
     texts = [("word " * n).strip() for n in range(1, 120, 7)] * 3

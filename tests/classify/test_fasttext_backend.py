@@ -82,6 +82,7 @@ def test_pickles_as_its_folder(trained):
     assert again.score(PROXY[:2]) == clf.score(PROXY[:2])
 
 
+@pytest.mark.slow
 def test_same_seed_same_model_and_scores(trained, tmp_path):
     folder, result = trained
     train_fasttext(TRAIN, tmp_path / "again", **FAST)

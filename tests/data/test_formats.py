@@ -263,6 +263,7 @@ def test_url_errors_are_one_line(tmp_path, memfs):
 
 # --- resume after a kill -------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_killed_run_resumes_to_byte_identical_jsonl_zst(tmp_path):
     d = tmp_path / "in"
     for i in range(6):
@@ -380,6 +381,7 @@ def test_same_name_in_two_formats_is_refused(tmp_path):
 # --- DatasetDict: the split used is said, and how to pick another ------------------------------------------
 
 
+@pytest.mark.slow
 def test_dataset_dict_names_the_split_and_how_to_choose(tmp_path):
     import datasets
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
 from typer.testing import CliRunner
 
 from filterkit.cli import app
@@ -21,6 +22,7 @@ def _labels(tmp_path):
     return p
 
 
+@pytest.mark.slow
 def test_tune_cli(tmp_path):
     head = tmp_path / "head"
     shutil.copytree(HEAD, head)

@@ -201,6 +201,7 @@ def labelled(tmp_path) -> Path:
     return write_labels(tmp_path / "labels.parquet", texts, labels, groups)
 
 
+@pytest.mark.slow
 def test_tune_end_to_end(tmp_path, labelled):
     head = tmp_path / "head"
     shutil.copytree(HEAD, head)

@@ -96,6 +96,7 @@ def test_relearn_tokens_slowdown_interval_and_censoring():
     assert c["slowdown"] == pytest.approx(4.0) and c["slowdown_text"].startswith("> 4x")
 
 
+@pytest.mark.slow
 def test_a_real_sweep_on_a_tiny_model(tmp_path):
     """attack_model fine-tunes copies (the model itself is untouched) at every rate, plus the two controls."""
     import torch

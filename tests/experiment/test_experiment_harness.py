@@ -13,6 +13,8 @@ from typer.testing import CliRunner
 from filterkit.cli import app
 from tests.conftest import BLOCKLIST, ROOT
 
+pytestmark = pytest.mark.slow  # each test trains a tiny LM or runs the experiment: minutes on 2 cores
+
 
 def test_tiny_experiment_runs_end_to_end(tmp_path):
     (tmp_path / "filter.yaml").write_text(yaml.safe_dump(

@@ -13,6 +13,8 @@ import torch
 from filterkit.errors import FilterkitError
 from filterkit.experiment import evals, lm, tokens
 
+pytestmark = pytest.mark.slow  # each test trains a tiny LM or runs the experiment: minutes on 2 cores
+
 CAPITALS = {
     "Zorvia": "Plinth",
     "Quelmar": "Durn",

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -187,6 +188,7 @@ def test_yaml_alias_bomb_is_refused_at_once(tmp_path):
     assert time.perf_counter() - t0 < 30  # it used to hang for minutes (seconds here, even on a loaded machine)
 
 
+@pytest.mark.slow
 def test_yaml_self_referencing_alias_and_deep_nesting_are_one_line(tmp_path):
     for name, text, needle in (("cycle.yaml", "name: &r [*r]\n", "refers to the value that contains it"),
                                ("deep.yaml", "name: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply")):

@@ -151,6 +151,7 @@ def _paused_run(tmp_path: Path, d: Path, p: Path, out: Path) -> PausedRun:
     return PausedRun(tmp_path, ["run", str(d), "-p", str(p), "-o", str(out), "--quiet"])
 
 
+@pytest.mark.slow
 def test_a_second_run_into_the_same_out_exits_2_naming_the_holder(tmp_path):
     d = _input(tmp_path / "in")
     p = _blocklist_only(tmp_path)
@@ -252,6 +253,7 @@ from benchmarks.fault_bench import descendants as _descendants  # noqa: E402  (o
 from benchmarks.fault_bench import processes as _processes  # noqa: E402
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts processes through /proc")
 @pytest.mark.parametrize("workers", [1, 2])
 def test_sigkilled_run_leaves_no_orphans(tmp_path, workers):

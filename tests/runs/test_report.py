@@ -198,6 +198,7 @@ class _Dom(HTMLParser):
             self.texts[-1] += data
 
 
+@pytest.mark.slow
 def test_page_in_headless_chromium(demo_run, tmp_path):
     out, m, *_ = demo_run
     browser = _chromium()

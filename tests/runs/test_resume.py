@@ -6,6 +6,8 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+import pytest
+
 from filterkit import run
 from tests.conftest import GENERAL, PROXY, run_killed, write_shard
 
@@ -16,6 +18,7 @@ def _outputs(out: Path) -> dict[str, bytes]:
     return {str(p.relative_to(out)): p.read_bytes() for sub in ("kept", "audit", "scores") for p in (out / sub).glob("*")}
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_to_the_same_result(tmp_path, pipeline):
     d = tmp_path / "in"
     for i in range(N_SHARDS):

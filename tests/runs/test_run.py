@@ -131,6 +131,7 @@ def test_empty_shard_is_valid(tmp_path, pipeline):
     assert pq.read_table(tmp_path / "out" / "kept" / "empty.parquet").num_rows == 0
 
 
+@pytest.mark.slow
 def test_cli_json_and_quiet(shards, pipeline, tmp_path):
     cli = CliRunner()
     res = cli.invoke(app, ["run", str(shards), "-p", str(pipeline), "-o", str(tmp_path / "o"), "--json"])
@@ -143,6 +144,7 @@ def test_cli_json_and_quiet(shards, pipeline, tmp_path):
     assert res.exit_code == 0 and "removed by classifier" in res.stdout and "ok" in res.stdout
 
 
+@pytest.mark.slow
 def test_local_multiprocess_executor_and_resume_across_task_counts(shards, tmp_path):
     """datatrove's local executor with 2 processes; a rerun with another task count resumes per shard."""
     p = write_pipeline(tmp_path / "p.yaml", classifier={"enabled": False}, blocklist={"mode": "remove"},
@@ -176,6 +178,7 @@ def test_file_and_glob_inputs(shards, pipeline, tmp_path, spec):
     assert res.counts["read"] == (3 if spec == "file" else 10)
 
 
+@pytest.mark.slow
 def test_ray_executor_on_a_local_cluster(shards, tmp_path):
     ray = pytest.importorskip("ray", reason="needs the ray extra: pip install -e '.[ray]'")
     p = write_pipeline(tmp_path / "p.yaml", classifier={"enabled": False}, blocklist={"mode": "remove"},
