@@ -329,44 +329,95 @@ def summarise(method: str, raw: dict, mb: float) -> dict:
             "cheap_profile": raw.get("cheap_profile")}
 
 
-def web_quality(cfg, labels_dir: Path, web_dir: Path, seed: int) -> dict:
-    """Each method's precision and recall on the labelled web dev split, from one set of classifier scores
-    (quality_bench's cache: a page's score does not depend on which cheap stage escalated it)."""
+def web_quality(cfg, labels_dir: Path, web_dir: Path, seed: int, score_missing: bool = False) -> dict:
+    """Each method's precision and recall on the labelled web dev split (quality_web's estimator), from one set of
+    classifier scores: a page's score does not depend on which cheap stage escalated it.
+
+    Scores come from quality_bench's cache (``CachedScorer``, scored as a run scores). Where a page has no cached
+    score, a decision is still known without one when the page has a word-bounded term (the shipped cheap stage
+    escalates it on terms): at the shared threshold its removal is its stratum's (``strata.json`` was drawn from the
+    shipped pipeline's run; ``strata_check`` counts how often the cached scores and this run's escalation agree with
+    the strata). A method still missing decisions is reported as incomplete, unless ``score_missing`` scores them
+    (slow on CPU)."""
+    import hashlib
+
     import numpy as np
 
     sys.path.insert(0, str(ROOT))
-    from benchmarks.quality_bench import CachedScorer, cascade
-    from benchmarks.quality_web import web_section
+    from benchmarks.quality_bench import CachedScorer
+    from benchmarks.quality_web import _pool, web_section
     from deep_ignorance import SubstringEscalator
     from filterkit.contract import Rule, decide_many
     from filterkit.match.escalation import Escalator
 
     scorer = CachedScorer(cfg)
+    stratum_of = json.loads((labels_dir / "strata.json").read_text())["stratum"]
+    _, dev_texts = _pool(web_dir, set(stratum_of))
+    stratum = {t: stratum_of[i] for i, t in dev_texts.items()}
     esc = Escalator(cfg.blocklist, cfg.semantic_gate)
     di = SubstringEscalator.from_file(cfg.blocklist.path)
-    plain = Rule(threshold=scorer.threshold, on_error=cfg.classifier.on_error)  # no gate: one threshold
+    shipped = scorer.rule  # the pipeline's own rule (gate-only pages need gate_only_threshold)
+    plain = Rule(threshold=scorer.threshold, on_error=cfg.classifier.on_error)  # one threshold, no gate
+    key = lambda t: hashlib.sha256(t.encode("utf-8", "surrogatepass")).hexdigest()[:32]  # noqa: E731 CachedScorer's
+    missing: dict[str, int] = {}
+    check = {"escalation_agrees": 0, "escalation_differs": 0, "decision_agrees": 0, "decision_differs": 0}
+
+    def scores_for(method: str, texts: list[str], need: np.ndarray, as_stratum: np.ndarray) -> np.ndarray:
+        """Scores where cached; where ``as_stratum``, a stand-in (1 or 0) that decides as the stratum did; NaN else."""
+        if score_missing:
+            out = np.full(len(texts), np.nan)
+            if need.any():
+                out[need] = scorer([t for t, x in zip(texts, need) if x])
+            return out
+        out = np.full(len(texts), np.nan)
+        for j in np.flatnonzero(need):
+            cached = scorer.cache.get(key(texts[j]))
+            if cached is not None:
+                out[j] = cached
+            elif as_stratum[j]:  # decided at this method's threshold exactly as the shipped run decided it
+                out[j] = 1.0 if stratum[texts[j]] == "removed" else 0.0
+        missing[method] = int(np.isnan(out[need]).sum())
+        return out
+
+    def fk_decide(texts):
+        e = esc(texts)
+        cheap = np.where(e.by_terms, "terms", np.where(e.escalated, "gate", "none")).astype(object)
+        strata_removed = np.array([stratum[t] == "removed" for t in texts])
+        for t, x in zip(texts, e.escalated):
+            check["escalation_agrees" if x == (stratum[t] != "not_escalated") else "escalation_differs"] += 1
+        scores = scores_for("filterkit", texts, e.escalated, e.escalated)  # every decision is the stratum's
+        mine = decide_many(shipped, cheap, scores) != ""
+        known = e.escalated & np.array([key(t) in scorer.cache for t in texts])
+        real = decide_many(shipped, cheap, np.array([scorer.cache.get(key(t), np.nan) for t in texts])) != ""
+        mine = np.where(known, real, mine)
+        check["decision_agrees"] += int((mine[known] == strata_removed[known]).sum())
+        check["decision_differs"] += int((mine[known] != strata_removed[known]).sum())
+        return mine
 
     def di_decide(texts):
         e = di(texts).escalated
-        scores = np.full(len(texts), np.nan)
-        if e.any():
-            scores[e] = scorer([t for t, x in zip(texts, e) if x])
+        scores = scores_for("deep_ignorance", texts, e, esc(texts).by_terms)
         return decide_many(plain, np.where(e, "terms", "none").astype(object), scores) != ""
 
     def all_decide(texts):
-        return decide_many(plain, np.full(len(texts), "terms", dtype=object), scorer(texts)) != ""
+        scores = scores_for("classify_all", texts, np.ones(len(texts), dtype=bool), esc(texts).by_terms)
+        return decide_many(plain, np.full(len(texts), "terms", dtype=object), scores) != ""
 
-    decide = {"filterkit": lambda texts: cascade(texts, esc, scorer)["removed"], "deep_ignorance": di_decide,
-              "classify_all": all_decide}
-    out = {}
+    decide = {"filterkit": fk_decide, "deep_ignorance": di_decide, "classify_all": all_decide}
+    out: dict = {}
     for m in METHODS:
         res = web_section(labels_dir, web_dir, decide[m], seed=seed)
         if "skipped" in res:
             return {"skipped": res["skipped"]}
+        if missing.get(m):
+            out[m] = {"incomplete": f"{missing[m]} dev pages need a classifier score not yet cached; run with "
+                                    "--score-missing (slow on CPU)"}
+            continue
         o = res["estimate"]["overall"]
         out[m] = {"dev_documents_scored": res["dev_documents_scored"], "dev_removed": res["dev_removed"],
                   **{r: {k: o[r][k] for k in ("precision", "recall", "nonproxy_removed_share")}
                      for r in ("strict", "lenient")}, "notes": res["estimate"]["notes"]}
+    out["strata_check"] = check
     out["threshold"] = scorer.threshold
     out["gate_only_threshold"] = scorer.gate_only_threshold
     return out
@@ -415,7 +466,7 @@ def web(args: argparse.Namespace) -> None:
     cfg = load_config(args.pipeline)
     if args.quality_only:  # the timed passes of an earlier --no-quality run, with the quality filled in
         doc = json.loads(args.json.read_text())
-        doc["quality_web_dev"] = web_quality(cfg, args.web_labels, args.web_data, args.seed)
+        doc["quality_web_dev"] = web_quality(cfg, args.web_labels, args.web_data, args.seed, args.score_missing)
         if args.pool_windows:
             doc["pool_windows"] = pool_windows(cfg, args.web_data)
         print(render_web_table(doc))
@@ -423,7 +474,7 @@ def web(args: argparse.Namespace) -> None:
         print(f"wrote {args.json}")
         return
     head = _header(args)
-    quality = None if args.no_quality else web_quality(cfg, args.web_labels, args.web_data, args.seed)
+    quality = None if args.no_quality else web_quality(cfg, args.web_labels, args.web_data, args.seed, args.score_missing)
     sample = web_sample(args.web_data, args.docs, args.seed)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -527,21 +578,31 @@ def scale(args: argparse.Namespace) -> None:
             d["executor"] = ex
             y = tmp / f"{name}.yaml"
             y.write_text(yaml.safe_dump(d))
-            walls, kept, files = [], None, None
+            walls, kept, files, errors = [], None, None, []
             for p in range(args.scale_passes):
                 out = tmp / f"out-{name}-{p}"
-                subprocess.run([sys.executable, "-m", "filterkit.cli", "run", str(tmp / "in"), "-p", str(y), "-o",
-                                str(out), "--quiet", "--no-report"], check=True, cwd=ROOT,
-                               env={**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)})
+                for attempt in range(3):  # a local Ray head waits 30 s for its raylet: a loaded machine misses that
+                    r = subprocess.run([sys.executable, "-m", "filterkit.cli", "run", str(tmp / "in"), "-p", str(y),
+                                        "-o", str(out), "--quiet", "--no-report"], cwd=ROOT, capture_output=True,
+                                       text=True, env={**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)})
+                    if r.returncode == 0:
+                        break
+                    errors.append((r.stderr.strip().splitlines() or ["(no stderr)"])[-1])
+                    print(f"{name}: attempt {attempt + 1} failed: {errors[-1]}", file=sys.stderr, flush=True)
+                if r.returncode != 0:
+                    break
                 m = json.loads((out / "manifest.json").read_text())
                 walls.append(m["timing"]["wall_seconds"])
                 kept = _kept_rows(out, cfg.input.id_column)
                 files = {s["shard"]: s["outputs"]["kept"]["sha256"] for s in m["shards"]}
+            if not walls:
+                results[name] = {"executor": ex, "docs": len(sample), "failed": errors}
+                continue
             reference = reference or (kept, files)
             med = _median(walls)
             results[name] = {"executor": ex, "docs": len(sample), "wall_seconds": walls, "docs_per_s": len(sample) / med,
                              "mb_per_s": mb / med, "kept_rows": len(kept), "kept_rows_identical": kept == reference[0],
-                             "kept_files_identical": files == reference[1]}
+                             "kept_files_identical": files == reference[1], "failed_attempts": errors}
             print(f"{name}: {results[name]['docs_per_s']:.1f} docs/s", file=sys.stderr, flush=True)
     doc = {**head, "load_average_end": os.getloadavg(), "mode": "scale", "sample_docs": args.docs, "shards": SHARDS,
            "note": "docs/s = documents / the run's wall seconds (manifest: includes each worker's model loading and, "
@@ -552,6 +613,9 @@ def scale(args: argparse.Namespace) -> None:
     print("| executor | docs/s | MB/s | x local 1/1 | kept rows | same kept rows | same kept files |\n|---|---|---|---|---|---|---|")
     b = results["local_t1_w1"]["docs_per_s"]
     for name, r in results.items():
+        if "failed" in r:
+            print(f"| {name} | failed: {r['failed'][-1]} | | | | | |")
+            continue
         print(f"| {name} | {r['docs_per_s']:.1f} | {r['mb_per_s']:.3f} | {r['docs_per_s'] / b:.2f} | {r['kept_rows']:,} "
               f"| {r['kept_rows_identical']} | {r['kept_files_identical']} |")
     out = args.json or RESULTS / f"pipeline-scale-{time.strftime('%Y-%m-%d')}.json"
@@ -574,6 +638,8 @@ def main() -> None:
     ap.add_argument("--no-quality", action="store_true", help="--web: skip the labelled web dev split")
     ap.add_argument("--pool-windows", action="store_true",
                     help="--web: also count each method's escalation and windows over the whole pool (no forward pass)")
+    ap.add_argument("--score-missing", action="store_true",
+                    help="--web: score dev pages the score cache lacks (slow on CPU) instead of reporting incomplete")
     ap.add_argument("--quality-only", action="store_true",
                     help="--web: add the web dev quality to the JSON of an earlier --no-quality run (--json)")
     ap.add_argument("--shards", default="1,20", help="generated shards: comma-separated shard counts to compare")
