@@ -10,6 +10,8 @@ from filterkit.classify.base import ScoringSpec
 from filterkit.classify.embedding import EmbeddingClassifier, shared_encoder
 from tests.conftest import GENERAL, HEAD, PROXY
 
+pytestmark = pytest.mark.slow  # loads and runs the real encoder on CPU: seconds per test on 2 cores
+
 
 @pytest.fixture(scope="module")
 def encoder():

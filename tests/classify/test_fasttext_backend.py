@@ -25,6 +25,7 @@ def trained(tmp_path_factory) -> tuple[Path, dict]:
     return folder, train_fasttext(TRAIN, folder, **FAST)
 
 
+@pytest.mark.slow
 def test_training_writes_config_model_and_card(trained):
     folder, result = trained
     assert {p.name for p in folder.iterdir()} == {"config.json", "model.ftz", "MODEL_CARD.md"}
@@ -40,6 +41,7 @@ def test_training_writes_config_model_and_card(trained):
     assert "Cross-validated metrics" in (folder / "MODEL_CARD.md").read_text()
 
 
+@pytest.mark.slow
 def test_load_classifier_dispatches_and_separates(trained):
     folder, _ = trained
     clf = load_classifier(folder)
@@ -50,6 +52,7 @@ def test_load_classifier_dispatches_and_separates(trained):
     assert min(proxy) >= clf.info.threshold > max(general)
 
 
+@pytest.mark.slow
 def test_proxy_passage_at_the_end_of_a_long_page_is_caught(trained):
     clf = FastTextClassifier.load(trained[0])
     filler = "\n\n".join(GENERAL * 8)  # ~800 words of general text
@@ -66,6 +69,7 @@ def test_windows_are_near_equal_and_never_empty():
     assert windows("ＤＮＡ Straße", 200) == ["dna strasse"]  # NFKC + casefold, as the blocklist matches
 
 
+@pytest.mark.slow
 def test_bad_document_gets_an_error_not_the_batch(trained):
     clf = FastTextClassifier.load(trained[0])
     ok, bad = clf.score([PROXY[0], None])  # type: ignore[list-item]
@@ -73,6 +77,7 @@ def test_bad_document_gets_an_error_not_the_batch(trained):
     assert bad.score is None and bad.windows == 0 and bad.error.startswith("fasttext:")
 
 
+@pytest.mark.slow
 def test_pickles_as_its_folder(trained):
     """Crossing a process boundary carries the folder path only (no model bytes), and reloads the same model."""
     clf = FastTextClassifier.load(trained[0])
@@ -96,6 +101,7 @@ def test_same_seed_same_model_and_scores(trained, tmp_path):
     assert (tmp_path / "seed1" / "model.ftz").read_bytes() != (folder / "model.ftz").read_bytes()
 
 
+@pytest.mark.slow
 def test_missing_or_broken_model_file_is_a_filterkit_error(trained, tmp_path):
     folder = tmp_path / "ft"
     folder.mkdir()
@@ -116,6 +122,7 @@ def test_training_rejects_single_class_labels(tmp_path):
         train_fasttext(labels, tmp_path / "out", **FAST)
 
 
+@pytest.mark.slow
 def test_pipeline_run_with_a_fasttext_classifier(trained, shards, tmp_path):
     import filterkit
 
