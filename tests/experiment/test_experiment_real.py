@@ -173,7 +173,8 @@ def test_tiny_real_run_end_to_end(tmp_path):
     assert len(r["baselines"]) == 5 and r["baselines"][-1]["tokens"] == 16 * r["baselines"][0]["tokens"]
     assert r["models"]["none"]["relearn"]["share"] == 0
     assert 0 <= r["filter"]["quality"]["recall"] <= 1
-    assert (tmp_path / "exp" / "report.md").read_text().count("| span removal |") == 1
+    report = (tmp_path / "exp" / "report.md").read_text()
+    assert report.count("| span removal |") == 2  # the side-by-side table and the collateral N× table
     assert (tmp_path / "exp" / "compute.png").is_file()
 
 
