@@ -17,7 +17,7 @@ def test_shipped_pipelines_load_and_resolve_paths():
     cfg = load_config(ROOT / "pipelines" / "biorisk.yaml")
     assert cfg.blocklist.path == ROOT / "classifiers" / "blocklist" / "biorisk-proxy.txt"
     assert cfg.classifier.path == ROOT / "classifiers" / "biorisk-proxy-minilm"
-    # one term escalates, and the semantic gate escalates on-topic text without terms (README: quality on real text)
+    # one term escalates, and the semantic gate escalates on-topic text without terms (docs/results.md: quality on real text)
     assert cfg.blocklist.min_unique_hits == 1 and cfg.blocklist.mode == "escalate" and cfg.blocklist.split_terms
     assert cfg.semantic_gate.enabled and cfg.semantic_gate.path == ROOT / "classifiers" / "biorisk-proxy-static"
     assert cfg.classifier.on_error == "remove" and cfg.classifier.long_docs == "chunks"

@@ -33,7 +33,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-# what the GPU runs import that the GPU machine lacks (README: "On one GPU"; DESIGN: notes for the GPU machine)
+# what the GPU runs import that the GPU machine lacks (docs/results.md: "On one GPU"; DESIGN: notes for the GPU machine)
 PACKAGES = [
     # filterkit run: config, stages, executor
     "datatrove", "pydantic", "pydantic-core", "annotated-types", "typing-inspection", "ahocorasick-rs", "loguru",

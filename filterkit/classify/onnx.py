@@ -3,7 +3,7 @@
 Why: on CPU the torch forward pass is the whole cost of the classifier stage, and torch's own int8 path
 (``torch.ao.quantization.quantize_dynamic``) is deprecated. ONNX Runtime runs the same graph faster, and its
 own dynamic quantisation (per-channel int8 weights) moves embeddings far less than torch.ao did
-(README, "CPU runtimes").
+(docs/results.md, "CPU runtimes").
 
 Contract: :class:`OnnxForward` takes the padded ``input_ids`` / ``attention_mask`` batch the encoder builds and
 returns the pooled, L2-normalised embeddings — mean pooling and normalisation are part of the exported graph,
@@ -140,7 +140,7 @@ def _quantize_int8(src: Path, out: Path) -> None:
     """ONNX Runtime dynamic quantisation: int8 weights per output channel, activations quantised at run time.
 
     Per-channel matters: per-tensor int8 moved embeddings to cosine 0.88 of fp32 on real text, per-channel
-    keeps them above 0.98 (README, "CPU runtimes").
+    keeps them above 0.98 (docs/results.md, "CPU runtimes").
     """
     try:
         from onnxruntime.quantization import QuantType, quantize_dynamic

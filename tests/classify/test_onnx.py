@@ -1,6 +1,6 @@
 """The ONNX Runtime forward pass: same windows and batches as torch, embeddings within a stated tolerance.
 
-Tolerances (README, "CPU runtimes"): fp32 — max abs difference of any embedding component < 1e-4 and cosine
+Tolerances (docs/results.md, "CPU runtimes"): fp32 — max abs difference of any embedding component < 1e-4 and cosine
 > 0.9999 to torch fp32; int8 (per-channel dynamic quantisation) — cosine > 0.95 to torch fp32 (measured 0.985-0.995 on these
 sentences, 0.966 on a one-word text), scores within 0.1 and the same decisions on the tiny examples.
 """
