@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from filterkit.evaluate.metrics import auc_pair
-from filterkit.train.embedding import _doc_scores, embed_windows_cached, fit_head
+from filterkit.train.embedding import doc_scores, embed_windows_cached, fit_head
 from filterkit.data.labels import load_labelled_sets
 from filterkit.train.cv import source_weights
 from filterkit.evaluate.metrics import threshold_for_recall
@@ -49,7 +49,7 @@ def _embed(encoder, texts):
 
 
 def _scores(head, emb, owner, n):
-    return _doc_scores(head, emb, owner, n)
+    return doc_scores(head, emb, owner, n)
 
 
 def _pr_auc(s, y):

@@ -9,7 +9,8 @@ Library first: everything the CLI does is a function here.
 
 from filterkit.config import PipelineConfig, config_from_dict, load_config
 from filterkit.errors import FilterkitError  # noqa: E402
-from filterkit.runs.runner import RunResult, prepare, run
+from filterkit.runs.prepared import RunResult
+from filterkit.runs.runner import prepare, run
 from filterkit.stages import BlocklistStage, ClassifierStage, ShardReader, ShardWriter  # noqa: E402
 from filterkit.version import __version__  # noqa: E402
 
