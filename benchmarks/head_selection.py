@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from filterkit.data.labels import load_labelled_sets  # noqa: E402
 from filterkit.evaluate.metrics import auc_pair, threshold_for_recall  # noqa: E402
 from filterkit.train.cv import source_weights  # noqa: E402
-from filterkit.train.embedding import _doc_scores, embed_windows_cached, fit_head  # noqa: E402
+from filterkit.train.embedding import doc_scores, embed_windows_cached, fit_head  # noqa: E402
 
 REAL = ROOT.parent / "shared" / "data" / "real"
 POOL = [REAL / "train.parquet", REAL / "questions.parquet", ROOT / "sample_data" / "labelled" / "train.parquet"]
@@ -48,7 +48,7 @@ def _embed(encoder, texts):
 
 
 def _scores(head, emb, owner, n):
-    return _doc_scores(head, emb, owner, n)
+    return doc_scores(head, emb, owner, n)
 
 
 def _pr_auc(s, y):

@@ -9,7 +9,8 @@ Library first: everything the CLI does is a function here.
 
 from filterkit.config import PipelineConfig, config_from_dict, load_config
 from filterkit.errors import FilterkitError
-from filterkit.runs.runner import RunResult, prepare, run
+from filterkit.runs.prepared import RunResult
+from filterkit.runs.runner import prepare, run
 from filterkit.stages import BlocklistStage, ClassifierStage, ShardReader, ShardWriter
 from filterkit.version import __version__
 

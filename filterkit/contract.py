@@ -13,30 +13,31 @@ from typing import Any
 import numpy as np
 from datatrove.data import Document
 
+# Every key carries the one ``filterkit_`` prefix (so none collides with another step's in a user's datatrove
+# pipeline) and the name of the audit/scores column it becomes.
 # set by ShardReader
-SHARD = "fk_shard"  # input shard name, relative to the input root
-ROW = "fk_row"  # row index within the input shard
+SHARD = "filterkit_shard"  # input shard name, relative to the input root (column input_shard)
+ROW = "filterkit_row"  # row index within the input shard (column row_index)
 # set by BlocklistStage
-BL_UNIQUE = "blocklist_unique"
-BL_TOTAL = "blocklist_hits"
-BL_TERMS = "blocklist_terms"  # sorted matched terms
-BL_COUNTS = "blocklist_term_counts"  # hits per term, aligned with BL_TERMS
-ESCALATED = "escalated"  # True: the classifier must decide on this document
-ESCALATED_BY = "escalated_by"  # "terms" | "gate" | None
-GATE_SCORE = "gate_score"  # the semantic gate's score; None where it did not run
+UNIQUE_TERMS = "filterkit_unique_terms"
+TOTAL_HITS = "filterkit_total_hits"
+MATCHED_TERMS = "filterkit_matched_terms"  # sorted matched terms
+TERM_COUNTS = "filterkit_term_counts"  # hits per term, aligned with MATCHED_TERMS
+ESCALATED = "filterkit_escalated"  # True: the classifier must decide on this document
+ESCALATED_BY = "filterkit_escalated_by"  # "terms" | "gate" | None
+GATE_SCORE = "filterkit_gate_score"  # the semantic gate's score; None where it did not run
 # set by ClassifierStage on the documents it scores
-SCORE = "classifier_score"
-WINDOWS = "classifier_windows"
-ERROR = "classifier_error"
+SCORE = "filterkit_score"
+WINDOWS = "filterkit_windows"
+ERROR = "filterkit_error"
 # with classifier.export_spans: character spans (in the text as read) of the windows that reached the threshold
-SPAN_STARTS = "classifier_span_starts"
-SPAN_ENDS = "classifier_span_ends"
-SPAN_SCORES = "classifier_span_scores"
+SPAN_STARTS = "filterkit_span_starts"
+SPAN_ENDS = "filterkit_span_ends"
+SPAN_SCORES = "filterkit_span_scores"
 # the decision, set by whichever stage removes the document
 DECISION = "filterkit_decision"  # "remove" when removed; absent while kept
 STAGE = "filterkit_stage"  # "blocklist" | "classifier"
 REASON = "filterkit_reason"  # "blocklist_terms" | "classifier_score" | "error"
-
 
 
 class Stage(str, Enum):
@@ -62,10 +63,10 @@ CHEAP_VERDICTS = ("terms", "gate", "none")
 # every key a stage may write, with its type: each document carries all of them from the first filterkit stage on
 # (None where a value does not apply), so datatrove's writers see one schema (see :func:`document_schema`)
 METADATA_TYPES = {
-    BL_UNIQUE: "int64",
-    BL_TOTAL: "int64",
-    BL_TERMS: "list<string>",
-    BL_COUNTS: "list<int64>",
+    UNIQUE_TERMS: "int64",
+    TOTAL_HITS: "int64",
+    MATCHED_TERMS: "list<string>",
+    TERM_COUNTS: "list<int64>",
     ESCALATED: "bool",
     ESCALATED_BY: "string",
     GATE_SCORE: "float64",

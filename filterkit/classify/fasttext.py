@@ -63,7 +63,7 @@ def windows(text: str, window_words: int) -> list[str]:
     return [" ".join(toks[i * size : (i + 1) * size]) for i in range(n)]
 
 
-def _load_model(path: Path):
+def load_fasttext_model(path: Path):
     import fasttext
 
     try:
@@ -74,7 +74,7 @@ def _load_model(path: Path):
         ) from None
 
 
-def _positive_probs(model, lines: list[str]) -> np.ndarray:
+def positive_probs(model, lines: list[str]) -> np.ndarray:
     labels, probs = model.predict(lines, k=-1, threshold=0.0)
     out = np.empty(len(lines))
     for i, (lab, p) in enumerate(zip(labels, probs)):
@@ -108,7 +108,7 @@ class FastTextClassifier:
                 "re-train with `filterkit train --backend fasttext`"
             )
         window_words = info.folder.window_words or DEFAULT_WINDOW_WORDS
-        model = _load_model(info.path / MODEL_FILE)
+        model = load_fasttext_model(info.path / MODEL_FILE)
         if POSITIVE not in model.get_labels():
             raise FilterkitError(
                 f"{info.path / MODEL_FILE}: model has labels {model.get_labels()} but no {POSITIVE!r}; "
@@ -142,14 +142,14 @@ class FastTextClassifier:
             owner.extend([i] * len(ws))
         if lines:
             try:
-                probs = _positive_probs(self.model, lines)
+                probs = positive_probs(self.model, lines)
             except Exception:  # noqa: BLE001 - one bad line must not sink the batch: retry document by document
                 probs = np.full(len(lines), np.nan)
                 own = np.asarray(owner)
                 for i in sorted(set(owner)):
                     idx = np.flatnonzero(own == i)
                     try:
-                        probs[idx] = _positive_probs(self.model, [lines[j] for j in idx])
+                        probs[idx] = positive_probs(self.model, [lines[j] for j in idx])
                     except Exception as e:  # noqa: BLE001 - recorded per document
                         results[i] = DocScore(None, 0, f"fasttext: {type(e).__name__}: {e}"[:200])
             self.stats["windows"] += len(lines)

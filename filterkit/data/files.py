@@ -14,7 +14,10 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from filterkit.data.shard import _is_url
+
+def is_url(s: str) -> bool:
+    """A path given as an fsspec URL (``s3://…``, ``memory://…``) rather than a local path."""
+    return "://" in s
 
 
 class _ZstdReader(io.RawIOBase):
@@ -59,7 +62,7 @@ class _ZstdReader(io.RawIOBase):
 
 
 @contextlib.contextmanager
-def _open_binary(path: str, compression: str | None = None) -> Iterator[BinaryIO]:
+def open_binary(path: str, compression: str | None = None) -> Iterator[BinaryIO]:
     """A local path or an fsspec URL, opened for reading, decompressed (gzip: Python's reader, which reads
     every member and raises on truncation; zstd: :class:`_ZstdReader`); line iteration works on it."""
     import fsspec
@@ -73,16 +76,16 @@ def _open_binary(path: str, compression: str | None = None) -> Iterator[BinaryIO
 
 
 @contextlib.contextmanager
-def _parquet_file(path: str) -> Iterator[pq.ParquetFile]:
-    if _is_url(path):
-        with _open_binary(path) as f:
+def parquet_file(path: str) -> Iterator[pq.ParquetFile]:
+    if is_url(path):
+        with open_binary(path) as f:
             yield pq.ParquetFile(f)
     else:
         yield pq.ParquetFile(path)
 
 
 @contextlib.contextmanager
-def _arrow_stream(path: str) -> Iterator[pa.ipc.RecordBatchStreamReader]:
-    with (_open_binary(path) if _is_url(path) else pa.memory_map(path)) as src:
+def arrow_stream(path: str) -> Iterator[pa.ipc.RecordBatchStreamReader]:
+    with (open_binary(path) if is_url(path) else pa.memory_map(path)) as src:
         yield pa.ipc.open_stream(src)
 

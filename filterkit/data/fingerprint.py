@@ -24,7 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
-from filterkit.data.shard import Shard, _is_url
+from filterkit.data.files import is_url
+from filterkit.data.shard import Shard
 from filterkit.errors import FilterkitError
 
 _CHUNK = 1 << 20
@@ -37,7 +38,7 @@ def file_fingerprint(path: str) -> dict[str, Any]:
     h = hashlib.sha256()
     size = 0
     try:
-        if _is_url(path):
+        if is_url(path):
             import fsspec
 
             opened = fsspec.open(path, "rb")

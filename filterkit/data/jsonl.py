@@ -5,27 +5,29 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from filterkit.config import InputConfig
-from filterkit.data.files import _open_binary
-from filterkit.data.shard import Shard, _format_label
+from filterkit.data.files import open_binary
 from filterkit.errors import FilterkitError
+
+if TYPE_CHECKING:
+    from filterkit.data.shard import Shard
 
 # --- JSON lines ---------------------------------------------------------------------------------------------
 # One JSON object per line; blank lines are skipped (row indices count documents, messages name file lines).
 
 
-def _numbered_lines(shard: Shard) -> Iterator[tuple[int, bytes]]:
+def numbered_lines(shard: Shard) -> Iterator[tuple[int, bytes]]:
     """(line number, line) of every non-blank line, each ending in a newline, in file order (only the first
     ``shard.limit`` documents when set: `run --limit`)."""
     if shard.limit is not None:
-        yield from itertools.islice(_numbered_lines(replace(shard, limit=None)), shard.limit)
+        yield from itertools.islice(numbered_lines(replace(shard, limit=None)), shard.limit)
         return
     try:
-        with _open_binary(shard.path, shard.compression) as f:
+        with open_binary(shard.path, shard.compression) as f:
             n = 0
             for n, line in enumerate(f, 1):
                 if line.strip():
@@ -34,7 +36,7 @@ def _numbered_lines(shard: Shard) -> Iterator[tuple[int, bytes]]:
         raise
     except Exception as e:  # noqa: BLE001 - gzip.BadGzipFile, zstd.ZstdError, EOFError, OSError, ...
         raise FilterkitError(
-            f"{shard.path}: not a readable {_format_label(shard)} file ({type(e).__name__}: {str(e)[:120]}); "
+            f"{shard.path}: not a readable {shard.label} file ({type(e).__name__}: {str(e)[:120]}); "
             "the file is corrupt or truncated — re-export or remove the shard"
         ) from None
 
@@ -44,7 +46,7 @@ def _json_kind(v: Any) -> str:
         type(v), "null" if v is None else type(v).__name__)
 
 
-def _loads(line: bytes, n: int, shard: Shard, cfg: InputConfig) -> dict:
+def loads(line: bytes, n: int, shard: Shard, cfg: InputConfig) -> dict:
     import orjson
 
     try:
@@ -69,7 +71,7 @@ def _loads(line: bytes, n: int, shard: Shard, cfg: InputConfig) -> dict:
     return obj
 
 
-def _text_of(obj: dict, n: int, shard: Shard, cfg: InputConfig) -> str | None:
+def text_of(obj: dict, n: int, shard: Shard, cfg: InputConfig) -> str | None:
     col = cfg.text_column
     if col not in obj:
         fields = ", ".join(list(obj)[:8]) or "none"
@@ -91,7 +93,7 @@ def _text_of(obj: dict, n: int, shard: Shard, cfg: InputConfig) -> str | None:
     return text
 
 
-def _id_of(obj: dict, cfg: InputConfig) -> str | None:
+def id_of(obj: dict, cfg: InputConfig) -> str | None:
     """The id as text: strings as they are, other JSON values as their JSON text (``5`` -> ``"5"``)."""
     v = obj.get(cfg.id_column)
     if v is None or isinstance(v, str):
@@ -106,12 +108,12 @@ def _lines_list(lines: list[int]) -> str:
     return shown + (f" … ({len(lines)} lines)" if len(lines) > 10 else "")
 
 
-def _scan_jsonl(shard: Shard, cfg: InputConfig) -> int:
+def scan_jsonl(shard: Shard, cfg: InputConfig) -> int:
     """Count a JSON-lines shard's documents, checking every line on the way (one streaming pass)."""
     rows = 0
     nulls: list[int] = []
-    for n, line in _numbered_lines(shard):
-        if _text_of(_loads(line, n, shard, cfg), n, shard, cfg) is None:
+    for n, line in numbered_lines(shard):
+        if text_of(loads(line, n, shard, cfg), n, shard, cfg) is None:
             nulls.append(n)
         rows += 1
     if nulls:
@@ -124,17 +126,17 @@ def _scan_jsonl(shard: Shard, cfg: InputConfig) -> int:
 
 def iter_lines(shard: Shard, batch_rows: int) -> Iterator[list[bytes]]:
     """A JSON-lines shard's documents as their raw lines (newline-terminated), ``batch_rows`` at a time."""
-    for batch in _batched(_numbered_lines(shard), batch_rows):
+    for batch in batched(numbered_lines(shard), batch_rows):
         yield [line for _, line in batch]
 
 
 def iter_records(shard: Shard, cfg: InputConfig) -> Iterator[list[dict]]:
     """A JSON-lines shard's documents as parsed objects, ``cfg.batch_rows`` at a time."""
-    for batch in _batched(_numbered_lines(shard), cfg.batch_rows):
-        yield [_loads(line, n, shard, cfg) for n, line in batch]
+    for batch in batched(numbered_lines(shard), cfg.batch_rows):
+        yield [loads(line, n, shard, cfg) for n, line in batch]
 
 
-def _batched(items: Iterator[Any], n: int) -> Iterator[list[Any]]:
+def batched(items: Iterator[Any], n: int) -> Iterator[list[Any]]:
     """Lists of ``n`` items (the last shorter): ``itertools.batched`` before Python 3.12."""
     items = iter(items)
     while batch := list(itertools.islice(items, n)):

@@ -1,35 +1,9 @@
-"""An input shard: one file, its format, rows and the names its outputs take; the suffixes filterkit reads."""
+"""An input shard: one file, its format (a key of :data:`filterkit.data.formats.FORMATS`), rows and the names its
+outputs take."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-
-log = logging.getLogger("filterkit")
-
-# extension -> compression of the JSON lines it holds; dolma ships its documents as .json.gz
-JSONL_SUFFIXES: dict[str, str | None] = {
-    ".jsonl": None, ".jsonl.gz": "gzip", ".jsonl.zst": "zstd", ".json.gz": "gzip", ".json.zst": "zstd",
-}
-INPUT_SUFFIXES = (".parquet", *JSONL_SUFFIXES, ".arrow")
-SUPPORTED = ".parquet, .jsonl, .jsonl.gz, .jsonl.zst, .json.gz, .json.zst or .arrow"  # .json*: JSON lines
-
-
-def input_suffix(name: str) -> str | None:
-    """The supported extension ``name`` ends with (the longest, so ``.jsonl.gz`` wins over nothing)."""
-    low = name.lower()
-    return next((s for s in sorted(INPUT_SUFFIXES, key=len, reverse=True) if low.endswith(s)), None)
-
-
-def _format_of_suffix(suffix: str | None) -> str | None:
-    if suffix in JSONL_SUFFIXES:
-        return "jsonl"
-    return {".parquet": "parquet", ".arrow": "arrow"}.get(suffix or "")
-
-
-def _format_of(name: str) -> str:
-    """The format of a listed file, whose extension was checked when it was listed (else a parquet sniff)."""
-    return _format_of_suffix(input_suffix(name)) or "parquet"
 
 
 @dataclass(frozen=True)
@@ -39,7 +13,7 @@ class Shard:
 
     path: str
     name: str
-    format: str  # "parquet" | "arrow" | "jsonl"
+    format: str  # a key of filterkit.data.formats.FORMATS: "parquet" | "arrow" | "jsonl"
     num_rows: int
     size_bytes: int
     limit: int | None = None  # `filterkit run --limit`: read only the first `limit` rows (num_rows is already cut)
@@ -49,13 +23,24 @@ class Shard:
     @property
     def base(self) -> str:
         """The name without its format extension: ``a/b.jsonl.zst`` -> ``a/b``."""
+        from filterkit.data.formats import input_suffix
+
         suffix = input_suffix(self.name)
         return self.name[: -len(suffix)] if suffix else self.name
 
     @property
     def compression(self) -> str | None:
-        """``gzip`` or ``zstd`` for compressed JSON lines, else None."""
-        return JSONL_SUFFIXES.get(input_suffix(self.name) or "") if self.format == "jsonl" else None
+        """``gzip`` or ``zstd`` where the file's extension says its bytes are compressed, else None."""
+        from filterkit.data.formats import format_of
+
+        return format_of(self).compression(self.name)
+
+    @property
+    def label(self) -> str:
+        """The file's kind as a user names it in a message: its extension (``jsonl.zst``), else its format."""
+        from filterkit.data.formats import input_suffix
+
+        return (input_suffix(self.name) or "").lstrip(".") or self.format
 
     @property
     def out_name(self) -> str:
@@ -63,18 +48,7 @@ class Shard:
         return self.base + ".parquet"
 
     def kept_name(self, output_format: str = "same") -> str:
-        """The name of its ``kept/`` file under ``output.format``: ``same`` keeps a JSON-lines shard's name
-        (and compression) and writes parquet for parquet and Arrow input."""
-        if output_format == "jsonl.zst":
-            return self.base + ".jsonl.zst"
-        if output_format == "same" and self.format == "jsonl":
-            return self.name
-        return self.out_name
+        """The name of its ``kept/`` file under ``output.format`` (the format decides what ``same`` keeps)."""
+        from filterkit.data.formats import format_of
 
-
-def _is_url(s: str) -> bool:
-    return "://" in s
-
-
-def _format_label(shard: Shard) -> str:
-    return (input_suffix(shard.name) or "").lstrip(".") or shard.format
+        return format_of(self).kept_name(self, output_format)

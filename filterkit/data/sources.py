@@ -11,24 +11,22 @@ happens to share its name, and ``hf://`` is read only in its ``hf://datasets/`` 
 from __future__ import annotations
 
 import glob
+import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from filterkit.config import InputConfig
-from filterkit.data.inputs import _count_rows
-from filterkit.data.shard import (
-    SUPPORTED,
-    Shard,
-    _format_of,
-    _format_of_suffix,
-    _is_url,
-    input_suffix,
-    log,
-)
+from filterkit.data.files import is_url
+from filterkit.data.formats import FORMATS, format_named, input_suffix, sniff_format, supported
+from filterkit.data.shard import Shard
 from filterkit.errors import FilterkitError
 
+log = logging.getLogger("filterkit")
+
 HUB_PREFIX = "hf://datasets/"
+DATASETS_FORMAT = "arrow"  # `datasets` keeps every split as Arrow IPC stream files (save_to_disk and the hub cache)
 
 
 def _is_glob(s: str) -> bool:
@@ -75,7 +73,7 @@ def _hub_dataset_files(spec: str, split: str) -> list[Path]:
 def _warn_skipped(folder: str, skipped_files: list[str], skipped_links: list[str]) -> None:
     for what, names, fix in (
         ("symlinked folder(s), not followed", skipped_links, "point INPUT at the link's target to read it"),
-        ("file(s) of an unsupported format", skipped_files, f"filterkit reads {SUPPORTED} files"),
+        ("file(s) of an unsupported format", skipped_files, f"filterkit reads {supported()} files"),
     ):
         if names:
             names.sort()
@@ -133,25 +131,24 @@ def _is_run_folder(d: Path) -> bool:
 def _unsupported(path: str) -> FilterkitError:
     hint = "; a .json file of JSON lines: rename it .jsonl" if path.lower().endswith(".json") else ""
     return FilterkitError(
-        f"{path}: unsupported input format; filterkit reads {SUPPORTED} files (.json*: JSON lines), folders or "
+        f"{path}: unsupported input format; filterkit reads {supported()} files (.json*: JSON lines), folders or "
         f"globs of them, datasets folders and {HUB_PREFIX}NAME{hint}"
     )
 
 
 def _sniff_format(path: str, opener: Any = open) -> str:
-    """Format of a file named directly: by extension, or parquet by its magic bytes (a shard saved
-    without an extension); otherwise an error naming the supported formats."""
-    fmt = _format_of_suffix(input_suffix(path))
-    if fmt is not None:
-        return fmt
-    try:
-        with opener(path, "rb") as f:
-            magic = f.read(4)
-    except OSError:
-        magic = b""
-    if magic == b"PAR1":
-        return "parquet"
-    raise _unsupported(path)
+    """Format of a file named directly: by extension, or by its magic bytes (a parquet shard saved without an
+    extension); otherwise an error naming the supported formats."""
+    fmt = format_named(path) or sniff_format(path, opener)
+    if fmt is None:
+        raise _unsupported(path)
+    return fmt.name
+
+
+def _format_of(name: str) -> str:
+    """The format of a listed file, whose extension was checked when it was listed."""
+    fmt = format_named(name)
+    return fmt.name if fmt is not None else "parquet"
 
 
 def _url_fs(spec: str):
@@ -204,7 +201,7 @@ def _url_files(spec: str) -> list[tuple[str, str, int]]:
             skipped.append(rel)
     _warn_skipped(spec, skipped, [])
     if not files:
-        raise FilterkitError(f"{spec}: holds no {SUPPORTED} files; point INPUT at input shards")
+        raise FilterkitError(f"{spec}: holds no {supported()} files; point INPUT at input shards")
     return files
 
 
@@ -223,23 +220,23 @@ def discover(input_spec: str | Path, cfg: InputConfig | None = None, limit: int 
     entries: list[tuple[str, str, str, int]] = []  # (path, name, format, size)
     if spec.startswith(HUB_PREFIX):
         for f in _hub_dataset_files(spec, cfg.hf_split):
-            entries.append((str(f.resolve()), f.name, "arrow", f.stat().st_size))
+            entries.append((str(f.resolve()), f.name, DATASETS_FORMAT, f.stat().st_size))
     elif spec.startswith("hf://"):
         raise FilterkitError(
             f"{spec}: only Hugging Face hub datasets are read, named as {HUB_PREFIX}OWNER/NAME; check the URL"
         )
-    elif _is_url(spec):
+    elif is_url(spec):
         for url, name, size in _url_files(spec):
             entries.append((url, name, _format_of(name), size))
     elif p.is_file():
         entries.append((str(p.resolve()), p.name, _sniff_format(str(p)), p.stat().st_size))
     elif p.is_dir() and ((p / "dataset_info.json").is_file() or (p / "dataset_dict.json").is_file()):
         for f in _hf_dataset_files(p, cfg.hf_split):
-            entries.append((str(f.resolve()), f.name, "arrow", f.stat().st_size))
+            entries.append((str(f.resolve()), f.name, DATASETS_FORMAT, f.stat().st_size))
     elif p.is_dir():
         files = _folder_files(p)
         if not files:
-            raise FilterkitError(f"{p}: folder holds no {SUPPORTED} files; point INPUT at input shards")
+            raise FilterkitError(f"{p}: folder holds no {supported()} files; point INPUT at input shards")
         for f in files:
             entries.append((str(f.resolve()), _relative_name(f, p), _format_of(f.name), f.stat().st_size))
     elif _is_glob(spec):
@@ -250,7 +247,7 @@ def discover(input_spec: str | Path, cfg: InputConfig | None = None, limit: int 
                  and not any(_is_run_folder(p) for p in f.parents)]  # a run folder's outputs are not input
         _warn_skipped(spec, [str(f) for f in matched if f not in files and not _bookkeeping(f.name)], [])
         if not files:
-            raise FilterkitError(f"{spec}: glob matches no {SUPPORTED} files; check the pattern")
+            raise FilterkitError(f"{spec}: glob matches no {supported()} files; check the pattern")
         root = Path(os.path.commonpath([str(f.parent.resolve()) for f in files]))
         for f in files:
             entries.append((str(f.resolve()), _relative_name(f, root), _format_of(f.name), f.stat().st_size))
@@ -262,10 +259,11 @@ def discover(input_spec: str | Path, cfg: InputConfig | None = None, limit: int 
     shards: list[Shard] = []
     total = 0
     for path, name, fmt, size in sorted(entries, key=lambda e: e[1]):
-        if limit is not None and total >= limit and fmt == "jsonl":  # parquet counts are free (footer)
+        if limit is not None and total >= limit and FORMATS[fmt].counted_by_reading:  # a footer count is free
             shards.append(Shard(path, name, fmt, 0, size, counted=False))
             continue
-        shards.append(Shard(path, name, fmt, _count_rows(path, fmt, cfg), size))
+        listed = Shard(path, name, fmt, 0, size)
+        shards.append(replace(listed, num_rows=FORMATS[fmt].count_rows(listed, cfg)))
         total += shards[-1].num_rows
     names = [s.out_name for s in shards]  # a.parquet and a.jsonl.zst would share audit/a.parquet
     if len(set(names)) != len(names):

@@ -106,7 +106,7 @@ class Estimate(BaseModel):
     notes: list[str]
 
 
-def _label(v: Any, where: str) -> float | None:
+def parse_label(v: Any, where: str) -> float | None:
     if v is None:
         return None
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real) or float(v) not in LABEL_VALUES:
@@ -131,7 +131,7 @@ def as_docs(rows: Iterable[LabelledDoc | Mapping[str, Any]]) -> list[LabelledDoc
         if removed is not None and not isinstance(removed, (bool, np.bool_)):
             raise FilterkitError(f"{where}: removed {removed!r} is not true or false")
         out.append(LabelledDoc(str(r["stratum"]), int(size), None if removed is None else bool(removed),
-                               _label(r["label"], where), None if r.get("group") is None else str(r["group"]),
+                               parse_label(r["label"], where), None if r.get("group") is None else str(r["group"]),
                                None if r.get("id") is None else str(r["id"])))
     return out
 

@@ -201,5 +201,5 @@ def group_removal(groups: Sequence[Any], y: np.ndarray, removed: np.ndarray) -> 
     return out
 
 
-def _frac(mask: np.ndarray) -> float:
+def frac(mask: np.ndarray) -> float:
     return float(mask.mean()) if len(mask) else float("nan")

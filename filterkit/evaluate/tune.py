@@ -27,12 +27,12 @@ from filterkit.data.labels import load_labels, texts_and_labels
 from filterkit.errors import FilterkitError
 from filterkit.evaluate.metrics import (
     RATE_KEYS,
-    _frac,
     auc_pair,
     binary_metrics,
     bootstrap_ci,
     calibration_bins,
     expected_calibration_error,
+    frac,
     group_removal,
     max_f1_threshold,
     rates,
@@ -62,8 +62,8 @@ def cascade_metrics(y: np.ndarray, rule: Rule, cheap: np.ndarray | None, scores:
     return {
         "mode": rule.mode,
         "threshold": float(rule.threshold),
-        "escalation_recall": _frac(escalated[pos]),
-        "escalation_rate_neg": _frac(escalated[~pos]),
+        "escalation_recall": frac(escalated[pos]),
+        "escalation_rate_neg": frac(escalated[~pos]),
         "escalated": int(escalated.sum()),
         "removed": int(removed.sum()),
         **rates(removed, y),

@@ -33,10 +33,10 @@ from filterkit.errors import FilterkitError
 
 GATE_CONFIG = "gate.json"
 GATE_HEAD = "head.safetensors"
-_MODEL_FILES = ("model.safetensors", "tokenizer.json", "config.json")
+MODEL_FILES = ("model.safetensors", "tokenizer.json", "config.json")
 
 
-def _windows(texts: Sequence[str], window_words: int) -> tuple[list[str], np.ndarray]:
+def gate_windows(texts: Sequence[str], window_words: int) -> tuple[list[str], np.ndarray]:
     """Normalised windows of at most ``window_words`` words and the document each came from."""
     from filterkit.match.blocklist import normalize
 
@@ -57,7 +57,7 @@ def _windows(texts: Sequence[str], window_words: int) -> tuple[list[str], np.nda
     return out, np.asarray(owner, dtype=np.int64)
 
 
-def _embed(model: Any, texts: Sequence[str]) -> np.ndarray:
+def embed_static(model: Any, texts: Sequence[str]) -> np.ndarray:
     """Static embeddings of already-normalised texts (one thread: no tokenizer parallelism side effects)."""
     if not texts:
         return np.zeros((0, model.dim), dtype=np.float32)
@@ -104,11 +104,11 @@ class StaticGate:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Static embeddings of already-normalised texts."""
-        return _embed(self.model, texts)
+        return embed_static(self.model, texts)
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
         """Max-over-windows probability per document (0.0 for an empty document)."""
-        windows, owner = _windows(texts, self.window_words)
+        windows, owner = gate_windows(texts, self.window_words)
         best = np.zeros(len(texts), dtype=np.float64)
         if windows:
             p = 1.0 / (1.0 + np.exp(-(self.embed(windows) @ self.weight + self.bias)))
@@ -127,7 +127,7 @@ def read_gate_config(folder: str | Path) -> dict[str, Any]:
         config = json.loads(cfg_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise FilterkitError(f"{cfg_path}: not valid JSON ({e.msg} at line {e.lineno}); rebuild the gate") from None
-    for name in (*_MODEL_FILES, GATE_HEAD):
+    for name in (*MODEL_FILES, GATE_HEAD):
         if not (folder / name).is_file():
             raise FilterkitError(f"{folder}: semantic gate has no {name}; rebuild it with `filterkit train-gate`")
     if "threshold" not in config:
@@ -140,4 +140,4 @@ def gate_sha256(folder: str | Path) -> str:
     from filterkit.io import file_sha256, stable_hash
 
     folder = Path(folder)
-    return stable_hash({n: file_sha256(folder / n) for n in (*_MODEL_FILES, GATE_HEAD, GATE_CONFIG)})
+    return stable_hash({n: file_sha256(folder / n) for n in (*MODEL_FILES, GATE_HEAD, GATE_CONFIG)})

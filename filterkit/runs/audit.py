@@ -10,7 +10,7 @@ import pyarrow as pa
 from filterkit.store.rows import AUDIT_SCHEMA, SCORES_SCHEMA, SPANS_SCHEMA
 
 
-def _connect(run: Path, command: str = "audit", spans: bool = False):
+def connect_views(run: Path, command: str = "audit", spans: bool = False):
     """An in-memory DuckDB whose views ``audit`` and ``scores`` (and ``spans``) read the run's parquet files.
 
     No SQL text is built from paths or values: the files are opened as one Arrow dataset each (an explicit
@@ -62,7 +62,7 @@ def _finished_shards(run: Path) -> set[str] | None:
     return names
 
 
-def _fetch(con, run: Path, sql: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
+def fetch_all(con, run: Path, sql: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
     """Run one query with named parameters; a damaged file or a bad query becomes one line naming the run."""
     import duckdb
 
@@ -80,17 +80,17 @@ def _fetch(con, run: Path, sql: str, params: dict[str, Any] | None = None) -> tu
 def query(run: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
     """Run SQL against views ``audit`` and ``scores`` of a finished run; returns (columns, rows).
 
-    The query can read only those two views: file access is off in the connection (see :func:`_connect`).
+    The query can read only those two views: file access is off in the connection (see :func:`connect_views`).
     """
-    return _fetch(_connect(Path(run)), Path(run), sql)
+    return fetch_all(connect_views(Path(run)), Path(run), sql)
 
 
 def summarize(run: str | Path, examples: int = 3, bins: int = 10) -> dict[str, Any]:
     """What a reviewer asks first about a run, each answer one DuckDB query over ``audit``/``scores``."""
-    con = _connect(Path(run))
+    con = connect_views(Path(run))
 
     def rows(sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
-        return _fetch(con, Path(run), sql, params)[1]
+        return fetch_all(con, Path(run), sql, params)[1]
 
     by_stage = rows(
         "SELECT stage, reason, count(*) AS n FROM audit GROUP BY ALL ORDER BY n DESC, stage, reason"

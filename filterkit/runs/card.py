@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from filterkit.data.shard import input_suffix
+from filterkit.data.formats import input_suffix
 from filterkit.io import write_text_atomic
 from filterkit.store.rows import AuditRow, ScoresRow, SpanRow
 

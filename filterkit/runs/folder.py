@@ -12,7 +12,7 @@ from filterkit.store.layout import LOCK_NAME, RunLayout
 from filterkit.version import __version__
 
 if TYPE_CHECKING:
-    from filterkit.runs.runner import PreparedRun
+    from filterkit.runs.prepared import PreparedRun
 
 
 def claim_out_dir(prep: PreparedRun) -> None:

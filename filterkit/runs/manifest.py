@@ -12,7 +12,7 @@ from filterkit.errors import FilterkitError
 from filterkit.io import write_json_atomic
 
 if TYPE_CHECKING:
-    from filterkit.runs.runner import PreparedRun
+    from filterkit.runs.prepared import PreparedRun
 
 
 def device_summary(prep: PreparedRun) -> str:

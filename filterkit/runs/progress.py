@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from filterkit.runs.runner import PreparedRun
+    from filterkit.runs.prepared import PreparedRun
 
 
 @dataclass(frozen=True)

@@ -17,17 +17,18 @@ import numpy as np
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
-from filterkit import contract as D
+from filterkit import contract
 from filterkit.config import BlocklistConfig, PipelineConfig
 from filterkit.data.shard import Shard
 from filterkit.errors import FilterkitError
 from filterkit.match.escalation import verdicts
 from filterkit.runs.folder import claim_out_dir
 from filterkit.runs.manifest import write_manifest
-from filterkit.runs.runner import RunResult, plan
+from filterkit.runs.prepared import RunResult
+from filterkit.runs.runner import plan
 from filterkit.runs.verify import redo_damaged, require_intact
 from filterkit.stages.reader import ShardReader
-from filterkit.stages.writer import _ShardOutput
+from filterkit.stages.writer import ShardOutput
 from filterkit.store.layout import RunLayout, run_lock
 
 
@@ -104,28 +105,28 @@ def _recorded_verdict(rec: dict, bl: BlocklistConfig) -> str:
     return verdicts(np.array([by_terms]), np.array([by_terms or by_gate]))[0]
 
 
-def _annotate(doc, rec: dict, cfg: PipelineConfig, rule: D.Rule) -> None:
-    """Restore what the stages recorded and decide again under the new bar and threshold (:func:`D.decide`)."""
+def _annotate(doc, rec: dict, cfg: PipelineConfig, rule: contract.Rule) -> None:
+    """Restore what the stages recorded and decide again under the new bar and threshold (:func:`contract.decide`)."""
     meta = doc.metadata
     terms = rec.get("matched_terms") or []
-    meta[D.BL_TERMS] = [t["term"] for t in terms]
-    meta[D.BL_COUNTS] = [t["count"] for t in terms]
-    meta[D.BL_UNIQUE] = rec.get("unique_terms")
-    meta[D.BL_TOTAL] = rec.get("total_hits")
-    meta[D.GATE_SCORE] = rec.get("gate_score")
+    meta[contract.MATCHED_TERMS] = [t["term"] for t in terms]
+    meta[contract.TERM_COUNTS] = [t["count"] for t in terms]
+    meta[contract.UNIQUE_TERMS] = rec.get("unique_terms")
+    meta[contract.TOTAL_HITS] = rec.get("total_hits")
+    meta[contract.GATE_SCORE] = rec.get("gate_score")
     cheap = _recorded_verdict(rec, cfg.blocklist) if cfg.blocklist.enabled else None  # None: no cheap stage ran
     escalate = cheap != "none" and rule.mode == "escalate"
-    meta[D.ESCALATED_BY] = cheap if escalate and cheap is not None else None
-    meta[D.ESCALATED] = escalate
+    meta[contract.ESCALATED_BY] = cheap if escalate and cheap is not None else None
+    meta[contract.ESCALATED] = escalate
     if escalate:
-        meta[D.WINDOWS] = rec.get("windows") or 0
+        meta[contract.WINDOWS] = rec.get("windows") or 0
         if rec.get("error") is not None:
-            meta[D.ERROR] = rec["error"]
+            meta[contract.ERROR] = rec["error"]
         else:
-            meta[D.SCORE] = rec.get("score")
-    verdict = D.decide(rule, cheap, meta.get(D.SCORE), meta.get(D.ERROR))
+            meta[contract.SCORE] = rec.get("score")
+    verdict = contract.decide(rule, cheap, meta.get(contract.SCORE), meta.get(contract.ERROR))
     if verdict is not None:
-        D.mark_removed(doc, *verdict)
+        contract.mark_removed(doc, *verdict)
 
 
 def rethreshold(
@@ -164,12 +165,12 @@ def _rethreshold_locked(run_dir: Path, prep, shards: list[Shard]) -> RunResult:
         removed_by_blocklist = {
             r: rec for r, rec in _recorded(run_dir, "audit", shard).items() if rec["stage"] == "blocklist"
         }
-        sink = _ShardOutput(shard, layout.tmp_dir(0), prep.info)
+        sink = ShardOutput(shard, layout.tmp_dir(0), prep.info)
         # the texts read now must be the texts the first run scored (its done marker's digest)
         sink.expected_texts = _scored_texts(run_dir, shard)
         try:
             for doc in reader.read_shard(shard):
-                row = doc.metadata[D.ROW]
+                row = doc.metadata[contract.ROW]
                 rec = scored.get(row) or removed_by_blocklist.get(row)
                 if rec is not None:
                     _annotate(doc, rec, cfg, rule)

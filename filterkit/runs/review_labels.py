@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from filterkit.errors import FilterkitError
-from filterkit.evaluate.estimate import Estimate, LabelledDoc, _label, estimate
+from filterkit.evaluate.estimate import Estimate, LabelledDoc, estimate, parse_label
 from filterkit.runs.strata import NOT_ESCALATED, RunStrata, base_of, ids_at, is_removed, run_strata
 
 REQUIRED = ("id", "shard", "row", "stratum", "stratum_size", "label")
@@ -36,7 +36,7 @@ def read_review_file(path: str | Path) -> list[dict]:
             if not isinstance(obj, dict) or any(k not in obj for k in REQUIRED):
                 raise FilterkitError(f"{path}: line {n} lacks {', '.join(k for k in REQUIRED if k not in obj) or 'a JSON object'}; "
                                      "every line needs id, shard, row, stratum, stratum_size and label (null if not read)")
-            obj["label"] = _label(obj["label"], f"{path}: line {n}")
+            obj["label"] = parse_label(obj["label"], f"{path}: line {n}")
             if isinstance(obj["row"], bool) or not isinstance(obj["row"], int):
                 raise FilterkitError(f"{path}: line {n}: row {obj['row']!r} is not a row number")
             obj["_line"] = n

@@ -8,7 +8,6 @@ import os
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,35 +23,12 @@ from filterkit.match.blocklist import read_terms
 from filterkit.proc import helpers_die_with_run
 from filterkit.runs.folder import claim_out_dir
 from filterkit.runs.manifest import write_manifest
+from filterkit.runs.prepared import PreparedRun, RunResult
 from filterkit.runs.progress import ProgressFn, live_counts
 from filterkit.runs.slurm import record_job, still_queued
 from filterkit.stages import BlocklistStage, ClassifierStage, ShardReader, ShardWriter
 from filterkit.store.layout import RunLayout, run_lock
 from filterkit.store.rows import RunInfo
-
-
-@dataclass
-class RunResult:
-    """What a finished run produced; ``counts`` is the manifest's counts section."""
-
-    out: Path
-    manifest: dict[str, Any]
-
-    @property
-    def counts(self) -> dict[str, Any]:
-        return self.manifest["counts"]
-
-
-@dataclass
-class PreparedRun:
-    """Everything decided before any worker starts."""
-
-    config: PipelineConfig
-    shards: list[Shard]
-    layout: RunLayout
-    info: RunInfo
-    fingerprint: dict[str, Any] = field(default_factory=dict)
-    limit: dict[str, Any] | None = None  # what --limit cut (see limit_shards); recorded in the manifest
 
 
 def prepare(
@@ -140,9 +116,8 @@ def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path, limit: dict[
         read_gate_config(cfg.semantic_gate.path)
         fp["semantic_gate_sha256"] = gate_sha256(cfg.semantic_gate.path)
     if cfg.classifier.enabled:
-        info = read_classifier_info(cfg.classifier.path)
-        classifier, classifier_sha = info.name, info.sha256
-        head_threshold = info.threshold
+        head = read_classifier_info(cfg.classifier.path)
+        classifier, classifier_sha, head_threshold = head.name, head.sha256, head.threshold
         fp["classifier_sha256"] = classifier_sha
         from filterkit.classify.scoring_path import planned_scoring_path
 

@@ -19,8 +19,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from filterkit.config import InputConfig, PipelineConfig
-from filterkit.data.inputs import iter_batches, read_schema
-from filterkit.data.jsonl import iter_records
+from filterkit.data.formats import format_of
 from filterkit.data.shard import Shard
 from filterkit.errors import FilterkitError
 from filterkit.runs.verify import require_intact
@@ -126,16 +125,13 @@ SCORES_COLUMNS = ["row_index", "doc_id", "removed", "matched_terms", "score", "t
 def _by_values(shard: Shard, cfg: InputConfig, column: str, rows: np.ndarray) -> np.ndarray:
     """The ``column`` value of each of ``rows`` (sorted) as text, ``(null)`` where missing; reads that column only."""
     values: list = []
-    if shard.format == "jsonl":
-        for records in iter_records(shard, cfg):
-            values += [rec.get(column) for rec in records]
-    else:
-        names = read_schema(shard).names
-        if column not in names:
-            raise FilterkitError(f"{shard.path}: no column {column!r} for --by (columns: {', '.join(names[:12])}); "
-                                 "name a column every input shard has")
-        for batch in iter_batches(shard, [column], cfg.batch_rows):
-            values += batch.column(0).to_pylist()
+    fmt = format_of(shard)
+    names = fmt.columns(shard)  # None: JSON lines, a field per line
+    if names is not None and column not in names:
+        raise FilterkitError(f"{shard.path}: no column {column!r} for --by (columns: {', '.join(names[:12])}); "
+                             "name a column every input shard has")
+    for part in fmt.iter_column(shard, column, cfg):
+        values += part
     picked = [values[r] if r < len(values) else None for r in rows]
     return np.array([NULL_VALUE if v is None else str(v) for v in picked], dtype=object)
 
@@ -179,17 +175,9 @@ def run_strata(run: str | Path, by: str | None = None, command: str = "review") 
 def ids_at(shard: Shard, cfg: InputConfig, rows: set[int]) -> dict[int, str]:
     """The document ids of ``rows`` as the run named them (the input's id column, else ``shard#row``), reading the id
     column only."""
-    from filterkit.data.jsonl import _id_of
-
     out: dict[int, str] = {}
     row = 0
-    if shard.format == "jsonl":
-        for records in iter_records(shard, cfg):
-            out.update({row + j: _id_of(rec, cfg) for j, rec in enumerate(records) if row + j in rows})
-            row += len(records)
-    elif cfg.id_column in read_schema(shard).names:
-        for batch in iter_batches(shard, [cfg.id_column], cfg.batch_rows):
-            values = batch.column(0).cast("string").to_pylist()
-            out.update({row + j: v for j, v in enumerate(values) if row + j in rows})
-            row += batch.num_rows
+    for values in format_of(shard).iter_ids(shard, cfg):
+        out.update({row + j: v for j, v in enumerate(values) if row + j in rows})
+        row += len(values)
     return {r: out.get(r) or f"{shard.name}#{r}" for r in rows}

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from filterkit.data.formats import file_rows
 from filterkit.errors import FilterkitError
 from filterkit.store.layout import OUTPUT_KINDS, RunLayout
 
@@ -145,7 +146,7 @@ def verify(run: str | Path) -> VerifyReport:
         marker = layout.read_marker(name)
         for kind in OUTPUT_KINDS:  # kept/ may be JSON lines (output.format): its marker names the file
             expected[kind].add(str(layout.recorded_output(kind, name, marker).relative_to(run / kind)))
-        problems = layout.output_problems(name, marker, deep=True)
+        problems = layout.output_problems(name, marker, deep=True, rows_of=file_rows)
         if marker is not None and not problems:
             if marker.get("rows_read") != inp.get("rows"):
                 problems.append(f"read {marker.get('rows_read')} rows but the input had {inp.get('rows')}")

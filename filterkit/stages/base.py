@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from filterkit import contract as D
+from filterkit import contract
 
 
 class DecisionStage(PipelineStep):
@@ -52,7 +52,7 @@ class DecisionStage(PipelineStep):
         writer_cm = self.exclusion_writer if self.exclusion_writer else contextlib.nullcontext()
         with writer_cm as writer:
             for doc in self.process(data):
-                if self.drop_removed and D.is_removed(doc):
+                if self.drop_removed and contract.is_removed(doc):
                     self.stat_update("removed")
                     if writer is not None:
                         writer.write(doc, rank)
@@ -61,4 +61,4 @@ class DecisionStage(PipelineStep):
 
 
 def shard_of(doc: Document) -> str:
-    return doc.metadata.get(D.SHARD, "")
+    return doc.metadata.get(contract.SHARD, "")

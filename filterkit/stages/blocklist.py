@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datatrove.data import Document, DocumentsPipeline
 
-from filterkit import contract as D
+from filterkit import contract
 from filterkit.config import BlocklistConfig, PipelineConfig, SemanticGateConfig
 from filterkit.errors import FilterkitError
 from filterkit.match.escalation import Escalator
@@ -46,7 +46,7 @@ class BlocklistStage(DecisionStage):
             read_gate_config(gate.path)  # fail early, before any worker starts
         self.escalator = Escalator(self.config, gate)
         # this stage decides only in remove mode; the classifier stage otherwise
-        self.rule = D.Rule.from_config(blocklist=self.config)
+        self.rule = contract.Rule.from_config(blocklist=self.config)
 
     @classmethod
     def from_config(cls, cfg: PipelineConfig, drop_removed: bool = True, exclusion_writer=None) -> BlocklistStage:
@@ -59,8 +59,8 @@ class BlocklistStage(DecisionStage):
 
     def _annotate(self, batch: list[Document]) -> None:
         for d in batch:
-            D.ensure_keys(d)
-        todo = [d for d in batch if not D.is_removed(d)]
+            contract.ensure_keys(d)
+        todo = [d for d in batch if not contract.is_removed(d)]
         with self.timed(shard_of(batch[0])):
             found = self.escalator([d.text for d in todo])
             gate_on = self.escalator.gate_cfg is not None
@@ -69,23 +69,23 @@ class BlocklistStage(DecisionStage):
                 counts = found.terms.get(i, {})
                 terms = sorted(counts)
                 meta = doc.metadata
-                meta[D.BL_TERMS] = terms
-                meta[D.BL_COUNTS] = [counts[t] for t in terms]
-                meta[D.BL_UNIQUE] = int(found.unique[i])
-                meta[D.BL_TOTAL] = int(found.total[i])
+                meta[contract.MATCHED_TERMS] = terms
+                meta[contract.TERM_COUNTS] = [counts[t] for t in terms]
+                meta[contract.UNIQUE_TERMS] = int(found.unique[i])
+                meta[contract.TOTAL_HITS] = int(found.total[i])
                 g = found.gate[i]
-                meta[D.GATE_SCORE] = None if g != g else float(g)  # NaN: the gate did not run
+                meta[contract.GATE_SCORE] = None if g != g else float(g)  # NaN: the gate did not run
                 cheap = verdicts[i]
                 escalate = cheap != "none" and self.config.mode == "escalate"
-                meta[D.ESCALATED_BY] = cheap if escalate else None
-                meta[D.ESCALATED] = escalate
-                verdict = D.decide(self.rule, cheap)  # remove mode: the list decides here
+                meta[contract.ESCALATED_BY] = cheap if escalate else None
+                meta[contract.ESCALATED] = escalate
+                verdict = contract.decide(self.rule, cheap)  # remove mode: the list decides here
                 if verdict is not None:
-                    D.mark_removed(doc, *verdict)
-        escalated = sum(1 for d in todo if d.metadata[D.ESCALATED])
+                    contract.mark_removed(doc, *verdict)
+        escalated = sum(1 for d in todo if d.metadata[contract.ESCALATED])
         self.stat_update("escalated", value=escalated)
         if gate_on:
-            self.stat_update("escalated_by_gate", value=sum(1 for d in todo if d.metadata[D.ESCALATED_BY] == "gate"))
+            self.stat_update("escalated_by_gate", value=sum(1 for d in todo if d.metadata[contract.ESCALATED_BY] == "gate"))
         self.stat_update("passed", value=len(todo) - escalated)
 
     def process(self, docs: DocumentsPipeline) -> DocumentsPipeline:

@@ -7,7 +7,7 @@ from typing import Any
 
 from datatrove.data import Document, DocumentsPipeline
 
-from filterkit import contract as D
+from filterkit import contract
 from filterkit.classify.base import Classifier
 from filterkit.classify.registry import load_classifier, read_classifier_info
 from filterkit.config import ClassifierConfig, PipelineConfig, SemanticGateConfig
@@ -51,7 +51,7 @@ class ClassifierStage(DecisionStage):
         if self.spec.export_spans and self.info.backend != "embedding":
             raise FilterkitError(f"{self.path}: classifier.export_spans needs the embedding backend (this one is "
                                  f"{self.info.backend!r}); turn export_spans off")
-        self.rule = D.Rule.from_config(head_threshold=self.info.threshold, classifier=self.config, semantic_gate=gate)
+        self.rule = contract.Rule.from_config(head_threshold=self.info.threshold, classifier=self.config, semantic_gate=gate)
         self._model: Classifier | None = None  # loaded once per worker, on first use
 
     @classmethod
@@ -88,14 +88,14 @@ class ClassifierStage(DecisionStage):
         """The windows of a removed document that reached its threshold, as character spans of its text."""
         spans = self.model.window_spans(doc.text)
         hits = [(s, e, p) for (s, e), p in zip(spans, window_scores) if p >= threshold]
-        doc.metadata[D.SPAN_STARTS] = [s for s, _, _ in hits]
-        doc.metadata[D.SPAN_ENDS] = [e for _, e, _ in hits]
-        doc.metadata[D.SPAN_SCORES] = [float(p) for _, _, p in hits]
+        doc.metadata[contract.SPAN_STARTS] = [s for s, _, _ in hits]
+        doc.metadata[contract.SPAN_ENDS] = [e for _, e, _ in hits]
+        doc.metadata[contract.SPAN_SCORES] = [float(p) for _, _, p in hits]
 
     @staticmethod
     def needs_score(doc: Document) -> bool:
         # None: no cheap stage ran before this one, so every document is scored
-        return not D.is_removed(doc) and doc.metadata.get(D.ESCALATED) is not False
+        return not contract.is_removed(doc) and doc.metadata.get(contract.ESCALATED) is not False
 
     def _submit(self, buffer: list[Document]) -> tuple[list[Document], list[Document], Any]:
         """Start scoring a buffer's escalated documents (tokenise, queue the encoder work)."""
@@ -115,19 +115,19 @@ class ClassifierStage(DecisionStage):
             results = self.model.collect(pending)
         for doc, res in zip(todo, results):
             meta = doc.metadata
-            cheap = D.cheap_verdict(meta)
-            meta[D.ESCALATED] = True
-            meta[D.WINDOWS] = res.windows
+            cheap = contract.cheap_verdict(meta)
+            meta[contract.ESCALATED] = True
+            meta[contract.WINDOWS] = res.windows
             if res.error is not None:
-                meta[D.ERROR] = res.error
+                meta[contract.ERROR] = res.error
                 self.stat_update("errors")
             else:
-                meta[D.SCORE] = res.score
+                meta[contract.SCORE] = res.score
                 self.stat_update("scored")
-            verdict = D.decide(self.rule, cheap, res.score, res.error)
+            verdict = contract.decide(self.rule, cheap, res.score, res.error)
             if verdict is not None:
-                D.mark_removed(doc, *verdict)
-                if verdict[1] is D.Reason.CLASSIFIER_SCORE and res.window_scores is not None:
+                contract.mark_removed(doc, *verdict)
+                if verdict[1] is contract.Reason.CLASSIFIER_SCORE and res.window_scores is not None:
                     bar = self.rule.threshold_for(cheap)
                     assert bar is not None  # it removed on a score, so the rule has a threshold
                     self._record_spans(doc, res.window_scores, bar)
@@ -154,7 +154,7 @@ class ClassifierStage(DecisionStage):
             return self._finish(previous) if previous is not None else []
 
         for doc in docs:
-            D.ensure_keys(doc)
+            contract.ensure_keys(doc)
             shard = shard_of(doc)
             if buffer and shard != current:  # finish the shard before reading on: its outputs can be committed
                 yield from flush(buffer)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from filterkit import contract as D
+from filterkit import contract
 from filterkit.config import InputConfig
 from filterkit.data.inputs import iter_documents
 from filterkit.data.shard import Shard
@@ -39,7 +39,7 @@ class ShardReader(PipelineStep):
         for texts, ids in iter_documents(shard, self.cfg):
             for i, text in enumerate(texts):
                 doc_id = ids[i] if ids is not None and ids[i] is not None else f"{shard.name}#{row + i}"
-                yield Document(text=text, id=doc_id, metadata={D.SHARD: shard.name, D.ROW: row + i})
+                yield Document(text=text, id=doc_id, metadata={contract.SHARD: shard.name, contract.ROW: row + i})
             row += len(texts)
             self.stat_update("documents", value=len(texts))
 

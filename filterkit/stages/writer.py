@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from filterkit import contract as D
+from filterkit import contract
 from filterkit.config import InputConfig
 from filterkit.data.fingerprint import RowTexts, require_unchanged
 from filterkit.data.shard import Shard
@@ -74,7 +74,7 @@ class _RowSink:
         self.writer.close()
 
 
-class _ShardOutput:
+class ShardOutput:
     """Everything the writer holds for the one shard in progress."""
 
     def __init__(self, shard: Shard, tmp: Path, info: RunInfo) -> None:
@@ -91,7 +91,7 @@ class _ShardOutput:
                       if info.export_spans else None)
         self.seen = np.zeros(shard.num_rows, dtype=bool)
         self.removed = np.zeros(shard.num_rows, dtype=bool)
-        self.reasons: dict[str, int] = {r: 0 for r in D.REASONS}
+        self.reasons: dict[str, int] = {r: 0 for r in contract.REASONS}
         self.n_seen = 0
         # the texts as scored, checked against the kept-rows copy's read; ``expected_texts``: the digest they must
         # give (rethreshold: the run whose scores it applies)
@@ -111,7 +111,7 @@ class _ShardOutput:
 
     def add(self, doc: Document) -> None:
         meta = doc.metadata
-        row = meta.get(D.ROW)
+        row = meta.get(contract.ROW)
         if row is None or not 0 <= row < len(self.seen):
             raise FilterkitError(f"{self.shard.path}: document {doc.id!r} has no valid row index; a step dropped it")
         if self.seen[row]:
@@ -120,49 +120,48 @@ class _ShardOutput:
         self.texts.record(row, doc.text)
         self.n_seen += 1
         self.chars += len(doc.text)
-        removed = D.is_removed(doc)
-        reason = meta.get(D.REASON) if removed else None
-        matched = [{"term": t, "count": c} for t, c in zip(meta.get(D.BL_TERMS) or [], meta.get(D.BL_COUNTS) or [])]
-        escalated = bool(meta.get(D.ESCALATED)) or meta.get(D.SCORE) is not None or meta.get(D.ERROR) is not None
+        removed = contract.is_removed(doc)
+        reason = meta.get(contract.REASON) if removed else None
+        matched = [{"term": t, "count": c} for t, c in zip(meta.get(contract.MATCHED_TERMS) or [], meta.get(contract.TERM_COUNTS) or [])]
+        escalated = bool(meta.get(contract.ESCALATED)) or meta.get(contract.SCORE) is not None or meta.get(contract.ERROR) is not None
         if escalated:
             self.escalated += 1
-            if meta.get(D.SCORE) is not None:
+            if meta.get(contract.SCORE) is not None:
                 self.scored += 1
             self.scores.add(ScoresRow(
                 run_id=self.info.run_id, input_shard=self.shard.name, row_index=row, doc_id=doc.id,
-                score=meta.get(D.SCORE), windows=meta.get(D.WINDOWS) or 0, matched_terms=matched,
-                unique_terms=meta.get(D.BL_UNIQUE), total_hits=meta.get(D.BL_TOTAL), removed=removed, reason=reason,
-                error=meta.get(D.ERROR), escalated_by=meta.get(D.ESCALATED_BY), gate_score=meta.get(D.GATE_SCORE),
+                score=meta.get(contract.SCORE), windows=meta.get(contract.WINDOWS) or 0, matched_terms=matched,
+                unique_terms=meta.get(contract.UNIQUE_TERMS), total_hits=meta.get(contract.TOTAL_HITS), removed=removed, reason=reason,
+                error=meta.get(contract.ERROR), escalated_by=meta.get(contract.ESCALATED_BY), gate_score=meta.get(contract.GATE_SCORE),
                 threshold=self._threshold(meta), classifier=self.info.classifier,
             ))
-        if self.spans is not None and meta.get(D.SPAN_STARTS):
+        if self.spans is not None and meta.get(contract.SPAN_STARTS):
             t = self._threshold(meta)
             assert t is not None  # spans come only from a classifier, so the run has a rule
-            for s, e, p in zip(meta[D.SPAN_STARTS], meta[D.SPAN_ENDS], meta[D.SPAN_SCORES]):
+            for s, e, p in zip(meta[contract.SPAN_STARTS], meta[contract.SPAN_ENDS], meta[contract.SPAN_SCORES]):
                 self.spans.add(SpanRow(run_id=self.info.run_id, input_shard=self.shard.name, row_index=row,
                                        doc_id=doc.id, start=s, end=e, score=p, threshold=t))
         if removed:
             self.removed[row] = True
-            self.reasons[meta[D.REASON]] += 1  # contract.mark_removed always sets the reason
+            self.reasons[meta[contract.REASON]] += 1  # contract.mark_removed always sets the reason
             self.audit.add(AuditRow(
                 run_id=self.info.run_id, input_shard=self.shard.name, row_index=row, doc_id=doc.id,
-                stage=meta[D.STAGE], reason=meta[D.REASON], matched_terms=matched, unique_terms=meta.get(D.BL_UNIQUE),
-                total_hits=meta.get(D.BL_TOTAL), min_unique_hits=self.info.min_unique_hits,
-                classifier_score=meta.get(D.SCORE), threshold=self._threshold(meta), classifier=self.info.classifier,
+                stage=meta[contract.STAGE], reason=meta[contract.REASON], matched_terms=matched, unique_terms=meta.get(contract.UNIQUE_TERMS),
+                total_hits=meta.get(contract.TOTAL_HITS), min_unique_hits=self.info.min_unique_hits,
+                classifier_score=meta.get(contract.SCORE), threshold=self._threshold(meta), classifier=self.info.classifier,
                 classifier_sha256=self.info.classifier_sha256, config_sha256=self.info.config_sha256,
-                error=meta.get(D.ERROR), text=self._text_field(doc.text),
+                error=meta.get(contract.ERROR), text=self._text_field(doc.text),
                 text_sha256=hashlib.sha256(doc.text.encode("utf-8", "surrogatepass")).hexdigest(),
-                escalated_by=meta.get(D.ESCALATED_BY), gate_score=meta.get(D.GATE_SCORE),
+                escalated_by=meta.get(contract.ESCALATED_BY), gate_score=meta.get(contract.GATE_SCORE),
             ))
 
     def _threshold(self, meta: dict) -> float | None:
         """The classifier threshold this document had to reach (the run's rule, :meth:`Rule.threshold_for`)."""
-        return self.info.rule.threshold_for(meta.get(D.ESCALATED_BY))
+        return self.info.rule.threshold_for(meta.get(contract.ESCALATED_BY))
 
     def _write_kept(self, input_cfg: InputConfig) -> tuple[int, int]:
         """Copy kept rows from the input file in the run's output format; returns (rows read, rows kept)."""
-        return write_kept(self.shard, self.removed, self.tmp_kept, self.output.format, input_cfg,
-                          self.output.row_group_rows, _compression(self.output.compression), texts=self.texts)
+        return write_kept(self.shard, self.removed, self.tmp_kept, self.output, input_cfg, texts=self.texts)
 
     def finish(self, layout: RunLayout, input_cfg: InputConfig, stage_seconds: dict[str, float]) -> dict:
         shard = self.shard
@@ -267,7 +266,7 @@ class ShardWriter(PipelineStep):
 
     _last_report = 0.0
 
-    def _report(self, rank: int, out: _ShardOutput) -> None:
+    def _report(self, rank: int, out: ShardOutput) -> None:
         """Every ~0.5 s, this task's counts so far in its unfinished shard, for a progress bar that moves
         inside a large shard. Best effort: a failed write never fails the run; outputs do not depend on it."""
         if out.n_seen % 256:
@@ -283,7 +282,7 @@ class ShardWriter(PipelineStep):
         except OSError:
             pass
 
-    def _finish(self, out: _ShardOutput) -> None:
+    def _finish(self, out: ShardOutput) -> None:
         seconds = {s.name: s.pop_seconds(out.shard.name) for s in self.timed_stages}
         out.scoring = next((p for s in self.timed_stages if (p := getattr(s, "scoring_path", None))), None)
         stats = out.finish(self.layout, self.input_cfg, seconds)
@@ -300,10 +299,10 @@ class ShardWriter(PipelineStep):
         tmp = self.layout.tmp_dir(rank)
         shutil.rmtree(tmp, ignore_errors=True)  # leftovers of a killed attempt
         finished: set[str] = set()
-        current: _ShardOutput | None = None
+        current: ShardOutput | None = None
         try:
             for doc in data or ():
-                name = doc.metadata.get(D.SHARD)
+                name = doc.metadata.get(contract.SHARD)
                 if current is None or name != current.shard.name:
                     if current is not None:
                         self._finish(current)
@@ -314,7 +313,7 @@ class ShardWriter(PipelineStep):
                             f"document {doc.id!r} from shard {name!r} arrived out of order; "
                             "filterkit stages must keep shard order"
                         )
-                    current = _ShardOutput(by_name[name], tmp, self.info)
+                    current = ShardOutput(by_name[name], tmp, self.info)
                 current.add(doc)
                 self._report(rank, current)
                 if current.n_seen == current.shard.num_rows:  # every row is in: finish now, not on the next doc
@@ -327,7 +326,7 @@ class ShardWriter(PipelineStep):
                 current = None
             for shard in mine:  # empty shards, or shards whose documents were all lost
                 if shard.name not in finished:
-                    current = _ShardOutput(shard, tmp, self.info)
+                    current = ShardOutput(shard, tmp, self.info)
                     self._finish(current)
                     current = None
         except BaseException:

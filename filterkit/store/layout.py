@@ -5,16 +5,15 @@ from __future__ import annotations
 import contextlib
 import datetime
 import errno
-import io
 import json
 import os
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from filterkit.errors import FilterkitError
-from filterkit.io import file_digest, parquet_rows
+from filterkit.io import file_digest
 from filterkit.store.paths import confined
 
 OUTPUT_KINDS = ("kept", "audit", "scores")
@@ -93,9 +92,13 @@ class RunLayout:
         return data if isinstance(data, dict) else None
 
     def output_problems(
-        self, out_name: str, marker: dict | None = None, deep: bool = False, kinds: tuple[str, ...] = OUTPUT_KINDS
+        self, out_name: str, marker: dict | None = None, deep: bool = False, kinds: tuple[str, ...] = OUTPUT_KINDS,
+        rows_of: Callable[[Path], int] | None = None,
     ) -> list[str]:
         """What is wrong with a done shard's outputs against its marker; ``[]`` when they match.
+
+        ``rows_of`` counts a written file's rows (``deep`` only): :func:`filterkit.data.formats.file_rows`, which
+        knows every format a ``kept/`` file can be in, passed in because the formats live above this layer.
 
         Without ``deep``, only sizes are compared (a ``stat`` per file: cheap enough for every re-run,
         ``audit`` and ``rethreshold``). With ``deep``, sha256 and parquet row counts are checked too, and
@@ -130,10 +133,12 @@ class RunLayout:
             if file_digest(path)["sha256"] != want.get("sha256"):
                 problems.append(f"{path}: sha256 differs from the one the done marker recorded")
                 continue
+            if rows_of is None:
+                raise ValueError("output_problems(deep=True) needs rows_of (filterkit.data.formats.file_rows)")
             try:
-                rows[kind] = output_rows(path)
-            except Exception as e:  # noqa: BLE001 - any unreadable footer or stream is a damaged file
-                problems.append(f"{path}: not a readable {_output_format(path)} file ({type(e).__name__})")
+                rows[kind] = rows_of(path)
+            except FilterkitError as e:  # an unreadable footer or stream is a damaged file
+                problems.append(e.message)
                 continue
             if rows[kind] != want.get("rows"):
                 problems.append(f"{path}: {rows[kind]} rows, the done marker recorded {want.get('rows')}")
@@ -149,30 +154,6 @@ class RunLayout:
                 problems.append(f"{self.output('scores', out_name)}: {rows['scores']} rows but "
                                 f"{marker.get('escalated')} documents were escalated")
         return problems
-
-
-def _output_format(path: Path) -> str:
-    return "parquet" if path.name.endswith(".parquet") else "JSON lines"
-
-
-def output_rows(path: Path) -> int:
-    """Rows of a run output: a parquet footer's count, or the non-blank lines of a (gzip / zstd) JSON-lines
-    kept file, counted streaming."""
-    if path.name.endswith(".parquet"):
-        return parquet_rows(path)
-    with open(path, "rb") as raw:
-        if path.name.endswith(".gz"):
-            import gzip
-
-            f: io.BufferedIOBase = gzip.GzipFile(fileobj=raw, mode="rb")
-        elif path.name.endswith(".zst"):
-            import zstandard
-
-            f = io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw), 1 << 20)
-        else:
-            f = raw
-        with f:
-            return sum(1 for line in f if line.strip())
 
 
 LOCK_NAME = ".filterkit.lock"

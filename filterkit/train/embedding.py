@@ -91,7 +91,7 @@ def fit_head(x: np.ndarray, y: np.ndarray, kind: str, hidden: int, seed: int, ep
     return head.eval()
 
 
-def _doc_scores(head, emb: np.ndarray, owner: np.ndarray, n_docs: int) -> np.ndarray:
+def doc_scores(head, emb: np.ndarray, owner: np.ndarray, n_docs: int) -> np.ndarray:
     import torch
 
     with torch.inference_mode():
@@ -151,7 +151,7 @@ def train_head(
         sub = np.isin(owner, test_idx)
         remap = {d: i for i, d in enumerate(test_idx)}
         sub_owner = np.asarray([remap[d] for d in owner[sub]])
-        oof[test_idx] = _doc_scores(h, emb[sub], sub_owner, len(test_idx))
+        oof[test_idx] = doc_scores(h, emb[sub], sub_owner, len(test_idx))
     threshold, cv = choose_threshold(oof, y, target_recall)
     final = fit_head(emb, y[owner], head, hidden, seed, weights=win_w)
     out = Path(out)

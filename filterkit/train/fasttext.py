@@ -21,8 +21,8 @@ from filterkit.classify.fasttext import (
     NEGATIVE,
     POSITIVE,
     TOKENIZER,
-    _load_model,
-    _positive_probs,
+    load_fasttext_model,
+    positive_probs,
     windows,
 )
 from filterkit.errors import FilterkitError
@@ -157,8 +157,8 @@ def train_fasttext(
         files = _fit_all(sets, Path(tmp), params, cutoff if quantize else None)
         for k in range(folds):
             wtest = np.flatnonzero(fold_of[owner] == k)
-            model = _load_model(files[k])
-            np.maximum.at(oof, owner[wtest], _positive_probs(model, [lines[j] for j in wtest]))
+            model = load_fasttext_model(files[k])
+            np.maximum.at(oof, owner[wtest], positive_probs(model, [lines[j] for j in wtest]))
         out.mkdir(parents=True, exist_ok=True)
         tmp_model = out / (MODEL_FILE + ".tmp")
         shutil.copyfile(files[-1], tmp_model)  # the temp folder may be on another file system

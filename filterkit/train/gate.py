@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from filterkit.errors import FilterkitError
-from filterkit.match.gate import _MODEL_FILES, GATE_CONFIG, GATE_HEAD, _embed, _windows
+from filterkit.match.gate import GATE_CONFIG, GATE_HEAD, MODEL_FILES, embed_static, gate_windows
 
 
 def distill_static_model(out: str | Path, encoder_path: str | Path | None = None, pca_dims: int = 256) -> Path:
@@ -86,14 +86,14 @@ def train_gate(
     if static_model is None:
         distill_static_model(out)
     elif Path(static_model).resolve() != out.resolve():
-        for name in (*_MODEL_FILES, "modules.json"):
+        for name in (*MODEL_FILES, "modules.json"):
             if (Path(static_model) / name).is_file():
                 shutil.copy2(Path(static_model) / name, out / name)
     y = np.asarray(y, dtype=np.int64)
     from model2vec import StaticModel
 
-    windows, owner = _windows(texts, window_words)
-    x = _embed(StaticModel.from_pretrained(str(out)), windows)
+    windows, owner = gate_windows(texts, window_words)
+    x = embed_static(StaticModel.from_pretrained(str(out)), windows)
     wy = y[owner]
     w = np.where(wy == 1, 0.5 / max(wy.sum(), 1), 0.5 / max((1 - wy).sum(), 1)) * len(wy)
     fold_of = stratified_folds(y, folds, seed)

@@ -125,7 +125,7 @@ def test_run_escalates_by_gate_and_records_it(tmp_path, gate_folder):
     need the encoder): check the stage's metadata on a datatrove pipeline."""
     from datatrove.data import Document
 
-    from filterkit import contract as D
+    from filterkit import contract
     from filterkit.stages.blocklist import BlocklistStage
 
     terms = tmp_path / "t.txt"
@@ -136,9 +136,9 @@ def test_run_escalates_by_gate_and_records_it(tmp_path, gate_folder):
             enumerate(["virus and bacteria", "pathogen outbreak infection microbe", "market stocks bank price"])]
     out = list(stage.run(iter(docs)))
     meta = [d.metadata for d in out]
-    assert [m[D.ESCALATED] for m in meta] == [True, True, False]
-    assert [m[D.ESCALATED_BY] for m in meta] == ["terms", "gate", None]
-    assert meta[0][D.GATE_SCORE] is None and isinstance(meta[1][D.GATE_SCORE], float)
+    assert [m[contract.ESCALATED] for m in meta] == [True, True, False]
+    assert [m[contract.ESCALATED_BY] for m in meta] == ["terms", "gate", None]
+    assert meta[0][contract.GATE_SCORE] is None and isinstance(meta[1][contract.GATE_SCORE], float)
     assert all(set(m) == set(meta[0]) for m in meta)  # one schema for every document
 
 

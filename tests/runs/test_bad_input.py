@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from filterkit import contract
 from filterkit.cli import app
 from tests.conftest import GENERAL, PROXY, write_pipeline, write_shard
 
@@ -135,7 +136,7 @@ def test_error_mid_stream_removes_the_shards_temp_files(tmp_path, pipeline, monk
 
     def boom(self, docs):
         for doc in real(self, docs):
-            if doc.metadata["fk_shard"] == "b.parquet" and doc.metadata["fk_row"] == 2:
+            if doc.metadata[contract.SHARD] == "b.parquet" and doc.metadata[contract.ROW] == 2:
                 raise FilterkitError("simulated failure in b.parquet")
             yield doc
 

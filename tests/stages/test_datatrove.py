@@ -10,7 +10,7 @@ from datatrove.executor import LocalPipelineExecutor
 from datatrove.pipeline.readers import ParquetReader
 from datatrove.pipeline.writers import JsonlWriter
 
-from filterkit import BlocklistStage, ClassifierStage
+from filterkit import BlocklistStage, ClassifierStage, contract
 from filterkit.config import BlocklistConfig, ClassifierConfig
 from tests.conftest import BLOCKLIST, GENERAL, HEAD, PROXY, write_shard
 
@@ -30,8 +30,11 @@ def test_stages_in_a_plain_datatrove_pipeline(tmp_path):
     assert sorted(d["text"] for d in kept) == sorted(GENERAL)
     assert sorted(d["text"] for d in removed) == sorted(PROXY)
     meta = removed[0]["metadata"]
-    assert meta["filterkit_stage"] == "classifier" and meta["classifier_score"] >= 0.0 and meta["escalated"]
-    assert meta["blocklist_unique"] >= 2 and len(meta["blocklist_terms"]) == meta["blocklist_unique"]
+    assert meta["filterkit_stage"] == "classifier" and meta["filterkit_score"] >= 0.0 and meta["filterkit_escalated"]
+    assert meta["filterkit_unique_terms"] >= 2 and len(meta["filterkit_matched_terms"]) == meta["filterkit_unique_terms"]
+    # one prefix on every key filterkit writes: none collides with another step's in a user's pipeline
+    assert all(k.startswith("filterkit_") for k in [*contract.METADATA_TYPES, contract.SHARD, contract.ROW])
+    assert set(contract.METADATA_TYPES) <= set(meta)
 
 
 class Recorder:
@@ -65,7 +68,6 @@ def test_classifier_stage_submits_the_next_batch_before_collecting_and_keeps_ord
     """Batch N+1 is queued before N is collected (GPU overlap); never across a shard; output order unchanged."""
     from datatrove.data import Document
 
-    from filterkit import contract as D
     from filterkit.classify import registry
     from filterkit.stages.classifier import ClassifierStage
 
@@ -76,10 +78,10 @@ def test_classifier_stage_submits_the_next_batch_before_collecting_and_keeps_ord
     events.clear()
     stage = ClassifierStage(ClassifierConfig(path=tmp_path, threshold=0.5, batch_docs=2))
     docs = [Document(text=("hot " if i % 3 == 0 else "") + f"doc {i}", id=str(i),
-                     metadata={D.SHARD: "a" if i < 5 else "b", D.ROW: i}) for i in range(8)]
+                     metadata={contract.SHARD: "a" if i < 5 else "b", contract.ROW: i}) for i in range(8)]
     out = list(stage.process(iter(docs)))
     assert [d.id for d in out] == [str(i) for i in range(8)]
-    assert [D.is_removed(d) for d in out] == [i % 3 == 0 for i in range(8)]
+    assert [contract.is_removed(d) for d in out] == [i % 3 == 0 for i in range(8)]
     # shard a: batches 1 {0,1}, 2 {2,3}, 3 {4}; shard b: 4 {5,6}, 5 {7}
     assert events == [("submit", 1), ("submit", 2), ("collect", 1), ("submit", 3), ("collect", 2), ("collect", 3),
                       ("submit", 4), ("submit", 5), ("collect", 4), ("collect", 5)]
@@ -119,8 +121,8 @@ def test_datatrove_writers_get_one_schema_and_datatrove_times_the_stages(tmp_pat
     kept, removed = rows(tmp_path / "kept"), rows(tmp_path / "removed")
     assert sorted(r["text"] for r in kept) == sorted(GENERAL)
     assert sorted(r["text"] for r in removed) == sorted(PROXY)
-    assert kept[0]["metadata"]["classifier_score"] is None and kept[0]["metadata"]["blocklist_terms"] == []
-    assert all(r["metadata"]["classifier_score"] >= 0 for r in removed)
+    assert kept[0]["metadata"]["filterkit_score"] is None and kept[0]["metadata"]["filterkit_matched_terms"] == []
+    assert all(r["metadata"]["filterkit_score"] >= 0 for r in removed)
     stats = json.loads((tmp_path / "logs" / "stats.json").read_text())
     timed = {s["name"]: s.get("time_stats", {}).get("total", 0) for s in stats if "filterkit" in s["name"]}
     assert len(timed) == 2 and all(t > 0 for t in timed.values()), timed

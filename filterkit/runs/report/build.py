@@ -14,7 +14,7 @@ from typing import Any
 
 from filterkit.errors import FilterkitError
 from filterkit.runs.card import REPORT
-from filterkit.runs.report import queries as Q
+from filterkit.runs.report import queries
 from filterkit.runs.report.model import Example, ExampleSet, RunReport, StageTime, estimate_lines
 from filterkit.runs.report.texts import (
     audit_texts,
@@ -96,7 +96,7 @@ def _example(row: tuple, removed: bool, seg: list[tuple[str, bool]], note: str) 
 class _Texts:
     """Looks up the text of example documents: ``audit/`` for removed ones, ``kept/`` for kept ones."""
 
-    def __init__(self, run: Path, m: dict[str, Any], views: Q.Views, text_chars: int) -> None:
+    def __init__(self, run: Path, m: dict[str, Any], views: queries.Views, text_chars: int) -> None:
         self.layout = RunLayout(run)
         self.out_names = {st["shard"]: st["out_name"] for st in m["shards"]}
         self.info = m.get("run_info", {})
@@ -115,7 +115,7 @@ class _Texts:
         for shard, group in self._group(rows).items():
             got = audit_texts(self.layout.audit(self.out_names.get(shard, shard)), [r[2] for r in group])
             texts.update({(shard, k): v for k, v in got.items()})
-        spans = Q.span_windows(self.views, [(r[1], r[2]) for r in rows]) if self.info.get("export_spans") else {}
+        spans = queries.span_windows(self.views, [(r[1], r[2]) for r in rows]) if self.info.get("export_spans") else {}
         mode = self.info.get("audit_text")
         out = []
         for r in rows:
@@ -145,7 +145,7 @@ class _Texts:
             out_name = self.out_names.get(shard, shard)
             path = self.layout.recorded_output("kept", out_name, self.layout.read_marker(out_name))
             files[shard] = path.name
-            positions = kept_positions([r[2] for r in group], Q.removed_rows_of(self.views, shard))
+            positions = kept_positions([r[2] for r in group], queries.removed_rows_of(self.views, shard))
             got = kept_texts(path, positions, self.input["text_column"], self.input["id_column"],
                              {r[2]: r[0] for r in group})
             texts.update({(shard, k): v for k, v in got.items()})
@@ -161,19 +161,19 @@ class _Texts:
         return out
 
 
-def _examples(views: Q.Views, texts: _Texts, n: int, seed: int) -> list[ExampleSet]:
+def _examples(views: queries.Views, texts: _Texts, n: int, seed: int) -> list[ExampleSet]:
     if n <= 0:
         return []
     return [
         ExampleSet("removed-near", "Removed, closest above the threshold",
                    f"the {n} classifier removals with the smallest score − threshold", texts.removed(
-                       Q.removed_above_threshold(views, n))),
+                       queries.removed_above_threshold(views, n))),
         ExampleSet("kept-near", "Kept, closest below the threshold",
                    f"the {n} escalated, kept documents with the smallest threshold − score",
-                   texts.kept(Q.kept_below_threshold(views, n))),
+                   texts.kept(queries.kept_below_threshold(views, n))),
         ExampleSet("removed-random", "Removed, at random",
                    f"{n} removals drawn uniformly (any reason; seed {seed})",
-                   texts.removed(Q.random_removed(views, n, seed))),
+                   texts.removed(queries.random_removed(views, n, seed))),
     ]
 
 
@@ -201,25 +201,25 @@ def build_report(
     ``estimates``: optional ``{name: metric}`` (precision, recall, ... with ``value`` and ``ci95``), e.g. from a
     labelled review of this run, shown beside the counts.
     """
-    from filterkit.runs.audit import _connect
+    from filterkit.runs.audit import connect_views
 
     run = Path(run)
     m = load_manifest(run)
     info, cfg = m.get("run_info", {}), m["config"]
-    con = _connect(run, command="report", spans=bool(info.get("export_spans")))
-    views = Q.Views(con, str(run))
-    overall, shards = Q.overall_and_shards(views, m, max_rows)
+    con = connect_views(run, command="report", spans=bool(info.get("export_spans")))
+    views = queries.Views(con, str(run))
+    overall, shards = queries.overall_and_shards(views, m, max_rows)
     by_rows = None
     if by:
         from filterkit.runs.report.bycolumn import column_table
 
         con.register("_by", column_table(m, by))
-        by_rows = Q.by_value(views, by, max_rows)
+        by_rows = queries.by_value(views, by, max_rows)
     lines = {k: v for k, v in (("threshold", info.get("threshold")),
                                 ("gate_only_threshold", info.get("gate_only_threshold"))) if v is not None}
-    score_hist = Q.histogram(views, "score", "Classifier score of escalated documents", "classifier score", lines)
+    score_hist = queries.histogram(views, "score", "Classifier score of escalated documents", "classifier score", lines)
     gate_at = _gate_threshold(cfg.get("semantic_gate", {}))
-    gate_hist = Q.histogram(
+    gate_hist = queries.histogram(
         views, "gate_score", "Gate score of documents the gate escalated", "semantic gate score",
         {"gate threshold": gate_at} if gate_at is not None else {},
         note="The gate runs on documents under the term bar, and the run records its score only for those it "
@@ -227,7 +227,7 @@ def build_report(
     timing = m.get("timing", {})
     return RunReport(
         run=str(run), run_id=str(m.get("run_id")), facts=_facts(run, m), overall=overall, shards=shards, by=by_rows,
-        score_hist=score_hist, gate_hist=gate_hist, terms=Q.over_represented_terms(views),
+        score_hist=score_hist, gate_hist=gate_hist, terms=queries.over_represented_terms(views),
         examples=_examples(views, _Texts(run, m, views, text_chars), examples, seed), timing=_timing(m),
         wall_seconds=timing.get("wall_seconds"), docs_per_second=timing.get("docs_per_second"),
         config=cfg, versions=m.get("versions", {}), estimates=estimate_lines(estimates), notes=_notes(m, overall),

@@ -52,21 +52,18 @@ def _as_strings(arr: pa.Array, shard: Shard, column: str) -> pa.Array:
 
 
 def _values(shard: Shard, column: str, cfg: InputConfig) -> pa.Array:
-    if shard.format == "jsonl":
-        from filterkit.data.jsonl import iter_records
+    from filterkit.data.formats import format_of
 
-        vals: list[Any] = []
-        for records in iter_records(shard, cfg):
-            vals.extend(r.get(column) for r in records)
+    fmt = format_of(shard)
+    names = fmt.columns(shard)
+    if names is None:  # no schema (JSON lines): each row's value as Python writes it
+        vals = [v for part in fmt.iter_column(shard, column, cfg) for v in part]
         simple = [None if v is None else v if isinstance(v, str) else str(v) for v in vals]
         return pa.array(simple, pa.string())
-    from filterkit.data.inputs import iter_batches, read_schema
-
-    names = read_schema(shard).names
     if column not in names:
         raise FilterkitError(f"{shard.path}: no column {column!r} (columns: {', '.join(names[:12])}); pass --by one "
                              "of those")
-    chunks = [_as_strings(b.column(0), shard, column) for b in iter_batches(shard, [column], 65_536)]
+    chunks = [_as_strings(b.column(0), shard, column) for b in fmt.iter_batches(shard, [column], 65_536)]
     return pa.concat_arrays(chunks) if chunks else pa.array([], pa.string())
 
 

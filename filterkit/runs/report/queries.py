@@ -2,7 +2,7 @@
 
 Only aggregates and the keys of the few documents shown come back from DuckDB; no query reads the ``text``
 column, so a run of millions of documents is summarised in the time it takes to scan a few numeric columns.
-Every query takes its values as parameters (the views come from :func:`filterkit.runs.audit._connect`, whose
+Every query takes its values as parameters (the views come from :func:`filterkit.runs.audit.connect_views`, whose
 connection has file access switched off).
 """
 
@@ -24,9 +24,9 @@ class Views:
         self.run = run
 
     def rows(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
-        from filterkit.runs.audit import _fetch
+        from filterkit.runs.audit import fetch_all
 
-        return _fetch(self.con, self.run, sql, params)[1]  # type: ignore[arg-type]
+        return fetch_all(self.con, self.run, sql, params)[1]  # type: ignore[arg-type]
 
 
 def _funnel(label: str, read: int, esc: dict[str, int], removed: dict[str, int], kept: int) -> Funnel:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from filterkit.data.shard import Shard, input_suffix
+from filterkit.data.formats import input_suffix
+from filterkit.data.shard import Shard
 
 
 def audit_texts(path: Path, rows: Iterable[int]) -> dict[int, str | None]:
@@ -94,12 +95,12 @@ def _jsonl_rows(path: Path, by_pos: dict[int, int], text_column: str, id_column:
     """Stream a JSON-lines kept file up to the last wanted line (its own lines, so positions are line indexes)."""
     import orjson
 
-    from filterkit.data.jsonl import _numbered_lines
+    from filterkit.data.jsonl import numbered_lines
 
     shard = Shard(str(path), path.name, "jsonl", 0, 0)
     last = max(by_pos)
     out: dict[int, tuple] = {}
-    for pos, (_, line) in enumerate(_numbered_lines(replace(shard, limit=last + 1))):
+    for pos, (_, line) in enumerate(numbered_lines(replace(shard, limit=last + 1))):
         if pos in by_pos:
             try:
                 obj = orjson.loads(line)

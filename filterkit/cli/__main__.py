@@ -1,0 +1,3 @@
+from filterkit.cli import app
+
+app(prog_name="filterkit")
