@@ -31,12 +31,11 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests -m "not slow"
 
-# ruff (rules in pyproject.toml), mypy over the typed core, and the import layering. `ruff format --check` joins
-# once the codebase has been formatted: FORMAT_CHECK=1 make lint runs it now.
+# ruff (rules and format in pyproject.toml), mypy over the typed core, and the import layering.
 LINT_PATHS := filterkit tests benchmarks sample_data
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
-	$(if $(FORMAT_CHECK),$(BIN)/ruff format --check $(LINT_PATHS))
+	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -126,7 +126,9 @@ def main() -> None:
         help="topic (default): a topical list as `filterkit blocklist build` makes one from the proxy sample "
         "texts (realistic); text: bigrams of the scanned text itself (hit-dense stress case)",
     )
-    ap.add_argument("--repeat", type=int, default=5, help="timed passes of filterkit over the text; the median is reported")
+    ap.add_argument(
+        "--repeat", type=int, default=5, help="timed passes of filterkit over the text; the median is reported"
+    )
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
 
@@ -177,9 +179,11 @@ def main() -> None:
         ("regex alternation (compiled)", regex, ours / regex),
         ("per-term str.count loop", loop_rate, ours / loop_rate),
     ]
-    print(f"text: {source}, {mb:.1f} MB ({len(docs):,} docs); terms: {len(terms):,} (from {args.terms_from}); "
-          f"hits: {ours_hits:,} ({ours_hits / mb:,.0f}/MB); 1 core; filterkit median of {len(rates)} passes "
-          f"(range {rates[0]:.1f}-{rates[-1]:.1f} MB/s)")
+    print(
+        f"text: {source}, {mb:.1f} MB ({len(docs):,} docs); terms: {len(terms):,} (from {args.terms_from}); "
+        f"hits: {ours_hits:,} ({ours_hits / mb:,.0f}/MB); 1 core; filterkit median of {len(rates)} passes "
+        f"(range {rates[0]:.1f}-{rates[-1]:.1f} MB/s)"
+    )
     print(f"{'implementation':48s} {'MB/s':>9s} {'filterkit is':>13s}")
     for name, rate, ratio in rows:
         print(f"{name:48s} {rate:9.2f} {ratio:12.1f}x")

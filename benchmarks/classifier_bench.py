@@ -146,10 +146,19 @@ def bench_set(name, docs, source, clfs, st, args, sync, cuda) -> dict:
     normalise_s = time.perf_counter() - t0
 
     naive_dps = len(docs) / _median(naive_s)
-    out = {"set": name, "source": source, "docs": len(docs), "passes": args.passes,
-           "naive": {"docs_per_s": naive_dps, "tokens_per_s": naive_tokens / _median(naive_s),
-                     "pass_seconds": naive_s, "gpu_util_mean": _median(naive_gpu) if naive_gpu else None},
-           "runtimes": {}}
+    out = {
+        "set": name,
+        "source": source,
+        "docs": len(docs),
+        "passes": args.passes,
+        "naive": {
+            "docs_per_s": naive_dps,
+            "tokens_per_s": naive_tokens / _median(naive_s),
+            "pass_seconds": naive_s,
+            "gpu_util_mean": _median(naive_gpu) if naive_gpu else None,
+        },
+        "runtimes": {},
+    }
     base = None
     for key, clf in clfs.items():
         med = _median(times[key])
@@ -157,20 +166,30 @@ def bench_set(name, docs, source, clfs, st, args, sync, cuda) -> dict:
         tot = mid["total"]
         tok_s = mid.get("tokenise", 0.0)
         share = {
-            "tokenise": tok_s / tot, "of_which_normalise": normalise_s / tot,
-            "batching": mid["batching"] / tot, "forward": mid["forward"] / tot,
+            "tokenise": tok_s / tot,
+            "of_which_normalise": normalise_s / tot,
+            "batching": mid["batching"] / tot,
+            "forward": mid["forward"] / tot,
         }
         share["other"] = max(0.0, 1.0 - share["tokenise"] - share["batching"] - share["forward"])
         thr = clf.info.threshold
-        agree = float(np.mean([(o.score is not None and o.score >= thr) == (s >= thr)
-                               for o, s in zip(results[key], naive_scores)]))
+        agree = float(
+            np.mean(
+                [(o.score is not None and o.score >= thr) == (s >= thr) for o, s in zip(results[key], naive_scores)]
+            )
+        )
         dps = len(docs) / med
         if base is None:
             base = dps
         out["runtimes"][key] = {
-            "docs_per_s": dps, "tokens_per_s": mid["tokens"] / tot, "windows": mid["windows"],
-            "pass_seconds": times[key], "ratio_vs_naive": dps / naive_dps, "ratio_vs_first": dps / base,
-            "time_share": share, "decision_agreement_with_naive": agree,
+            "docs_per_s": dps,
+            "tokens_per_s": mid["tokens"] / tot,
+            "windows": mid["windows"],
+            "pass_seconds": times[key],
+            "ratio_vs_naive": dps / naive_dps,
+            "ratio_vs_first": dps / base,
+            "time_share": share,
+            "decision_agreement_with_naive": agree,
             "gpu_util_mean": _median(gpu[key]) if gpu[key] else None,
         }
     return out
@@ -197,9 +216,17 @@ def quality(clfs, real_dev: Path, head: Path) -> dict | None:
     out, ref = {}, None
     for key, clf in clfs.items():
         runtime, precision = key.split("/")
-        cfg = config_from_dict({"classifier": {"path": str(head.resolve()), "device": clf.encoder.device,
-                                               "max_tokens": clf.encoder.max_tokens,  # explicit, as in biorisk.yaml
-                                               "runtime": runtime, "precision": precision}})
+        cfg = config_from_dict(
+            {
+                "classifier": {
+                    "path": str(head.resolve()),
+                    "device": clf.encoder.device,
+                    "max_tokens": clf.encoder.max_tokens,  # explicit, as in biorisk.yaml
+                    "runtime": runtime,
+                    "precision": precision,
+                }
+            }
+        )
         scorer = CachedScorer(cfg)
         scorer._model = clf  # the loaded classifier scores what the cache lacks
         t0 = time.perf_counter()
@@ -209,16 +236,24 @@ def quality(clfs, real_dev: Path, head: Path) -> dict | None:
         if ref is None:
             ref = s
         out[key] = {
-            "pr_auc": float(average_precision_score(y, s)), "roc_auc": float(roc_auc_score(y, s)),
-            "threshold": thr, "recall": float((s[y == 1] >= thr).mean()), "fpr": float((s[y == 0] >= thr).mean()),
+            "pr_auc": float(average_precision_score(y, s)),
+            "roc_auc": float(roc_auc_score(y, s)),
+            "threshold": thr,
+            "recall": float((s[y == 1] >= thr).mean()),
+            "fpr": float((s[y == 0] >= thr).mean()),
             "max_score_drift_vs_first": float(np.abs(s - ref).max()),
             "mean_score_drift_vs_first": float(np.abs(s - ref).mean()),
             "decisions_changed_vs_first": int(((s >= thr) != (ref >= thr)).sum()),
-            "docs": len(texts), "newly_scored": scorer.scored, "seconds": secs,
+            "docs": len(texts),
+            "newly_scored": scorer.scored,
+            "seconds": secs,
         }
-        print(f"  quality {key}: PR-AUC {out[key]['pr_auc']:.4f}, recall {out[key]['recall']:.3f}, "
-              f"FPR {out[key]['fpr']:.4f}, max drift {out[key]['max_score_drift_vs_first']:.4f} "
-              f"({scorer.scored} scored, {secs:.0f} s)", flush=True)
+        print(
+            f"  quality {key}: PR-AUC {out[key]['pr_auc']:.4f}, recall {out[key]['recall']:.3f}, "
+            f"FPR {out[key]['fpr']:.4f}, max drift {out[key]['max_score_drift_vs_first']:.4f} "
+            f"({scorer.scored} scored, {secs:.0f} s)",
+            flush=True,
+        )
     return out
 
 
@@ -226,20 +261,31 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--docs", type=int, default=300, help="documents per set and pass")
     ap.add_argument("--sets", default="mix,real-dev", help=f"comma-separated, from {','.join(SETS)}")
-    ap.add_argument("--runtimes", default=None,
-                    help="comma-separated runtime/precision; default torch/fp32,onnx/fp32,onnx/int8 on CPU, torch/fp32 on CUDA")
+    ap.add_argument(
+        "--runtimes",
+        default=None,
+        help="comma-separated runtime/precision; default torch/fp32,onnx/fp32,onnx/int8 on CPU, torch/fp32 on CUDA",
+    )
     ap.add_argument("--passes", type=int, default=3, help="timed passes per implementation (median reported)")
     ap.add_argument("--quality", action="store_true", help="also score all of real/dev per runtime (PR-AUC, drift)")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--truncate", action="store_true", help="filterkit scores first windows only (like the peer)")
     ap.add_argument("--batch-tokens", type=int, default=None, help="default: the encoder's (2048 CPU, 65536 CUDA)")
-    ap.add_argument("--pad-multiple", type=int, default=None,
-                    help="round batch shapes (default: the encoder's, 32 on CUDA, 1 = exact shapes)")
+    ap.add_argument(
+        "--pad-multiple",
+        type=int,
+        default=None,
+        help="round batch shapes (default: the encoder's, 32 on CUDA, 1 = exact shapes)",
+    )
     ap.add_argument("--head", type=Path, default=ROOT / "classifiers" / "biorisk-proxy-minilm")
     ap.add_argument("--news", type=Path, default=NEWS, help="real general-domain text mixed in when present")
     ap.add_argument("--real-dev", type=Path, default=REAL_DEV)
-    ap.add_argument("--threads", type=int, default=None,
-                    help="CPU threads for torch and ONNX Runtime alike (default: torch's, one per core)")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads for torch and ONNX Runtime alike (default: torch's, one per core)",
+    )
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
 
@@ -258,8 +304,13 @@ def main() -> None:
     clfs = {}
     for key in wanted.split(","):
         runtime, precision = key.strip().split("/")
-        spec = ScoringSpec(device=device, batch_tokens=args.batch_tokens, runtime=runtime, precision=precision,
-                           long_docs="truncate" if args.truncate else "chunks")
+        spec = ScoringSpec(
+            device=device,
+            batch_tokens=args.batch_tokens,
+            runtime=runtime,
+            precision=precision,
+            long_docs="truncate" if args.truncate else "chunks",
+        )
         clf = EmbeddingClassifier.load(args.head, spec)
         if args.pad_multiple is not None:
             clf.encoder.pad_multiple = args.pad_multiple
@@ -273,11 +324,21 @@ def main() -> None:
             torch.cuda.synchronize()
 
     name = f"{device}" + (f" ({torch.cuda.get_device_name(0)})" if cuda else f" ({torch.get_num_threads()} threads)")
-    report = {"device": name, "truncate": args.truncate, "head": str(args.head), "head_sha256": first.info.sha256,
-              "batch_tokens": first.encoder.batch_tokens, "pad_multiple": first.encoder.pad_multiple,
-              "cpu_count": os.cpu_count(), "load_average": os.getloadavg(), "sets": []}
-    print(f"device: {name}; {'first window only' if args.truncate else 'all windows'}; "
-          f"{args.passes} passes, median; load average {os.getloadavg()[0]:.1f} (shared machine)")
+    report = {
+        "device": name,
+        "truncate": args.truncate,
+        "head": str(args.head),
+        "head_sha256": first.info.sha256,
+        "batch_tokens": first.encoder.batch_tokens,
+        "pad_multiple": first.encoder.pad_multiple,
+        "cpu_count": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "sets": [],
+    }
+    print(
+        f"device: {name}; {'first window only' if args.truncate else 'all windows'}; "
+        f"{args.passes} passes, median; load average {os.getloadavg()[0]:.1f} (shared machine)"
+    )
     for set_name in filter(None, args.sets.split(",")):  # --sets "": quality only
         if set_name.strip() not in SETS:
             raise SystemExit(f"unknown set {set_name!r}; use {', '.join(SETS)}")
@@ -288,18 +349,24 @@ def main() -> None:
         r = bench_set(set_name.strip(), docs, source, clfs, st, args, sync, cuda)
         report["sets"].append(r)
         print(f"\n[{r['set']}] {len(docs)} docs ({source})")
-        print(f"{'implementation':28s} {'docs/s':>8s} {'tokens/s':>9s} {'vs first':>8s} {'vs naive':>8s} "
-              f"{'tokenise':>8s} {'batching':>8s} {'forward':>8s} {'other':>6s} {'GPU':>5s}")
+        print(
+            f"{'implementation':28s} {'docs/s':>8s} {'tokens/s':>9s} {'vs first':>8s} {'vs naive':>8s} "
+            f"{'tokenise':>8s} {'batching':>8s} {'forward':>8s} {'other':>6s} {'GPU':>5s}"
+        )
         for key, v in r["runtimes"].items():
             sh = v["time_share"]
             util = "-" if v["gpu_util_mean"] is None else f"{v['gpu_util_mean']:.0f}%"
-            print(f"{'filterkit ' + key:28s} {v['docs_per_s']:8.1f} {v['tokens_per_s']:9.0f} {v['ratio_vs_first']:7.2f}x "
-                  f"{v['ratio_vs_naive']:7.2f}x {sh['tokenise']:8.1%} {sh['batching']:8.1%} {sh['forward']:8.1%} "
-                  f"{sh['other']:6.1%} {util:>5s}")
+            print(
+                f"{'filterkit ' + key:28s} {v['docs_per_s']:8.1f} {v['tokens_per_s']:9.0f} {v['ratio_vs_first']:7.2f}x "
+                f"{v['ratio_vs_naive']:7.2f}x {sh['tokenise']:8.1%} {sh['batching']:8.1%} {sh['forward']:8.1%} "
+                f"{sh['other']:6.1%} {util:>5s}"
+            )
         nv = r["naive"]
         util = "-" if nv["gpu_util_mean"] is None else f"{nv['gpu_util_mean']:.0f}%"
-        print(f"{'naive ST.encode (1st window)':28s} {nv['docs_per_s']:8.1f} {nv['tokens_per_s']:9.0f} "
-              f"{'':8s} {'':8s} {'':8s} {'':8s} {'':8s} {'':6s} {util:>5s}")
+        print(
+            f"{'naive ST.encode (1st window)':28s} {nv['docs_per_s']:8.1f} {nv['tokens_per_s']:9.0f} "
+            f"{'':8s} {'':8s} {'':8s} {'':8s} {'':8s} {'':6s} {util:>5s}"
+        )
     if args.quality:
         print("\nquality on all of real/dev (each runtime scores every document once):")
         report["quality"] = quality(clfs, args.real_dev, args.head)

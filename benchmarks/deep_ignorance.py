@@ -60,5 +60,6 @@ class SubstringEscalator:
             if len(counts) >= self.min_unique:
                 found[i] = counts
         by_terms = unique >= self.min_unique
-        return Escalation(unique, total, np.zeros(n, dtype=np.int64), found, np.full(n, np.nan), by_terms,
-                          by_terms.copy())
+        return Escalation(
+            unique, total, np.zeros(n, dtype=np.int64), found, np.full(n, np.nan), by_terms, by_terms.copy()
+        )

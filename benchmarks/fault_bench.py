@@ -116,8 +116,10 @@ def main() -> None:
         from input_faults import run_input_faults
 
         res = run_input_faults(args.case, args.trials, args.rows, args.max_delay, args.seed)
-        print(f"{args.case}: {res['trials']} trials on {res['shards']} shards of {res['rows_per_shard']:,} rows: "
-              f"{res['unscored_rows_in_kept']} unscored rows in kept/")
+        print(
+            f"{args.case}: {res['trials']} trials on {res['shards']} shards of {res['rows_per_shard']:,} rows: "
+            f"{res['unscored_rows_in_kept']} unscored rows in kept/"
+        )
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
@@ -145,8 +147,9 @@ def main() -> None:
             before = len(list(done.glob("*.json"))) if done.is_dir() else 0
             errf = tmp / f"stderr-{attempt}.log"  # a file, not a pipe: an orphan holding the pipe would block us
             with open(errf, "wb") as ef:
-                proc = subprocess.Popen(cmd(tmp / "in", pipes[workers], out), env=env,
-                                        stdout=subprocess.DEVNULL, stderr=ef)
+                proc = subprocess.Popen(
+                    cmd(tmp / "in", pipes[workers], out), env=env, stdout=subprocess.DEVNULL, stderr=ef
+                )
             tmp_dirs = out / ".state" / "tmp"  # a task folder appears when its first document reaches the writer
             deadline = time.time() + 120
             while proc.poll() is None and time.time() < deadline and not any(tmp_dirs.glob("task-*")):
@@ -168,11 +171,21 @@ def main() -> None:
             for pid in alive:  # clean up so one failure does not poison the next attempt
                 os.kill(pid, signal.SIGKILL)
             after = len(list(done.glob("*.json"))) if done.is_dir() else 0
-            kills.append({"delay_s": round(delay, 2), "workers": workers, "helpers": len(helpers),
-                          "orphans": len(alive), "shards_done_before": before, "shards_done_after": after})
+            kills.append(
+                {
+                    "delay_s": round(delay, 2),
+                    "workers": workers,
+                    "helpers": len(helpers),
+                    "orphans": len(alive),
+                    "shards_done_before": before,
+                    "shards_done_after": after,
+                }
+            )
             orphans += list(alive.values())
-            print(f"kill {len(kills)}: after {delay:.2f}s (workers={workers}): {len(helpers)} helper(s), "
-                  f"{len(alive)} orphan(s), shards done {before} -> {after}")
+            print(
+                f"kill {len(kills)}: after {delay:.2f}s (workers={workers}): {len(helpers)} helper(s), "
+                f"{len(alive)} orphan(s), shards done {before} -> {after}"
+            )
 
         t = time.perf_counter()
         final = subprocess.run(cmd(tmp / "in", pipes[2], out) + ["--json"], env=env, capture_output=True, text=True)
@@ -190,8 +203,9 @@ def main() -> None:
         duplicated = sum(n - 1 for n in seen.values() if n > 1)
         unexpected = len(set(seen) - expected)
         identical = outputs(out) == outputs(tmp / "clean")
-        verify = subprocess.run([sys.executable, "-m", "filterkit.cli", "verify", str(out)], env=env,
-                                capture_output=True, text=True)
+        verify = subprocess.run(
+            [sys.executable, "-m", "filterkit.cli", "verify", str(out)], env=env, capture_output=True, text=True
+        )
 
     result = {
         "shards": N_SHARDS,
@@ -211,9 +225,11 @@ def main() -> None:
         "kill_log": kills,
         "seed": args.seed,
     }
-    print(f"{len(kills)} SIGKILLs on a {N_SHARDS}-shard input ({N_SHARDS * args.rows:,} rows), then resume: "
-          f"lost {lost}, duplicated {duplicated}, orphans {len(orphans)}, byte-identical {identical}, "
-          f"verify exit {verify.returncode}")
+    print(
+        f"{len(kills)} SIGKILLs on a {N_SHARDS}-shard input ({N_SHARDS * args.rows:,} rows), then resume: "
+        f"lost {lost}, duplicated {duplicated}, orphans {len(orphans)}, byte-identical {identical}, "
+        f"verify exit {verify.returncode}"
+    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -63,16 +63,25 @@ def main() -> None:
             run_s.append(time.perf_counter() - t0)
     h, r = statistics.median(hash_s), statistics.median(run_s)
     res = {
-        "input": args.input, "pipeline": Path(args.pipeline).name, "shards": len(shards), "bytes": size,
-        "passes": args.passes, "hash_seconds": hash_s, "run_seconds": run_s, "hash_median_s": h,
-        "run_median_s": r, "hash_mb_per_s": size / h / 1e6 if h else None,
+        "input": args.input,
+        "pipeline": Path(args.pipeline).name,
+        "shards": len(shards),
+        "bytes": size,
+        "passes": args.passes,
+        "hash_seconds": hash_s,
+        "run_seconds": run_s,
+        "hash_median_s": h,
+        "run_median_s": r,
+        "hash_mb_per_s": size / h / 1e6 if h else None,
         "share_of_run": 2 * h / r if r else None,
         "note": "file hash taken twice per run (plan, before commit); share = 2 x hash / run wall time",
     }
     print(f"| input | shards | MB | sha256 MB/s | run s (median of {args.passes}) | 2 x hash share of run |")
     print("|---|---|---|---|---|---|")
-    print(f"| {Path(args.input).name} | {len(shards)} | {size / 1e6:.1f} | {res['hash_mb_per_s']:.0f} | {r:.2f} | "
-          f"{100 * res['share_of_run']:.2f}% |")
+    print(
+        f"| {Path(args.input).name} | {len(shards)} | {size / 1e6:.1f} | {res['hash_mb_per_s']:.0f} | {r:.2f} | "
+        f"{100 * res['share_of_run']:.2f}% |"
+    )
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.json}")

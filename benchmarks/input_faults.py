@@ -39,8 +39,11 @@ N_SHARDS = 4
 
 def _pipeline(folder: Path) -> Path:
     p = folder / "bl.yaml"
-    p.write_text(f"blocklist:\n  path: {ROOT / 'classifiers' / 'blocklist' / 'biorisk-proxy.txt'}\n"
-                 "  min_unique_hits: 2\n  mode: remove\nclassifier:\n  enabled: false\n", encoding="utf-8")
+    p.write_text(
+        f"blocklist:\n  path: {ROOT / 'classifiers' / 'blocklist' / 'biorisk-proxy.txt'}\n"
+        "  min_unique_hits: 2\n  mode: remove\nclassifier:\n  enabled: false\n",
+        encoding="utf-8",
+    )
     return p
 
 
@@ -68,8 +71,9 @@ def unscored(out: Path) -> int:
 
 
 def _cli(*args: object, env: dict, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "filterkit.cli", *map(str, args)], env=env, capture_output=True,
-                          text=True, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "filterkit.cli", *map(str, args)], env=env, capture_output=True, text=True, **kw
+    )
 
 
 def _error(res: subprocess.CompletedProcess) -> str:
@@ -86,8 +90,13 @@ def swap_trial(tmp: Path, rows: int, rng: random.Random, max_delay: float, in_pl
     victim = inp / f"part-{rng.randrange(N_SHARDS):03d}.parquet"
     delay = rng.uniform(0, max_delay)
     errf = open(tmp / "stderr.log", "w+")  # noqa: SIM115 - the child writes it; read back below
-    proc = subprocess.Popen([sys.executable, "-m", "filterkit.cli", "run", str(inp), "-p", str(pipe), "-o", str(out),
-                             "--quiet"], env=env, stdout=subprocess.DEVNULL, stderr=errf, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "filterkit.cli", "run", str(inp), "-p", str(pipe), "-o", str(out), "--quiet"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=errf,
+        text=True,
+    )
     deadline = time.time() + 120
     while proc.poll() is None and time.time() < deadline and not any((out / ".state" / "tmp").glob("task-*")):
         time.sleep(0.01)
@@ -107,10 +116,19 @@ def swap_trial(tmp: Path, rows: int, rng: random.Random, max_delay: float, in_pl
     after_first = unscored(out)
     again = _cli("run", inp, "-p", pipe, "-o", out, "--quiet", env=env, timeout=600)
     verify = _cli("verify", out, env=env)
-    return {"delay_s": round(delay, 2), "victim": victim.name, "in_place": in_place,
-            "swapped_while_running": swapped_while_running, "first_rc": rc, "first_error": first_err[:200],
-            "unscored_after_first": after_first, "rerun_rc": again.returncode, "rerun_error": _error(again)
-            if again.returncode else "", "unscored_after_rerun": unscored(out), "verify_rc": verify.returncode}
+    return {
+        "delay_s": round(delay, 2),
+        "victim": victim.name,
+        "in_place": in_place,
+        "swapped_while_running": swapped_while_running,
+        "first_rc": rc,
+        "first_error": first_err[:200],
+        "unscored_after_first": after_first,
+        "rerun_rc": again.returncode,
+        "rerun_error": _error(again) if again.returncode else "",
+        "unscored_after_rerun": unscored(out),
+        "verify_rc": verify.returncode,
+    }
 
 
 def _edit_in_place(path: Path, row: int, new: str) -> None:
@@ -151,11 +169,19 @@ def reexport_trial(tmp: Path, rows: int, rng: random.Random, same_size: bool, en
     re = _cli("rethreshold", out, "--min-unique-hits", "3", "--out", tmp / "r3", env=env, timeout=600)
     again = _cli("run", inp, "-p", pipe, "-o", out, "--quiet", env=env, timeout=600)
     verify = _cli("verify", out, env=env)
-    return {"victim": victim.name, "rows_changed": len(changed), "same_size": same_size,
-            "rethreshold_rc": re.returncode, "rethreshold_error": _error(re) if re.returncode else "",
-            "unscored_in_rethreshold_kept": unscored(tmp / "r3"), "rerun_rc": again.returncode,
-            "rerun_error": _error(again) if again.returncode else "", "verify_rc": verify.returncode,
-            "verify_line": _error(verify) if verify.returncode else "", "unscored_in_run_kept": unscored(out)}
+    return {
+        "victim": victim.name,
+        "rows_changed": len(changed),
+        "same_size": same_size,
+        "rethreshold_rc": re.returncode,
+        "rethreshold_error": _error(re) if re.returncode else "",
+        "unscored_in_rethreshold_kept": unscored(tmp / "r3"),
+        "rerun_rc": again.returncode,
+        "rerun_error": _error(again) if again.returncode else "",
+        "verify_rc": verify.returncode,
+        "verify_line": _error(verify) if verify.returncode else "",
+        "unscored_in_run_kept": unscored(out),
+    }
 
 
 def run_input_faults(case: str, trials: int, rows: int, max_delay: float, seed: int) -> dict:
@@ -172,5 +198,11 @@ def run_input_faults(case: str, trials: int, rows: int, max_delay: float, seed: 
         log.append(r)
         print(f"{case} trial {t + 1}: {r}")
     keys = [k for k in log[0] if k.startswith("unscored")]
-    return {"case": case, "trials": trials, "rows_per_shard": rows, "shards": N_SHARDS,
-            "unscored_rows_in_kept": sum(r[k] for r in log for k in keys), "log": log}
+    return {
+        "case": case,
+        "trials": trials,
+        "rows_per_shard": rows,
+        "shards": N_SHARDS,
+        "unscored_rows_in_kept": sum(r[k] for r in log for k in keys),
+        "log": log,
+    }

@@ -43,11 +43,16 @@ def main() -> None:
         st = train(build_model(cfg), data, cfg)
         tps = st["tokens_per_s"]
         res[f"compile={compiled}"] = {
-            "tokens_per_s": tps, "first_step_s": st["first_step_s"], "steps": args.steps,
-            "mfu": model_flops_per_token(cfg) * tps / peak if peak else None, "autocast": st["autocast"],
+            "tokens_per_s": tps,
+            "first_step_s": st["first_step_s"],
+            "steps": args.steps,
+            "mfu": model_flops_per_token(cfg) * tps / peak if peak else None,
+            "autocast": st["autocast"],
         }
-    print(f"device: {name}; model {cfg.n_layer}L/{cfg.n_embd}d, batch {cfg.batch_size} x "
-          f"{cfg.block_size} tokens, {args.steps} steps")
+    print(
+        f"device: {name}; model {cfg.n_layer}L/{cfg.n_embd}d, batch {cfg.batch_size} x "
+        f"{cfg.block_size} tokens, {args.steps} steps"
+    )
     print(f"{'mode':14s} {'tokens/s':>10s} {'MFU':>6s} {'step 0 s':>9s}")
     for k, r in res.items():
         mfu = "-" if r["mfu"] is None else f"{r['mfu']:.1%}"

@@ -53,8 +53,13 @@ print(json.dumps({"mode": mode, "mb": mb, "peak_rss_mb": peak / 1024, "after_loa
 
 
 def measure(mode: str, mb: float) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), mode, str(mb), str(HEAD)], capture_output=True,
-                         text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=1800)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(ROOT), mode, str(mb), str(HEAD)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        timeout=1800,
+    )
     if out.returncode != 0:
         raise SystemExit(f"{mode}: child failed: {out.stderr.strip().splitlines()[-1:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -69,11 +74,16 @@ def main(argv: list[str] | None = None) -> int:
     rows = [measure("truncate", args.mb), measure("naive", args.mb), measure("chunks", args.chunks_mb)]
     print("| path | document | peak RSS | RSS after model load | seconds | score |")
     print("|---|---|---|---|---|---|")
-    names = {"truncate": "filterkit, truncate", "naive": "naive: tokenise whole, first window",
-             "chunks": "filterkit, chunks (every window)"}
+    names = {
+        "truncate": "filterkit, truncate",
+        "naive": "naive: tokenise whole, first window",
+        "chunks": "filterkit, chunks (every window)",
+    }
     for r in rows:
-        print(f"| {names[r['mode']]} | {r['mb']:g} MB | {r['peak_rss_mb']:,.0f} MB | {r['after_load_rss_mb']:,.0f} MB | "
-              f"{r['seconds']:.1f} | {r['score']:.3f} |")
+        print(
+            f"| {names[r['mode']]} | {r['mb']:g} MB | {r['peak_rss_mb']:,.0f} MB | {r['after_load_rss_mb']:,.0f} MB | "
+            f"{r['seconds']:.1f} | {r['score']:.3f} |"
+        )
     ratio = rows[1]["peak_rss_mb"] / rows[0]["peak_rss_mb"]
     print(f"\npeak RSS, naive / filterkit (truncate, {args.mb:g} MB): {ratio:.1f}x")
     if args.json:

@@ -128,18 +128,32 @@ def synthetic(args: argparse.Namespace) -> None:
                 }
             )
     print(f"pipeline: {args.pipeline.name}; {args.docs} docs (~10% proxy); classifier device: {results[0]['device']}")
-    print(f"{'shards':>6s} {'docs/s':>8s} {'MB/s':>7s} {'escal.':>7s} {'removed':>8s} {'peak RSS MB':>12s} "
-          f"{'GPU util':>9s}  stage share")
+    print(
+        f"{'shards':>6s} {'docs/s':>8s} {'MB/s':>7s} {'escal.':>7s} {'removed':>8s} {'peak RSS MB':>12s} "
+        f"{'GPU util':>9s}  stage share"
+    )
     for r in results:
         share = ", ".join(f"{k} {v:.0%}" for k, v in r["stage_share"].items())
         util = "-" if r["gpu_util_mean"] is None else f"{r['gpu_util_mean']:.0f}%"
-        print(f"{r['shards']:6d} {r['docs_per_s']:8.1f} {r['mb_per_s']:7.3f} {r['escalated']:7d} {r['removed']:8d} "
-              f"{r['peak_rss_mb']:12.0f} {util:>9s}  {share}")
+        print(
+            f"{r['shards']:6d} {r['docs_per_s']:8.1f} {r['mb_per_s']:7.3f} {r['escalated']:7d} {r['removed']:8d} "
+            f"{r['peak_rss_mb']:12.0f} {util:>9s}  {share}"
+        )
     if args.json:
         first = results[0]
-        args.json.write_text(json.dumps({"docs_per_s": first["docs_per_s"], "mb_per_s": first["mb_per_s"],
-                                         "stage_seconds": first["stage_seconds"], "device": first["device"],
-                                         "gpu_util_mean": first["gpu_util_mean"], "runs": results}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "docs_per_s": first["docs_per_s"],
+                    "mb_per_s": first["mb_per_s"],
+                    "stage_seconds": first["stage_seconds"],
+                    "device": first["device"],
+                    "gpu_util_mean": first["gpu_util_mean"],
+                    "runs": results,
+                },
+                indent=2,
+            )
+        )
 
 
 # ------------------------------------------------------------------------------------------ --web, --scale
@@ -159,8 +173,9 @@ def web_sample(web_dir: Path, n_docs: int, seed: int) -> pa.Table:
     if not files:
         raise SystemExit(f"{web_dir}: no web-crawl parquet files; pass --web-data ../shared/data/web")
     cols = ["id", "text", "source", "url"]
-    pool = pa.concat_tables(pq.read_table(f, columns=cols).cast(pa.schema([(c, pa.string()) for c in cols]))
-                            for f in files)
+    pool = pa.concat_tables(
+        pq.read_table(f, columns=cols).cast(pa.schema([(c, pa.string()) for c in cols])) for f in files
+    )
     order = np.random.default_rng(seed).permutation(pool.num_rows)[: min(n_docs, pool.num_rows)]
     return pool.take(pa.array(order))
 
@@ -210,8 +225,10 @@ def _di_pipeline(build):
 
 
 def _windows_scored(out: Path) -> int:
-    return sum(sum(w or 0 for w in pq.read_table(f, columns=["windows"]).column(0).to_pylist())
-               for f in sorted((out / "scores").glob("*.parquet")))
+    return sum(
+        sum(w or 0 for w in pq.read_table(f, columns=["windows"]).column(0).to_pylist())
+        for f in sorted((out / "scores").glob("*.parquet"))
+    )
 
 
 def _cheap_profile(cfg, inp: Path) -> dict:
@@ -226,10 +243,14 @@ def _cheap_profile(cfg, inp: Path) -> dict:
 
     out: dict[str, float] = {}
     t = time.perf_counter()
-    texts = [x for f in sorted(inp.glob("*.parquet"))
-             for b in pq.ParquetFile(f).iter_batches(columns=[cfg.input.text_column, cfg.input.id_column],
-                                                     batch_size=cfg.input.batch_rows)
-             for x in b.column(0).to_pylist()]
+    texts = [
+        x
+        for f in sorted(inp.glob("*.parquet"))
+        for b in pq.ParquetFile(f).iter_batches(
+            columns=[cfg.input.text_column, cfg.input.id_column], batch_size=cfg.input.batch_rows
+        )
+        for x in b.column(0).to_pylist()
+    ]
     out["read"] = time.perf_counter() - t
     t = time.perf_counter()
     bl = Blocklist.from_file(cfg.blocklist.path, split_terms=cfg.blocklist.split_terms)
@@ -282,21 +303,43 @@ def child(args: argparse.Namespace) -> None:
         res = runner.run(args.child_input, cfg, out / f"pass{p}")
         after = enc_timing()
         m = res.manifest
-        passes.append({"wall_seconds": m["timing"]["wall_seconds"], "counts": m["counts"],
-                       "stage_seconds": m["timing"]["stage_seconds"],
-                       "encoder_seconds": {k: after[k] - before.get(k, 0.0) for k in after},
-                       "windows": _windows_scored(out / f"pass{p}"), "device": m["device"],
-                       "kept_sha256": {s["shard"]: s["outputs"]["kept"]["sha256"] for s in m["shards"]}})
+        passes.append(
+            {
+                "wall_seconds": m["timing"]["wall_seconds"],
+                "counts": m["counts"],
+                "stage_seconds": m["timing"]["stage_seconds"],
+                "encoder_seconds": {k: after[k] - before.get(k, 0.0) for k in after},
+                "windows": _windows_scored(out / f"pass{p}"),
+                "device": m["device"],
+                "kept_sha256": {s["shard"]: s["outputs"]["kept"]["sha256"] for s in m["shards"]},
+            }
+        )
     profile = _cheap_profile(cfg, Path(args.child_input)) if args.child == "filterkit" else None
     print(json.dumps({"passes": passes, "cheap_profile": profile}))
 
 
 def _run_method(args, method: str, inp: Path, warm: Path, out: Path) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", method, "--child-input", str(inp),
-           "--child-warm", str(warm), "--child-out", str(out), "--passes", str(args.passes),
-           "--pipeline", str(args.pipeline)]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1",
-           "PYTHONPATH": os.pathsep.join([str(ROOT), str(Path(__file__).resolve().parent)])}
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        method,
+        "--child-input",
+        str(inp),
+        "--child-warm",
+        str(warm),
+        "--child-out",
+        str(out),
+        "--passes",
+        str(args.passes),
+        "--pipeline",
+        str(args.pipeline),
+    ]
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(Path(__file__).resolve().parent)]),
+    }
     r = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
     return json.loads(r.stdout.strip().splitlines()[-1])
 
@@ -320,13 +363,26 @@ def summarise(method: str, raw: dict, mb: float) -> dict:
     split["read_and_overhead"] = max(med - sum(stage.values()), 0.0)  # reader, datatrove, plan, manifest
     c = passes[0]["counts"]
     escalated = c["escalated"] if method != "classify_all" else docs
-    return {"method": method, "docs": docs, "mb": mb, "passes": len(passes), "wall_seconds": walls,
-            "docs_per_s": docs / med, "docs_per_s_passes": [docs / w for w in walls], "mb_per_s": mb / med,
-            "escalation_rate": escalated / docs, "removed": c["removed"], "removed_rate": c["removed"] / docs,
-            "windows": passes[0]["windows"], "windows_per_1k_docs": 1000 * passes[0]["windows"] / docs,
-            "seconds_split": split, "stage_seconds": stage, "device": passes[0]["device"],
-            "kept_identical_across_passes": len({json.dumps(p["kept_sha256"], sort_keys=True) for p in passes}) == 1,
-            "cheap_profile": raw.get("cheap_profile")}
+    return {
+        "method": method,
+        "docs": docs,
+        "mb": mb,
+        "passes": len(passes),
+        "wall_seconds": walls,
+        "docs_per_s": docs / med,
+        "docs_per_s_passes": [docs / w for w in walls],
+        "mb_per_s": mb / med,
+        "escalation_rate": escalated / docs,
+        "removed": c["removed"],
+        "removed_rate": c["removed"] / docs,
+        "windows": passes[0]["windows"],
+        "windows_per_1k_docs": 1000 * passes[0]["windows"] / docs,
+        "seconds_split": split,
+        "stage_seconds": stage,
+        "device": passes[0]["device"],
+        "kept_identical_across_passes": len({json.dumps(p["kept_sha256"], sort_keys=True) for p in passes}) == 1,
+        "cheap_profile": raw.get("cheap_profile"),
+    }
 
 
 def web_quality(cfg, labels_dir: Path, web_dir: Path, seed: int, score_missing: bool = False) -> dict:
@@ -410,13 +466,21 @@ def web_quality(cfg, labels_dir: Path, web_dir: Path, seed: int, score_missing: 
         if "skipped" in res:
             return {"skipped": res["skipped"]}
         if missing.get(m):
-            out[m] = {"incomplete": f"{missing[m]} dev pages need a classifier score not yet cached; run with "
-                                    "--score-missing (slow on CPU)"}
+            out[m] = {
+                "incomplete": f"{missing[m]} dev pages need a classifier score not yet cached; run with "
+                "--score-missing (slow on CPU)"
+            }
             continue
         o = res["estimate"]["overall"]
-        out[m] = {"dev_documents_scored": res["dev_documents_scored"], "dev_removed": res["dev_removed"],
-                  **{r: {k: o[r][k] for k in ("precision", "recall", "nonproxy_removed_share")}
-                     for r in ("strict", "lenient")}, "notes": res["estimate"]["notes"]}
+        out[m] = {
+            "dev_documents_scored": res["dev_documents_scored"],
+            "dev_removed": res["dev_removed"],
+            **{
+                r: {k: o[r][k] for k in ("precision", "recall", "nonproxy_removed_share")}
+                for r in ("strict", "lenient")
+            },
+            "notes": res["estimate"]["notes"],
+        }
     out["strata_check"] = check
     out["threshold"] = scorer.threshold
     out["gate_only_threshold"] = scorer.gate_only_threshold
@@ -434,17 +498,28 @@ def pool_windows(cfg, web_dir: Path) -> dict:
     from filterkit.classify.registry import read_classifier_info
     from filterkit.match.escalation import Escalator
 
-    texts = [x for f in sorted(web_dir.glob("*.parquet")) for x in pq.read_table(f, columns=["text"]).column(0).to_pylist()]
+    texts = [
+        x for f in sorted(web_dir.glob("*.parquet")) for x in pq.read_table(f, columns=["text"]).column(0).to_pylist()
+    ]
     fk = Escalator(cfg.blocklist, cfg.semantic_gate)(texts)
     di = SubstringEscalator.from_file(cfg.blocklist.path)(texts).escalated
-    enc = Encoder(cfg.classifier.encoder_path, device="cpu", runtime="torch",
-                  max_tokens=int(cfg.classifier.max_tokens or read_classifier_info(cfg.classifier.path).folder.max_tokens))
+    enc = Encoder(
+        cfg.classifier.encoder_path,
+        device="cpu",
+        runtime="torch",
+        max_tokens=int(cfg.classifier.max_tokens or read_classifier_info(cfg.classifier.path).folder.max_tokens),
+    )
     per_doc = np.bincount(np.asarray(enc.chunk(texts).owner), minlength=len(texts))
     out = {"docs": len(texts), "mb": sum(len(t.encode()) for t in texts) / 1e6}
     for m, esc in (("filterkit", fk.escalated), ("deep_ignorance", di), ("classify_all", np.ones(len(texts), bool))):
-        out[m] = {"escalation_rate": float(esc.mean()), "windows_per_1k_docs": 1000 * float(per_doc[esc].sum()) / len(texts)}
+        out[m] = {
+            "escalation_rate": float(esc.mean()),
+            "windows_per_1k_docs": 1000 * float(per_doc[esc].sum()) / len(texts),
+        }
     out["filterkit"]["escalated_by_terms_rate"] = float(fk.by_terms.mean())
-    out["filterkit"]["windows_per_1k_docs_gate_only"] = 1000 * float(per_doc[fk.escalated & ~fk.by_terms].sum()) / len(texts)
+    out["filterkit"]["windows_per_1k_docs_gate_only"] = (
+        1000 * float(per_doc[fk.escalated & ~fk.by_terms].sum()) / len(texts)
+    )
     return out
 
 
@@ -456,8 +531,13 @@ def _fmt(m: dict) -> str:
 
 
 def _header(args) -> dict:
-    return {"load_average_start": os.getloadavg(), "cpus": os.cpu_count(), "pipeline": str(args.pipeline),
-            "seed": args.seed, "date": time.strftime("%Y-%m-%d %H:%M")}
+    return {
+        "load_average_start": os.getloadavg(),
+        "cpus": os.cpu_count(),
+        "pipeline": str(args.pipeline),
+        "seed": args.seed,
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+    }
 
 
 def web(args: argparse.Namespace) -> None:
@@ -474,7 +554,9 @@ def web(args: argparse.Namespace) -> None:
         print(f"wrote {args.json}")
         return
     head = _header(args)
-    quality = None if args.no_quality else web_quality(cfg, args.web_labels, args.web_data, args.seed, args.score_missing)
+    quality = (
+        None if args.no_quality else web_quality(cfg, args.web_labels, args.web_data, args.seed, args.score_missing)
+    )
     sample = web_sample(args.web_data, args.docs, args.seed)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -489,13 +571,21 @@ def web(args: argparse.Namespace) -> None:
             print(f"{m}: {results[m]['docs_per_s']:.1f} docs/s", file=sys.stderr, flush=True)
     base = results["filterkit"]["docs_per_s"]
     ratios = {f"filterkit_vs_{m}": base / results[m]["docs_per_s"] for m in METHODS[1:]}
-    doc = {**head, "load_average_end": os.getloadavg(), "mode": "web", "web_data": str(args.web_data),
-           "sample_docs": args.docs, "classify_all_docs": args.all_docs,
-           "note": "docs/s = documents / the run's wall seconds (manifest), median of passes; the encoder is loaded "
-                   "by a warm-up run before the passes (a per-process fixed cost), the automaton and gate are built "
-                   "inside each pass. classify_all is timed on the first classify_all_docs documents of the sample.",
-           "methods": results, "ratios": ratios, "quality_web_dev": quality,
-           "pool_windows": pool_windows(cfg, args.web_data) if args.pool_windows else None}
+    doc = {
+        **head,
+        "load_average_end": os.getloadavg(),
+        "mode": "web",
+        "web_data": str(args.web_data),
+        "sample_docs": args.docs,
+        "classify_all_docs": args.all_docs,
+        "note": "docs/s = documents / the run's wall seconds (manifest), median of passes; the encoder is loaded "
+        "by a warm-up run before the passes (a per-process fixed cost), the automaton and gate are built "
+        "inside each pass. classify_all is timed on the first classify_all_docs documents of the sample.",
+        "methods": results,
+        "ratios": ratios,
+        "quality_web_dev": quality,
+        "pool_windows": pool_windows(cfg, args.web_data) if args.pool_windows else None,
+    }
     print(render_web_table(doc))
     out = args.json or RESULTS / f"pipeline-web-{time.strftime('%Y-%m-%d')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -506,15 +596,28 @@ def web(args: argparse.Namespace) -> None:
 def render_web_table(doc: dict) -> str:
     res, q = doc["methods"], doc.get("quality_web_dev") or {}
     f = res["filterkit"]
-    lines = [f"web crawl sample: {f['docs']:,} docs ({f['mb']:.1f} MB), classify_all on {res['classify_all']['docs']:,}; "
-             f"{f['passes']} passes, medians; {f['device']}; load average {doc['load_average_start'][0]:.1f} -> "
-             f"{doc['load_average_end'][0]:.1f} on {doc['cpus']} cores", "",
-             ("| method | docs/s | MB/s | x filterkit | escalated | windows / 1k docs | removed | precision (strict) "
-              "| recall (strict) | precision (lenient) | recall (lenient) |"), "|---|" + "---|" * 10]
+    lines = [
+        f"web crawl sample: {f['docs']:,} docs ({f['mb']:.1f} MB), classify_all on {res['classify_all']['docs']:,}; "
+        f"{f['passes']} passes, medians; {f['device']}; load average {doc['load_average_start'][0]:.1f} -> "
+        f"{doc['load_average_end'][0]:.1f} on {doc['cpus']} cores",
+        "",
+        (
+            "| method | docs/s | MB/s | x filterkit | escalated | windows / 1k docs | removed | precision (strict) "
+            "| recall (strict) | precision (lenient) | recall (lenient) |"
+        ),
+        "|---|" + "---|" * 10,
+    ]
     for m, r in res.items():
         qm = q.get(m, {})
-        cells = [m, f"{r['docs_per_s']:.1f}", f"{r['mb_per_s']:.3f}", f"{f['docs_per_s'] / r['docs_per_s']:.2f}",
-                 f"{r['escalation_rate']:.1%}", f"{r['windows_per_1k_docs']:,.0f}", f"{r['removed_rate']:.1%}"]
+        cells = [
+            m,
+            f"{r['docs_per_s']:.1f}",
+            f"{r['mb_per_s']:.3f}",
+            f"{f['docs_per_s'] / r['docs_per_s']:.2f}",
+            f"{r['escalation_rate']:.1%}",
+            f"{r['windows_per_1k_docs']:,.0f}",
+            f"{r['removed_rate']:.1%}",
+        ]
         for reading in ("strict", "lenient"):
             cells += [_fmt(qm.get(reading, {}).get("precision", {})), _fmt(qm.get(reading, {}).get("recall", {}))]
         lines.append("| " + " | ".join(cells) + " |")
@@ -522,20 +625,33 @@ def render_web_table(doc: dict) -> str:
     keys = list(dict.fromkeys(k for r in res.values() for k in r["seconds_split"]))
     lines += ["| stage | " + " | ".join(res) + " |", "|---|" + "---|" * len(res)]
     for k in keys:
-        lines.append(f"| {k} | " + " | ".join(
-            f"{r['seconds_split'].get(k, 0.0):.2f} ({r['seconds_split'].get(k, 0.0) / sum(r['wall_seconds']) * len(r['wall_seconds']):.0%})"
-            for r in res.values()) + " |")
+        lines.append(
+            f"| {k} | "
+            + " | ".join(
+                f"{r['seconds_split'].get(k, 0.0):.2f} ({r['seconds_split'].get(k, 0.0) / sum(r['wall_seconds']) * len(r['wall_seconds']):.0%})"
+                for r in res.values()
+            )
+            + " |"
+        )
     lines.append("| wall | " + " | ".join(f"{_median(r['wall_seconds']):.2f}" for r in res.values()) + " |")
     prof = f.get("cheap_profile")
     if prof:
-        lines += ["", "filterkit cheap stage, profiled apart on the same input (seconds): "
-                  + ", ".join(f"{k} {v:.2f}" for k, v in prof.items())]
+        lines += [
+            "",
+            "filterkit cheap stage, profiled apart on the same input (seconds): "
+            + ", ".join(f"{k} {v:.2f}" for k, v in prof.items()),
+        ]
     pw = doc.get("pool_windows")
     if pw:
-        lines += ["", f"whole pool ({pw['docs']:,} docs, {pw['mb']:.0f} MB), no forward pass: "
-                  + "; ".join(f"{m} escalates {pw[m]['escalation_rate']:.1%}, {pw[m]['windows_per_1k_docs']:,.0f} windows/1k docs"
-                              for m in METHODS)
-                  + f"; filterkit's gate-only escalations: {pw['filterkit']['windows_per_1k_docs_gate_only']:,.0f} windows/1k docs"]
+        lines += [
+            "",
+            f"whole pool ({pw['docs']:,} docs, {pw['mb']:.0f} MB), no forward pass: "
+            + "; ".join(
+                f"{m} escalates {pw[m]['escalation_rate']:.1%}, {pw[m]['windows_per_1k_docs']:,.0f} windows/1k docs"
+                for m in METHODS
+            )
+            + f"; filterkit's gate-only escalations: {pw['filterkit']['windows_per_1k_docs_gate_only']:,.0f} windows/1k docs",
+        ]
     if "skipped" in q:
         lines.append(f"quality skipped: {q['skipped']}")
     return "\n".join(lines)
@@ -548,8 +664,10 @@ def _kept_rows(out: Path, id_col: str = "id") -> list[tuple[str, str, str]]:
     rows = []
     for f in sorted((out / "kept").glob("*.parquet")):
         t = pq.read_table(f, columns=[id_col, "text"])
-        rows += [(f.name, str(i), hashlib.sha256(x.encode()).hexdigest())
-                 for i, x in zip(t.column(0).to_pylist(), t.column(1).to_pylist())]
+        rows += [
+            (f.name, str(i), hashlib.sha256(x.encode()).hexdigest())
+            for i, x in zip(t.column(0).to_pylist(), t.column(1).to_pylist())
+        ]
     return rows
 
 
@@ -582,9 +700,25 @@ def scale(args: argparse.Namespace) -> None:
             for p in range(args.scale_passes):
                 out = tmp / f"out-{name}-{p}"
                 for attempt in range(3):  # a local Ray head waits 30 s for its raylet: a loaded machine misses that
-                    r = subprocess.run([sys.executable, "-m", "filterkit.cli", "run", str(tmp / "in"), "-p", str(y),
-                                        "-o", str(out), "--quiet", "--no-report"], cwd=ROOT, capture_output=True,
-                                       text=True, env={**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)})
+                    r = subprocess.run(
+                        [
+                            sys.executable,
+                            "-m",
+                            "filterkit.cli",
+                            "run",
+                            str(tmp / "in"),
+                            "-p",
+                            str(y),
+                            "-o",
+                            str(out),
+                            "--quiet",
+                            "--no-report",
+                        ],
+                        cwd=ROOT,
+                        capture_output=True,
+                        text=True,
+                        env={**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)},
+                    )
                     if r.returncode == 0:
                         break
                     errors.append((r.stderr.strip().splitlines() or ["(no stderr)"])[-1])
@@ -600,24 +734,44 @@ def scale(args: argparse.Namespace) -> None:
                 continue
             reference = reference or (kept, files)
             med = _median(walls)
-            results[name] = {"executor": ex, "docs": len(sample), "wall_seconds": walls, "docs_per_s": len(sample) / med,
-                             "mb_per_s": mb / med, "kept_rows": len(kept), "kept_rows_identical": kept == reference[0],
-                             "kept_files_identical": files == reference[1], "failed_attempts": errors}
+            results[name] = {
+                "executor": ex,
+                "docs": len(sample),
+                "wall_seconds": walls,
+                "docs_per_s": len(sample) / med,
+                "mb_per_s": mb / med,
+                "kept_rows": len(kept),
+                "kept_rows_identical": kept == reference[0],
+                "kept_files_identical": files == reference[1],
+                "failed_attempts": errors,
+            }
             print(f"{name}: {results[name]['docs_per_s']:.1f} docs/s", file=sys.stderr, flush=True)
-    doc = {**head, "load_average_end": os.getloadavg(), "mode": "scale", "sample_docs": args.docs, "shards": SHARDS,
-           "note": "docs/s = documents / the run's wall seconds (manifest: includes each worker's model loading and, "
-                   "for Ray, starting the local cluster); kept rows compared as (shard, row id, text sha256)",
-           "executors": results}
-    print(f"scale-out: {len(sample):,} web docs in {SHARDS} shards; {args.scale_passes} pass(es); load average "
-          f"{head['load_average_start'][0]:.1f} -> {doc['load_average_end'][0]:.1f} on {head['cpus']} cores\n")
-    print("| executor | docs/s | MB/s | x local 1/1 | kept rows | same kept rows | same kept files |\n|---|---|---|---|---|---|---|")
+    doc = {
+        **head,
+        "load_average_end": os.getloadavg(),
+        "mode": "scale",
+        "sample_docs": args.docs,
+        "shards": SHARDS,
+        "note": "docs/s = documents / the run's wall seconds (manifest: includes each worker's model loading and, "
+        "for Ray, starting the local cluster); kept rows compared as (shard, row id, text sha256)",
+        "executors": results,
+    }
+    print(
+        f"scale-out: {len(sample):,} web docs in {SHARDS} shards; {args.scale_passes} pass(es); load average "
+        f"{head['load_average_start'][0]:.1f} -> {doc['load_average_end'][0]:.1f} on {head['cpus']} cores\n"
+    )
+    print(
+        "| executor | docs/s | MB/s | x local 1/1 | kept rows | same kept rows | same kept files |\n|---|---|---|---|---|---|---|"
+    )
     b = results["local_t1_w1"]["docs_per_s"]
     for name, r in results.items():
         if "failed" in r:
             print(f"| {name} | failed: {r['failed'][-1]} | | | | | |")
             continue
-        print(f"| {name} | {r['docs_per_s']:.1f} | {r['mb_per_s']:.3f} | {r['docs_per_s'] / b:.2f} | {r['kept_rows']:,} "
-              f"| {r['kept_rows_identical']} | {r['kept_files_identical']} |")
+        print(
+            f"| {name} | {r['docs_per_s']:.1f} | {r['mb_per_s']:.3f} | {r['docs_per_s'] / b:.2f} | {r['kept_rows']:,} "
+            f"| {r['kept_rows_identical']} | {r['kept_files_identical']} |"
+        )
     out = args.json or RESULTS / f"pipeline-scale-{time.strftime('%Y-%m-%d')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=2) + "\n")
@@ -626,7 +780,9 @@ def scale(args: argparse.Namespace) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--web", action="store_true", help="real web crawl: filterkit vs Deep Ignorance's rule vs classify-everything")
+    ap.add_argument(
+        "--web", action="store_true", help="real web crawl: filterkit vs Deep Ignorance's rule vs classify-everything"
+    )
     ap.add_argument("--scale", action="store_true", help="the same input under local 1/1, local 4/2 and Ray executors")
     ap.add_argument("--docs", type=int, help="documents (default: 4000 generated; 1500 web sample; 1000 for --scale)")
     ap.add_argument("--all-docs", type=int, default=400, help="--web: documents classify-everything is timed on")
@@ -636,12 +792,21 @@ def main() -> None:
     ap.add_argument("--web-data", type=Path, default=WEB)
     ap.add_argument("--web-labels", type=Path, default=WEB_LABELS)
     ap.add_argument("--no-quality", action="store_true", help="--web: skip the labelled web dev split")
-    ap.add_argument("--pool-windows", action="store_true",
-                    help="--web: also count each method's escalation and windows over the whole pool (no forward pass)")
-    ap.add_argument("--score-missing", action="store_true",
-                    help="--web: score dev pages the score cache lacks (slow on CPU) instead of reporting incomplete")
-    ap.add_argument("--quality-only", action="store_true",
-                    help="--web: add the web dev quality to the JSON of an earlier --no-quality run (--json)")
+    ap.add_argument(
+        "--pool-windows",
+        action="store_true",
+        help="--web: also count each method's escalation and windows over the whole pool (no forward pass)",
+    )
+    ap.add_argument(
+        "--score-missing",
+        action="store_true",
+        help="--web: score dev pages the score cache lacks (slow on CPU) instead of reporting incomplete",
+    )
+    ap.add_argument(
+        "--quality-only",
+        action="store_true",
+        help="--web: add the web dev quality to the JSON of an earlier --no-quality run (--json)",
+    )
     ap.add_argument("--shards", default="1,20", help="generated shards: comma-separated shard counts to compare")
     ap.add_argument("--pipeline", type=Path, default=ROOT / "pipelines" / "biorisk.yaml")
     ap.add_argument("--news", type=Path, default=NEWS, help="real general-domain text mixed in when present")

@@ -83,6 +83,7 @@ def _leet(text: str, rng: random.Random, share: float = 0.3) -> str:
 
 def variants(texts: list[str], terms: frozenset[str], boilerplate: str, seed: int = 0) -> dict[str, list[str]]:
     """Each variant of each text, deterministic per seed."""
+
     def each(fn):
         return [fn(t, random.Random(seed * 1_000_003 + i)) for i, t in enumerate(texts)]
 
@@ -109,8 +110,11 @@ def boot(mask: np.ndarray, n_boot: int = 1000, seed: int = 0) -> dict:
         return {"value": None, "n": 0, "ci95": None}
     rng = np.random.default_rng(seed)
     draws = mask[rng.integers(0, n, size=(n_boot, n))].mean(axis=1)
-    return {"value": float(mask.mean()), "n": int(n), "ci95": [float(np.percentile(draws, 2.5)),
-                                                                float(np.percentile(draws, 97.5))]}
+    return {
+        "value": float(mask.mean()),
+        "n": int(n),
+        "ci95": [float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))],
+    }
 
 
 # ------------------------------------------------------------------------------------------------- scoring
@@ -138,10 +142,17 @@ class CachedScorer:
 
         # keyed on what moves scores (weights, head shape, settings), not on the threshold: re-tuning hits the cache
         weights = sorted(p for p in Path(c.path).iterdir() if p.suffix in (".safetensors", ".ftz", ".bin"))
-        shape = {k: v for k, v in self.info.config.items() if k not in ("threshold", "threshold_rule", "training", "name",
-                                                                      "tuned_runtime")}
-        key = json.dumps([[file_sha256(p) for p in weights], shape, c.max_tokens, c.long_docs, c.cpu_int8,
-                          str(c.encoder_path)] + (ran if ran != ["torch", "fp32"] else []), sort_keys=True, default=str)
+        shape = {
+            k: v
+            for k, v in self.info.config.items()
+            if k not in ("threshold", "threshold_rule", "training", "name", "tuned_runtime")
+        }
+        key = json.dumps(
+            [[file_sha256(p) for p in weights], shape, c.max_tokens, c.long_docs, c.cpu_int8, str(c.encoder_path)]
+            + (ran if ran != ["torch", "fp32"] else []),
+            sort_keys=True,
+            default=str,
+        )
         self.file = CACHE / f"scores-{hashlib.sha256(key.encode()).hexdigest()[:24]}.json"
         self.cache: dict[str, float] = json.loads(self.file.read_text()) if self.file.is_file() else {}
         self._model = None
@@ -194,8 +205,13 @@ def cheap_stage_speed(esc: Escalator, texts: list[str], passes: int = 5) -> dict
         t0 = time.perf_counter()
         esc(texts)
         runs.append(len(texts) / (time.perf_counter() - t0))
-    return {"docs_per_s_median": statistics.median(runs), "docs_per_s_range": [min(runs), max(runs)],
-            "docs": len(texts), "mb": sum(len(t.encode()) for t in texts) / 1e6, "passes": passes}
+    return {
+        "docs_per_s_median": statistics.median(runs),
+        "docs_per_s_range": [min(runs), max(runs)],
+        "docs": len(texts),
+        "mb": sum(len(t.encode()) for t in texts) / 1e6,
+        "passes": passes,
+    }
 
 
 # ---------------------------------------------------------------------------------------------------- main
@@ -211,14 +227,17 @@ def _read(path: Path, split: str | None = None):
 def _cascade_parts(args):
     cfg = load_config(args.pipeline)
     if not cfg.blocklist.enabled or not cfg.classifier.enabled or cfg.blocklist.mode != "escalate":
-        raise SystemExit("quality_bench measures the escalate cascade: enable the blocklist (mode: escalate) and the classifier")
+        raise SystemExit(
+            "quality_bench measures the escalate cascade: enable the blocklist (mode: escalate) and the classifier"
+        )
     return cfg, Escalator(cfg.blocklist, cfg.semantic_gate), CachedScorer(cfg)
 
 
 def web(args, esc: Escalator, scorer: CachedScorer) -> dict:
     """The web section: the cascade's removals on the labelled web dev split, through the stratified estimator."""
-    return web_section(Path(args.web_labels), Path(args.web_data), lambda texts: cascade(texts, esc, scorer)["removed"],
-                       seed=args.seed)
+    return web_section(
+        Path(args.web_labels), Path(args.web_data), lambda texts: cascade(texts, esc, scorer)["removed"], seed=args.seed
+    )
 
 
 def evaluate(args) -> dict:
@@ -231,10 +250,17 @@ def evaluate(args) -> dict:
     source = lab["source"].astype(str).to_numpy() if "source" in lab else np.full(len(y), "labels")
     texts = lab["text"].tolist()
     pos = y == 1
-    res: dict = {"labels": str(args.labels), "pipeline": str(args.pipeline), "documents": len(y),
-                 "positives": int(pos.sum()), "classifier": scorer.info.name, "threshold": scorer.threshold,
-                 "gate_only_threshold": scorer.gate_only_threshold if scorer.gate_only_threshold != scorer.threshold else None,
-                 "semantic_gate": esc.gate_threshold is not None, "gate_threshold": esc.gate_threshold}
+    res: dict = {
+        "labels": str(args.labels),
+        "pipeline": str(args.pipeline),
+        "documents": len(y),
+        "positives": int(pos.sum()),
+        "classifier": scorer.info.name,
+        "threshold": scorer.threshold,
+        "gate_only_threshold": scorer.gate_only_threshold if scorer.gate_only_threshold != scorer.threshold else None,
+        "semantic_gate": esc.gate_threshold is not None,
+        "gate_threshold": esc.gate_threshold,
+    }
 
     c = cascade(texts, esc, scorer)
     res["escalation_recall"] = boot(c["escalated"][pos])
@@ -245,9 +271,11 @@ def evaluate(args) -> dict:
     res["collateral_bio_med"] = boot(c["removed"][group == "bio_med"])
     res["escalated_bio_med"] = boot(c["escalated"][group == "bio_med"])
     res["per_source"] = {
-        s: {"positives": int((pos & (source == s)).sum()),
+        s: {
+            "positives": int((pos & (source == s)).sum()),
             "escalation_recall": boot(c["escalated"][pos & (source == s)])["value"],
-            "cascade_recall": boot(c["removed"][pos & (source == s)])}
+            "cascade_recall": boot(c["removed"][pos & (source == s)]),
+        }
         for s in sorted(set(source[pos]))
     }
     worst = min(res["per_source"].items(), key=lambda kv: kv[1]["cascade_recall"]["value"])
@@ -257,17 +285,25 @@ def evaluate(args) -> dict:
         from filterkit.evaluate.metrics import auc_pair, calibration_bins, expected_calibration_error
 
         s = scorer(texts)
-        res["classifier_alone"] = {**auc_pair(s, y), "ece": expected_calibration_error(calibration_bins(s, y)), "recall_at_threshold": float((s[pos] >= scorer.threshold).mean()),
-                                   "fpr_general_at_threshold": float((s[group == "general"] >= scorer.threshold).mean())}
+        res["classifier_alone"] = {
+            **auc_pair(s, y),
+            "ece": expected_calibration_error(calibration_bins(s, y)),
+            "recall_at_threshold": float((s[pos] >= scorer.threshold).mean()),
+            "fpr_general_at_threshold": float((s[group == "general"] >= scorer.threshold).mean()),
+        }
 
     if args.questions and Path(args.questions).is_file():
         q = _read(Path(args.questions), split="dev")
         qy = q["label"].to_numpy().astype(int)
         qc = cascade(q["text"].tolist(), esc, scorer)
-        res["short_texts"] = {"file": str(args.questions), "split": "dev", "positives": int(qy.sum()),
-                              "escalation_recall": boot(qc["escalated"][qy == 1]),
-                              "cascade_recall": boot(qc["removed"][qy == 1]),
-                              "removed_negatives": boot(qc["removed"][qy == 0])}
+        res["short_texts"] = {
+            "file": str(args.questions),
+            "split": "dev",
+            "positives": int(qy.sum()),
+            "escalation_recall": boot(qc["escalated"][qy == 1]),
+            "cascade_recall": boot(qc["removed"][qy == 1]),
+            "removed_negatives": boot(qc["removed"][qy == 0]),
+        }
     if args.news and Path(args.news).is_file():
         news = pq.read_table(args.news, columns=["text"]).column("text").to_pylist()
         nc = cascade(news, esc, scorer)
@@ -314,27 +350,51 @@ def _f(p: dict | None) -> str:
 
 
 def render(res: dict) -> str:
-    lines = [f"quality_bench: {res['pipeline']} on {res['labels']} ({res['documents']} docs, {res['positives']} positive); "
-             f"classifier {res['classifier']} at t = {res['threshold']:.3f}"
-             + (f" (gate-only escalations: {res['gate_only_threshold']:.3f})" if res.get('gate_only_threshold') is not None else "")
-             + (f"; semantic gate at {res['gate_threshold']:.3f}" if res["semantic_gate"] else "; no semantic gate"),
-             "", "| metric | value [95% CI] |", "|---|---|"]
-    for k in ("escalation_recall", "term_escalation_recall", "cascade_recall", "fpr_general", "escalated_general",
-              "collateral_bio_med", "escalated_bio_med", "news_escalated", "news_removed", "team_general_removed"):
+    lines = [
+        f"quality_bench: {res['pipeline']} on {res['labels']} ({res['documents']} docs, {res['positives']} positive); "
+        f"classifier {res['classifier']} at t = {res['threshold']:.3f}"
+        + (
+            f" (gate-only escalations: {res['gate_only_threshold']:.3f})"
+            if res.get("gate_only_threshold") is not None
+            else ""
+        )
+        + (f"; semantic gate at {res['gate_threshold']:.3f}" if res["semantic_gate"] else "; no semantic gate"),
+        "",
+        "| metric | value [95% CI] |",
+        "|---|---|",
+    ]
+    for k in (
+        "escalation_recall",
+        "term_escalation_recall",
+        "cascade_recall",
+        "fpr_general",
+        "escalated_general",
+        "collateral_bio_med",
+        "escalated_bio_med",
+        "news_escalated",
+        "news_removed",
+        "team_general_removed",
+    ):
         if k in res:
             lines.append(f"| {k} | {_f(res[k])} |")
     if "short_texts" in res:
         st = res["short_texts"]
-        lines += [f"| short texts: escalation recall | {_f(st['escalation_recall'])} |",
-                  f"| short texts: cascade recall | {_f(st['cascade_recall'])} |",
-                  f"| short texts: negatives removed | {_f(st['removed_negatives'])} |"]
+        lines += [
+            f"| short texts: escalation recall | {_f(st['escalation_recall'])} |",
+            f"| short texts: cascade recall | {_f(st['cascade_recall'])} |",
+            f"| short texts: negatives removed | {_f(st['removed_negatives'])} |",
+        ]
     if "classifier_alone" in res:
         ca = res["classifier_alone"]
-        lines.append(f"| classifier alone: PR-AUC / ROC-AUC / ECE | {ca['pr_auc']:.3f} / {ca['roc_auc']:.3f} / {ca['ece']:.3f} |")
+        lines.append(
+            f"| classifier alone: PR-AUC / ROC-AUC / ECE | {ca['pr_auc']:.3f} / {ca['roc_auc']:.3f} / {ca['ece']:.3f} |"
+        )
     if "cheap_stage_speed" in res:
         sp = res["cheap_stage_speed"]
-        lines.append(f"| cheap stage, 1 core, AG News | {sp['docs_per_s_median']:,.0f} docs/s (range "
-                     f"{sp['docs_per_s_range'][0]:,.0f}-{sp['docs_per_s_range'][1]:,.0f}) |")
+        lines.append(
+            f"| cheap stage, 1 core, AG News | {sp['docs_per_s_median']:,.0f} docs/s (range "
+            f"{sp['docs_per_s_range'][0]:,.0f}-{sp['docs_per_s_range'][1]:,.0f}) |"
+        )
     lines += ["", "| source | positives | escalation recall | cascade recall [95% CI] |", "|---|---|---|---|"]
     for s, v in res["per_source"].items():
         lines.append(f"| {s} | {v['positives']} | {v['escalation_recall']:.3f} | {_f(v['cascade_recall'])} |")
@@ -377,8 +437,10 @@ def main(argv: list[str] | None = None) -> int:
             Path(args.json).write_text(json.dumps(res, indent=2) + "\n")
         return 0
     if not Path(args.labels).is_file():
-        print(f"{args.labels}: labels file not found; this benchmark needs ../shared/data/real/dev.parquet or --labels",
-              file=sys.stderr)
+        print(
+            f"{args.labels}: labels file not found; this benchmark needs ../shared/data/real/dev.parquet or --labels",
+            file=sys.stderr,
+        )
         return 2
     res = evaluate(args)
     print(render(res))

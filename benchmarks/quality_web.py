@@ -58,7 +58,9 @@ def read_labels(path: Path) -> tuple[dict[str, float], dict[str, str], int]:
             row = json.loads(line)
             doc, label, src = str(row["id"]), row["label"], str(row["source"])
         except (ValueError, KeyError, TypeError):
-            raise FilterkitError(f"{path}: line {n} is not a JSON object with id, source and label; fix that line") from None
+            raise FilterkitError(
+                f"{path}: line {n} is not a JSON object with id, source and label; fix that line"
+            ) from None
         if isinstance(label, bool) or label not in (0, 0.5, 1):
             raise FilterkitError(f"{path}: line {n}: label {label!r} is not 0, 0.5 or 1")
         labels.setdefault(doc, []).append(float(label))
@@ -83,18 +85,29 @@ def _pool(web_dir: Path, ids: set[str]) -> tuple[int, dict[str, str]]:
 def _strata(path: Path, ids: list[str], pool: int) -> tuple[dict[str, str], dict[str, int], str]:
     """(id -> stratum, stratum -> size, how the sample was drawn)."""
     if not path.is_file():
-        return ({i: "pool" for i in ids}, {"pool": pool},
-                f"{path.name} absent: the labelled set is treated as a simple random sample of the {pool:,}-document "
-                "pool; if removals were over-sampled when it was drawn, these figures over-weight them")
+        return (
+            {i: "pool" for i in ids},
+            {"pool": pool},
+            f"{path.name} absent: the labelled set is treated as a simple random sample of the {pool:,}-document "
+            "pool; if removals were over-sampled when it was drawn, these figures over-weight them",
+        )
     data = _read_json(path)
-    if not isinstance(data, dict) or not isinstance(data.get("sizes"), dict) or not isinstance(data.get("stratum"), dict):
-        raise FilterkitError(f"{path}: expected {{\"pool\": N, \"sizes\": {{stratum: documents}}, \"stratum\": "
-                             "{id: stratum}}; rewrite it in that form")
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("sizes"), dict)
+        or not isinstance(data.get("stratum"), dict)
+    ):
+        raise FilterkitError(
+            f'{path}: expected {{"pool": N, "sizes": {{stratum: documents}}, "stratum": '
+            "{id: stratum}}; rewrite it in that form"
+        )
     stratum = {str(k): str(v) for k, v in data["stratum"].items()}
     lost = [i for i in ids if i not in stratum or stratum[i] not in data["sizes"]]
     if lost:
-        raise FilterkitError(f"{path}: {len(lost)} labelled ids have no stratum with a size (first: {lost[0]!r}); "
-                             "give every id of labels.jsonl a stratum listed under sizes")
+        raise FilterkitError(
+            f"{path}: {len(lost)} labelled ids have no stratum with a size (first: {lost[0]!r}); "
+            "give every id of labels.jsonl a stratum listed under sizes"
+        )
     return stratum, {str(k): int(v) for k, v in data["sizes"].items()}, f"stratified sample ({path.name})"
 
 
@@ -109,7 +122,7 @@ def web_section(labels_dir: Path, web_dir: Path, decide: Decide, n_boot: int = 1
     labels, source, disagree = read_labels(labels_path)
     split = _read_json(split_path)
     if not isinstance(split, dict) or any(v not in ("train", "dev") for v in split.values()):
-        raise FilterkitError(f"{split_path}: expected {{source: \"train\" | \"dev\"}}; fix the file")
+        raise FilterkitError(f'{split_path}: expected {{source: "train" | "dev"}}; fix the file')
     unsplit = sorted({s for s in source.values() if s not in split})
     if unsplit:
         raise FilterkitError(f"{split_path}: sources {', '.join(unsplit[:5])} of labels.jsonl have no split; add them")
@@ -124,14 +137,26 @@ def web_section(labels_dir: Path, web_dir: Path, decide: Decide, n_boot: int = 1
         return {"skipped": f"none of the {len(dev_ids)} dev ids of {labels_path} is in {web_dir}"}
     removed = decide([texts[i] for i in scored]) if scored else np.zeros(0, dtype=bool)
     was_removed = dict(zip(scored, (bool(r) for r in removed)))
-    rows = [LabelledDoc(stratum[i], sizes[stratum[i]], was_removed.get(i), labels[i], group=source[i], id=i)
-            for i in ids if i not in missing]
+    rows = [
+        LabelledDoc(stratum[i], sizes[stratum[i]], was_removed.get(i), labels[i], group=source[i], id=i)
+        for i in ids
+        if i not in missing
+    ]
     e = estimate(rows, n_boot=n_boot, seed=seed, scope=dev_sources)
-    return {"labels": str(labels_dir), "web_data": str(web_dir), "pool": pool, "drawn": drawn,
-            "labelled_documents": len(labels), "readers_disagreed": disagree, "dev_sources": dev_sources,
-            "dev_documents_scored": len(scored), "dev_removed": int(sum(was_removed.values())),
-            "dev_texts_missing": len(missing), "dev_label_counts": dict(Counter(labels[i] for i in scored)),
-            "estimate": e.model_dump(mode="json")}
+    return {
+        "labels": str(labels_dir),
+        "web_data": str(web_dir),
+        "pool": pool,
+        "drawn": drawn,
+        "labelled_documents": len(labels),
+        "readers_disagreed": disagree,
+        "dev_sources": dev_sources,
+        "dev_documents_scored": len(scored),
+        "dev_removed": int(sum(was_removed.values())),
+        "dev_texts_missing": len(missing),
+        "dev_label_counts": dict(Counter(labels[i] for i in scored)),
+        "estimate": e.model_dump(mode="json"),
+    }
 
 
 def render_web(res: dict) -> str:
@@ -140,9 +165,11 @@ def render_web(res: dict) -> str:
     from filterkit.evaluate.estimate import Estimate
 
     e = Estimate.model_validate(res["estimate"])
-    lines = [f"web dev split: {res['dev_documents_scored']:,} labelled documents scored ({res['dev_removed']:,} removed) "
-             f"from {len(res['dev_sources'])} dev sources of a {res['pool']:,}-document pool; {res['drawn']}; "
-             f"{res['readers_disagreed']} documents with readers who disagreed (made borderline)"]
+    lines = [
+        f"web dev split: {res['dev_documents_scored']:,} labelled documents scored ({res['dev_removed']:,} removed) "
+        f"from {len(res['dev_sources'])} dev sources of a {res['pool']:,}-document pool; {res['drawn']}; "
+        f"{res['readers_disagreed']} documents with readers who disagreed (made borderline)"
+    ]
     if res["dev_texts_missing"]:
         lines.append(f"warning: {res['dev_texts_missing']} dev ids not found in {res['web_data']} (left out)")
     for reading, title in READINGS.items():

@@ -39,7 +39,64 @@ from filterkit.match.blocklist import read_terms  # noqa: E402
 from filterkit.store.rows import AUDIT_SCHEMA, SCORES_SCHEMA  # noqa: E402
 
 THRESHOLD, GATE_ONLY = 0.6, 0.95
-WORDS = ["the", "market", "opened", "at", "dawn", "and", "the", "river", "rose", "after", "rain", "while", "the", "council", "met", "to", "discuss", "a", "new", "bridge", "students", "read", "about", "the", "history", "of", "the", "cathedral", "and", "the", "orchestra", "rehearsed", "a", "symphony", "in", "the", "old", "hall", "farmers", "planted", "wheat", "in", "spring", "the", "museum", "added", "a", "gallery", "of", "maps", "and", "the", "train", "left", "on", "time"]
+WORDS = [
+    "the",
+    "market",
+    "opened",
+    "at",
+    "dawn",
+    "and",
+    "the",
+    "river",
+    "rose",
+    "after",
+    "rain",
+    "while",
+    "the",
+    "council",
+    "met",
+    "to",
+    "discuss",
+    "a",
+    "new",
+    "bridge",
+    "students",
+    "read",
+    "about",
+    "the",
+    "history",
+    "of",
+    "the",
+    "cathedral",
+    "and",
+    "the",
+    "orchestra",
+    "rehearsed",
+    "a",
+    "symphony",
+    "in",
+    "the",
+    "old",
+    "hall",
+    "farmers",
+    "planted",
+    "wheat",
+    "in",
+    "spring",
+    "the",
+    "museum",
+    "added",
+    "a",
+    "gallery",
+    "of",
+    "maps",
+    "and",
+    "the",
+    "train",
+    "left",
+    "on",
+    "time",
+]
 SOURCES = np.array(["web", "news", "forum", "wiki", "books", "code", "papers", "blogs"])
 
 
@@ -47,7 +104,7 @@ def _texts(rng: np.random.Generator, n: int, chars: int) -> pa.Array:
     """``n`` benign texts of about ``chars`` characters: slices of one long random word sequence."""
     base = " ".join(rng.choice(WORDS, size=max(200_000, chars * 4))) + " "
     starts = rng.integers(0, len(base) - chars - 1, size=n)
-    return pa.array([base[s:s + chars] for s in starts.tolist()], pa.string())
+    return pa.array([base[s : s + chars] for s in starts.tolist()], pa.string())
 
 
 def _terms(rng: np.random.Generator, vocab: np.ndarray, n: int, none: np.ndarray) -> tuple[pa.Array, pa.Array]:
@@ -57,19 +114,30 @@ def _terms(rng: np.random.Generator, vocab: np.ndarray, n: int, none: np.ndarray
     offsets = np.concatenate([[0], np.cumsum(k)]).astype(np.int32)
     total = int(offsets[-1])
     zipf = np.minimum(rng.zipf(1.3, size=total) - 1, len(vocab) - 1)  # a few terms are everywhere, most rare
-    structs = pa.StructArray.from_arrays([pa.array(vocab[zipf]), pa.array(rng.integers(1, 6, size=total), pa.int32())],
-                                         names=["term", "count"])
+    structs = pa.StructArray.from_arrays(
+        [pa.array(vocab[zipf]), pa.array(rng.integers(1, 6, size=total), pa.int32())], names=["term", "count"]
+    )
     lists = pa.ListArray.from_arrays(pa.array(offsets), structs).cast(AUDIT_SCHEMA.field("matched_terms").type)
     return lists, pa.array(k, pa.int32())
 
 
-def _shard(root: Path, name: str, rows: int, escalated: float, rng: np.random.Generator, vocab: np.ndarray,
-           run_id: str, config_sha: str) -> dict:
+def _shard(
+    root: Path,
+    name: str,
+    rows: int,
+    escalated: float,
+    rng: np.random.Generator,
+    vocab: np.ndarray,
+    run_id: str,
+    config_sha: str,
+) -> dict:
     """One input shard and its kept/, audit/, scores/ files and done marker; returns the marker."""
     ids = np.char.add(f"{name[:-8]}-", np.arange(rows).astype(str))
     source = SOURCES[rng.integers(0, len(SOURCES), size=rows)]
-    pq.write_table(pa.table({"id": pa.array(ids), "text": _texts(rng, rows, 40), "source": pa.array(source)}),
-                   root / "inputs" / name)
+    pq.write_table(
+        pa.table({"id": pa.array(ids), "text": _texts(rng, rows, 40), "source": pa.array(source)}),
+        root / "inputs" / name,
+    )
     esc_idx = np.flatnonzero(rng.random(rows) < escalated)
     n = len(esc_idx)
     by_gate = rng.random(n) < 0.1
@@ -81,32 +149,54 @@ def _shard(root: Path, name: str, rows: int, escalated: float, rng: np.random.Ge
     reason = np.where(error, "error", np.where(removed, "classifier_score", None))
     terms, uniq = _terms(rng, vocab, n, by_gate)
     gate_score = np.where(by_gate, rng.uniform(0.5, 1.0, size=n), np.nan)
-    scores = pa.table({
-        "run_id": pa.array([run_id] * n), "input_shard": pa.array([name] * n),
-        "row_index": pa.array(esc_idx, pa.int64()), "doc_id": pa.array(ids[esc_idx]),
-        "score": pa.array(np.where(error, np.nan, score), pa.float64(), mask=error),
-        "windows": pa.array(rng.integers(1, 4, size=n), pa.int32()), "matched_terms": terms,
-        "unique_terms": uniq, "total_hits": uniq, "removed": pa.array(removed),
-        "reason": pa.array(reason.tolist(), pa.string()), "error": pa.array([None] * n, pa.string()),
-        "escalated_by": pa.array(np.where(by_gate, "gate", "terms")),
-        "gate_score": pa.array(gate_score, pa.float64(), mask=~by_gate),
-        "threshold": pa.array(thr), "classifier": pa.array(["biorisk-proxy-minilm"] * n),
-    }, schema=SCORES_SCHEMA)
+    scores = pa.table(
+        {
+            "run_id": pa.array([run_id] * n),
+            "input_shard": pa.array([name] * n),
+            "row_index": pa.array(esc_idx, pa.int64()),
+            "doc_id": pa.array(ids[esc_idx]),
+            "score": pa.array(np.where(error, np.nan, score), pa.float64(), mask=error),
+            "windows": pa.array(rng.integers(1, 4, size=n), pa.int32()),
+            "matched_terms": terms,
+            "unique_terms": uniq,
+            "total_hits": uniq,
+            "removed": pa.array(removed),
+            "reason": pa.array(reason.tolist(), pa.string()),
+            "error": pa.array([None] * n, pa.string()),
+            "escalated_by": pa.array(np.where(by_gate, "gate", "terms")),
+            "gate_score": pa.array(gate_score, pa.float64(), mask=~by_gate),
+            "threshold": pa.array(thr),
+            "classifier": pa.array(["biorisk-proxy-minilm"] * n),
+        },
+        schema=SCORES_SCHEMA,
+    )
     rem = np.flatnonzero(removed)
     m = len(rem)
-    audit = pa.table({
-        "run_id": pa.array([run_id] * m), "input_shard": pa.array([name] * m),
-        "row_index": pa.array(esc_idx[rem], pa.int64()), "doc_id": pa.array(ids[esc_idx[rem]]),
-        "stage": pa.array(["classifier"] * m), "reason": pa.array(reason[rem].tolist()),
-        "matched_terms": terms.take(pa.array(rem)), "unique_terms": uniq.take(pa.array(rem)),
-        "total_hits": uniq.take(pa.array(rem)), "min_unique_hits": pa.array([1] * m, pa.int32()),
-        "classifier_score": scores.column("score").take(pa.array(rem)), "threshold": pa.array(thr[rem]),
-        "classifier": pa.array(["biorisk-proxy-minilm"] * m), "classifier_sha256": pa.array(["0" * 64] * m),
-        "config_sha256": pa.array([config_sha] * m), "error": pa.array([None] * m, pa.string()),
-        "text": _texts(rng, m, 300), "text_sha256": pa.array(["0" * 64] * m),
-        "escalated_by": scores.column("escalated_by").take(pa.array(rem)),
-        "gate_score": scores.column("gate_score").take(pa.array(rem)),
-    }, schema=AUDIT_SCHEMA)
+    audit = pa.table(
+        {
+            "run_id": pa.array([run_id] * m),
+            "input_shard": pa.array([name] * m),
+            "row_index": pa.array(esc_idx[rem], pa.int64()),
+            "doc_id": pa.array(ids[esc_idx[rem]]),
+            "stage": pa.array(["classifier"] * m),
+            "reason": pa.array(reason[rem].tolist()),
+            "matched_terms": terms.take(pa.array(rem)),
+            "unique_terms": uniq.take(pa.array(rem)),
+            "total_hits": uniq.take(pa.array(rem)),
+            "min_unique_hits": pa.array([1] * m, pa.int32()),
+            "classifier_score": scores.column("score").take(pa.array(rem)),
+            "threshold": pa.array(thr[rem]),
+            "classifier": pa.array(["biorisk-proxy-minilm"] * m),
+            "classifier_sha256": pa.array(["0" * 64] * m),
+            "config_sha256": pa.array([config_sha] * m),
+            "error": pa.array([None] * m, pa.string()),
+            "text": _texts(rng, m, 300),
+            "text_sha256": pa.array(["0" * 64] * m),
+            "escalated_by": scores.column("escalated_by").take(pa.array(rem)),
+            "gate_score": scores.column("gate_score").take(pa.array(rem)),
+        },
+        schema=AUDIT_SCHEMA,
+    )
     keep = np.ones(rows, bool)
     keep[esc_idx[rem]] = False
     kept = pq.read_table(root / "inputs" / name).filter(pa.array(keep))
@@ -117,10 +207,21 @@ def _shard(root: Path, name: str, rows: int, escalated: float, rng: np.random.Ge
         outputs[kind] = {**file_digest(path), "rows": table.num_rows}
     counts = np.unique(reason[rem], return_counts=True)
     by_reason = {"blocklist_terms": 0, "classifier_score": 0, "error": 0, **{str(k): int(v) for k, v in zip(*counts)}}
-    marker = {"shard": name, "out_name": name, "path": str(root / "inputs" / name), "rows_read": rows,
-              "kept": int(keep.sum()), "removed": m, "escalated": n, "scored": n, "removed_by_reason": by_reason,
-              "seconds": {"blocklist": rows / 150_000, "classifier": n / 1_500, "write": rows / 500_000},
-              "text_chars": rows * 40, "input_bytes": (root / "inputs" / name).stat().st_size, "outputs": outputs}
+    marker = {
+        "shard": name,
+        "out_name": name,
+        "path": str(root / "inputs" / name),
+        "rows_read": rows,
+        "kept": int(keep.sum()),
+        "removed": m,
+        "escalated": n,
+        "scored": n,
+        "removed_by_reason": by_reason,
+        "seconds": {"blocklist": rows / 150_000, "classifier": n / 1_500, "write": rows / 500_000},
+        "text_chars": rows * 40,
+        "input_bytes": (root / "inputs" / name).stat().st_size,
+        "outputs": outputs,
+    }
     write_json_atomic(root / "run" / ".state" / "done" / f"{name}.json", marker)
     return marker
 
@@ -134,27 +235,65 @@ def generate(root: Path, docs: int, shards: int, escalated: float, seed: int = 0
     vocab = np.array(read_terms(cfg.blocklist.path))
     run_id, config_sha = "bench0000000000", "b" * 64
     per = [docs // shards + (1 if i < docs % shards else 0) for i in range(shards)]
-    markers = [_shard(root, f"bench-{i:04d}.parquet", n, escalated, rng, vocab, run_id, config_sha)
-               for i, n in enumerate(per)]
+    markers = [
+        _shard(root, f"bench-{i:04d}.parquet", n, escalated, rng, vocab, run_id, config_sha) for i, n in enumerate(per)
+    ]
     tot = {k: sum(mk[k] for mk in markers) for k in ("rows_read", "kept", "removed", "escalated")}
-    reasons = {r: sum(mk["removed_by_reason"][r] for mk in markers) for r in ("blocklist_terms", "classifier_score", "error")}
+    reasons = {
+        r: sum(mk["removed_by_reason"][r] for mk in markers) for r in ("blocklist_terms", "classifier_score", "error")
+    }
     stage = {k: sum(mk["seconds"][k] for mk in markers) for k in ("blocklist", "classifier", "write")}
     manifest = {
-        "run_id": run_id, "config_sha256": config_sha, "config": cfg.model_dump(mode="json"),
-        "run_info": {"run_id": run_id, "config_sha256": config_sha, "classifier": "biorisk-proxy-minilm",
-                     "classifier_sha256": "0" * 64, "threshold": THRESHOLD, "min_unique_hits": 1,
-                     "gate_only_threshold": GATE_ONLY, "audit_text": "snippet", "snippet_chars": 300,
-                     "row_group_rows": 10_000, "compression": "zstd", "export_spans": False},
-        "versions": {"filterkit": "bench"}, "device": "synthetic",
-        "inputs": [{"name": mk["shard"], "path": mk["path"], "format": "parquet", "rows": mk["rows_read"],
-                    "bytes": mk["input_bytes"]} for mk in markers],
-        "limit": None, "shards": markers,
-        "counts": {"read": tot["rows_read"], "escalated": tot["escalated"], "removed_blocklist": 0,
-                   "removed_classifier": reasons["classifier_score"], "removed_error": reasons["error"],
-                   "removed": tot["removed"], "kept": tot["kept"], "conservation_ok": True},
-        "timing": {"wall_seconds": max(stage.values()), "rows_processed_this_invocation": tot["rows_read"],
-                   "docs_per_second": tot["rows_read"] / max(stage.values()), "text_mb_per_second": 0.0,
-                   "stage_seconds": stage, "resumed_shards": [], "redone_shards": []},
+        "run_id": run_id,
+        "config_sha256": config_sha,
+        "config": cfg.model_dump(mode="json"),
+        "run_info": {
+            "run_id": run_id,
+            "config_sha256": config_sha,
+            "classifier": "biorisk-proxy-minilm",
+            "classifier_sha256": "0" * 64,
+            "threshold": THRESHOLD,
+            "min_unique_hits": 1,
+            "gate_only_threshold": GATE_ONLY,
+            "audit_text": "snippet",
+            "snippet_chars": 300,
+            "row_group_rows": 10_000,
+            "compression": "zstd",
+            "export_spans": False,
+        },
+        "versions": {"filterkit": "bench"},
+        "device": "synthetic",
+        "inputs": [
+            {
+                "name": mk["shard"],
+                "path": mk["path"],
+                "format": "parquet",
+                "rows": mk["rows_read"],
+                "bytes": mk["input_bytes"],
+            }
+            for mk in markers
+        ],
+        "limit": None,
+        "shards": markers,
+        "counts": {
+            "read": tot["rows_read"],
+            "escalated": tot["escalated"],
+            "removed_blocklist": 0,
+            "removed_classifier": reasons["classifier_score"],
+            "removed_error": reasons["error"],
+            "removed": tot["removed"],
+            "kept": tot["kept"],
+            "conservation_ok": True,
+        },
+        "timing": {
+            "wall_seconds": max(stage.values()),
+            "rows_processed_this_invocation": tot["rows_read"],
+            "docs_per_second": tot["rows_read"] / max(stage.values()),
+            "text_mb_per_second": 0.0,
+            "stage_seconds": stage,
+            "resumed_shards": [],
+            "redone_shards": [],
+        },
     }
     write_json_atomic(root / "run" / "manifest.json", manifest)
     write_json_atomic(root / "run" / "run.json", {"run_id": run_id, "config_sha256": config_sha})
@@ -176,9 +315,13 @@ print(json.dumps({"import_seconds": t1 - t0, "report_seconds": t2 - t1, "bytes":
 def measure(run: Path, out: Path, by: str | None, examples: int) -> dict:
     """One report in a fresh child: its own timings, and the child's wall time and peak RSS from wait4."""
     t0 = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(ROOT), str(run), str(out), by or "", str(examples)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(ROOT), str(run), str(out), by or "", str(examples)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - t0
     stdout, stderr = child.stdout.read(), child.stderr.read()
@@ -204,22 +347,37 @@ def main() -> None:
         m = generate(root, args.docs, args.shards, args.escalated)
         gen = time.perf_counter() - t0
         size = sum(p.stat().st_size for p in (root / "run").rglob("*.parquet"))
-        runs = [measure(root / "run", root / f"report-{by or 'plain'}.html", by, args.examples) for by in (None, "source")]
+        runs = [
+            measure(root / "run", root / f"report-{by or 'plain'}.html", by, args.examples) for by in (None, "source")
+        ]
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)
     c = m["counts"]
-    print(f"run: {c['read']:,} documents, {c['escalated']:,} scores rows, {c['removed']:,} audit rows, "
-          f"{size / 1e6:,.0f} MB of parquet (generated in {gen:.0f} s); load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"run: {c['read']:,} documents, {c['escalated']:,} scores rows, {c['removed']:,} audit rows, "
+        f"{size / 1e6:,.0f} MB of parquet (generated in {gen:.0f} s); load average {os.getloadavg()[0]:.1f}"
+    )
     print(f"{'--by':<8} {'report s':>9} {'child s':>8} {'imports s':>9} {'peak RSS MB':>11} {'page KB':>8}  target")
     for r in runs:
         ok = r["child_wall_seconds"] <= 30 and r["peak_rss_mb"] <= 1024
-        print(f"{r['by'] or '-':<8} {r['report_seconds']:>9.2f} {r['child_wall_seconds']:>8.2f} {r['import_seconds']:>9.2f} "
-              f"{r['peak_rss_mb']:>11.0f} {r['bytes'] / 1024:>8.0f}  {'met' if ok else 'MISSED'} (<= 30 s, <= 1024 MB)")
-    result = {"docs": c["read"], "scores_rows": c["escalated"], "audit_rows": c["removed"], "shards": args.shards,
-              "parquet_mb": size / 1e6, "generate_seconds": gen, "runs": runs, "cpus": os.cpu_count(),
-              "load_average_at_end": os.getloadavg(), "python": platform.python_version(),
-              "machine": platform.machine()}
+        print(
+            f"{r['by'] or '-':<8} {r['report_seconds']:>9.2f} {r['child_wall_seconds']:>8.2f} {r['import_seconds']:>9.2f} "
+            f"{r['peak_rss_mb']:>11.0f} {r['bytes'] / 1024:>8.0f}  {'met' if ok else 'MISSED'} (<= 30 s, <= 1024 MB)"
+        )
+    result = {
+        "docs": c["read"],
+        "scores_rows": c["escalated"],
+        "audit_rows": c["removed"],
+        "shards": args.shards,
+        "parquet_mb": size / 1e6,
+        "generate_seconds": gen,
+        "runs": runs,
+        "cpus": os.cpu_count(),
+        "load_average_at_end": os.getloadavg(),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+    }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.json}")

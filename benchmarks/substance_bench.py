@@ -60,7 +60,9 @@ class Bench:
         self.wc = WindowCache(folder=args.cache)
         cfg = load_config(args.pipeline)
         esc = Escalator(cfg.blocklist, cfg.semantic_gate)
-        key = json.dumps([cfg.blocklist.model_dump(mode="json"), cfg.semantic_gate.model_dump(mode="json")], sort_keys=True)
+        key = json.dumps(
+            [cfg.blocklist.model_dump(mode="json"), cfg.semantic_gate.model_dump(mode="json")], sort_keys=True
+        )
         attach = lambda s: sd.with_cheap(s, esc, self.wc.folder, key)  # noqa: E731
         q = attach(sd.real("questions"))
         self.sets = {
@@ -71,13 +73,18 @@ class Bench:
             "web": attach(sd.web(sd.SHARED / "web", Path(args.web_labels), Path(args.web_split))),
             "real_dev": attach(sd.real("dev", "dev")),
             "questions_dev": q.take(q.split == "dev", "questions_dev"),
-            "ag_news": attach(sd._frame("ag_news", __import__("pyarrow.parquet").parquet.read_table(
-                sd.SHARED / "ag_news_test.parquet").to_pandas())),
+            "ag_news": attach(
+                sd._frame(
+                    "ag_news",
+                    __import__("pyarrow.parquet").parquet.read_table(sd.SHARED / "ag_news_test.parquet").to_pandas(),
+                )
+            ),
         }
         self.sets["web"].split[self.sets["web"].split == ""] = "unsplit"
         self.train_cap, self.eval_cap = args.train_cap, args.eval_cap
-        self.cached = {k: self.wc.has(s.texts, self.eval_cap if k in EVAL else self.train_cap)
-                       for k, s in self.sets.items()}
+        self.cached = {
+            k: self.wc.has(s.texts, self.eval_cap if k in EVAL else self.train_cap) for k, s in self.sets.items()
+        }
         self.full = {k: self.wc.has(s.texts) for k, s in self.sets.items() if k in EVAL}
         w = self.sets["web"]
         self.web_dev = w.split == "dev"
@@ -102,8 +109,13 @@ class Bench:
             want = ~np.isnan(s.y) & ((s.split == "train") if name == "web" else np.ones(len(s), bool))
             idx, emb, own = self.windows(name, want, train=True)
             src = s.source[idx] if name != "web" else np.full(len(idx), "web", dtype=object)
-            self.pool_info[name] = {"wanted": int(want.sum()), "used": int(len(idx)), "windows": int(len(own)),
-                                    "positives": int((s.y[idx] == 1).sum()), "borderline": int((s.y[idx] == 0.5).sum())}
+            self.pool_info[name] = {
+                "wanted": int(want.sum()),
+                "used": int(len(idx)),
+                "windows": int(len(own)),
+                "positives": int((s.y[idx] == 1).sum()),
+                "borderline": int((s.y[idx] == 0.5).sum()),
+            }
             parts.append((name, idx))
             embs.append(emb)
             owners.append(own + off)
@@ -115,8 +127,9 @@ class Bench:
         self.owner = np.concatenate(owners)
         self.y = np.concatenate(ys)
         self.src = np.concatenate(srcs).astype(object)
-        self.pool_cheap = {k: np.concatenate([self.sets[n].cheap[k][i] for n, i in parts]) for k in
-                           self.sets["web"].cheap}
+        self.pool_cheap = {
+            k: np.concatenate([self.sets[n].cheap[k][i] for n, i in parts]) for k in self.sets["web"].cheap
+        }
 
 
 EVAL = ("real_dev", "questions_dev", "web", "ag_news")
@@ -145,11 +158,14 @@ def metrics(b: Bench, scores: dict, t: float, tg: float | None, n_boot: int = 0)
     d, q = b.sets["real_dev"], b.sets["questions_dev"]
     w = b.sets["web"]
     return {
-        "t": t, "t_gate": tg,
+        "t": t,
+        "t_gate": tg,
         "real_recall": prop(rem["real_dev"][d.y == 1], n_boot),
         "fpr_general": prop(rem["real_dev"][d.group == "general"], n_boot),
         "bio_med": prop(rem["real_dev"][d.group == "bio_med"], n_boot),
-        "per_source": {s: prop(rem["real_dev"][(d.y == 1) & (d.source == s)])["value"] for s in sorted(set(d.source[d.y == 1]))},
+        "per_source": {
+            s: prop(rem["real_dev"][(d.y == 1) & (d.source == s)])["value"] for s in sorted(set(d.source[d.y == 1]))
+        },
         "questions_recall": prop(rem["questions_dev"][q.y == 1], n_boot),
         "ag_news_removed": prop(rem["ag_news"], n_boot),
         "web_dev": web_estimate(rem["web"], w.y, b.design, b.web_dev, n_boot),
@@ -163,9 +179,13 @@ def metrics(b: Bench, scores: dict, t: float, tg: float | None, n_boot: int = 0)
 def _shortfall(m: dict) -> float:
     v = lambda k: m[k]["value"] if isinstance(m[k], dict) else m[k]  # noqa: E731
     wr = m["web_dev"]["recall_strict"]
-    gaps = [max(0, TARGETS["real_recall"] - v("real_recall")), max(0, TARGETS["questions_recall"] - v("questions_recall")),
-            max(0, v("fpr_general") - TARGETS["fpr_general"]) * 10, max(0, v("bio_med") - TARGETS["bio_med"]),
-            max(0, TARGETS["web_recall"] - (wr if wr is not None else 0))]
+    gaps = [
+        max(0, TARGETS["real_recall"] - v("real_recall")),
+        max(0, TARGETS["questions_recall"] - v("questions_recall")),
+        max(0, v("fpr_general") - TARGETS["fpr_general"]) * 10,
+        max(0, v("bio_med") - TARGETS["bio_med"]),
+        max(0, TARGETS["web_recall"] - (wr if wr is not None else 0)),
+    ]
     return float(sum(gaps))
 
 
@@ -221,10 +241,13 @@ def run_candidate(b: Bench, name: str, head, rules, results: list, fixed=None) -
 
 def _print(r: dict) -> None:
     w = r["web_dev"]
-    print(f"| {r['head']} | {r['rule']} | {r['t']:.2f}/{r['t_gate'] if r['t_gate'] is not None else '-'} | "
-          f"{fmt(r['real_recall'])} | {fmt(r['fpr_general'])} | {fmt(r['bio_med'])} | {fmt(r['questions_recall'])} | "
-          f"{fmt(w['precision_strict'])} | {fmt(w['precision_lenient'])} | {fmt(w['recall_strict'])} | "
-          f"{fmt(w['nonproxy_removed_strict'])} | {fmt(r['ag_news_removed'])} |", flush=True)
+    print(
+        f"| {r['head']} | {r['rule']} | {r['t']:.2f}/{r['t_gate'] if r['t_gate'] is not None else '-'} | "
+        f"{fmt(r['real_recall'])} | {fmt(r['fpr_general'])} | {fmt(r['bio_med'])} | {fmt(r['questions_recall'])} | "
+        f"{fmt(w['precision_strict'])} | {fmt(w['precision_lenient'])} | {fmt(w['recall_strict'])} | "
+        f"{fmt(w['nonproxy_removed_strict'])} | {fmt(r['ag_news_removed'])} |",
+        flush=True,
+    )
 
 
 def export(head, spec, row: dict, pool_info: dict, folder: Path) -> None:
@@ -236,16 +259,31 @@ def export(head, spec, row: dict, pool_info: dict, folder: Path) -> None:
 
     shipped = ROOT / "classifiers" / "biorisk-proxy-minilm"
     cfg = json.loads((shipped / "config.json").read_text())
-    cfg.update({
-        "head": spec.kind, "hidden": spec.hidden, "threshold": round(float(row["t"]), 4), "doc_rule": row["rule"],
-        "threshold_rule": (f"chosen on real/dev, questions dev and the labelled web dev split by "
-                           f"benchmarks/substance_bench.py (choose): every issue-22 target on real/dev and questions "
-                           f"met, then the best web-dev strict precision; head {spec.name}, rule {row['rule']}"),
-        "training": {"bench": "benchmarks/substance_bench.py", "head": spec.name, "mil": spec.mil,
-                     "borderline": spec.borderline, "pool": pool_info,
-                     "dev": {k: row[k] for k in ("real_recall", "fpr_general", "bio_med", "questions_recall",
-                                                 "ag_news_removed", "web_dev") if k in row}},
-    })
+    cfg.update(
+        {
+            "head": spec.kind,
+            "hidden": spec.hidden,
+            "threshold": round(float(row["t"]), 4),
+            "doc_rule": row["rule"],
+            "threshold_rule": (
+                f"chosen on real/dev, questions dev and the labelled web dev split by "
+                f"benchmarks/substance_bench.py (choose): every issue-22 target on real/dev and questions "
+                f"met, then the best web-dev strict precision; head {spec.name}, rule {row['rule']}"
+            ),
+            "training": {
+                "bench": "benchmarks/substance_bench.py",
+                "head": spec.name,
+                "mil": spec.mil,
+                "borderline": spec.borderline,
+                "pool": pool_info,
+                "dev": {
+                    k: row[k]
+                    for k in ("real_recall", "fpr_general", "bio_med", "questions_recall", "ag_news_removed", "web_dev")
+                    if k in row
+                },
+            },
+        }
+    )
     cfg.pop("tuned_runtime", None)
     folder.mkdir(parents=True, exist_ok=True)
     save_head(folder, head, json.loads(json.dumps(cfg, default=str)))
@@ -260,28 +298,47 @@ def main(argv=None) -> int:
     ap.add_argument("--cache", default=os.environ.get("FILTERKIT_WINDOW_CACHE"))
     ap.add_argument("--web-labels", default=str(ROOT / "labels" / "web" / "labels.jsonl"))
     ap.add_argument("--web-split", default=str(ROOT / "labels" / "web" / "split.json"))
-    ap.add_argument("--extra", default=str(ROOT.parent / "extra" / "extra.parquet"),
-                    help="the extra-style documents (labels/extra/rebuild.py writes them)")
+    ap.add_argument(
+        "--extra",
+        default=str(ROOT.parent / "extra" / "extra.parquet"),
+        help="the extra-style documents (labels/extra/rebuild.py writes them)",
+    )
     ap.add_argument("--extra-labels", nargs="*", default=[str(ROOT / "labels" / "extra" / "labels.jsonl")])
     ap.add_argument("--heads", default="shipped," + ",".join(HEADS))
     ap.add_argument("--rules", default=",".join(RULES))
-    ap.add_argument("--train-cap", type=int, default=None,
-                    help="training documents: their first N windows where not all are cached (CPU budget)")
-    ap.add_argument("--eval-cap", type=int, default=None,
-                    help="evaluation documents: score the first N windows where not all are cached (counted)")
+    ap.add_argument(
+        "--train-cap",
+        type=int,
+        default=None,
+        help="training documents: their first N windows where not all are cached (CPU budget)",
+    )
+    ap.add_argument(
+        "--eval-cap",
+        type=int,
+        default=None,
+        help="evaluation documents: score the first N windows where not all are cached (counted)",
+    )
     ap.add_argument("--json", default=None)
-    ap.add_argument("--export", default=None, metavar="FOLDER",
-                    help="with one trained head and one rule: write it as a classifier folder (head.safetensors + "
-                    "config.json with the dev-chosen threshold and doc_rule), copying the shipped folder's card")
+    ap.add_argument(
+        "--export",
+        default=None,
+        metavar="FOLDER",
+        help="with one trained head and one rule: write it as a classifier folder (head.safetensors + "
+        "config.json with the dev-chosen threshold and doc_rule), copying the shipped folder's card",
+    )
     args = ap.parse_args(argv)
     if not (sd.SHARED / "real" / "train.parquet").is_file():
         print(f"{sd.SHARED}: needs ../shared/data (real/, web/)", file=sys.stderr)
         return 2
     t0 = time.time()
     b = Bench(args)
-    print(f"loaded in {time.time() - t0:.0f}s; pool {len(b.y)} docs / {len(b.owner)} windows: {json.dumps(b.pool_info)}")
-    print("| head | rule | t / t_gate | real recall | FPR general | bio_med | questions recall | web P strict | "
-          "web P lenient | web R strict | web non-proxy removed | AG News removed |")
+    print(
+        f"loaded in {time.time() - t0:.0f}s; pool {len(b.y)} docs / {len(b.owner)} windows: {json.dumps(b.pool_info)}"
+    )
+    print(
+        "| head | rule | t / t_gate | real recall | FPR general | bio_med | questions recall | web P strict | "
+        "web P lenient | web R strict | web non-proxy removed | AG News removed |"
+    )
     print("|" + "---|" * 12)
     results = []
     rules = args.rules.split(",")
@@ -298,8 +355,9 @@ def main(argv=None) -> int:
         print(f"  {name}: {time.time() - t1:.0f}s", flush=True)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"pool": b.pool_info, "targets": TARGETS, "results": results},
-                                              indent=1, default=str) + "\n")
+        Path(args.json).write_text(
+            json.dumps({"pool": b.pool_info, "targets": TARGETS, "results": results}, indent=1, default=str) + "\n"
+        )
     return 0
 
 

@@ -41,8 +41,16 @@ class DocSet:
 
     def take(self, mask: np.ndarray, name: str | None = None) -> DocSet:
         idx = np.flatnonzero(mask)
-        return DocSet(name or self.name, [self.ids[i] for i in idx], [self.texts[i] for i in idx], self.y[idx],
-                      self.source[idx], self.group[idx], self.split[idx], {k: v[idx] for k, v in self.cheap.items()})
+        return DocSet(
+            name or self.name,
+            [self.ids[i] for i in idx],
+            [self.texts[i] for i in idx],
+            self.y[idx],
+            self.source[idx],
+            self.group[idx],
+            self.split[idx],
+            {k: v[idx] for k, v in self.cheap.items()},
+        )
 
     def verdict(self) -> np.ndarray:
         """The cheap stage's verdict per document, as :func:`filterkit.contract.decide_many` reads it."""
@@ -77,8 +85,7 @@ def _frame(name: str, df, split=None) -> DocSet:
     col = lambda c, d: df[c].astype(str).to_numpy() if c in df else np.full(n, d, dtype=object)  # noqa: E731
     y = df["label"].to_numpy(dtype=float) if "label" in df else np.full(n, np.nan)
     sp = col("split", split or "")
-    return DocSet(name, col("id", "").tolist(), df["text"].tolist(), y, col("source", name),
-                  col("group", ""), sp)
+    return DocSet(name, col("id", "").tolist(), df["text"].tolist(), y, col("source", name), col("group", ""), sp)
 
 
 def real(name: str, split: str | None = None) -> DocSet:
@@ -144,8 +151,9 @@ def with_cheap(s: DocSet, esc, cache: Path, key: str) -> DocSet:
     if not path.is_file():
         e = esc(s.texts)
         tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, unique=e.unique, total=e.total, words=e.words, gate=e.gate, by_terms=e.by_terms,
-                 escalated=e.escalated)
+        np.savez(
+            tmp, unique=e.unique, total=e.total, words=e.words, gate=e.gate, by_terms=e.by_terms, escalated=e.escalated
+        )
         tmp.replace(path)
     with np.load(path) as z:
         s.cheap = {k: z[k] for k in z.files}

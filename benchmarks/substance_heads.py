@@ -98,7 +98,9 @@ def window_probs(head, emb: np.ndarray) -> np.ndarray:
     with torch.inference_mode():
         out = []
         for i in range(0, len(emb), 65536):
-            out.append(torch.sigmoid(head(torch.from_numpy(np.ascontiguousarray(emb[i:i + 65536]))).squeeze(-1)).numpy())
+            out.append(
+                torch.sigmoid(head(torch.from_numpy(np.ascontiguousarray(emb[i : i + 65536]))).squeeze(-1)).numpy()
+            )
     return np.concatenate(out) if out else np.zeros(0)
 
 
@@ -111,9 +113,19 @@ def features(probs: np.ndarray, owner: np.ndarray, n: int, cheap: dict[str, np.n
     frac = np.bincount(owner, weights=(probs >= 0.5).astype(float), minlength=n) / np.maximum(count, 1)
     logit = lambda p: np.log(np.clip(p, 1e-4, 1 - 1e-4) / (1 - np.clip(p, 1e-4, 1 - 1e-4)))  # noqa: E731
     words = np.maximum(cheap["words"].astype(float), 1.0) if "words" in cheap and cheap["words"].any() else count * 200
-    return np.column_stack([logit(mx), logit(t2), logit(mean), frac, np.log1p(count),
-                            np.log1p(cheap["unique"].astype(float)), np.log1p(cheap["total"].astype(float)),
-                            np.log1p(1000.0 * cheap["total"] / words), np.nan_to_num(cheap["gate"], nan=1.0)])
+    return np.column_stack(
+        [
+            logit(mx),
+            logit(t2),
+            logit(mean),
+            frac,
+            np.log1p(count),
+            np.log1p(cheap["unique"].astype(float)),
+            np.log1p(cheap["total"].astype(float)),
+            np.log1p(1000.0 * cheap["total"] / words),
+            np.nan_to_num(cheap["gate"], nan=1.0),
+        ]
+    )
 
 
 class DocModel:
@@ -127,7 +139,9 @@ class DocModel:
         self.sd = x[keep].std(0) + 1e-6
         yb = (y[keep] >= 0.75).astype(int)  # borderline counted as negative here; its weight is halved
         ww = w[keep] * np.where(y[keep] == 0.5, 0.5, 1.0)
-        self.m = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced").fit((x[keep] - self.mu) / self.sd, yb, ww)
+        self.m = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced").fit(
+            (x[keep] - self.mu) / self.sd, yb, ww
+        )
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.m.predict_proba((x - self.mu) / self.sd)[:, 1]

@@ -15,8 +15,15 @@ import numpy as np
 
 from filterkit.contract import Rule, decide_many
 
-WEB_KEYS = ("precision_strict", "precision_lenient", "recall_strict", "recall_lenient", "nonproxy_removed_strict",
-            "nonproxy_removed_lenient", "removed_share")
+WEB_KEYS = (
+    "precision_strict",
+    "precision_lenient",
+    "recall_strict",
+    "recall_lenient",
+    "nonproxy_removed_strict",
+    "nonproxy_removed_lenient",
+    "removed_share",
+)
 
 
 def removed(rule: Rule, verdict: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -27,14 +34,20 @@ def removed(rule: Rule, verdict: np.ndarray, scores: np.ndarray) -> np.ndarray:
 def _ratios(t: np.ndarray) -> dict[str, np.ndarray]:
     # t columns: removed, removed&strict, removed&lenient, strict, lenient, documents
     with np.errstate(invalid="ignore", divide="ignore"):
-        return {"precision_strict": t[..., 1] / t[..., 0], "precision_lenient": t[..., 2] / t[..., 0],
-                "recall_strict": t[..., 1] / t[..., 3], "recall_lenient": t[..., 2] / t[..., 4],
-                "nonproxy_removed_strict": (t[..., 0] - t[..., 1]) / t[..., 5],
-                "nonproxy_removed_lenient": (t[..., 0] - t[..., 2]) / t[..., 5], "removed_share": t[..., 0] / t[..., 5]}
+        return {
+            "precision_strict": t[..., 1] / t[..., 0],
+            "precision_lenient": t[..., 2] / t[..., 0],
+            "recall_strict": t[..., 1] / t[..., 3],
+            "recall_lenient": t[..., 2] / t[..., 4],
+            "nonproxy_removed_strict": (t[..., 0] - t[..., 1]) / t[..., 5],
+            "nonproxy_removed_lenient": (t[..., 0] - t[..., 2]) / t[..., 5],
+            "removed_share": t[..., 0] / t[..., 5],
+        }
 
 
-def web_estimate(rem: np.ndarray, y: np.ndarray, design: np.ndarray, scope: np.ndarray, n_boot: int = 0,
-                 seed: int = 0) -> dict:
+def web_estimate(
+    rem: np.ndarray, y: np.ndarray, design: np.ndarray, scope: np.ndarray, n_boot: int = 0, seed: int = 0
+) -> dict:
     """Stratified estimates over the documents in ``scope`` (strata: ``design`` True / False)."""
     rng = np.random.default_rng(seed)
     point = np.zeros(6)
@@ -62,8 +75,12 @@ def web_estimate(rem: np.ndarray, y: np.ndarray, design: np.ndarray, scope: np.n
     out["proxy_est_strict"] = float(point[3])
     if n_boot:
         rd = _ratios(draws)
-        out["ci95"] = {k: [float(np.nanpercentile(rd[k], 2.5)), float(np.nanpercentile(rd[k], 97.5))]
-                       if np.isfinite(rd[k]).any() else None for k in WEB_KEYS}
+        out["ci95"] = {
+            k: [float(np.nanpercentile(rd[k], 2.5)), float(np.nanpercentile(rd[k], 97.5))]
+            if np.isfinite(rd[k]).any()
+            else None
+            for k in WEB_KEYS
+        }
     return out
 
 

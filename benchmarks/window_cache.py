@@ -122,15 +122,22 @@ class WindowCache:
             emb = self.encoder.embed_windows([ch.windows[j] for j in pick])
             name = f"w-{time.time_ns()}-{os.getpid()}.npz"
             tmp = self.folder / (name + ".tmp.npz")
-            np.savez(tmp, keys=np.asarray([keys[owner[j]] for j in pick]), widx=widx[pick],
-                     nwin=nwin[owner[pick]], emb=emb.astype(np.float32))
+            np.savez(
+                tmp,
+                keys=np.asarray([keys[owner[j]] for j in pick]),
+                widx=widx[pick],
+                nwin=nwin[owner[pick]],
+                emb=emb.astype(np.float32),
+            )
             tmp.replace(self.folder / name)
             self._scan()
             done += len(part)
             if log:
                 rate = done / max(time.time() - t0, 1e-9)
-                print(f"  embedded {done}/{len(todo)} docs ({len(pick)} windows in the last slice, "
-                      f"{rate:.2f} docs/s)", flush=True)
+                print(
+                    f"  embedded {done}/{len(todo)} docs ({len(pick)} windows in the last slice, {rate:.2f} docs/s)",
+                    flush=True,
+                )
         return done
 
     def windows(self, texts: Sequence[str], cap: int | None = None) -> tuple[np.ndarray, np.ndarray]:

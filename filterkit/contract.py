@@ -125,8 +125,15 @@ class Rule:
     on_error: str
 
     @classmethod
-    def from_config(cls, cfg: Any = None, head_threshold: float | None = None, *, blocklist: Any = None,
-                    semantic_gate: Any = None, classifier: Any = None) -> Rule:
+    def from_config(
+        cls,
+        cfg: Any = None,
+        head_threshold: float | None = None,
+        *,
+        blocklist: Any = None,
+        semantic_gate: Any = None,
+        classifier: Any = None,
+    ) -> Rule:
         """The rule of a :class:`~filterkit.config.PipelineConfig` (or of the sections given by keyword: a stage
         holds only its own), for a classifier head whose own threshold is ``head_threshold``.
 
@@ -155,8 +162,9 @@ class Rule:
         return self.threshold
 
 
-def decide(rule: Rule, cheap: str | None, score: float | None = None, error: str | None = None
-           ) -> tuple[Stage, Reason] | None:
+def decide(
+    rule: Rule, cheap: str | None, score: float | None = None, error: str | None = None
+) -> tuple[Stage, Reason] | None:
     """Remove (by which stage, why) or keep (``None``): the one keep/remove rule.
 
     ``cheap`` is the cheap stage's verdict (:data:`CHEAP_VERDICTS`, ``None`` where none ran); ``score`` and
@@ -176,8 +184,9 @@ def decide(rule: Rule, cheap: str | None, score: float | None = None, error: str
     return (Stage.CLASSIFIER, Reason.CLASSIFIER_SCORE) if score >= threshold else None
 
 
-def decide_many(rule: Rule, cheap: np.ndarray | None, scores: np.ndarray, errors: np.ndarray | None = None
-                ) -> np.ndarray:
+def decide_many(
+    rule: Rule, cheap: np.ndarray | None, scores: np.ndarray, errors: np.ndarray | None = None
+) -> np.ndarray:
     """:func:`decide` over arrays: the removal reason per document (``""``: kept).
 
     ``cheap`` holds verdict strings (``None``: no cheap stage ran), ``scores`` floats (NaN: not scored),

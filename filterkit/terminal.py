@@ -27,8 +27,9 @@ def clean(text: str, keep: str = "\n\t") -> str:
     """``text`` with control characters (C0, DEL, C1) and bidi overrides written as escapes, except ``keep``."""
     if text.isprintable() and not any(c in _BIDI for c in text):
         return text
-    return "".join(_visible(c) if (c not in keep and (unicodedata.category(c) == "Cc" or c in _BIDI)) else c
-                   for c in text)
+    return "".join(
+        _visible(c) if (c not in keep and (unicodedata.category(c) == "Cc" or c in _BIDI)) else c for c in text
+    )
 
 
 def one_line(text: str) -> str:

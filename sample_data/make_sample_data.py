@@ -74,15 +74,12 @@ GROUP_ORDER = ["target", "hard_positive", "general", "biomed_negative", "lexical
 
 # Labelled documents per split and group.
 LABELLED_PLAN = {
-    "train": {"target": 66, "hard_positive": 24, "general": 70,
-              "biomed_negative": 40, "lexical_trap": 40},
-    "test": {"target": 33, "hard_positive": 12, "general": 35,
-             "biomed_negative": 20, "lexical_trap": 20},
+    "train": {"target": 66, "hard_positive": 24, "general": 70, "biomed_negative": 40, "lexical_trap": 40},
+    "test": {"target": 33, "hard_positive": 12, "general": 35, "biomed_negative": 20, "lexical_trap": 20},
 }
 # Demo shards: documents per group in each shard (~10% label 1).
 N_SHARDS = 4
-SHARD_PLAN = {"target": 104, "hard_positive": 26, "general": 910,
-              "biomed_negative": 130, "lexical_trap": 130}
+SHARD_PLAN = {"target": 104, "hard_positive": 26, "general": 910, "biomed_negative": 130, "lexical_trap": 130}
 
 BANKS_DIR = Path(__file__).resolve().parent / "banks"
 
@@ -93,12 +90,14 @@ class BankError(ValueError):
 
 def _no_duplicate_keys(path: Path):
     """json's default keeps the last of two equal keys, which would drop a bank silently."""
+
     def hook(pairs: list[tuple[str, object]]) -> dict:
         keys = [k for k, _ in pairs]
         dups = sorted({k for k in keys if keys.count(k) > 1})
         if dups:
             raise BankError(f"{path}: key {dups[0]!r} appears twice; rename or merge one of them")
         return dict(pairs)
+
     return hook
 
 
@@ -109,8 +108,7 @@ def _strings(path: Path, where: str, value: object, minimum: int) -> list[str]:
         raise BankError(f"{path}: {where} has {len(value)} entries; write at least {minimum}")
     for s in value:
         if not s or s != s.strip() or "\n" in s:
-            raise BankError(f"{path}: {where} entry {s!r} must be one non-empty line "
-                            "without surrounding spaces")
+            raise BankError(f"{path}: {where} entry {s!r} must be one non-empty line without surrounding spaces")
     if len(set(value)) != len(value):
         dup = next(s for s in value if value.count(s) > 1)
         raise BankError(f"{path}: {where} repeats {dup!r}; remove one copy")
@@ -125,27 +123,30 @@ def load_banks(folder: Path = BANKS_DIR) -> dict[str, dict]:
     """
     stray = sorted(p.name for p in folder.glob("*.json") if p.stem not in GROUP_LABEL)
     if stray:
-        raise BankError(f"{folder / stray[0]}: not a group ({', '.join(GROUP_ORDER)}); "
-                        "rename it or move its banks into a group file")
+        raise BankError(
+            f"{folder / stray[0]}: not a group ({', '.join(GROUP_ORDER)}); "
+            "rename it or move its banks into a group file"
+        )
     banks: dict[str, dict] = {}
     for group in GROUP_ORDER:
         path = folder / f"{group}.json"
         if not path.is_file():
             raise BankError(f"{path}: missing; every group needs a bank file")
-        data = json.loads(path.read_text(encoding="utf-8"),
-                          object_pairs_hook=_no_duplicate_keys(path))
-        if (not isinstance(data, dict) or not isinstance(data.get("banks"), dict)
-                or set(data) - {"note", "banks"}):
+        data = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_no_duplicate_keys(path))
+        if not isinstance(data, dict) or not isinstance(data.get("banks"), dict) or set(data) - {"note", "banks"}:
             raise BankError(f'{path}: expected an object with "banks" (and an optional "note")')
         for name, bank in data["banks"].items():
             if name in banks:
-                raise BankError(f"{path}: bank {name!r} is already defined in "
-                                f"{banks[name]['group']}.json; rename one of them")
+                raise BankError(
+                    f"{path}: bank {name!r} is already defined in {banks[name]['group']}.json; rename one of them"
+                )
             if not isinstance(bank, dict) or set(bank) != {"titles", "sentences"}:
                 raise BankError(f'{path}: bank {name!r} must have exactly "titles" and "sentences"')
-            banks[name] = {"group": group,
-                           "titles": _strings(path, f"{name}.titles", bank["titles"], 2),
-                           "sentences": _strings(path, f"{name}.sentences", bank["sentences"], 20)}
+            banks[name] = {
+                "group": group,
+                "titles": _strings(path, f"{name}.titles", bank["titles"], 2),
+                "sentences": _strings(path, f"{name}.sentences", bank["sentences"], 20),
+            }
     return banks
 
 
@@ -155,13 +156,15 @@ BANKS = load_banks()
 # ---------------------------------------------------------------------------
 # Document assembly
 # ---------------------------------------------------------------------------
-SCHEMA = pa.schema([
-    ("id", pa.string()),
-    ("text", pa.string()),
-    ("label", pa.int8()),
-    ("group", pa.string()),
-    ("topic", pa.string()),
-])
+SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("text", pa.string()),
+        ("label", pa.int8()),
+        ("group", pa.string()),
+        ("topic", pa.string()),
+    ]
+)
 
 GENERAL_BANKS = sorted(n for n, b in BANKS.items() if b["group"] == "general")
 MIXABLE_GROUPS = ("biomed_negative", "lexical_trap")
@@ -211,8 +214,7 @@ def make_doc(rng: random.Random, bank: str, part: str) -> str:
     raise RuntimeError(f"could not draw a document of valid length from {bank}/{part}")
 
 
-def draw_rows(rng: random.Random, plan: dict[str, int], part: str,
-              seen: set[str]) -> list[dict]:
+def draw_rows(rng: random.Random, plan: dict[str, int], part: str, seen: set[str]) -> list[dict]:
     rows = []
     for group in GROUP_ORDER:
         banks = sorted(n for n, b in BANKS.items() if b["group"] == group)
@@ -226,8 +228,7 @@ def draw_rows(rng: random.Random, plan: dict[str, int], part: str,
             else:
                 raise RuntimeError(f"could not draw a fresh document from {bank}")
             seen.add(text)
-            rows.append({"text": text, "label": GROUP_LABEL[group],
-                         "group": group, "topic": bank})
+            rows.append({"text": text, "label": GROUP_LABEL[group], "group": group, "topic": bank})
     rng.shuffle(rows)
     return rows
 
@@ -252,30 +253,35 @@ def balance_table(named_rows: list[tuple[str, list[dict]]]) -> str:
     for name, rows in named_rows:
         g = Counter(r["group"] for r in rows)
         l1 = sum(r["label"] for r in rows)
-        lines.append(f"| {name} | " + " | ".join(str(g[x]) for x in GROUP_ORDER)
-                     + f" | {len(rows) - l1} | {l1} | {len(rows)} | {100 * l1 / len(rows):.1f} |")
+        lines.append(
+            f"| {name} | "
+            + " | ".join(str(g[x]) for x in GROUP_ORDER)
+            + f" | {len(rows) - l1} | {l1} | {len(rows)} | {100 * l1 / len(rows):.1f} |"
+        )
     return "\n".join(lines)
 
 
 def length_table(named_rows: list[tuple[str, list[dict]]], sizes: dict[str, int]) -> str:
-    lines = ["| file | docs | min words | max words | mean words | bytes |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| file | docs | min words | max words | mean words | bytes |", "|---|---|---|---|---|---|"]
     for name, rows in named_rows:
         wc = [word_count(r["text"]) for r in rows]
-        lines.append(f"| {name} | {len(rows)} | {min(wc)} | {max(wc)} | "
-                     f"{sum(wc) / len(wc):.0f} | {sizes[name]:,} |")
+        lines.append(f"| {name} | {len(rows)} | {min(wc)} | {max(wc)} | {sum(wc) / len(wc):.0f} | {sizes[name]:,} |")
     return "\n".join(lines)
 
 
 def bank_table() -> str:
-    lines = ["| group | label | bank (`topic`) | sentences | train half | test half | titles |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| group | label | bank (`topic`) | sentences | train half | test half | titles |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for group in GROUP_ORDER:
         for name in sorted(n for n, b in BANKS.items() if b["group"] == group):
             b = BANKS[name]
             tr, te = _halves(b["sentences"])
-            lines.append(f"| {group} | {GROUP_LABEL[group]} | `{name}` | {len(b['sentences'])} | "
-                         f"{len(tr)} | {len(te)} | {len(b['titles'])} |")
+            lines.append(
+                f"| {group} | {GROUP_LABEL[group]} | `{name}` | {len(b['sentences'])} | "
+                f"{len(tr)} | {len(te)} | {len(b['titles'])} |"
+            )
     return "\n".join(lines)
 
 
@@ -429,11 +435,18 @@ def main(argv: list[str]) -> int:
     sizes["shards/ (all)"] = sum(v for k, v in sizes.items() if k.startswith("shards/"))
 
     readme = README_TEMPLATE.format(
-        seed=SEED, mix_pct=round(100 * MIX_IN_PROB), min_words=MIN_WORDS,
-        max_words=MAX_WORDS, n_train=len(splits["train"]), n_test=len(splits["test"]),
-        n_shards=N_SHARDS, shard_size=sum(SHARD_PLAN.values()),
-        balance=balance_table(balance_rows), lengths=length_table(balance_rows, sizes),
-        banks=bank_table())
+        seed=SEED,
+        mix_pct=round(100 * MIX_IN_PROB),
+        min_words=MIN_WORDS,
+        max_words=MAX_WORDS,
+        n_train=len(splits["train"]),
+        n_test=len(splits["test"]),
+        n_shards=N_SHARDS,
+        shard_size=sum(SHARD_PLAN.values()),
+        balance=balance_table(balance_rows),
+        lengths=length_table(balance_rows, sizes),
+        banks=bank_table(),
+    )
     (out / "README.md").write_text(readme, encoding="utf-8")
 
     print(balance_table(balance_rows))

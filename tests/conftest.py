@@ -150,8 +150,12 @@ class PausedRun:
         hook.mkdir()
         self.gate.mkdir()
         (hook / "sitecustomize.py").write_text(_PAUSER, encoding="utf-8")
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": os.pathsep.join([str(hook), str(ROOT)]),
-               "FILTERKIT_TEST_PAUSE_DIR": str(self.gate)}
+        env = {
+            **os.environ,
+            "HF_HUB_OFFLINE": "1",
+            "PYTHONPATH": os.pathsep.join([str(hook), str(ROOT)]),
+            "FILTERKIT_TEST_PAUSE_DIR": str(self.gate),
+        }
         cmd = [sys.executable, "-m", "filterkit.cli", *args]
         self.proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
 

@@ -25,8 +25,14 @@ def test_dry_run_validates_and_writes_nothing(shards, tmp_path):
     from tests.conftest import BLOCKLIST
 
     pipe = tmp_path / "bl.yaml"
-    pipe.write_text(yaml.safe_dump({"blocklist": {"path": str(BLOCKLIST), "min_unique_hits": 2, "mode": "remove"},
-                                    "classifier": {"enabled": False}}))
+    pipe.write_text(
+        yaml.safe_dump(
+            {
+                "blocklist": {"path": str(BLOCKLIST), "min_unique_hits": 2, "mode": "remove"},
+                "classifier": {"enabled": False},
+            }
+        )
+    )
     out = tmp_path / "out"
     r = CliRunner().invoke(app, ["run", str(shards), "-p", str(pipe), "-o", str(out), "--dry-run", "--json"])
     assert r.exit_code == 0, r.output
@@ -55,8 +61,14 @@ def test_progress_moves_inside_one_large_shard(tmp_path):
     texts = [(GENERAL + PROXY)[i % 10] for i in range(rows)]
     pq.write_table(pa.table({"text": texts}), tmp_path / "big.parquet", row_group_size=1024)
     pipe = tmp_path / "bl.yaml"
-    pipe.write_text(yaml.safe_dump({"blocklist": {"path": str(BLOCKLIST), "min_unique_hits": 2, "mode": "remove"},
-                                    "classifier": {"enabled": False}}))
+    pipe.write_text(
+        yaml.safe_dump(
+            {
+                "blocklist": {"path": str(BLOCKLIST), "min_unique_hits": 2, "mode": "remove"},
+                "classifier": {"enabled": False},
+            }
+        )
+    )
     seen = []
     execute(prepare(tmp_path / "big.parquet", pipe, tmp_path / "out"), progress=seen.append)
     partial = [c for c in seen if 0 < c.done < rows]
@@ -88,8 +100,15 @@ def test_limit_reads_the_first_n_documents_and_says_so(shards, tmp_path):
     from tests.conftest import BLOCKLIST
 
     pipe = tmp_path / "bl.yaml"
-    pipe.write_text(yaml.safe_dump({"blocklist": {"path": str(BLOCKLIST), "min_unique_hits": 2, "mode": "remove"},
-                                    "classifier": {"enabled": False}, "input": {"batch_rows": 2}}))
+    pipe.write_text(
+        yaml.safe_dump(
+            {
+                "blocklist": {"path": str(BLOCKLIST), "min_unique_hits": 2, "mode": "remove"},
+                "classifier": {"enabled": False},
+                "input": {"batch_rows": 2},
+            }
+        )
+    )
     out, full = tmp_path / "out", tmp_path / "full"
     argv = ["run", str(shards), "-p", str(pipe), "-o", str(out), "--limit", "8", "--json"]
     r = CliRunner().invoke(app, argv)
@@ -98,10 +117,17 @@ def test_limit_reads_the_first_n_documents_and_says_so(shards, tmp_path):
     assert counts["read"] == 8 == counts["kept"] + counts["removed"] and counts["removed"] >= 1
     assert counts["limit"]["docs"] == 8 and counts["limit"]["cut_shard"]["name"] == "s1.parquet"
     m = json.loads((out / "manifest.json").read_text())
-    assert m["limit"] == {"docs": 8, "rows_read": 8, "cut_shard": {"name": "s1.parquet", "rows_read": 3,
-                          "rows_in_file": 5}, "shards_left_out": 1, "rows_left_out": 5}
-    assert [(i["name"], i["rows"], i.get("limit")) for i in m["inputs"]] == [("s0.parquet", 5, None),
-                                                                             ("s1.parquet", 3, 3)]
+    assert m["limit"] == {
+        "docs": 8,
+        "rows_read": 8,
+        "cut_shard": {"name": "s1.parquet", "rows_read": 3, "rows_in_file": 5},
+        "shards_left_out": 1,
+        "rows_left_out": 5,
+    }
+    assert [(i["name"], i["rows"], i.get("limit")) for i in m["inputs"]] == [
+        ("s0.parquet", 5, None),
+        ("s1.parquet", 3, 3),
+    ]
     assert not (out / "kept" / "s2.parquet").exists() and not (out / "audit" / "s2.parquet").exists()
 
     # the same documents a full run decides on, decided the same way: s0 byte-identical, s1 its first 3 rows
@@ -126,8 +152,9 @@ def test_limit_reads_the_first_n_documents_and_says_so(shards, tmp_path):
     plan = CliRunner().invoke(app, [*argv, "--dry-run"])
     assert plan.exit_code == 0 and json.loads(plan.output)["rows"] == 8, plan.output
     # a re-decision of a limited run reads the same 8 documents (the cut travels in the manifest)
-    re = CliRunner().invoke(app, ["rethreshold", str(out), "--min-unique-hits", "3", "-o", str(tmp_path / "re"),
-                                  "--json"])
+    re = CliRunner().invoke(
+        app, ["rethreshold", str(out), "--min-unique-hits", "3", "-o", str(tmp_path / "re"), "--json"]
+    )
     assert re.exit_code == 0 and json.loads(re.output)["read"] == 8, re.output
     assert json.loads((tmp_path / "re" / "manifest.json").read_text())["limit"] == m["limit"]
 
@@ -159,8 +186,15 @@ def test_limit_cuts_json_lines_input_too(tmp_path):
     (d / "a.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in PROXY[:2] + GENERAL[:3]))
     (d / "b.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in GENERAL[3:] + PROXY[2:]))
     pipe = tmp_path / "bl.yaml"
-    pipe.write_text(yaml.safe_dump({"blocklist": {"path": str(BLOCKLIST), "min_unique_hits": 2, "mode": "remove"},
-                                    "classifier": {"enabled": False}, "input": {"batch_rows": 2}}))
+    pipe.write_text(
+        yaml.safe_dump(
+            {
+                "blocklist": {"path": str(BLOCKLIST), "min_unique_hits": 2, "mode": "remove"},
+                "classifier": {"enabled": False},
+                "input": {"batch_rows": 2},
+            }
+        )
+    )
     out = tmp_path / "out"
     r = CliRunner().invoke(app, ["run", str(d), "-p", str(pipe), "-o", str(out), "--limit", "7", "--json"])
     assert r.exit_code == 0, r.output
@@ -188,8 +222,14 @@ def test_limit_does_not_open_json_lines_shards_past_the_cut(tmp_path):
     (d / "b.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in GENERAL[3:] + PROXY[2:]))
     (d / "c.jsonl").write_text("not json at all\n")
     pipe = tmp_path / "bl.yaml"
-    pipe.write_text(yaml.safe_dump({"blocklist": {"path": str(BLOCKLIST), "min_unique_hits": 2, "mode": "remove"},
-                                    "classifier": {"enabled": False}}))
+    pipe.write_text(
+        yaml.safe_dump(
+            {
+                "blocklist": {"path": str(BLOCKLIST), "min_unique_hits": 2, "mode": "remove"},
+                "classifier": {"enabled": False},
+            }
+        )
+    )
     out = tmp_path / "out"
     r = CliRunner().invoke(app, ["run", str(d), "-p", str(pipe), "-o", str(out), "--limit", "7"])
     assert r.exit_code == 0, r.output

@@ -26,8 +26,18 @@ ALL = list(_commands(typer.main.get_command(app)))
 
 def test_the_walk_finds_every_command():
     names = {" ".join(p) for p, _ in ALL}
-    assert {"run", "audit", "verify", "schema", "train", "train-gate", "tune", "rethreshold", "experiment",
-            "blocklist build"} <= names
+    assert {
+        "run",
+        "audit",
+        "verify",
+        "schema",
+        "train",
+        "train-gate",
+        "tune",
+        "rethreshold",
+        "experiment",
+        "blocklist build",
+    } <= names
 
 
 @pytest.mark.parametrize("path,cmd", ALL, ids=[" ".join(p) or "filterkit" for p, _ in ALL])

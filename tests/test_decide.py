@@ -65,21 +65,39 @@ def test_decide_and_decide_many_agree_on_every_case():
     cheap = np.array([c for c, _ in cases], dtype=object)
     scores = np.array([np.nan if s is None else s for _, (s, _) in cases])
     errors = np.array([e is not None for _, (_, e) in cases])
-    for mode, clf, gate_only, on_error in itertools.product(("escalate", "remove"), (True, False), (None, 0.9),
-                                                            ("remove", "keep")):
+    for mode, clf, gate_only, on_error in itertools.product(
+        ("escalate", "remove"), (True, False), (None, 0.9), ("remove", "keep")
+    ):
         rule = Rule(mode=mode, classifier=clf, threshold=0.5, gate_only_threshold=gate_only, on_error=on_error)
         many = decide_many(rule, cheap, scores, errors)
         for i, (c, (s, e)) in enumerate(cases):
             one = decide(rule, c, s, e)
             assert (one[1].value if one else "") == many[i], (rule, c, s, e)
     # the gate-only bar applies only to gate escalations
-    assert decide(Rule(mode="escalate", classifier=True, threshold=0.5, gate_only_threshold=0.9, on_error="remove"), "gate", 0.6) is None
-    assert decide(Rule(mode="escalate", classifier=True, threshold=0.5, gate_only_threshold=0.9, on_error="remove"), "terms", 0.6) is not None
+    assert (
+        decide(
+            Rule(mode="escalate", classifier=True, threshold=0.5, gate_only_threshold=0.9, on_error="remove"),
+            "gate",
+            0.6,
+        )
+        is None
+    )
+    assert (
+        decide(
+            Rule(mode="escalate", classifier=True, threshold=0.5, gate_only_threshold=0.9, on_error="remove"),
+            "terms",
+            0.6,
+        )
+        is not None
+    )
 
 
 def _removed(out: Path) -> set[tuple[str, int]]:
-    return {(r["input_shard"], r["row_index"]) for f in sorted((out / "audit").glob("*.parquet"))
-            for r in pq.read_table(f).to_pylist()}
+    return {
+        (r["input_shard"], r["row_index"])
+        for f in sorted((out / "audit").glob("*.parquet"))
+        for r in pq.read_table(f).to_pylist()
+    }
 
 
 # below the term bar but on-topic in style (the gate escalates them), and a short text with one term (the
@@ -87,8 +105,7 @@ def _removed(out: Path) -> set[tuple[str, int]]:
 _GATE_ONLY = [
     "Outbreak reports describe how the illness spread between villages and how clinics isolated the patients "
     "until the fever cases stopped.",
-    "Doctors washed their hands between patients, and the wards saw fewer fevers that winter than in any year "
-    "before.",
+    "Doctors washed their hands between patients, and the wards saw fewer fevers that winter than in any year before.",
     "The immune system learns to recognise invaders, and a second encounter with the same germ brings a faster, "
     "stronger response.",
 ]
@@ -111,10 +128,20 @@ def test_dry_run_run_rethreshold_and_tune_remove_the_same_documents(hash_backend
 
     def pipeline(name: str, threshold: float) -> Path:
         return write_pipeline(
-            tmp_path / f"{name}.yaml", blocklist={"min_unique_hits": 2, "short_doc_words": 12, "short_min_unique_hits": 1},
-            semantic_gate={"enabled": True, "path": str(ROOT / "classifiers" / "biorisk-proxy-static"), "threshold": 0.2},
-            classifier={"path": str(hash_backend), "threshold": threshold, "gate_only_threshold": 0.7,
-                        "on_error": on_error})
+            tmp_path / f"{name}.yaml",
+            blocklist={"min_unique_hits": 2, "short_doc_words": 12, "short_min_unique_hits": 1},
+            semantic_gate={
+                "enabled": True,
+                "path": str(ROOT / "classifiers" / "biorisk-proxy-static"),
+                "threshold": 0.2,
+            },
+            classifier={
+                "path": str(hash_backend),
+                "threshold": threshold,
+                "gate_only_threshold": 0.7,
+                "on_error": on_error,
+            },
+        )
 
     pipe = pipeline("p", 0.3)
     base = run(tmp_path / "in", pipe, tmp_path / "base")
@@ -135,8 +162,11 @@ def test_dry_run_run_rethreshold_and_tune_remove_the_same_documents(hash_backend
     assert _removed(tmp_path / "base") == estimated(0.3)
     plan = dry_run(tmp_path / "in", pipe, sample_docs=len(texts), score_docs=len(texts))
     c = base.counts
-    by_reason = {"blocklist_terms": c["removed_blocklist"], "classifier_score": c["removed_classifier"],
-                 "error": c["removed_error"]}
+    by_reason = {
+        "blocklist_terms": c["removed_blocklist"],
+        "classifier_score": c["removed_classifier"],
+        "error": c["removed_error"],
+    }
     assert (by_reason["error"] > 0) == (on_error == "remove")
     assert plan["sample_removed_by_reason"] == {k: v for k, v in by_reason.items() if v}
     assert plan["sample_removed_of_scored"] == base.counts["removed"]
@@ -154,9 +184,16 @@ def test_tune_scores_with_the_pipelines_spec(hash_backend, tmp_path, monkeypatch
 
     labels = tmp_path / "labels.parquet"
     pq.write_table(pa.table({"text": PROXY + GENERAL, "label": [1] * len(PROXY) + [0] * len(GENERAL)}), labels)
-    pipe = write_pipeline(tmp_path / "p.yaml", classifier={"path": str(hash_backend), "runtime": "onnx",
-                                                           "precision": "int8", "max_tokens": 128,
-                                                           "long_docs": "truncate"})
+    pipe = write_pipeline(
+        tmp_path / "p.yaml",
+        classifier={
+            "path": str(hash_backend),
+            "runtime": "onnx",
+            "precision": "int8",
+            "max_tokens": 128,
+            "long_docs": "truncate",
+        },
+    )
     seen: list[ScoringSpec] = []
     real = registry.load_classifier
     monkeypatch.setattr(registry, "load_classifier", lambda folder, spec=None: seen.append(spec) or real(folder, spec))
@@ -173,8 +210,18 @@ def test_every_classifier_setting_that_moves_scores_is_in_the_scoring_spec():
 
     decides_only = {"enabled", "path", "threshold", "gate_only_threshold", "batch_docs", "on_error"}
     assert set(ClassifierConfig.model_fields) - set(ScoringSpec.model_fields) == decides_only
-    c = ClassifierConfig(device="cpu", max_tokens=64, batch_tokens=512, long_docs="truncate", runtime="onnx",
-                         precision="int8", export_spans=True, cpu_int8=True)
-    assert {k: getattr(c.spec, k) for k in ScoringSpec.model_fields} == {k: getattr(c, k) for k in ScoringSpec.model_fields}
+    c = ClassifierConfig(
+        device="cpu",
+        max_tokens=64,
+        batch_tokens=512,
+        long_docs="truncate",
+        runtime="onnx",
+        precision="int8",
+        export_spans=True,
+        cpu_int8=True,
+    )
+    assert {k: getattr(c.spec, k) for k in ScoringSpec.model_fields} == {
+        k: getattr(c, k) for k in ScoringSpec.model_fields
+    }
     with pytest.raises(pydantic.ValidationError):
         c.spec.replaced(device="tpu")  # validated like the config it came from

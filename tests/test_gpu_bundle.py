@@ -55,8 +55,13 @@ def test_bundle_builds_in_parts_and_installs_only_what_is_missing(tmp_path):
     r = bundle.install([stash], site)
     assert r["installed"] == ["fk_tiny_pkg-0.1-py3-none-any.whl"] and r["skipped"] == ["json-0.1-py3-none-any.whl"]
     code = "import fk_tiny_pkg, json; print(fk_tiny_pkg.VALUE, hasattr(json, 'dumps'))"
-    got = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(site)},
-                         capture_output=True, text=True, check=True).stdout.split()
+    got = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert got == ["fk_tiny_pkg", "True"] and not (site / "json").exists()
 
     # a damaged part is not used
@@ -72,10 +77,17 @@ def test_runner_waits_for_missing_parts(tmp_path):
     out = tmp_path / "bundle"
     bundle.build(sorted(wheels.glob("*.whl")), out, part_mib=0.2)
     (out / "bundle.tar.gz.part01").unlink()
-    env = {**os.environ, "OUT": str(tmp_path / "out"), "SITE": str(tmp_path / "site"),
-           "STASH": str(tmp_path / "stash"), "BUNDLE_DIR": str(out), "PYTHON": sys.executable}
-    r = subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu" / "run_gpu.sh")], env=env,
-                       capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "OUT": str(tmp_path / "out"),
+        "SITE": str(tmp_path / "site"),
+        "STASH": str(tmp_path / "stash"),
+        "BUNDLE_DIR": str(out),
+        "PYTHON": sys.executable,
+    }
+    r = subprocess.run(
+        ["bash", str(ROOT / "benchmarks" / "gpu" / "run_gpu.sh")], env=env, capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 0, r.stderr
     assert "bundle incomplete" in r.stdout and "part01" in r.stdout
     assert (tmp_path / "stash" / "bundle.tar.gz.part00").is_file() and not (tmp_path / "site").exists()
@@ -86,8 +98,13 @@ def test_runner_cpu_fallback_end_to_end(tmp_path):
     """`run_gpu.sh --cpu --tiny`: classifier bench, pipeline bench and a tiny experiment, JSON in $OUT."""
     out = tmp_path / "out"
     env = {**os.environ, "OUT": str(out), "PYTHON": sys.executable, "CLF_DOCS": "8", "PIPE_DOCS": "40"}
-    r = subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu" / "run_gpu.sh"), "--cpu", "--tiny", "--budget", "400"],
-                       env=env, capture_output=True, text=True, timeout=450)
+    r = subprocess.run(
+        ["bash", str(ROOT / "benchmarks" / "gpu" / "run_gpu.sh"), "--cpu", "--tiny", "--budget", "400"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=450,
+    )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
     steps = [json.loads(line) for line in (out / "steps.jsonl").read_text().splitlines()]
     assert [(s["step"], s["rc"]) for s in steps] == [("classifier", 0), ("pipeline", 0), ("experiment", 0)]

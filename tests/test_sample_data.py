@@ -43,13 +43,14 @@ def _generator():
 def test_regenerated_files_are_byte_identical_to_the_committed_ones(tmp_path: Path) -> None:
     out = tmp_path / "out"
     # run from an unrelated folder: the banks are found beside the script, not in the cwd
-    subprocess.run([sys.executable, str(SCRIPT), str(out)], cwd=tmp_path, check=True,
-                   capture_output=True, text=True)
+    subprocess.run([sys.executable, str(SCRIPT), str(out)], cwd=tmp_path, check=True, capture_output=True, text=True)
     made = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     assert made == GENERATED
     differing = [name for name in GENERATED if _sha256(out / name) != _sha256(SAMPLE / name)]
-    assert differing == [], (f"{differing} differ from the committed files; if the change is intended, "
-                             "run `make sample-data` and commit its output")
+    assert differing == [], (
+        f"{differing} differ from the committed files; if the change is intended, "
+        "run `make sample-data` and commit its output"
+    )
 
 
 def _copy_banks(tmp_path: Path) -> Path:

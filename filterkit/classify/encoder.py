@@ -138,7 +138,9 @@ class Encoder:
         self.pad_id = hf_tok.pad_token_id or 0
         limit = int(getattr(self.model.config, "max_position_embeddings", 512))
         self.max_tokens = min(max_tokens, limit)
-        if batch_tokens is None:  # big batches feed a GPU; on CPU they fall out of cache (benchmarks/classifier_bench.py)
+        if (
+            batch_tokens is None
+        ):  # big batches feed a GPU; on CPU they fall out of cache (benchmarks/classifier_bench.py)
             batch_tokens = 65536 if self.device == "cuda" else 2048
         self.batch_tokens = max(batch_tokens, self.max_tokens)
         if pad_multiple is None:  # see _padded_shape: a GPU pays per new shape, a CPU per padded token

@@ -62,7 +62,8 @@ def require_onnxruntime():
         if os.environ.get("ORT_DISABLE_TELEMETRY") != "1":
             logging.getLogger("filterkit").warning(
                 "onnxruntime was imported before filterkit could switch its telemetry uploader off; set "
-                "ORT_DISABLE_TELEMETRY=1 in the environment (or import filterkit's classifier first)")
+                "ORT_DISABLE_TELEMETRY=1 in the environment (or import filterkit's classifier first)"
+            )
     try:
         import onnxruntime
     except ImportError:
@@ -98,8 +99,9 @@ def _export_fp32(model_path: Path, out: Path) -> None:
     try:
         model = AutoModel.from_pretrained(str(model_path), attn_implementation="eager", local_files_only=True).eval()
     except Exception as e:  # noqa: BLE001
-        raise FilterkitError(f"{model_path}: cannot load the encoder for ONNX export ({type(e).__name__}); "
-                             "set classifier.runtime: torch") from None
+        raise FilterkitError(
+            f"{model_path}: cannot load the encoder for ONNX export ({type(e).__name__}); set classifier.runtime: torch"
+        ) from None
 
     class Pooled(torch.nn.Module):
         def __init__(self, m):
@@ -121,19 +123,28 @@ def _export_fp32(model_path: Path, out: Path) -> None:
         with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                Pooled(model).eval(), (ids, mask), str(tmp),
-                input_names=["input_ids", "attention_mask"], output_names=["embedding"],
-                dynamic_axes={"input_ids": {0: "rows", 1: "tokens"}, "attention_mask": {0: "rows", 1: "tokens"},
-                              "embedding": {0: "rows"}},
-                opset_version=17, dynamo=False,
+                Pooled(model).eval(),
+                (ids, mask),
+                str(tmp),
+                input_names=["input_ids", "attention_mask"],
+                output_names=["embedding"],
+                dynamic_axes={
+                    "input_ids": {0: "rows", 1: "tokens"},
+                    "attention_mask": {0: "rows", 1: "tokens"},
+                    "embedding": {0: "rows"},
+                },
+                opset_version=17,
+                dynamo=False,
             )
         os.replace(tmp, out)
     except FilterkitError:
         raise
     except Exception as e:  # noqa: BLE001
         tmp.unlink(missing_ok=True)
-        raise FilterkitError(f"ONNX export of {model_path} failed ({type(e).__name__}: {str(e)[:120]}); "
-                             "install `onnx`, or set classifier.runtime: torch") from None
+        raise FilterkitError(
+            f"ONNX export of {model_path} failed ({type(e).__name__}: {str(e)[:120]}); "
+            "install `onnx`, or set classifier.runtime: torch"
+        ) from None
 
 
 def _quantize_int8(src: Path, out: Path) -> None:
@@ -145,17 +156,21 @@ def _quantize_int8(src: Path, out: Path) -> None:
     try:
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError:
-        raise FilterkitError("classifier.precision: int8 needs onnxruntime's quantisation tools and `onnx`; "
-                             "run `pip install onnx`, or set classifier.precision: fp32") from None
+        raise FilterkitError(
+            "classifier.precision: int8 needs onnxruntime's quantisation tools and `onnx`; "
+            "run `pip install onnx`, or set classifier.precision: fp32"
+        ) from None
     tmp = _atomic_target(out)
     try:
-        quantize_dynamic(str(src), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
-                         extra_options={"DefaultTensorType": 1})  # 1 = FLOAT, for nodes shape inference skips
+        quantize_dynamic(
+            str(src), str(tmp), weight_type=QuantType.QInt8, per_channel=True, extra_options={"DefaultTensorType": 1}
+        )  # 1 = FLOAT, for nodes shape inference skips
         os.replace(tmp, out)
     except Exception as e:  # noqa: BLE001
         tmp.unlink(missing_ok=True)
-        raise FilterkitError(f"int8 quantisation of {src} failed ({type(e).__name__}); "
-                             "set classifier.precision: fp32") from None
+        raise FilterkitError(
+            f"int8 quantisation of {src} failed ({type(e).__name__}); set classifier.precision: fp32"
+        ) from None
 
 
 def onnx_model_file(model_path: Path, weights_sha256: str | None, precision: str) -> Path:
@@ -174,8 +189,9 @@ def onnx_model(model_path: Path, weights_sha256: str | None, precision: str) -> 
     try:
         make_private(folder)
     except OSError as e:
-        raise FilterkitError(f"{folder}: cannot create the ONNX cache ({e.strerror}); "
-                             "set FILTERKIT_CACHE to a writable folder") from None
+        raise FilterkitError(
+            f"{folder}: cannot create the ONNX cache ({e.strerror}); set FILTERKIT_CACHE to a writable folder"
+        ) from None
     fp32 = folder / "encoder-fp32.onnx"
     fp32_bytes = verified_bytes(fp32, lambda tmp: _export_fp32(model_path, tmp))
     if precision == "fp32":
@@ -196,8 +212,9 @@ def onnx_model(model_path: Path, weights_sha256: str | None, precision: str) -> 
 class OnnxForward:
     """One ONNX Runtime session computing pooled, normalised embeddings of a padded batch."""
 
-    def __init__(self, model_path: Path, weights_sha256: str | None, precision: str = "fp32",
-                 threads: int | None = None) -> None:
+    def __init__(
+        self, model_path: Path, weights_sha256: str | None, precision: str = "fp32", threads: int | None = None
+    ) -> None:
         ort = require_onnxruntime()
         self.file, graph = onnx_model(model_path, weights_sha256, precision)
         self.precision = precision
@@ -213,8 +230,9 @@ class OnnxForward:
         try:
             self.session = ort.InferenceSession(graph, so, providers=["CPUExecutionProvider"])
         except Exception as e:  # noqa: BLE001 - a truncated or stale cache file
-            raise FilterkitError(f"{self.file}: cannot load the cached ONNX model ({type(e).__name__}); "
-                                 "delete that folder and run again") from None
+            raise FilterkitError(
+                f"{self.file}: cannot load the cached ONNX model ({type(e).__name__}); delete that folder and run again"
+            ) from None
 
     def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         out: Any = self.session.run(["embedding"], {"input_ids": ids, "attention_mask": mask})[0]

@@ -46,8 +46,10 @@ def _read_verified(model: Path, warn: bool = True) -> bytes | None:
         return data
     if warn:
         how = "differs from the sha256 stored beside it" if want else "has no sha256 stored beside it"
-        log.warning(f"{model}: the cached ONNX graph {how} (edited, damaged or left by an older filterkit); "
-                    "exporting it again from the model folder")
+        log.warning(
+            f"{model}: the cached ONNX graph {how} (edited, damaged or left by an older filterkit); "
+            "exporting it again from the model folder"
+        )
     return None
 
 
@@ -103,7 +105,9 @@ def verified_bytes(model: Path, export: Callable[[Path], None]) -> bytes:
                 tmp.unlink(missing_ok=True)
             data = _read_verified(model, warn=False)
     if data is None:
-        raise FilterkitError(f"{model}: the ONNX graph changed right after it was exported; something else writes "
-                             "into this cache — set FILTERKIT_CACHE to a folder only you can write, or set "
-                             "classifier.runtime: torch")
+        raise FilterkitError(
+            f"{model}: the ONNX graph changed right after it was exported; something else writes "
+            "into this cache — set FILTERKIT_CACHE to a folder only you can write, or set "
+            "classifier.runtime: torch"
+        )
     return data

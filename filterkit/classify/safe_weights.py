@@ -20,11 +20,15 @@ def require_safetensors(folder: str | Path) -> Path:
     """``folder/model.safetensors``, after checking no pickle weights would be loaded instead or beside it."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise FilterkitError(f"{folder}: classifier.encoder_path is not a folder; point it at a local "
-                             "sentence-transformers model folder")
+        raise FilterkitError(
+            f"{folder}: classifier.encoder_path is not a folder; point it at a local sentence-transformers model folder"
+        )
     weights = folder / "model.safetensors"
-    pickles = sorted(p for p in folder.rglob("*") if p.suffix.lower() in PICKLE_SUFFIXES and p.is_file()
-                     and not any(p.parent.glob("*.safetensors")))
+    pickles = sorted(
+        p
+        for p in folder.rglob("*")
+        if p.suffix.lower() in PICKLE_SUFFIXES and p.is_file() and not any(p.parent.glob("*.safetensors"))
+    )
     if pickles or not weights.is_file():
         found = f" it holds pickled weights ({pickles[0].relative_to(folder)})," if pickles else ""
         raise FilterkitError(

@@ -21,7 +21,9 @@ RUNTIMES = ("auto", "torch", "onnx")
 CPU_DEFAULT = ("onnx", "fp32")
 
 
-def resolve_runtime(device: str, runtime: str = "auto", precision: str = "fp32", cpu_int8: bool = False) -> tuple[str, str, str]:
+def resolve_runtime(
+    device: str, runtime: str = "auto", precision: str = "fp32", cpu_int8: bool = False
+) -> tuple[str, str, str]:
     """The (device, runtime, precision) an encoder runs with.
 
     ``auto`` is torch on CUDA and :data:`CPU_DEFAULT` on CPU. ONNX Runtime runs on CPU only: ``runtime: onnx``
@@ -43,8 +45,10 @@ def resolve_runtime(device: str, runtime: str = "auto", precision: str = "fp32",
             "classifier.cpu_int8 is deprecated (torch.ao quantisation); it now means runtime: onnx, precision: int8"
         )
         if runtime == "torch":
-            raise FilterkitError("classifier.cpu_int8: true runs on ONNX Runtime but classifier.runtime is torch; "
-                                 "drop cpu_int8 and set runtime: onnx, precision: int8")
+            raise FilterkitError(
+                "classifier.cpu_int8: true runs on ONNX Runtime but classifier.runtime is torch; "
+                "drop cpu_int8 and set runtime: onnx, precision: int8"
+            )
         runtime, precision = "onnx", "int8"
     if runtime == "auto":
         runtime, default_precision = CPU_DEFAULT if device == "cpu" else ("torch", "fp32")
@@ -53,10 +57,10 @@ def resolve_runtime(device: str, runtime: str = "auto", precision: str = "fp32",
     if runtime == "onnx" and device != "cpu":
         raise FilterkitError("classifier.runtime: onnx runs on CPU only; set classifier.device: cpu or runtime: torch")
     if runtime == "torch" and precision == "int8":
-        raise FilterkitError("classifier.precision: int8 needs ONNX Runtime (torch.ao int8 is deprecated); "
-                             "set classifier.runtime: onnx")
+        raise FilterkitError(
+            "classifier.precision: int8 needs ONNX Runtime (torch.ao int8 is deprecated); set classifier.runtime: onnx"
+        )
     return device, runtime, precision
-
 
 
 def planned_scoring_path(cfg: Any) -> str | None:

@@ -31,7 +31,9 @@ def _version(value: bool) -> None:
 
 @app.callback(epilog="Example: filterkit run sample_data/shards -p pipelines/biorisk.yaml -o runs/demo --limit 1000")
 def _main(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="print the version and exit"),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="print the version and exit"
+    ),
 ) -> None:
     """Keep a topic out of pretraining data.
 

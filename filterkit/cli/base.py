@@ -14,8 +14,12 @@ import typer
 from filterkit.errors import FilterkitError
 from filterkit.terminal import SafeConsole, labelled
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Keep a topic out of pretraining data.",
-                  context_settings={"help_option_names": ["-h", "--help"]})
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Keep a topic out of pretraining data.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 
 # data reaches the terminal through these: no markup parsed from strings, control characters escaped
 out_console = SafeConsole()

@@ -15,8 +15,9 @@ from filterkit.terminal import labelled
 @app.command(epilog='Example: filterkit audit runs/demo --sql "SELECT reason, count(*) FROM audit GROUP BY 1"')
 def audit(
     run_dir: Path = typer.Argument(..., metavar="RUN", help="a run folder"),
-    sql: str | None = typer.Option(None, "--sql", metavar="QUERY",
-                                      help="a DuckDB query over the views `audit` and `scores` (no file access)"),
+    sql: str | None = typer.Option(
+        None, "--sql", metavar="QUERY", help="a DuckDB query over the views `audit` and `scores` (no file access)"
+    ),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
     """Summarise a run's removals with DuckDB, or run your own SQL over them."""
@@ -69,17 +70,30 @@ def _render_summary(s: dict) -> None:
 @app.command(epilog="Example: filterkit report runs/demo --by source --examples 10")
 def report(
     run_dir: Path = typer.Argument(..., metavar="RUN", help="a finished run folder"),
-    out: Path | None = typer.Option(None, "--out", "-o", metavar="FILE", help="the page to write (default RUN/report.html)"),
-    examples: int = typer.Option(6, "--examples", metavar="N", min=0,
-                                 help="documents shown per example list (removed near the threshold, kept near it, "
-                                 "removed at random)"),
-    by: str | None = typer.Option(None, "--by", metavar="COLUMN",
-                                     help="also count per value of this input column (e.g. source or domain); read "
-                                     "from the run's input shards"),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", metavar="FILE", help="the page to write (default RUN/report.html)"
+    ),
+    examples: int = typer.Option(
+        6,
+        "--examples",
+        metavar="N",
+        min=0,
+        help="documents shown per example list (removed near the threshold, kept near it, removed at random)",
+    ),
+    by: str | None = typer.Option(
+        None,
+        "--by",
+        metavar="COLUMN",
+        help="also count per value of this input column (e.g. source or domain); read from the run's input shards",
+    ),
     seed: int = typer.Option(0, "--seed", help="seed of the random sample of removals"),
-    labels: Path | None = typer.Option(None, "--labels", metavar="FILE",
-                                          help="a labelled `filterkit review` file of this run: the page shows the "
-                                          "estimated precision, recall and non-proxy removal with intervals"),
+    labels: Path | None = typer.Option(
+        None,
+        "--labels",
+        metavar="FILE",
+        help="a labelled `filterkit review` file of this run: the page shows the "
+        "estimated precision, recall and non-proxy removal with intervals",
+    ),
 ) -> None:
     """Write one self-contained HTML page for reviewing a run: counts, scores, terms, examples, timing, config."""
     from filterkit.runs.report import write_report
@@ -114,7 +128,8 @@ def verify(
         f"ok: {report.shards} shards; sizes, sha256 and row counts match their done markers; "
         f"read {report.read:,} = kept {report.kept:,} + removed {report.removed:,}; inputs unchanged"
         + (f" ({report.inputs_unchecked} not found, not checked)" if report.inputs_unchecked else ""),
-        highlight=False, soft_wrap=True,
+        highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -139,18 +154,24 @@ def review(
     out: Path = typer.Option(..., "--out", "-o", metavar="FILE", help="review file to write (JSON lines)"),
     per_stratum: int = typer.Option(100, "--per-stratum", metavar="N", help="documents drawn from each stratum"),
     seed: int = typer.Option(0, "--seed", help="seed of the draw (same run, seed and N: same sample)"),
-    by: str | None = typer.Option(None, "--by", metavar="COLUMN",
-                                     help="split the never-escalated documents by this input column (a source, a domain)"),
-    with_scores: bool = typer.Option(False, "--with-scores",
-                                     help="also write scores to <stem>.scores.jsonl (not for the annotator's eyes)"),
+    by: str | None = typer.Option(
+        None,
+        "--by",
+        metavar="COLUMN",
+        help="split the never-escalated documents by this input column (a source, a domain)",
+    ),
+    with_scores: bool = typer.Option(
+        False, "--with-scores", help="also write scores to <stem>.scores.jsonl (not for the annotator's eyes)"
+    ),
     max_chars: int = typer.Option(6000, "--max-chars", help="longer documents are shown as their flagged passages"),
 ) -> None:
     """Draw a stratified random sample of a run's decisions for blind labelling (label: 1 proxy, 0.5 borderline, 0 not)."""
     from filterkit.runs.review import review as _review
 
     with user_errors():
-        res = _review(run_dir, out, per_stratum=per_stratum, seed=seed, by=by, with_scores=with_scores,
-                      max_chars=max_chars)
+        res = _review(
+            run_dir, out, per_stratum=per_stratum, seed=seed, by=by, with_scores=with_scores, max_chars=max_chars
+        )
     t = Table("stratum", "documents", "sampled", title=f"{res.lines:,} documents to label in {res.out}")
     for name, v in res.strata.items():
         t.add_row(name, f"{v['size']:,}", f"{v['sampled']:,}")

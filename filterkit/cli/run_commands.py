@@ -33,8 +33,12 @@ def _summary_table(m: dict) -> Table:
     if limit:
         cut = limit["cut_shard"]
         left = limit["rows_left_out"]
-        table.add_row(f"--limit {limit['docs']:,}", f"{left:,} documents not read" if left is not None else
-                      f"{limit['shards_left_out']:,} shards not read (not opened, so not counted)")
+        table.add_row(
+            f"--limit {limit['docs']:,}",
+            f"{left:,} documents not read"
+            if left is not None
+            else f"{limit['shards_left_out']:,} shards not read (not opened, so not counted)",
+        )
         if cut:
             table.add_row("cut shard", f"{cut['name']} ({cut['rows_read']:,} of {cut['rows_in_file']:,} rows)")
     table.add_row("docs/s (this invocation)", f"{t['docs_per_second']:,.1f}")
@@ -51,25 +55,35 @@ def _summary_table(m: dict) -> Table:
 @app.command(epilog="Example: filterkit run sample_data/shards -p pipelines/biorisk.yaml -o runs/demo --limit 1000")
 def run(
     input: str = typer.Argument(..., metavar="INPUT", help="parquet file, folder, glob, or Hugging Face dataset"),
-    pipeline: Path = typer.Option(..., "--pipeline", "-p", metavar="YAML",
-                                  help="pipeline YAML (`filterkit schema` lists its keys)"),
-    out: Path = typer.Option(..., "--out", "-o", metavar="RUN",
-                             help="run folder to write (re-running the same command resumes it)"),
+    pipeline: Path = typer.Option(
+        ..., "--pipeline", "-p", metavar="YAML", help="pipeline YAML (`filterkit schema` lists its keys)"
+    ),
+    out: Path = typer.Option(
+        ..., "--out", "-o", metavar="RUN", help="run folder to write (re-running the same command resumes it)"
+    ),
     limit: int | None = typer.Option(
-        None, "--limit", metavar="N", min=1,
+        None,
+        "--limit",
+        metavar="N",
+        min=1,
         help="only the first N documents in input order (shards by name, rows in file order); the manifest "
         "says which shard was cut",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or table"),
     as_json: bool = typer.Option(False, "--json", help="print the manifest's counts as JSON"),
-    verbose: bool = typer.Option(False, "--verbose", help="show datatrove/torch logs instead of sending them to OUT/logs"),
+    verbose: bool = typer.Option(
+        False, "--verbose", help="show datatrove/torch logs instead of sending them to OUT/logs"
+    ),
     dry_run: bool = typer.Option(
-        False, "--dry-run", help="validate inputs, config, blocklist, gate and classifier; print shards, rows, bytes, "
-        "sampled escalation and an estimated time on this device; write nothing"
+        False,
+        "--dry-run",
+        help="validate inputs, config, blocklist, gate and classifier; print shards, rows, bytes, "
+        "sampled escalation and an estimated time on this device; write nothing",
     ),
     report: bool | None = typer.Option(
-        None, "--report/--no-report", help="write RUN/report.html (`filterkit report`) when the run ends; "
-        "default: on for the local executor"
+        None,
+        "--report/--no-report",
+        help="write RUN/report.html (`filterkit report`) when the run ends; default: on for the local executor",
     ),
 ) -> None:
     """Filter INPUT through the pipeline into RUN: kept/, audit/, scores/, manifest.json."""
@@ -92,9 +106,14 @@ def run(
             )
 
             with Progress(
-                "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-                console=out_console, transient=True,
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=out_console,
+                transient=True,
             ) as bar:
                 task = bar.add_task("filtering", total=sum(s.num_rows for s in prep.shards), rate="")
                 result = execute(prep, progress=progress_updater(bar, task), capture_logs=not verbose)
@@ -102,20 +121,36 @@ def run(
             result = execute(prep, capture_logs=not verbose)
     m = result.manifest
     if m.get("already_queued"):
-        out_console.print(f"Slurm job {', '.join(m['already_queued'])} of this run is still queued or running "
-                          f"({len(m['pending_shards'])} shards pending); nothing resubmitted. Re-run when it ends.")
+        out_console.print(
+            f"Slurm job {', '.join(m['already_queued'])} of this run is still queued or running "
+            f"({len(m['pending_shards'])} shards pending); nothing resubmitted. Re-run when it ends."
+        )
         return
     if m.get("submitted"):
         out_console.print(f"submitted to Slurm; {len(m['pending_shards'])} shards pending. Re-run to collect.")
         return
-    page = _write_run_report(result.out) if (report if report is not None else prep.config.executor.kind == "local") \
+    page = (
+        _write_run_report(result.out)
+        if (report if report is not None else prep.config.executor.kind == "local")
         else None
+    )
     if as_json:
-        print(json.dumps({**m["counts"], "run_id": m["run_id"], "docs_per_second": m["timing"]["docs_per_second"],
-                          **({"limit": m["limit"]} if m.get("limit") else {}), "report": page and str(page)}))
+        print(
+            json.dumps(
+                {
+                    **m["counts"],
+                    "run_id": m["run_id"],
+                    "docs_per_second": m["timing"]["docs_per_second"],
+                    **({"limit": m["limit"]} if m.get("limit") else {}),
+                    "report": page and str(page),
+                }
+            )
+        )
     elif not quiet:
         out_console.print(_summary_table(m))
-        out_console.print(f"outputs in {result.out} (kept/, audit/, scores/, manifest.json; README.md: load it with datasets.load_dataset)")
+        out_console.print(
+            f"outputs in {result.out} (kept/, audit/, scores/, manifest.json; README.md: load it with datasets.load_dataset)"
+        )
         if page:
             out_console.print(f"report: {page}", highlight=False, soft_wrap=True)
 
@@ -141,8 +176,11 @@ def progress_updater(bar, task, clock=time.monotonic):
 
     def update(c) -> None:
         dt = max(clock() - start, 1e-9)
-        bar.update(task, completed=c.done, rate=f"{c.done / dt:,.0f} docs/s {c.mb / dt:,.1f} MB/s "
-                                               f"escalated {c.escalated:,} removed {c.removed:,}")
+        bar.update(
+            task,
+            completed=c.done,
+            rate=f"{c.done / dt:,.0f} docs/s {c.mb / dt:,.1f} MB/s escalated {c.escalated:,} removed {c.removed:,}",
+        )
 
     return update
 
@@ -161,7 +199,9 @@ def _dry_run(input: str, pipeline: Path, as_json: bool, limit: int | None = None
     for k, v in plan.items():
         if isinstance(v, dict):
             v = ", ".join(f"{r} {n:,}" for r, n in v.items()) or "none"
-        table.add_row(k.replace("_", " "), f"{v:,.3f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v))
+        table.add_row(
+            k.replace("_", " "), f"{v:,.3f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v)
+        )
     out_console.print(table)
 
 

@@ -86,6 +86,5 @@ def parquet_file(path: str) -> Iterator[pq.ParquetFile]:
 
 @contextlib.contextmanager
 def arrow_stream(path: str) -> Iterator[pa.ipc.RecordBatchStreamReader]:
-    with (open_binary(path) if is_url(path) else pa.memory_map(path)) as src:
+    with open_binary(path) if is_url(path) else pa.memory_map(path) as src:
         yield pa.ipc.open_stream(src)
-

@@ -74,8 +74,10 @@ def fingerprint_shards(shards: list[Shard], threads: int | None = None) -> list[
         if s.sha256 is None:
             fp = fps[s.name]
             if s.size_bytes and fp["bytes"] != s.size_bytes:
-                raise FilterkitError(f"{s.path}: changed while the run was being planned ({s.size_bytes} bytes when "
-                                     f"listed, {fp['bytes']} now); wait until it is written completely, then re-run")
+                raise FilterkitError(
+                    f"{s.path}: changed while the run was being planned ({s.size_bytes} bytes when "
+                    f"listed, {fp['bytes']} now); wait until it is written completely, then re-run"
+                )
             s = replace(s, sha256=fp["sha256"], size_bytes=fp["bytes"])
         out.append(s)
     return out
@@ -93,8 +95,10 @@ def difference(path: str, want: dict[str, Any] | None, now: dict[str, Any]) -> s
     if want.get("bytes") != now["bytes"]:
         return f"{path}: changed since it was filtered ({now['bytes']} bytes now, {want.get('bytes')} then)"
     if want["sha256"] != now["sha256"]:
-        return (f"{path}: content changed since it was filtered (same size; sha256 {now['sha256'][:12]}… now, "
-                f"{str(want['sha256'])[:12]}… then)")
+        return (
+            f"{path}: content changed since it was filtered (same size; sha256 {now['sha256'][:12]}… now, "
+            f"{str(want['sha256'])[:12]}… then)"
+        )
     return None
 
 
@@ -104,8 +108,10 @@ def require_unchanged(shard: Shard) -> dict[str, Any]:
     if shard.sha256 is not None:
         diff = difference(shard.path, recorded(shard), now)
         if diff is not None:
-            raise FilterkitError(f"{diff}: the file changed while it was being filtered, so nothing of this shard "
-                                 "was written; re-run once it stays put")
+            raise FilterkitError(
+                f"{diff}: the file changed while it was being filtered, so nothing of this shard "
+                "was written; re-run once it stays put"
+            )
     return now
 
 

@@ -17,8 +17,17 @@ from filterkit.data.formats import ColumnarFormat, format_of
 from filterkit.data.shard import Shard
 from filterkit.data.text import as_text_array, check_text, is_text_type, text_ids
 
-__all__ = ["as_text_array", "check_text", "columnar", "is_text_type", "iter_batches", "iter_documents", "read_schema",
-           "text_ids", "validate"]
+__all__ = [
+    "as_text_array",
+    "check_text",
+    "columnar",
+    "is_text_type",
+    "iter_batches",
+    "iter_documents",
+    "read_schema",
+    "text_ids",
+    "validate",
+]
 
 
 def columnar(shard: Shard) -> ColumnarFormat:

@@ -43,7 +43,8 @@ def numbered_lines(shard: Shard) -> Iterator[tuple[int, bytes]]:
 
 def _json_kind(v: Any) -> str:
     return {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}.get(
-        type(v), "null" if v is None else type(v).__name__)
+        type(v), "null" if v is None else type(v).__name__
+    )
 
 
 def loads(line: bytes, n: int, shard: Shard, cfg: InputConfig) -> dict:
@@ -157,4 +158,3 @@ def jsonl_schema(shard: Shard, cfg: InputConfig) -> pa.Schema:
             "as parquet; set output.format: same or jsonl.zst in the pipeline YAML"
         ) from None
     return schema if schema is not None else pa.schema([(cfg.text_column, pa.string())])
-

@@ -38,7 +38,11 @@ def load_labels(path: str | Path, text_column: str = "text", label_column: str =
     table = table.replace_schema_metadata({"ignored_rows": str(len(keep) - sum(keep))})
     y = np.asarray(table.column(label_column).to_pylist(), dtype=np.int64)
     if len(y) == 0 or y.min() == y.max():
-        which = "no rows labelled 0 or 1" if len(y) == 0 else ("no positives (label 1)" if y.max() == 0 else "no negatives (label 0)")
+        which = (
+            "no rows labelled 0 or 1"
+            if len(y) == 0
+            else ("no positives (label 1)" if y.max() == 0 else "no negatives (label 0)")
+        )
         raise FilterkitError(f"{path}: {which}; a classifier needs both classes")
     return table
 
@@ -76,8 +80,11 @@ def load_labelled_sets(paths: Sequence[str | Path], split: str | None = None) ->
             table = table.filter(pa.compute.equal(table.column("split"), split))
         n = table.num_rows
         y = np.asarray(table.column("label").to_pylist(), dtype=np.int64)
-        g = table.column("group").to_pylist() if "group" in table.column_names else [
-            "proxy" if v else "other" for v in y]
+        g = (
+            table.column("group").to_pylist()
+            if "group" in table.column_names
+            else ["proxy" if v else "other" for v in y]
+        )
         src = table.column("source").to_pylist() if "source" in table.column_names else [_file_source(path)] * n
         texts += table.column("text").to_pylist()
         ys.append(y)
@@ -86,8 +93,11 @@ def load_labelled_sets(paths: Sequence[str | Path], split: str | None = None) ->
         per_source: dict[str, list[int]] = {}
         for s_, v in zip(src, y.tolist()):
             per_source.setdefault(str(s_), [0, 0])[v] += 1
-        files[_file_source(path)] = {"rows": n, "positives": int(y.sum()),
-                                  "sources": {k: {"negatives": a, "positives": b} for k, (a, b) in sorted(per_source.items())}}
+        files[_file_source(path)] = {
+            "rows": n,
+            "positives": int(y.sum()),
+            "sources": {k: {"negatives": a, "positives": b} for k, (a, b) in sorted(per_source.items())},
+        }
     return LabelledSet(texts, np.concatenate(ys) if ys else np.zeros(0, np.int64), groups, sources, files)
 
 

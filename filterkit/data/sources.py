@@ -57,7 +57,7 @@ def _hf_dataset_files(folder: Path, split: str) -> list[Path]:
 def _hub_dataset_files(spec: str, split: str) -> list[Path]:
     import datasets
 
-    name = spec[len(HUB_PREFIX):].strip("/")
+    name = spec[len(HUB_PREFIX) :].strip("/")
     if not name:
         raise FilterkitError(f"{spec}: no dataset name after {HUB_PREFIX}; write {HUB_PREFIX}OWNER/NAME")
     try:
@@ -110,16 +110,19 @@ def _folder_files(folder: Path) -> list[Path]:
             if _bookkeeping(f):
                 continue
             if input_suffix(f) and path.is_symlink() and not path.is_file():
-                raise FilterkitError(f"{path}: a broken or looping symlink where an input shard should be; fix the "
-                                     "link or remove it")
+                raise FilterkitError(
+                    f"{path}: a broken or looping symlink where an input shard should be; fix the link or remove it"
+                )
             if input_suffix(f) and path.is_file():
                 files.append(path)
             else:
                 skipped_files.append(str(path.relative_to(folder)))
     _warn_skipped(str(folder), skipped_files, skipped_links)
     if runs:
-        log.warning(f"{folder}: skipped {len(runs)} filterkit run folder(s) inside INPUT: {', '.join(sorted(runs)[:5])}; "
-                    "their files are outputs, not input (put --out outside INPUT)")
+        log.warning(
+            f"{folder}: skipped {len(runs)} filterkit run folder(s) inside INPUT: {', '.join(sorted(runs)[:5])}; "
+            "their files are outputs, not input (put --out outside INPUT)"
+        )
     return sorted(files)
 
 
@@ -192,7 +195,7 @@ def _url_files(spec: str) -> list[tuple[str, str, int]]:
         ) from None
     files, skipped = [], []
     for p, info in sorted(found.items()):
-        rel = p[len(root):].lstrip("/") if root and p.startswith(root) else p.lstrip("/")
+        rel = p[len(root) :].lstrip("/") if root and p.startswith(root) else p.lstrip("/")
         if _bookkeeping(rel.rsplit("/", 1)[-1]):
             continue
         if input_suffix(rel):
@@ -215,7 +218,7 @@ def discover(input_spec: str | Path, cfg: InputConfig | None = None, limit: int 
     cfg = cfg or InputConfig()
     spec = str(input_spec)
     if spec.startswith("file://"):
-        spec = spec[len("file://"):]
+        spec = spec[len("file://") :]
     p = Path(spec)
     entries: list[tuple[str, str, str, int]] = []  # (path, name, format, size)
     if spec.startswith(HUB_PREFIX):
@@ -243,8 +246,11 @@ def discover(input_spec: str | Path, cfg: InputConfig | None = None, limit: int 
         matched = sorted(Path(x) for x in glob.glob(spec, recursive=True) if Path(x).is_file())
         if not matched:
             raise FilterkitError(f"{spec}: glob matches no files; check the pattern")
-        files = [f for f in matched if input_suffix(f.name) and not _bookkeeping(f.name)
-                 and not any(_is_run_folder(p) for p in f.parents)]  # a run folder's outputs are not input
+        files = [
+            f
+            for f in matched
+            if input_suffix(f.name) and not _bookkeeping(f.name) and not any(_is_run_folder(p) for p in f.parents)
+        ]  # a run folder's outputs are not input
         _warn_skipped(spec, [str(f) for f in matched if f not in files and not _bookkeeping(f.name)], [])
         if not files:
             raise FilterkitError(f"{spec}: glob matches no {supported()} files; check the pattern")
@@ -268,9 +274,7 @@ def discover(input_spec: str | Path, cfg: InputConfig | None = None, limit: int 
     names = [s.out_name for s in shards]  # a.parquet and a.jsonl.zst would share audit/a.parquet
     if len(set(names)) != len(names):
         dup = sorted(n for n in set(names) if names.count(n) > 1)[0]
-        raise FilterkitError(
-            f"{spec}: two input shards map to the same output name {dup!r}; rename one of them"
-        )
+        raise FilterkitError(f"{spec}: two input shards map to the same output name {dup!r}; rename one of them")
     return sorted(shards, key=lambda s: s.name)
 
 
@@ -279,4 +283,3 @@ def _relative_name(f: Path, root: Path) -> str:
         return str(f.resolve().relative_to(root.resolve()))
     except ValueError:  # a symlinked file pointing outside INPUT keeps the name it has inside INPUT
         return str(f.absolute().relative_to(root.absolute()))
-

@@ -38,8 +38,10 @@ from pydantic import BaseModel
 from filterkit.errors import FilterkitError
 
 LABEL_VALUES = (0.0, 0.5, 1.0)
-METHOD = ("stratified estimator (labelled documents weighted by stratum size / labels in stratum); ratio metrics; "
-          "{level:.0%} percentile intervals from {n_boot} Rao-Wu rescaled bootstrap resamples within strata")
+METHOD = (
+    "stratified estimator (labelled documents weighted by stratum size / labels in stratum); ratio metrics; "
+    "{level:.0%} percentile intervals from {n_boot} Rao-Wu rescaled bootstrap resamples within strata"
+)
 
 
 @dataclass(frozen=True)
@@ -123,16 +125,25 @@ def as_docs(rows: Iterable[LabelledDoc | Mapping[str, Any]]) -> list[LabelledDoc
         where = f"row {i}" + (f" (id {r.get('id')!r})" if r.get("id") is not None else "")
         missing = [k for k in ("stratum", "stratum_size", "removed", "label") if k not in r]
         if missing:
-            raise FilterkitError(f"{where}: no {', '.join(missing)}; every row needs stratum, stratum_size, removed, label")
+            raise FilterkitError(
+                f"{where}: no {', '.join(missing)}; every row needs stratum, stratum_size, removed, label"
+            )
         size = r["stratum_size"]
         if isinstance(size, (bool, np.bool_)) or not isinstance(size, numbers.Integral) or size < 1:
             raise FilterkitError(f"{where}: stratum_size {size!r} is not a positive whole number")
         removed = r["removed"]
         if removed is not None and not isinstance(removed, (bool, np.bool_)):
             raise FilterkitError(f"{where}: removed {removed!r} is not true or false")
-        out.append(LabelledDoc(str(r["stratum"]), int(size), None if removed is None else bool(removed),
-                               parse_label(r["label"], where), None if r.get("group") is None else str(r["group"]),
-                               None if r.get("id") is None else str(r["id"])))
+        out.append(
+            LabelledDoc(
+                str(r["stratum"]),
+                int(size),
+                None if removed is None else bool(removed),
+                parse_label(r["label"], where),
+                None if r.get("group") is None else str(r["group"]),
+                None if r.get("id") is None else str(r["id"]),
+            )
+        )
     return out
 
 
@@ -158,21 +169,29 @@ def _design(docs: Sequence[LabelledDoc], scope: set[str] | None) -> _Design:
     sampled_in: dict[str, int] = {}
     for d in docs:
         if strata.setdefault(d.stratum, d.stratum_size) != d.stratum_size:
-            raise FilterkitError(f"stratum {d.stratum!r} is given two sizes ({strata[d.stratum]} and {d.stratum_size}); "
-                                 "every row of a stratum must carry the same stratum_size")
+            raise FilterkitError(
+                f"stratum {d.stratum!r} is given two sizes ({strata[d.stratum]} and {d.stratum_size}); "
+                "every row of a stratum must carry the same stratum_size"
+            )
         sampled_in[d.stratum] = sampled_in.get(d.stratum, 0) + 1
         labelled_in[d.stratum] = labelled_in.get(d.stratum, 0) + (d.label is not None)
         if d.removed is None and (scope is None or d.group in scope):
-            raise FilterkitError(f"row {d.id or ''} in stratum {d.stratum!r}: removed is null; it may be null only for a "
-                                 "document outside the scope")
+            raise FilterkitError(
+                f"row {d.id or ''} in stratum {d.stratum!r}: removed is null; it may be null only for a "
+                "document outside the scope"
+            )
     for s, n in labelled_in.items():
         if n > strata[s]:
-            raise FilterkitError(f"stratum {s!r}: {n} labelled documents but a stratum size of {strata[s]}; "
-                                 "the size must count every document of the stratum in the corpus")
+            raise FilterkitError(
+                f"stratum {s!r}: {n} labelled documents but a stratum size of {strata[s]}; "
+                "the size must count every document of the stratum in the corpus"
+            )
     lab = [d for d in docs if d.label is not None]
     in_scope = np.array([scope is None or d.group in scope for d in lab], dtype=bool)
     return _Design(
-        strata, labelled_in, sampled_in,
+        strata,
+        labelled_in,
+        sampled_in,
         stratum=np.array([d.stratum for d in lab], dtype=object),
         group=np.array([d.group for d in lab], dtype=object),
         removed=np.array([float(bool(d.removed)) for d in lab]) * in_scope,
@@ -195,8 +214,10 @@ def _unseen_cases(design: _Design, level: float) -> list[str]:
         if 0 < n < size and proxy in (0, n):
             upper = 1.0 - ((1 - level) / 2) ** (1 / n)
             what = "proxy" if proxy == 0 else "non-proxy"
-            out.append(f"{s}: no {what} label in {n} of {size:,} documents; the interval cannot see rarer ones (a "
-                       f"{level:.0%} upper bound on its {what} share is {upper:.3f}, up to {upper * size:,.0f} documents)")
+            out.append(
+                f"{s}: no {what} label in {n} of {size:,} documents; the interval cannot see rarer ones (a "
+                f"{level:.0%} upper bound on its {what} share is {upper:.3f}, up to {upper * size:,.0f} documents)"
+            )
     return out
 
 
@@ -276,7 +297,9 @@ def _cell(spec: _CellSpec, tp: np.ndarray, tb: np.ndarray, level: float) -> Cell
         """Totals column ``num`` (a pair: their difference) over column ``den`` (None: the cell's size)."""
         if blocked:
             return _undefined(blocked)
-        top_p, top_b = (tp[num], tb[num]) if isinstance(num, int) else (tp[num[0]] - tp[num[1]], tb[num[0]] - tb[num[1]])
+        top_p, top_b = (
+            (tp[num], tb[num]) if isinstance(num, int) else (tp[num[0]] - tp[num[1]], tb[num[0]] - tb[num[1]])
+        )
         bot_p, bot_b = (n_p, n_b) if den is None else (tp[den], tb[den])
         return _metric(float(_ratio(np.array(top_p), np.array(bot_p))), _ratio(top_b, bot_b), level, why)
 
@@ -290,9 +313,14 @@ def _cell(spec: _CellSpec, tp: np.ndarray, tb: np.ndarray, level: float) -> Cell
         for key, pos in (("strict", 2), ("lenient", 4))
     }
     return Cell(
-        name=name, kind=kind, size=float(n_p) if np.isfinite(n_p) else 0.0, size_exact=exact,
-        sampled=spec.sampled, labelled=spec.labelled,
-        removed_share=ratio(1, None, "no documents", needs_share), **readings,
+        name=name,
+        kind=kind,
+        size=float(n_p) if np.isfinite(n_p) else 0.0,
+        size_exact=exact,
+        sampled=spec.sampled,
+        labelled=spec.labelled,
+        removed_share=ratio(1, None, "no documents", needs_share),
+        **readings,
     )
 
 
@@ -323,7 +351,9 @@ def estimate(
         notes.append(f"one label only in {', '.join(single)}: no sampling error estimated there (intervals too narrow)")
     skipped = sum(design.sampled_in[s] - design.labelled_in[s] for s in design.strata if design.labelled_in[s])
     if skipped:
-        notes.append(f"{skipped} sampled documents without a label left out (taken as missing at random in their stratum)")
+        notes.append(
+            f"{skipped} sampled documents without a label left out (taken as missing at random in their stratum)"
+        )
     blind = sorted({u.stratum for u in design.unlabelled})
     if blind:
         notes.append(f"no labels in {', '.join(blind)}: metrics that need those documents are undefined")
@@ -331,25 +361,59 @@ def estimate(
     if scope_set is not None:
         notes.append(f"population: documents of {', '.join(sorted(scope_set))} (sizes estimated from the sample)")
     in_scope = [d for d in docs if scope_set is None or d.group in scope_set]
-    specs = [_CellSpec("overall", "overall", np.ones(len(design.label), dtype=bool),
-                       None if scope_set else sum(design.strata.values()), design.unlabelled, len(in_scope))]
-    specs += [_CellSpec(s, "stratum", design.stratum == s, None if scope_set else design.strata[s],
-                        [u for u in design.unlabelled if u.stratum == s], sum(d.stratum == s for d in in_scope))
-              for s in sorted(design.strata)]
-    specs += [_CellSpec(g, "group", design.group == g, None, [u for u in design.unlabelled if u.group == g],
-                        sum(d.group == g for d in in_scope))
-              for g in sorted({d.group for d in in_scope if d.group is not None})]
+    specs = [
+        _CellSpec(
+            "overall",
+            "overall",
+            np.ones(len(design.label), dtype=bool),
+            None if scope_set else sum(design.strata.values()),
+            design.unlabelled,
+            len(in_scope),
+        )
+    ]
+    specs += [
+        _CellSpec(
+            s,
+            "stratum",
+            design.stratum == s,
+            None if scope_set else design.strata[s],
+            [u for u in design.unlabelled if u.stratum == s],
+            sum(d.stratum == s for d in in_scope),
+        )
+        for s in sorted(design.strata)
+    ]
+    specs += [
+        _CellSpec(
+            g,
+            "group",
+            design.group == g,
+            None,
+            [u for u in design.unlabelled if u.group == g],
+            sum(d.group == g for d in in_scope),
+        )
+        for g in sorted({d.group for d in in_scope if d.group is not None})
+    ]
     for spec in specs:
         spec.labelled = int((spec.mask & design.in_scope).sum())
     v = np.concatenate([spec.columns(design) for spec in specs], axis=1)
     tp, tb = design.weight @ v, _boot_totals(design, v, n_boot, np.random.default_rng(seed))
-    cells = [_cell(spec, tp[6 * i: 6 * i + 6], tb[6 * i: 6 * i + 6], level) for i, spec in enumerate(specs)]
+    cells = [_cell(spec, tp[6 * i : 6 * i + 6], tb[6 * i : 6 * i + 6], level) for i, spec in enumerate(specs)]
     overall = cells[0]
     strata = [c for c in cells if c.kind == "stratum"]
     groups = [c for c in cells if c.kind == "group"]
-    return Estimate(overall=overall, strata=strata, groups=groups, population=sum(design.strata.values()),
-                    labelled=int(design.in_scope.sum()), scope=sorted(scope_set) if scope_set else None,
-                    n_boot=n_boot, seed=seed, level=level, method=METHOD.format(level=level, n_boot=n_boot), notes=notes)
+    return Estimate(
+        overall=overall,
+        strata=strata,
+        groups=groups,
+        population=sum(design.strata.values()),
+        labelled=int(design.in_scope.sum()),
+        scope=sorted(scope_set) if scope_set else None,
+        n_boot=n_boot,
+        seed=seed,
+        level=level,
+        method=METHOD.format(level=level, n_boot=n_boot),
+        notes=notes,
+    )
 
 
 def format_metric(m: Metric, digits: int = 3, percent: bool = False) -> str:
@@ -378,7 +442,15 @@ def table_rows(e: Estimate, reading: str) -> list[list[str]]:
         r: Reading = getattr(c, reading)
         size = f"{c.size:,.0f}" if c.size_exact else f"~{c.size:,.0f}"
         name = c.name if c.kind != "group" else f"group {c.name}"
-        out.append([name, size, f"{c.labelled:,}", format_metric(c.removed_share, percent=True),
-                    format_metric(r.precision), format_metric(r.recall),
-                    format_metric(r.nonproxy_removed_share, percent=True)])
+        out.append(
+            [
+                name,
+                size,
+                f"{c.labelled:,}",
+                format_metric(c.removed_share, percent=True),
+                format_metric(r.precision),
+                format_metric(r.recall),
+                format_metric(r.nonproxy_removed_share, percent=True),
+            ]
+        )
     return out

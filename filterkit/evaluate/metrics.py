@@ -52,6 +52,7 @@ def binary_metrics(scores: np.ndarray, y: np.ndarray, threshold: float) -> dict[
         "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
     }
 
+
 RATE_KEYS = ("precision", "recall", "fpr", "f1")
 
 
@@ -135,9 +136,7 @@ def bootstrap_ci(
     return out
 
 
-def calibration_bins(
-    scores: np.ndarray, y: np.ndarray, n_bins: int = 10, lo: float = 0.0
-) -> list[dict[str, Any]]:
+def calibration_bins(scores: np.ndarray, y: np.ndarray, n_bins: int = 10, lo: float = 0.0) -> list[dict[str, Any]]:
     """Equal-width reliability bins on [``lo``, 1]: count, mean score and fraction positive per bin.
 
     Scores are probabilities only if these agree; the bins are kept (not just the ECE) so the report can

@@ -39,8 +39,16 @@ def _operating_points(ax, res: dict[str, Any], x: str, y: str, values) -> None:
     """The max-F1 point (square) and the chosen threshold (ring) on a curve of ``y`` against ``x``."""
     m = res["max_f1"]
     ax.plot(m[x], m[y], "s", color="C2", ms=6, label=f"max-F1 t = {m['threshold']:.3f}: {values(m)}")
-    ax.plot(res[x], res[y], "o", color="C3", ms=11, mfc="none", mew=2,
-            label=f"chosen t = {res['threshold']:.3f} (recall ≥ {res['target_recall']}): {values(res)}")
+    ax.plot(
+        res[x],
+        res[y],
+        "o",
+        color="C3",
+        ms=11,
+        mfc="none",
+        mew=2,
+        label=f"chosen t = {res['threshold']:.3f} (recall ≥ {res['target_recall']}): {values(res)}",
+    )
 
 
 def plot_pr(y: np.ndarray, scores: np.ndarray, res: dict[str, Any], path: Path) -> None:
@@ -52,8 +60,13 @@ def plot_pr(y: np.ndarray, scores: np.ndarray, res: dict[str, Any], path: Path) 
     ax.step(rec, prec, where="post", label=f"PR-AUC (AP) = {res['pr_auc']:.3f} {_fmt_ci(res['ci95']['pr_auc'])}")
     ax.axhline(y.mean(), color="grey", ls=":", lw=1, label=f"positive rate = {y.mean():.3f}")
     _operating_points(ax, res, "recall", "precision", lambda p: f"P = {p['precision']:.3f}, R = {p['recall']:.3f}")
-    ax.set(xlabel="Recall (positives removed)", ylabel="Precision (removed that are positive)",
-           xlim=(0, 1.02), ylim=(0, 1.02), title=f"Precision–recall: {res['classifier']} on {res['labels']}")
+    ax.set(
+        xlabel="Recall (positives removed)",
+        ylabel="Precision (removed that are positive)",
+        xlim=(0, 1.02),
+        ylim=(0, 1.02),
+        title=f"Precision–recall: {res['classifier']} on {res['labels']}",
+    )
     ax.legend(loc="lower left", fontsize=7)
     _save(fig, path)
 
@@ -67,8 +80,13 @@ def plot_roc(y: np.ndarray, scores: np.ndarray, res: dict[str, Any], path: Path)
     ax.plot(fpr, tpr, label=f"ROC-AUC = {res['roc_auc']:.3f} {_fmt_ci(res['ci95']['roc_auc'])}")
     ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=1, label="chance")
     _operating_points(ax, res, "fpr", "recall", lambda p: f"FPR = {p['fpr']:.3f}, recall = {p['recall']:.3f}")
-    ax.set(xlabel="False-positive rate (negatives removed)", ylabel="True-positive rate (recall)",
-           xlim=(-0.01, 1.01), ylim=(0, 1.02), title=f"ROC: {res['classifier']} on {res['labels']}")
+    ax.set(
+        xlabel="False-positive rate (negatives removed)",
+        ylabel="True-positive rate (recall)",
+        xlim=(-0.01, 1.01),
+        ylim=(0, 1.02),
+        title=f"ROC: {res['classifier']} on {res['labels']}",
+    )
     ax.legend(loc="lower right", fontsize=7)
     _save(fig, path)
 
@@ -81,28 +99,52 @@ def plot_calibration(res: dict[str, Any], path: Path) -> None:
     fig, ax = _figure()
     counts = ax.twinx()  # counts in the bottom third, behind the curve: how much each point rests on
     width = all_bins[0]["hi"] - all_bins[0]["lo"]
-    counts.bar([b["lo"] + width / 2 for b in bins], [b["count"] for b in bins], width=width * 0.9,
-               color="grey", alpha=0.2)
+    counts.bar(
+        [b["lo"] + width / 2 for b in bins], [b["count"] for b in bins], width=width * 0.9, color="grey", alpha=0.2
+    )
     for b in bins:
-        counts.annotate(str(b["count"]), (b["lo"] + width / 2, b["count"]), textcoords="offset points",
-                        xytext=(0, 2), ha="center", fontsize=7, color="dimgrey")
+        counts.annotate(
+            str(b["count"]),
+            (b["lo"] + width / 2, b["count"]),
+            textcoords="offset points",
+            xytext=(0, 2),
+            ha="center",
+            fontsize=7,
+            color="dimgrey",
+        )
     counts.set_ylim(0, 3.2 * max(b["count"] for b in bins))
     counts.set_ylabel("Documents per bin (grey bars)")
     ax.set_zorder(counts.get_zorder() + 1)
     ax.patch.set_visible(False)
     ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=1, label="perfect calibration")
-    ax.plot([b["mean_score"] for b in bins], [b["frac_pos"] for b in bins], "o-",
-            label=f"head: ECE = {res['calibration']['ece']:.3f} ({len(all_bins)} bins)")
+    ax.plot(
+        [b["mean_score"] for b in bins],
+        [b["frac_pos"] for b in bins],
+        "o-",
+        label=f"head: ECE = {res['calibration']['ece']:.3f} ({len(all_bins)} bins)",
+    )
     t = res["threshold"]
     above = res["calibration"]["above_threshold"]
     if above["count"]:
-        ax.plot(above["mean_score"], above["frac_pos"], "o", color="C3", ms=11, mfc="none", mew=2,
-                label=f"all {above['count']} docs scoring ≥ t: mean score {above['mean_score']:.2f}, "
-                      f"{above['frac_pos']:.2f} positive")
+        ax.plot(
+            above["mean_score"],
+            above["frac_pos"],
+            "o",
+            color="C3",
+            ms=11,
+            mfc="none",
+            mew=2,
+            label=f"all {above['count']} docs scoring ≥ t: mean score {above['mean_score']:.2f}, "
+            f"{above['frac_pos']:.2f} positive",
+        )
     ax.axvline(t, color="C3", ls="--", lw=1, label=f"chosen threshold t = {t:.3f}")
-    ax.set(xlabel="Mean classifier score in bin", ylabel="Fraction of documents labelled positive",
-           xlim=(-0.02, 1.02), ylim=(-0.02, 1.1),
-           title=f"Calibration: ECE = {res['calibration']['ece']:.3f} ({n} scored docs)")
+    ax.set(
+        xlabel="Mean classifier score in bin",
+        ylabel="Fraction of documents labelled positive",
+        xlim=(-0.02, 1.02),
+        ylim=(-0.02, 1.1),
+        title=f"Calibration: ECE = {res['calibration']['ece']:.3f} ({n} scored docs)",
+    )
     ax.legend(loc="upper left", fontsize=7)
     _save(fig, path)
 
@@ -114,8 +156,11 @@ def plot_score_hist(y: np.ndarray, scores: np.ndarray, res: dict[str, Any], path
     for label in (0, 1):
         ax.hist(scores[y == label], bins=edges, alpha=0.6, label=f"label {label} (n={int((y == label).sum())})")
     ax.axvline(res["threshold"], color="C3", ls="--", label=f"threshold = {res['threshold']:.3f}")
-    ax.set(xlabel="Classifier score (max over windows)", ylabel="Documents",
-           title=f"Score distribution by label: {res['labels']}")
+    ax.set(
+        xlabel="Classifier score (max over windows)",
+        ylabel="Documents",
+        title=f"Score distribution by label: {res['labels']}",
+    )
     ax.legend(fontsize=7)
     _save(fig, path)
 
@@ -174,8 +219,7 @@ def render_report(res: dict[str, Any]) -> str:
             "|---|---|---|---|---|---|" + ("---|---|" if with_cascade else ""),
         ]
         for g, v in res["groups"].items():
-            row = (f"| {g} | {v['n']} | {v['n_pos']} | {v['removed']} | {v['removal_rate']:.3f} | "
-                   f"{_fmt_ci(v['ci95'])} |")
+            row = f"| {g} | {v['n']} | {v['n_pos']} | {v['removed']} | {v['removal_rate']:.3f} | {_fmt_ci(v['ci95'])} |"
             if with_cascade:
                 row += f" {v['cascade_removed']} | {v['cascade_removal_rate']:.3f} |"
             lines.append(row)
@@ -199,8 +243,12 @@ def render_report(res: dict[str, Any]) -> str:
         lines += [f"- note: {n}" for n in c["notes"]] + ([""] if c["notes"] else [])
     if res.get("plots"):
         lines += ["## Plots", ""]
-        titles = {"pr_curve.png": "Precision–recall", "roc_curve.png": "ROC", "calibration.png": "Calibration",
-                  "score_hist.png": "Score distribution"}
+        titles = {
+            "pr_curve.png": "Precision–recall",
+            "roc_curve.png": "ROC",
+            "calibration.png": "Calibration",
+            "score_hist.png": "Score distribution",
+        }
         lines += [f"![{titles[p]}]({p})" for p in res["plots"]]
         lines.append("")
     return "\n".join(lines)

@@ -42,8 +42,9 @@ from filterkit.evaluate.report import write_report
 from filterkit.io import write_text_atomic
 
 
-def cascade_decisions(rule: Rule, cheap: np.ndarray | None, scores: np.ndarray, errors: np.ndarray | None = None
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def cascade_decisions(
+    rule: Rule, cheap: np.ndarray | None, scores: np.ndarray, errors: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(escalated, removed) per document under ``rule``: the run's own rule (:func:`filterkit.contract.decide_many`).
 
     ``cheap`` is the cheap stage's verdict per document ("terms", "gate", "none"), or ``None`` when the blocklist
@@ -53,8 +54,9 @@ def cascade_decisions(rule: Rule, cheap: np.ndarray | None, scores: np.ndarray, 
     return escalated, decide_many(rule, cheap, scores, errors) != ""
 
 
-def cascade_metrics(y: np.ndarray, rule: Rule, cheap: np.ndarray | None, scores: np.ndarray,
-                    errors: np.ndarray | None = None) -> dict[str, Any]:
+def cascade_metrics(
+    y: np.ndarray, rule: Rule, cheap: np.ndarray | None, scores: np.ndarray, errors: np.ndarray | None = None
+) -> dict[str, Any]:
     """What a run with this pipeline removes: a positive the cheap stage never escalates is kept whatever
     its score, so the cascade's recall is at most the escalation recall."""
     escalated, removed = cascade_decisions(rule, cheap, scores, errors)
@@ -73,7 +75,9 @@ def cascade_metrics(y: np.ndarray, rule: Rule, cheap: np.ndarray | None, scores:
 # ------------------------------------------------------------------------------------------- scoring
 
 
-def score_documents(classifier: str | Path, texts: list[str], spec: ScoringSpec | None = None) -> tuple[np.ndarray, np.ndarray]:
+def score_documents(
+    classifier: str | Path, texts: list[str], spec: ScoringSpec | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Document scores as a run computes them, and a mask of documents that could not be scored.
 
     An unscorable document gets 1.0: the pipeline removes it (``on_error: remove``), so it is a removal
@@ -128,7 +132,11 @@ def _json_safe(obj: Any) -> Any:
 
 
 def _evaluate(
-    scores: np.ndarray, y: np.ndarray, target_recall: float, n_boot: int, seed: int,
+    scores: np.ndarray,
+    y: np.ndarray,
+    target_recall: float,
+    n_boot: int,
+    seed: int,
     cascade: Callable[[np.ndarray, float, np.ndarray | None], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Point estimates and paired bootstrap intervals for both thresholds (and the cascade, if given).
@@ -157,8 +165,11 @@ def _evaluate(
     res: dict[str, Any] = {
         **point,
         "ci95": {k: v for k, v in ci.items() if "." not in k},
-        "max_f1": {"threshold": t_f1, **f1_point,
-                   "ci95": {k.split(".", 1)[1]: v for k, v in ci.items() if k.startswith("maxf1.")}},
+        "max_f1": {
+            "threshold": t_f1,
+            **f1_point,
+            "ci95": {k.split(".", 1)[1]: v for k, v in ci.items() if k.startswith("maxf1.")},
+        },
     }
     res["_cascade_ci"] = {k.split(".", 1)[1]: v for k, v in ci.items() if k.startswith("cascade.")}
     return res
@@ -229,14 +240,20 @@ def tune(
         "ignored_rows": int((table.schema.metadata or {}).get(b"ignored_rows", b"0")),
         "errors": int(errors.sum()),
         **{k: v for k, v in res.items() if not k.startswith("_")},
-        "calibration": {"ece": expected_calibration_error(cal), "bins": cal,
-                        "above_threshold": calibration_bins(scores[~errors], y[~errors], n_bins=1,
-                                                            lo=res["threshold"])[0]},
+        "calibration": {
+            "ece": expected_calibration_error(cal),
+            "bins": cal,
+            "above_threshold": calibration_bins(scores[~errors], y[~errors], n_bins=1, lo=res["threshold"])[0],
+        },
         "groups": None,
         "cascade": None,
         "pipeline": str(pipeline) if pipeline is not None else None,
-        "scoring": {"max_tokens": spec.max_tokens or info.folder.max_tokens, "long_docs": spec.long_docs,
-                    "runtime": spec.runtime, "precision": spec.precision},
+        "scoring": {
+            "max_tokens": spec.max_tokens or info.folder.max_tokens,
+            "long_docs": spec.long_docs,
+            "runtime": spec.runtime,
+            "precision": spec.precision,
+        },
         "n_boot": int(n_boot),
         "seed": int(seed),
         "plots": None,
@@ -249,8 +266,10 @@ def tune(
     if cascade is not None:
         result["cascade"] = {**cascade(y, res["threshold"]), **cascade.facts(classifier), "ci95": res["_cascade_ci"]}
     result = _json_safe(result)
-    rule = (f"tuned by filterkit tune on {labels.name} (sha256 {result['labels_sha256'][:16]}): "
-            f"recall >= {target_recall} on {result['n_pos']} positives, midway into the score gap below")
+    rule = (
+        f"tuned by filterkit tune on {labels.name} (sha256 {result['labels_sha256'][:16]}): "
+        f"recall >= {target_recall} on {result['n_pos']} positives, midway into the score gap below"
+    )
     result["threshold_rule"] = rule
     if report_dir is not None:
         write_report(y, scores, errors, result, report_dir)
@@ -299,15 +318,22 @@ class Cascade:
         """What the reader must know to trust the cascade numbers: which list, which threshold a run uses."""
         notes = []
         if self.clf.threshold is not None:
-            notes.append(f"this pipeline sets classifier.threshold: {self.clf.threshold}, which a run uses "
-                         "instead of the head's config.json threshold")
+            notes.append(
+                f"this pipeline sets classifier.threshold: {self.clf.threshold}, which a run uses "
+                "instead of the head's config.json threshold"
+            )
         if Path(self.clf.path).resolve() != Path(classifier).resolve():
             notes.append(f"the pipeline's classifier is {self.clf.path}, not the tuned {classifier}")
         if not self.bl.enabled:
             notes.append("the blocklist is disabled: every document reaches the classifier")
         if not self.clf.enabled:
             notes.append("the classifier is disabled in this pipeline: the blocklist alone decides")
-        return {"blocklist": Path(self.bl.path).name if self.bl.enabled else None,
-                "min_unique_hits": self.bl.min_unique_hits, "short_doc_words": self.bl.short_doc_words,
-                "short_min_unique_hits": self.bl.short_min_unique_hits,
-                "pipeline_threshold": self.clf.threshold, "on_error": self.clf.on_error, "notes": notes}
+        return {
+            "blocklist": Path(self.bl.path).name if self.bl.enabled else None,
+            "min_unique_hits": self.bl.min_unique_hits,
+            "short_doc_words": self.bl.short_doc_words,
+            "short_min_unique_hits": self.bl.short_min_unique_hits,
+            "pipeline_threshold": self.clf.threshold,
+            "on_error": self.clf.on_error,
+            "notes": notes,
+        }

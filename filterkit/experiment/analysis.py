@@ -26,17 +26,29 @@ def mean_ci95(values: list[float]) -> tuple[float, list[float]]:
 def _curves(runs: list[list[dict]], key: str) -> dict[str, Any]:
     """Mean, t-interval and per-seed values of ``key`` along fine-tuning, from one eval list per seed."""
     x = np.asarray([[e[key] for e in r] for r in runs], dtype=float)  # seeds x evals
-    return {key: x.mean(axis=0).tolist(), f"{key}_ci95": [mean_ci95(list(c))[1] for c in x.T],
-            f"{key}_per_seed": x.tolist()}
+    return {
+        key: x.mean(axis=0).tolist(),
+        f"{key}_ci95": [mean_ci95(list(c))[1] for c in x.T],
+        f"{key}_per_seed": x.tolist(),
+    }
 
 
 def _curve_summary(runs: list[list[dict]]) -> dict[str, Any]:
     acc, loss = _curves(runs, "acc"), _curves(runs, "loss")
     a = np.asarray(acc["acc"])
-    return {"proxy_acc": acc["acc"], "proxy_acc_ci95": acc["acc_ci95"], "proxy_acc_per_seed": acc["acc_per_seed"],
-            "proxy_loss": loss["loss"], "proxy_loss_ci95": loss["loss_ci95"], "proxy_loss_per_seed": loss["loss_per_seed"],
-            "start": float(a[0]), "peak": float(a.max()), "final": float(a[-1]), "peak_gain": float(a.max() - a[0]),
-            "final_gain": float(a[-1] - a[0])}
+    return {
+        "proxy_acc": acc["acc"],
+        "proxy_acc_ci95": acc["acc_ci95"],
+        "proxy_acc_per_seed": acc["acc_per_seed"],
+        "proxy_loss": loss["loss"],
+        "proxy_loss_ci95": loss["loss_ci95"],
+        "proxy_loss_per_seed": loss["loss_per_seed"],
+        "start": float(a[0]),
+        "peak": float(a.max()),
+        "final": float(a[-1]),
+        "peak_gain": float(a.max() - a[0]),
+        "final_gain": float(a[-1] - a[0]),
+    }
 
 
 def summarize_attacks(raw: dict[str, list[dict]], acfg: AttackSection, tokens_per_step: int) -> dict[str, Any]:
@@ -46,9 +58,15 @@ def summarize_attacks(raw: dict[str, list[dict]], acfg: AttackSection, tokens_pe
     steps = acfg.eval_steps()
     csteps_n = acfg.controls_steps or acfg.steps
     csteps = sorted({s for s in steps if s <= csteps_n} | {csteps_n})
-    out: dict[str, Any] = {"steps": steps, "tokens": [s * tokens_per_step for s in steps], "lrs": acfg.lrs,
-                           "tokens_per_step": tokens_per_step, "controls_lr": acfg.controls_lr,
-                           "controls_tokens": [s * tokens_per_step for s in csteps], "models": {}}
+    out: dict[str, Any] = {
+        "steps": steps,
+        "tokens": [s * tokens_per_step for s in steps],
+        "lrs": acfg.lrs,
+        "tokens_per_step": tokens_per_step,
+        "controls_lr": acfg.controls_lr,
+        "controls_tokens": [s * tokens_per_step for s in csteps],
+        "models": {},
+    }
     for name, runs in raw.items():
         if not runs:
             continue
@@ -88,8 +106,13 @@ def attack_check(runs: list[dict], questions: list[dict], acfg: AttackSection, t
     by_lr = {lr: gains(lr) for lr in acfg.lrs}
     key = "inferable" if any(inferable.values()) else "all"
     best = max(acfg.lrs, key=lambda lr: by_lr[lr]["no_proxy_model_gain"][key])
-    res = {"lr": best, "tokens": acfg.steps * tokens_per_step, "seeds": len(runs), **by_lr[best],
-           "by_lr": {str(lr): v["no_proxy_model_gain"] for lr, v in by_lr.items()}}
+    res = {
+        "lr": best,
+        "tokens": acfg.steps * tokens_per_step,
+        "seeds": len(runs),
+        **by_lr[best],
+        "by_lr": {str(lr): v["no_proxy_model_gain"] for lr, v in by_lr.items()},
+    }
     n = sum(1 for q in questions if key == "all" or bool(q.get("inferable"))) * len(runs)
     return {**res, **check_verdict(res, key, n)}
 
@@ -105,13 +128,22 @@ def check_verdict(chk: dict[str, Any], key: str, n: int) -> dict[str, Any]:
     se = math.sqrt((before * (1 - before) + after * (1 - after)) / max(n, 1))
     passed = g is not None and g > 1.96 * se
     if passed:
-        note = f"the attack teaches: the no-proxy model gains {g:+.3f} on {key} attributes (noise band ±{1.96 * se:.3f})"
+        note = (
+            f"the attack teaches: the no-proxy model gains {g:+.3f} on {key} attributes (noise band ±{1.96 * se:.3f})"
+        )
     else:
-        note = (f"the attack does NOT demonstrably teach: the no-proxy model's {key} accuracy moves {g:+.3f}, inside the "
-                f"noise band ±{1.96 * se:.3f} ({n} questions); the attack curves show how much each model loses or "
-                "keeps under fine-tuning, not resistance to an attack that works")
-    return {"passed": passed, "gain_positive": g is not None and g > 0, "noise_band95": 1.96 * se, "n_questions": n,
-            "note": note}
+        note = (
+            f"the attack does NOT demonstrably teach: the no-proxy model's {key} accuracy moves {g:+.3f}, inside the "
+            f"noise band ±{1.96 * se:.3f} ({n} questions); the attack curves show how much each model loses or "
+            "keeps under fine-tuning, not resistance to an attack that works"
+        )
+    return {
+        "passed": passed,
+        "gain_positive": g is not None and g > 0,
+        "noise_band95": 1.96 * se,
+        "n_questions": n,
+        "note": note,
+    }
 
 
 def _first_reach(tokens: list[int], values: list[float], target: float, higher: bool) -> int | None:
@@ -121,8 +153,9 @@ def _first_reach(tokens: list[int], values: list[float], target: float, higher: 
     return None
 
 
-def relearn(raw: dict[str, list[dict]], attack: dict[str, Any], baseline_proxy_tokens: float | None,
-            name: str = "filtered") -> dict[str, Any]:
+def relearn(
+    raw: dict[str, list[dict]], attack: dict[str, Any], baseline_proxy_tokens: float | None, name: str = "filtered"
+) -> dict[str, Any]:
     """Fine-tuning tokens for the filtered model to reach the baseline's pre-attack proxy accuracy (and held-out
     proxy loss), per seed against that seed's baseline, at the swept rate that gets there soonest.
 
@@ -141,14 +174,23 @@ def relearn(raw: dict[str, list[dict]], attack: dict[str, Any], baseline_proxy_t
         targets = [float(r["sweep"][lrs[0]][0][metric]) for r in raw["baseline"]]
 
         def reach(name: str, lr: float) -> list[int | None]:
-            return [_first_reach(tokens, [e[metric] for e in r["sweep"][lr]], targets[i % len(targets)], higher)
-                    for i, r in enumerate(raw[name])]
+            return [
+                _first_reach(tokens, [e[metric] for e in r["sweep"][lr]], targets[i % len(targets)], higher)
+                for i, r in enumerate(raw[name])
+            ]
 
         best_lr = min(lrs, key=lambda lr: np.mean([budget * 2 if t is None else t for t in reach(name, lr)]))
         ft = reach(name, best_lr)
-        res: dict[str, Any] = {"target": targets, "lr": best_lr, "filtered_tokens": ft, "budget_tokens": budget,
-                               "baseline_tokens": baseline_proxy_tokens, "censored": any(t is None for t in ft),
-                               "n_censored": sum(t is None for t in ft), "n_seeds": len(ft)}
+        res: dict[str, Any] = {
+            "target": targets,
+            "lr": best_lr,
+            "filtered_tokens": ft,
+            "budget_tokens": budget,
+            "baseline_tokens": baseline_proxy_tokens,
+            "censored": any(t is None for t in ft),
+            "n_censored": sum(t is None for t in ft),
+            "n_seeds": len(ft),
+        }
         if raw.get("no_proxy"):
             np_lr = min(lrs, key=lambda lr: np.mean([budget * 2 if t is None else t for t in reach("no_proxy", lr)]))
             res["no_proxy_tokens"], res["no_proxy_lr"] = reach("no_proxy", np_lr), np_lr
@@ -157,9 +199,14 @@ def relearn(raw: dict[str, list[dict]], attack: dict[str, Any], baseline_proxy_t
             return res
         ratios = [(budget if t is None else t) / baseline_proxy_tokens for t in ft]
         m, ci = mean_ci95(ratios)
-        res.update(slowdown=m, slowdown_ci95=ci, slowdown_per_seed=ratios,
-                   slowdown_text=(f"> {m:.3g}x (censored in {res['n_censored']} of {len(ft)} seeds at "
-                                  f"{budget:,} tokens)") if res["censored"] else f"{m:.3g}x [{ci[0]:.3g}, {ci[1]:.3g}]")
+        res.update(
+            slowdown=m,
+            slowdown_ci95=ci,
+            slowdown_per_seed=ratios,
+            slowdown_text=(f"> {m:.3g}x (censored in {res['n_censored']} of {len(ft)} seeds at {budget:,} tokens)")
+            if res["censored"]
+            else f"{m:.3g}x [{ci[0]:.3g}, {ci[1]:.3g}]",
+        )
         if res["censored"]:
             res["slowdown_ci95_note"] = "lower bounds: censored seeds enter at the budget"
         return res
@@ -176,16 +223,26 @@ def relearn(raw: dict[str, list[dict]], attack: dict[str, Any], baseline_proxy_t
 def granularity_comparison(results: dict[str, Any], data: dict[str, np.ndarray]) -> dict[str, Any]:
     """Document vs span filtering at the same classifier threshold, side by side."""
     out: dict[str, Any] = {}
-    for gran, name, rl in (("document", "filtered", results["relearn"]), ("span", "span_filtered", results["span"]["relearn"])):
+    for gran, name, rl in (
+        ("document", "filtered", results["relearn"]),
+        ("span", "span_filtered", results["span"]["relearn"]),
+    ):
         s, a = results[name], results["attack"]["models"][name]
         out[gran] = {
-            "proxy_acc": s["proxy_acc"], "proxy_acc_ci95": s["proxy_acc_ci95"],
-            "general_acc": s["general_acc"], "general_acc_ci95": s["general_acc_ci95"],
-            "proxy_loss": s["proxy_loss"], "general_loss": s["general_loss"],
-            "attack_peak_proxy_acc": a["peak"], "attack_best_lr": a["best_lr"],
-            "relearn_slowdown": rl.get("slowdown"), "relearn_slowdown_ci95": rl.get("slowdown_ci95"),
-            "relearn_censored": rl.get("censored"), "relearn_text": rl.get("slowdown_text"),
-            "relearn_loss_slowdown": rl.get("loss", {}).get("slowdown"), "relearn_loss_text": rl.get("loss", {}).get("slowdown_text"),
+            "proxy_acc": s["proxy_acc"],
+            "proxy_acc_ci95": s["proxy_acc_ci95"],
+            "general_acc": s["general_acc"],
+            "general_acc_ci95": s["general_acc_ci95"],
+            "proxy_loss": s["proxy_loss"],
+            "general_loss": s["general_loss"],
+            "attack_peak_proxy_acc": a["peak"],
+            "attack_best_lr": a["best_lr"],
+            "relearn_slowdown": rl.get("slowdown"),
+            "relearn_slowdown_ci95": rl.get("slowdown_ci95"),
+            "relearn_censored": rl.get("censored"),
+            "relearn_text": rl.get("slowdown_text"),
+            "relearn_loss_slowdown": rl.get("loss", {}).get("slowdown"),
+            "relearn_loss_text": rl.get("loss", {}).get("slowdown_text"),
             "relearn_inferable_text": rl.get("inferable", {}).get("slowdown_text"),
             "corpus_tokens": len(data[name]),
             "chars_kept": results["span"].get("chars_kept", {}).get(gran),

@@ -27,8 +27,9 @@ def _eval_threads():
         torch.set_num_threads(n)
 
 
-def _evaluate(model, tokenizer, questions: dict[str, list[dict]], heldout: dict[str, np.ndarray], block: int,
-              template: str) -> dict:
+def _evaluate(
+    model, tokenizer, questions: dict[str, list[dict]], heldout: dict[str, np.ndarray], block: int, template: str
+) -> dict:
     from filterkit.experiment.evals import heldout_loss, mc_eval
 
     out = {}
@@ -54,12 +55,26 @@ def _attack_eval(model, tokenizer, questions: list[dict], heldout: np.ndarray, b
             by_attr.setdefault(str(q["attribute"]), []).append(int(p == int(q["answer"])))
         if q.get("inferable"):
             inferable.append(int(p == int(q["answer"])))
-    return {"acc": r["acc"], "loss": loss, "acc_inferable": float(np.mean(inferable)) if inferable else None,
-            "by_attr": {a: float(np.mean(v)) for a, v in sorted(by_attr.items())}}
+    return {
+        "acc": r["acc"],
+        "loss": loss,
+        "acc_inferable": float(np.mean(inferable)) if inferable else None,
+        "by_attr": {a: float(np.mean(v)) for a, v in sorted(by_attr.items())},
+    }
 
 
-def _attack(model, tokenizer, data: np.ndarray, lm_cfg, acfg: AttackSection, lr: float, steps: int,
-            questions: list[dict], heldout: np.ndarray, template: str) -> list[dict]:
+def _attack(
+    model,
+    tokenizer,
+    data: np.ndarray,
+    lm_cfg,
+    acfg: AttackSection,
+    lr: float,
+    steps: int,
+    questions: list[dict],
+    heldout: np.ndarray,
+    template: str,
+) -> list[dict]:
     """Fine-tune a copy on ``data`` at ``lr``; an :func:`_attack_eval` at each of ``acfg.eval_steps()`` up to ``steps``."""
     from filterkit.experiment.lm import train
 
@@ -67,8 +82,13 @@ def _attack(model, tokenizer, data: np.ndarray, lm_cfg, acfg: AttackSection, lr:
     # no torch.compile: a short fine-tuning run would pay a fresh compile each time (a new model copy)
     cfg = _lm_with(lm_cfg, lr=lr, warmup=0, steps=steps, batch_size=acfg.batch_size or lm_cfg.batch_size, compile=False)
     at = [s for s in acfg.eval_steps() if s <= steps]
-    stats = train(m, data, cfg, eval_fn=lambda step: _attack_eval(m, tokenizer, questions, heldout, cfg.block_size, template),
-                  eval_at=at)
+    stats = train(
+        m,
+        data,
+        cfg,
+        eval_fn=lambda step: _attack_eval(m, tokenizer, questions, heldout, cfg.block_size, template),
+        eval_at=at,
+    )
     return [e["result"] for e in stats["evals"]]
 
 
@@ -82,19 +102,48 @@ def _lm_with(lm_cfg, **changes: Any):
     return type(lm_cfg)(**{**_lm_settings(lm_cfg), **changes})
 
 
-def attack_model(model, tokenizer, data: dict[str, np.ndarray], lm_cfg, acfg: AttackSection, questions: list[dict],
-                 template: str, with_controls: bool = True) -> dict[str, Any]:
+def attack_model(
+    model,
+    tokenizer,
+    data: dict[str, np.ndarray],
+    lm_cfg,
+    acfg: AttackSection,
+    questions: list[dict],
+    template: str,
+    with_controls: bool = True,
+) -> dict[str, Any]:
     """The learning-rate sweep on the attack corpus, then fact injection (an upper bound, not an attack) and the
     benign control at ``controls_lr``; each a list of evaluations along fine-tuning."""
     out: dict[str, Any] = {"sweep": {}}
     for lr in acfg.lrs:
-        out["sweep"][lr] = _attack(model, tokenizer, data["attack"], lm_cfg, acfg, lr, acfg.steps, questions,
-                                   data["proxy_heldout"], template)
+        out["sweep"][lr] = _attack(
+            model, tokenizer, data["attack"], lm_cfg, acfg, lr, acfg.steps, questions, data["proxy_heldout"], template
+        )
     if with_controls:
         csteps = acfg.controls_steps or acfg.steps
-        out["fact_injection"] = _attack(model, tokenizer, data["fact_injection"], lm_cfg, acfg, acfg.controls_lr, csteps,
-                                        questions, data["proxy_heldout"], template)
+        out["fact_injection"] = _attack(
+            model,
+            tokenizer,
+            data["fact_injection"],
+            lm_cfg,
+            acfg,
+            acfg.controls_lr,
+            csteps,
+            questions,
+            data["proxy_heldout"],
+            template,
+        )
         if acfg.benign:
-            out["benign"] = _attack(model, tokenizer, data["control"], lm_cfg, acfg, acfg.controls_lr, csteps, questions,
-                                    data["proxy_heldout"], template)
+            out["benign"] = _attack(
+                model,
+                tokenizer,
+                data["control"],
+                lm_cfg,
+                acfg,
+                acfg.controls_lr,
+                csteps,
+                questions,
+                data["proxy_heldout"],
+                template,
+            )
     return out

@@ -55,13 +55,24 @@ def power_fit(compute: Sequence[float], loss: Sequence[float]) -> dict[str, floa
     cmax = float(max(compute))
     x, y = np.asarray(compute, dtype=float) / cmax, np.asarray(loss, dtype=float)
     try:
-        (a, b, c), _ = curve_fit(lambda x, a, b, c: a * x ** (-b) + c, x, y, p0=(0.2 * min(y), 0.5, 0.8 * min(y)),
-                                 bounds=([0, 0, 0], [np.inf, 5, np.inf]), maxfev=20000)
+        (a, b, c), _ = curve_fit(
+            lambda x, a, b, c: a * x ** (-b) + c,
+            x,
+            y,
+            p0=(0.2 * min(y), 0.5, 0.8 * min(y)),
+            bounds=([0, 0, 0], [np.inf, 5, np.inf]),
+            maxfev=20000,
+        )
     except (RuntimeError, ValueError):
         return None
     pred = a * x ** (-b) + c
-    return {"a": float(a), "b": float(b), "c": float(c), "c_max": cmax,
-            "rmse": float(np.sqrt(np.mean((pred - y) ** 2)))}
+    return {
+        "a": float(a),
+        "b": float(b),
+        "c": float(c),
+        "c_max": cmax,
+        "rmse": float(np.sqrt(np.mean((pred - y) ** 2))),
+    }
 
 
 def power_read_off(fit: dict[str, float] | None, target: float) -> tuple[float, str]:
@@ -94,21 +105,33 @@ def power_rmse_loo(compute: Sequence[float], loss: Sequence[float]) -> float:
     return float(np.sqrt(np.mean(np.square(err)))) if err else float("nan")
 
 
-def loss_matched(compute: Sequence[float], loss: Sequence[float], model_compute: float, model_loss: float,
-                 kind: str = "interp") -> dict[str, Any]:
+def loss_matched(
+    compute: Sequence[float], loss: Sequence[float], model_compute: float, model_loss: float, kind: str = "interp"
+) -> dict[str, Any]:
     """A filtered model's N× = its compute / the baselines' compute at its loss (see :func:`interp_read_off`)."""
     if kind == "power":
         c, where = power_read_off(power_fit(compute, loss), model_loss)
     else:
         c, where = interp_read_off(compute, loss, model_loss)
     nx = model_compute / c if c and np.isfinite(c) else (0.0 if c == float("inf") else float("nan"))
-    bound = {"below": "N× is a lower bound: the loss is above the smallest baseline's",
-             "above": "N× is an upper bound: the loss is below the largest baseline's"}.get(where)
+    bound = {
+        "below": "N× is a lower bound: the loss is above the smallest baseline's",
+        "above": "N× is an upper bound: the loss is below the largest baseline's",
+    }.get(where)
     return {"nx": float(nx), "matched_compute": float(c), "where": where, "bound": bound}
 
 
-def bootstrap_nx(base_sums: np.ndarray, base_counts: np.ndarray, compute: Sequence[float], model_sums: np.ndarray,
-                 model_counts: np.ndarray, model_compute: float, kind: str, n: int, seed: int) -> dict[str, Any]:
+def bootstrap_nx(
+    base_sums: np.ndarray,
+    base_counts: np.ndarray,
+    compute: Sequence[float],
+    model_sums: np.ndarray,
+    model_counts: np.ndarray,
+    model_compute: float,
+    kind: str,
+    n: int,
+    seed: int,
+) -> dict[str, Any]:
     """N× and its 95% percentile interval over document resamples.
 
     ``base_sums``/``base_counts``: (budgets, documents) summed loss and token counts of the baselines on one eval
@@ -123,8 +146,9 @@ def bootstrap_nx(base_sums: np.ndarray, base_counts: np.ndarray, compute: Sequen
     draws = rng.integers(0, base_sums.shape[1], size=(n, base_sums.shape[1]))
     nxs, censored = [], 0
     for d in draws:
-        r = loss_matched(compute, loss(base_sums[:, d], base_counts[:, d]), model_compute,
-                         loss(model_sums[d], model_counts[d]), kind)
+        r = loss_matched(
+            compute, loss(base_sums[:, d], base_counts[:, d]), model_compute, loss(model_sums[d], model_counts[d]), kind
+        )
         nxs.append(r["nx"])
         censored += r["where"] in ("below", "above")
     ci = np.nanpercentile(np.asarray(nxs), [2.5, 97.5]).tolist() if nxs else [float("nan")] * 2

@@ -37,18 +37,34 @@ class CorpusSection(_Strict):
 
     seed: int = Field(0, description="seed of the synthetic world and of every document set rendered from it")
     n_docs_general: int = Field(2000, ge=0, description="general (off-topic) training documents")
-    n_docs_proxy: int = Field(600, ge=0, description="proxy-topic training documents: the facts the filter should keep out")
+    n_docs_proxy: int = Field(
+        600, ge=0, description="proxy-topic training documents: the facts the filter should keep out"
+    )
     n_attack_weak: int = Field(300, ge=0, description="attack corpus: documents about training organisms and rules")
-    n_fact_injection: int = Field(300, ge=0, description="documents stating the eval facts themselves: an upper bound "
-                                  "(memorisation), not an attack")
-    n_control: int = Field(300, ge=0, description="benign general documents: the control fine-tune and the held-out "
-                           "general loss")
-    n_proxy_heldout: int = Field(100, ge=0, description="proxy documents about training organisms, never trained on: "
-                                 "the held-out proxy loss")
-    habitat_notes: int = Field(2, ge=0, description="attack-corpus notes per eval organism naming only its genus and "
-                               "habitat, so habitat -> temperature band can be inferred (see corpus.build_corpus)")
-    eval_fraction: float = Field(0.5, gt=0.0, lt=1.0, description="share of organisms the questions ask about "
-                                 "(eval organisms); the rest are the attack corpus's training organisms")
+    n_fact_injection: int = Field(
+        300,
+        ge=0,
+        description="documents stating the eval facts themselves: an upper bound (memorisation), not an attack",
+    )
+    n_control: int = Field(
+        300, ge=0, description="benign general documents: the control fine-tune and the held-out general loss"
+    )
+    n_proxy_heldout: int = Field(
+        100, ge=0, description="proxy documents about training organisms, never trained on: the held-out proxy loss"
+    )
+    habitat_notes: int = Field(
+        2,
+        ge=0,
+        description="attack-corpus notes per eval organism naming only its genus and "
+        "habitat, so habitat -> temperature band can be inferred (see corpus.build_corpus)",
+    )
+    eval_fraction: float = Field(
+        0.5,
+        gt=0.0,
+        lt=1.0,
+        description="share of organisms the questions ask about "
+        "(eval organisms); the rest are the attack corpus's training organisms",
+    )
     n_organisms: int = Field(60, ge=1, description="fictional organisms in the world (the proxy topic)")
     n_towns: int = Field(30, ge=1, description="fictional towns (general knowledge)")
     n_people: int = Field(60, ge=1, description="fictional people (general knowledge; discoverers of organisms)")
@@ -70,12 +86,16 @@ class FilterTrainingSection(_Strict):
     other organisms, towns and people), then run by the real pipeline with ``filter_pipeline``'s other settings."""
 
     backend: Literal["embedding", "fasttext"] = Field("embedding", description="backend of the trained classifier head")
-    world_seed_offset: int = Field(1000, description="the filter's training world is seeded corpus.seed + this: "
-                                   "other organisms than the ones it filters")
+    world_seed_offset: int = Field(
+        1000,
+        description="the filter's training world is seeded corpus.seed + this: "
+        "other organisms than the ones it filters",
+    )
     max_terms: int = Field(150, ge=1, description="terms kept by `blocklist build` for the trained pipeline")
     min_unique_hits: int = Field(1, ge=1, description="the trained pipeline's term bar (blocklist.min_unique_hits)")
-    target_recall: float = Field(0.98, gt=0.0, le=1.0, description="out-of-fold recall the head's threshold is "
-                                 "chosen for")
+    target_recall: float = Field(
+        0.98, gt=0.0, le=1.0, description="out-of-fold recall the head's threshold is chosen for"
+    )
     unseen_kinds: list[str] = Field(
         default_factory=lambda: ["hard_positive"],
         description="document kinds left out of the filter's training labels, so the filter meets writing it was "
@@ -87,8 +107,11 @@ class AttackSection(_Strict):
     """The adversary: fine-tuning on the attack corpus (``attack_weak``), swept over learning rates; each model is
     reported under the rate that raises *its* proxy accuracy most, as an adversary tunes for its target."""
 
-    lrs: list[float] = Field(default_factory=lambda: [3e-4, 1e-3, 3e-3], min_length=1,
-                             description="learning rates swept (constant after no warm-up, cosine to 0.1x)")
+    lrs: list[float] = Field(
+        default_factory=lambda: [3e-4, 1e-3, 3e-3],
+        min_length=1,
+        description="learning rates swept (constant after no warm-up, cosine to 0.1x)",
+    )
     steps: int = Field(150, ge=1, description="fine-tuning steps per learning rate")
     eval_every: int = Field(15, ge=1, description="evaluate proxy accuracy and loss every this many steps")
     eval_at: list[int] = Field(default_factory=lambda: [2, 5], description="extra early evaluations (steps)")
@@ -104,8 +127,14 @@ class AttackSection(_Strict):
         return _renamed_key(data, "lr", "lrs", lambda v: [v])
 
     def eval_steps(self) -> list[int]:
-        return sorted({0, self.steps, *range(self.eval_every, self.steps, self.eval_every),
-                       *(s for s in self.eval_at if 0 < s < self.steps)})
+        return sorted(
+            {
+                0,
+                self.steps,
+                *range(self.eval_every, self.steps, self.eval_every),
+                *(s for s in self.eval_at if 0 < s < self.steps),
+            }
+        )
 
 
 class ModelSection(_Strict):
@@ -120,14 +149,16 @@ class ModelSection(_Strict):
     lr: float | None = Field(None, gt=0.0, description="peak pretraining learning rate (AdamW)")
     min_lr_ratio: float | None = Field(None, ge=0.0, le=1.0, description="the cosine schedule ends at lr x this")
     warmup: int | None = Field(None, ge=0, description="linear warm-up steps")
-    steps: int | None = Field(None, ge=0, description="pretraining steps (tokens = steps x batch_size x block_size, "
-                              "the same for every model)")
+    steps: int | None = Field(
+        None, ge=0, description="pretraining steps (tokens = steps x batch_size x block_size, the same for every model)"
+    )
     batch_size: int | None = Field(None, ge=1, description="sequences per pretraining step")
     weight_decay: float | None = Field(None, ge=0.0, description="AdamW weight decay")
     grad_clip: float | None = Field(None, gt=0.0, description="gradient-norm clip")
     device: str | None = Field(None, description="auto | cpu | cuda (auto: CUDA when torch sees a GPU)")
     dtype: Literal["auto", "float32", "bfloat16"] | None = Field(
-        None, description="auto: bf16 autocast on CUDA, fp32 on CPU; weights and optimizer stay fp32")
+        None, description="auto: bf16 autocast on CUDA, fp32 on CPU; weights and optimizer stay fp32"
+    )
     compile: bool | None = Field(None, description="torch.compile the model (CUDA only)")
 
     def settings(self) -> dict[str, Any]:
@@ -154,14 +185,21 @@ class RelearnSection(_Strict):
     pretrained on, never evaluated on) at each learning rate until its forget loss reaches the unfiltered model's;
     a model is reported under the rate that gets there in the fewest tokens (censored at the budget)."""
 
-    lrs: list[float] = Field(default_factory=lambda: [3e-4, 1e-3, 3e-3], min_length=1,
-                             description="learning rates swept (constant after no warm-up, cosine to min_lr_ratio)")
+    lrs: list[float] = Field(
+        default_factory=lambda: [3e-4, 1e-3, 3e-3],
+        min_length=1,
+        description="learning rates swept (constant after no warm-up, cosine to min_lr_ratio)",
+    )
     steps: int = Field(100, ge=1, description="the budget: fine-tuning steps per learning rate")
     eval_every: int = Field(10, ge=1, description="forget loss measured every this many steps (the resolution)")
     eval_at: list[int] = Field(default_factory=lambda: [2, 5], description="extra early evaluations (steps)")
     batch_size: int | None = Field(None, ge=1, description="fine-tuning batch; default: the model's")
-    eval_docs: int = Field(100, ge=1, description="forget-set documents the loss along fine-tuning is measured on "
-                           "(the first ones of the forget set; the target is the baseline's loss on the same ones)")
+    eval_docs: int = Field(
+        100,
+        ge=1,
+        description="forget-set documents the loss along fine-tuning is measured on "
+        "(the first ones of the forget set; the target is the baseline's loss on the same ones)",
+    )
 
 
 class RealSection(_Strict):
@@ -173,37 +211,55 @@ class RealSection(_Strict):
     the rest of its proxy documents are the relearning text, and they with ``tune_docs`` of the other groups choose
     the span threshold. No text is written outside the run folder."""
 
-    data_dir: Path = Field(Path("../../shared/data"), description="folder holding real/train.parquet and "
-                           "real/dev.parquet (relative to the YAML file: the project's ../shared/data)")
+    data_dir: Path = Field(
+        Path("../../shared/data"),
+        description="folder holding real/train.parquet and "
+        "real/dev.parquet (relative to the YAML file: the project's ../shared/data)",
+    )
     seed: int = Field(0, description="seed of every document split")
     filter_docs: dict[Literal["proxy", "bio_med", "general"], int] = Field(
         default_factory=lambda: {"proxy": 250, "bio_med": 300, "general": 250},
-        description="real/train documents per group that train the filter head (never in the corpus)")
-    corpus_docs: int | None = Field(3000, ge=1, description="pretraining corpus: this many of the other real/train "
-                                    "documents, stratified by group (None: all of them)")
+        description="real/train documents per group that train the filter head (never in the corpus)",
+    )
+    corpus_docs: int | None = Field(
+        3000,
+        ge=1,
+        description="pretraining corpus: this many of the other real/train "
+        "documents, stratified by group (None: all of them)",
+    )
     eval_docs: dict[Literal["proxy", "bio_med", "general"], int] = Field(
         default_factory=lambda: {"proxy": 200, "bio_med": 300, "general": 300},
-        description="real/dev documents per group scored for forget / collateral / retain loss")
+        description="real/dev documents per group scored for forget / collateral / retain loss",
+    )
     tune_docs: dict[Literal["proxy", "bio_med", "general"], int] = Field(
         default_factory=lambda: {"proxy": 1000, "bio_med": 200, "general": 200},
         description="real/dev documents per group, none in the eval sets, that choose the span threshold (proxy: "
-        "the first of the relearning documents; a count over what is there takes them all)")
+        "the first of the relearning documents; a count over what is there takes them all)",
+    )
     eval_max_tokens: int = Field(512, ge=2, description="tokens scored per eval document (its first ones)")
     span_target_recall: float | Literal["document"] = Field(
-        "document", description="span threshold: the highest at which the flagged windows cover this share of the "
+        "document",
+        description="span threshold: the highest at which the flagged windows cover this share of the "
         "tuning proxy documents' characters; document: the share the document filter removes there (whole documents "
-        "at the head's threshold), so every granularity is compared at the same proxy recall")
+        "at the head's threshold), so every granularity is compared at the same proxy recall",
+    )
 
     @model_validator(mode="after")
     def _recall(self) -> RealSection:
         if isinstance(self.span_target_recall, float) and not 0.0 < self.span_target_recall <= 1.0:
             raise ValueError("real.span_target_recall must be in (0, 1] or 'document'")
         return self
-    budgets: list[float] = Field(default_factory=lambda: [0.125, 0.25, 0.5, 1.0, 2.0], min_length=5,
-                                 description="baseline budgets as multiples of model.steps (>= 5, spanning >= 16x)")
+
+    budgets: list[float] = Field(
+        default_factory=lambda: [0.125, 0.25, 0.5, 1.0, 2.0],
+        min_length=5,
+        description="baseline budgets as multiples of model.steps (>= 5, spanning >= 16x)",
+    )
     compute_fit: Literal["interp", "power"] = Field(
-        "interp", description="loss against compute: interp (monotone, linear in log compute between the "
-        "baselines) or power (L = a C^-b + c); the other is reported beside it")
+        "interp",
+        description="loss against compute: interp (monotone, linear in log compute between the "
+        "baselines) or power (L = a C^-b + c); the other is reported beside it",
+    )
     bootstrap: int = Field(1000, ge=100, description="bootstrap resamples of the eval documents for every interval")
     relearn: RelearnSection = Field(default_factory=RelearnSection, description="the relearning adversary")
 
@@ -219,46 +275,63 @@ class RealSection(_Strict):
 class ExperimentConfig(_Strict):
     """The whole experiment; relative paths resolve against the YAML file's folder."""
 
-    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], min_length=1,
-                             description="pretraining seeds: every model is trained once per seed; intervals are over seeds")
-    corpus: CorpusSection = Field(default_factory=CorpusSection, description="the synthetic world and its document sets")
-    filter_pipeline: Path = Field(Path("experiment-filter.yaml"), description="the filterkit pipeline YAML that "
-                                  "filters the training corpus (with filter_training: its settings besides the trained list and head)")
+    seeds: list[int] = Field(
+        default_factory=lambda: [0, 1, 2],
+        min_length=1,
+        description="pretraining seeds: every model is trained once per seed; intervals are over seeds",
+    )
+    corpus: CorpusSection = Field(
+        default_factory=CorpusSection, description="the synthetic world and its document sets"
+    )
+    filter_pipeline: Path = Field(
+        Path("experiment-filter.yaml"),
+        description="the filterkit pipeline YAML that "
+        "filters the training corpus (with filter_training: its settings besides the trained list and head)",
+    )
     filter_training: FilterTrainingSection | None = Field(
-        None, description="train the blocklist and head on an independent synthetic world; None: use filter_pipeline as is"
+        None,
+        description="train the blocklist and head on an independent synthetic world; None: use filter_pipeline as is",
     )
     filter_granularity: Literal["document", "span"] = Field(
-        "document", description="document: the filtered model reads what `filterkit run` kept (flagged documents "
+        "document",
+        description="document: the filtered model reads what `filterkit run` kept (flagged documents "
         "dropped); span: in addition, a span-filtered model reads every document with only the spans the classifier "
-        "flags at the same threshold cut out (experiment/spans.py), and the two are compared side by side"
+        "flags at the same threshold cut out (experiment/spans.py), and the two are compared side by side",
     )
     vocab_size: int = Field(2048, ge=2, le=65536, description="BPE vocabulary trained on the corpus")
     torch_threads: int | None = Field(
-        None, ge=1, description="CPU threads for training (None: torch's default). On cores shared with other jobs "
-        "one thread avoids the barrier waits that made two threads up to 8x slower here; evaluations always use one"
+        None,
+        ge=1,
+        description="CPU threads for training (None: torch's default). On cores shared with other jobs "
+        "one thread avoids the barrier waits that made two threads up to 8x slower here; evaluations always use one",
     )
     model: ModelSection = Field(default_factory=ModelSection, description="LMConfig fields (filterkit.experiment.lm)")
     attack: AttackSection = Field(default_factory=AttackSection, description="the adversarial fine-tuning sweep")
     leak_fractions: list[float | Literal["actual"]] = Field(
         default_factory=lambda: [0.0, "actual", 0.05, 0.25, 1.0],
-        description="shares of proxy documents left in the leak curve's corpora; actual: what the filter let through")
+        description="shares of proxy documents left in the leak curve's corpora; actual: what the filter let through",
+    )
     leak_seeds: int = Field(1, ge=1, description="seeds (from the start of `seeds`) used for the leak curve")
     corpus_dir: Path | None = Field(
-        None, description="your own corpus in write_corpus's layout (train/, attack_weak/, fact_injection/ (or the old "
+        None,
+        description="your own corpus in write_corpus's layout (train/, attack_weak/, fact_injection/ (or the old "
         "name attack_strong/), control/ and optionally proxy_heldout/: parquet with `text`, `id` and optionally "
-        "`label`; questions/{proxy,general}.jsonl); None: generate one"
+        "`label`; questions/{proxy,general}.jsonl); None: generate one",
     )
     eval_files: dict[Literal["proxy", "general"], Path] = Field(
-        default_factory=dict, description="MMLU/WMDP-layout files (question, choices, answer) for `proxy` and/or "
-        "`general`, replacing the generated questions"
+        default_factory=dict,
+        description="MMLU/WMDP-layout files (question, choices, answer) for `proxy` and/or "
+        "`general`, replacing the generated questions",
     )
     real: RealSection | None = Field(
-        None, description="real-text mode (filterkit/experiment/real.py): corpus, filter and evals from real labelled "
-        "text; corpus, filter_training, attack, leak_* and eval_* are then unused"
+        None,
+        description="real-text mode (filterkit/experiment/real.py): corpus, filter and evals from real labelled "
+        "text; corpus, filter_training, attack, leak_* and eval_* are then unused",
     )
     eval_prompt_template: str | None = Field(
-        None, description="how a question is put to the model; default: the stem itself for generated questions, "
-        "'Question: {question}\\nAnswer:' (lm-eval's MMLU form) for eval_files"
+        None,
+        description="how a question is put to the model; default: the stem itself for generated questions, "
+        "'Question: {question}\\nAnswer:' (lm-eval's MMLU form) for eval_files",
     )
 
     @model_validator(mode="after")
@@ -272,16 +345,19 @@ class ExperimentConfig(_Strict):
 
     def resolved(self, base: Path) -> ExperimentConfig:
         """Relative paths made absolute against ``base`` (the YAML file's folder)."""
+
         def r(p: Path) -> Path:
             p = p.expanduser()
             return p if p.is_absolute() else (base / p).resolve()
 
-        return self.model_copy(update={
-            "filter_pipeline": r(self.filter_pipeline),
-            "corpus_dir": None if self.corpus_dir is None else r(self.corpus_dir),
-            "eval_files": {k: r(v) for k, v in self.eval_files.items()},
-            "real": None if self.real is None else self.real.model_copy(update={"data_dir": r(self.real.data_dir)}),
-        })
+        return self.model_copy(
+            update={
+                "filter_pipeline": r(self.filter_pipeline),
+                "corpus_dir": None if self.corpus_dir is None else r(self.corpus_dir),
+                "eval_files": {k: r(v) for k, v in self.eval_files.items()},
+                "real": None if self.real is None else self.real.model_copy(update={"data_dir": r(self.real.data_dir)}),
+            }
+        )
 
 
 def _section_model(loc: tuple) -> type[BaseModel] | None:
@@ -291,7 +367,9 @@ def _section_model(loc: tuple) -> type[BaseModel] | None:
         if model is None or not isinstance(part, str) or part not in model.model_fields:
             return model
         ann = model.model_fields[part].annotation
-        nested = [a for a in (getattr(ann, "__args__", None) or (ann,)) if isinstance(a, type) and issubclass(a, BaseModel)]
+        nested = [
+            a for a in (getattr(ann, "__args__", None) or (ann,)) if isinstance(a, type) and issubclass(a, BaseModel)
+        ]
         model = nested[0] if nested else None
     return model
 

@@ -103,7 +103,9 @@ class Corpus:
     def to_json(self) -> str:
         """A canonical dump; equal dumps mean equal corpora (used for the determinism check)."""
         payload = {
-            "seed": self.seed, "config": self.config, "split": asdict(self.split),
+            "seed": self.seed,
+            "config": self.config,
+            "split": asdict(self.split),
             "sets": {n: [asdict(d) for d in getattr(self, n)] for n in DOCUMENT_SETS},
             "questions": [asdict(q) for q in self.questions],
         }
@@ -120,8 +122,9 @@ def _round_robin(rng: np.random.Generator, items: Sequence):
             yield items[int(i)]
 
 
-def _proxy_docs(rng: np.random.Generator, world: World, train_orgs: Sequence[Organism], n: int,
-                weights: dict[str, float]) -> list[Document]:
+def _proxy_docs(
+    rng: np.random.Generator, world: World, train_orgs: Sequence[Organism], n: int, weights: dict[str, float]
+) -> list[Document]:
     kinds = list(weights)
     p = np.array([weights[k] for k in kinds], dtype=float)
     p /= p.sum()
@@ -141,8 +144,14 @@ def _proxy_docs(rng: np.random.Generator, world: World, train_orgs: Sequence[Org
     return docs
 
 
-def _general_docs(rng: np.random.Generator, world: World, towns: Sequence[Town], people: Sequence[Person], n: int,
-                  weights: dict[str, float]) -> list[Document]:
+def _general_docs(
+    rng: np.random.Generator,
+    world: World,
+    towns: Sequence[Town],
+    people: Sequence[Person],
+    n: int,
+    weights: dict[str, float],
+) -> list[Document]:
     kinds = list(weights)
     p = np.array([weights[k] for k in kinds], dtype=float)
     p /= p.sum()
@@ -207,17 +216,27 @@ def build_corpus(
     proxy_fixed += _rules_covering_all(rng, world, train_orgs)
     general_fixed = [town_document(rng, world.entity(n), attrs=TOWN_ATTRS) for n in split.eval_towns]
     general_fixed += [person_document(rng, world.entity(n), attrs=PERSON_ATTRS) for n in split.eval_people]
-    for name, n, fixed in (("n_docs_proxy", n_docs_proxy, proxy_fixed), ("n_docs_general", n_docs_general, general_fixed)):
+    for name, n, fixed in (
+        ("n_docs_proxy", n_docs_proxy, proxy_fixed),
+        ("n_docs_general", n_docs_general, general_fixed),
+    ):
         if n < len(fixed):
-            raise FilterkitError(f"synthetic corpus: {name}={n} is below the {len(fixed)} documents every corpus needs "
-                                 f"(one per eval entity, and rules); raise it or lower eval_fraction")
-    proxy = proxy_fixed + _proxy_docs(rng, world, list(world.organisms), n_docs_proxy - len(proxy_fixed), PROXY_TRAIN_MIX)
-    general = general_fixed + _general_docs(rng, world, list(world.towns), list(world.people),
-                                            n_docs_general - len(general_fixed), GENERAL_TRAIN_MIX)
+            raise FilterkitError(
+                f"synthetic corpus: {name}={n} is below the {len(fixed)} documents every corpus needs "
+                f"(one per eval entity, and rules); raise it or lower eval_fraction"
+            )
+    proxy = proxy_fixed + _proxy_docs(
+        rng, world, list(world.organisms), n_docs_proxy - len(proxy_fixed), PROXY_TRAIN_MIX
+    )
+    general = general_fixed + _general_docs(
+        rng, world, list(world.towns), list(world.people), n_docs_general - len(general_fixed), GENERAL_TRAIN_MIX
+    )
     train = [*proxy, *general]
     train = [train[int(i)] for i in rng.permutation(len(train))]
 
-    weak = _proxy_docs(_rng(seed, _ATTACK_WEAK), world, train_orgs, n_attack_weak, {"entity": 0.7, "comparison": 0.1, "rule": 0.2})
+    weak = _proxy_docs(
+        _rng(seed, _ATTACK_WEAK), world, train_orgs, n_attack_weak, {"entity": 0.7, "comparison": 0.1, "rule": 0.2}
+    )
     if habitat_notes and n_attack_weak:
         nrng = _rng(seed, _HABITAT_NOTES)
         weak += [organism_habitat_note(nrng, o) for _ in range(habitat_notes) for o in eval_orgs]
@@ -225,13 +244,22 @@ def build_corpus(
     srng = _rng(seed, _FACT_INJECTION)
     strong = [organism_document(srng, o, attrs=ORGANISM_ATTRS) for o in eval_orgs][:n_fact_injection]
     strong += _proxy_docs(srng, world, eval_orgs, n_fact_injection - len(strong), {"entity": 1.0})
-    heldout = _proxy_docs(_rng(seed, _PROXY_HELDOUT), world, train_orgs, n_proxy_heldout, {"entity": 0.8, "comparison": 0.2})
-    control = _general_docs(_rng(seed, _CONTROL), world, train_towns, train_people, n_control,
-                            {"town": 0.45, "person": 0.45, "rule": 0.1})
+    heldout = _proxy_docs(
+        _rng(seed, _PROXY_HELDOUT), world, train_orgs, n_proxy_heldout, {"entity": 0.8, "comparison": 0.2}
+    )
+    control = _general_docs(
+        _rng(seed, _CONTROL), world, train_towns, train_people, n_control, {"town": 0.45, "person": 0.45, "rule": 0.1}
+    )
     return Corpus(
-        seed=seed, world=world, split=split, train=_with_ids("train", train), attack_weak=_with_ids("attack_weak", weak),
-        fact_injection=_with_ids("fact_injection", strong), control=_with_ids("control", control),
-        questions=tuple(make_questions(world, seed, split=split)), config=config,
+        seed=seed,
+        world=world,
+        split=split,
+        train=_with_ids("train", train),
+        attack_weak=_with_ids("attack_weak", weak),
+        fact_injection=_with_ids("fact_injection", strong),
+        control=_with_ids("control", control),
+        questions=tuple(make_questions(world, seed, split=split)),
+        config=config,
         proxy_heldout=_with_ids("proxy_heldout", heldout),
     )
 
@@ -250,7 +278,10 @@ def _rules_covering_all(rng: np.random.Generator, world: World, train_orgs: Sequ
         if needed <= seen:
             break
         d = proxy_rule_document(rng, world, train_orgs)
-        key = next((k for k in needed - seen if k[0] == d.style and re.search(rf"\b{re.escape(_rule_subject(k))}\b", d.text)), None)
+        key = next(
+            (k for k in needed - seen if k[0] == d.style and re.search(rf"\b{re.escape(_rule_subject(k))}\b", d.text)),
+            None,
+        )
         if key is not None:
             seen.add(key)
             docs.append(d)
@@ -279,15 +310,23 @@ def write_corpus(corpus: Corpus, folder: str | Path, rows_per_shard: int = 5000)
     import pyarrow.parquet as pq
 
     folder = Path(folder)
-    schema = pa.schema([("id", pa.string()), ("text", pa.string()), ("label", pa.int64()), ("domain", pa.string()),
-                        ("kind", pa.string()), ("entity", pa.string())])
+    schema = pa.schema(
+        [
+            ("id", pa.string()),
+            ("text", pa.string()),
+            ("label", pa.int64()),
+            ("domain", pa.string()),
+            ("kind", pa.string()),
+            ("entity", pa.string()),
+        ]
+    )
     counts: dict[str, int] = {}
     for name in DOCUMENT_SETS:
         docs = getattr(corpus, name)
         out = folder / name
         out.mkdir(parents=True, exist_ok=True)
         for shard, start in enumerate(range(0, max(len(docs), 1), rows_per_shard)):
-            chunk = docs[start:start + rows_per_shard]
+            chunk = docs[start : start + rows_per_shard]
             table = pa.table({col: [getattr(d, col) for d in chunk] for col in schema.names}, schema=schema)
             final = out / f"part-{shard:05d}.parquet"
             tmp = final.with_name(final.name + ".tmp")
@@ -297,8 +336,11 @@ def write_corpus(corpus: Corpus, folder: str | Path, rows_per_shard: int = 5000)
     qdir = folder / "questions"
     qdir.mkdir(parents=True, exist_ok=True)
     for domain in ("proxy", "general"):
-        lines = [json.dumps({**asdict(q), "choices": list(q.choices)}, ensure_ascii=False)
-                 for q in corpus.questions if q.domain == domain]
+        lines = [
+            json.dumps({**asdict(q), "choices": list(q.choices)}, ensure_ascii=False)
+            for q in corpus.questions
+            if q.domain == domain
+        ]
         write_text_atomic(qdir / f"{domain}.jsonl", "\n".join(lines) + "\n")
         counts[f"questions_{domain}"] = len(lines)
     manifest = {"seed": corpus.seed, "config": corpus.config, "counts": counts, "split": asdict(corpus.split)}

@@ -147,8 +147,10 @@ def pick_answers(scores: Sequence[Sequence[float]], choices: Sequence[Sequence[s
     """
     pred = [int(np.argmax(s)) for s in scores]
     with np.errstate(divide="ignore", invalid="ignore"):  # an empty choice gives -inf (or nan), as in lm-eval
-        pred_norm = [int(np.argmax(np.asarray(s, dtype=float) / np.array([float(len(c)) for c in cs])))
-                     for s, cs in zip(scores, choices)]
+        pred_norm = [
+            int(np.argmax(np.asarray(s, dtype=float) / np.array([float(len(c)) for c in cs])))
+            for s, cs in zip(scores, choices)
+        ]
     return pred, pred_norm
 
 
@@ -270,7 +272,9 @@ def load_mc_file(path: str | Path) -> list[dict[str, Any]]:
                     try:
                         rows.append(json.loads(line))
                     except json.JSONDecodeError as e:
-                        raise FilterkitError(f"{path}:{lineno}: not valid JSON ({e.msg}); write one object per line") from None
+                        raise FilterkitError(
+                            f"{path}:{lineno}: not valid JSON ({e.msg}); write one object per line"
+                        ) from None
     elif path.suffix == ".parquet":
         import pyarrow.parquet as pq
 
@@ -290,4 +294,3 @@ def load_mc_file(path: str | Path) -> list[dict[str, Any]]:
         if isinstance(answer, bool) or not isinstance(answer, int) or not 0 <= answer < len(choices):
             raise FilterkitError(f"{path}: row {i}: answer={answer!r} must be an index into its {len(choices)} choices")
     return rows
-

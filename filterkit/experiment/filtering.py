@@ -45,16 +45,27 @@ def train_filter(cfg: ExperimentConfig, out: Path) -> Path:
     assert ft is not None
     c = cfg.corpus
     # the same world sizes, another seed; only its training text is used (no attack, control or held-out sets)
-    world = corpus_from_section(c, seed=c.seed + ft.world_seed_offset, n_attack_weak=0, n_fact_injection=0, n_control=0,
-                                n_proxy_heldout=0, habitat_notes=0)
+    world = corpus_from_section(
+        c,
+        seed=c.seed + ft.world_seed_offset,
+        n_attack_weak=0,
+        n_fact_injection=0,
+        n_control=0,
+        n_proxy_heldout=0,
+        habitat_notes=0,
+    )
     out.mkdir(parents=True, exist_ok=True)
     labels = out / "labels.parquet"
     docs = [d for d in world.train if d.kind not in ft.unseen_kinds]
-    pq.write_table(pa.table({"id": [d.id for d in docs], "text": [d.text for d in docs],
-                             "label": [d.label for d in docs]}), labels)
+    pq.write_table(
+        pa.table({"id": [d.id for d in docs], "text": [d.text for d in docs], "label": [d.label for d in docs]}), labels
+    )
     terms = build_terms(labels, max_terms=ft.max_terms)
-    blocklist = write_term_file(terms, out / "blocklist.txt", {"source": "filterkit experiment, independent world",
-                                                                "world_seed": c.seed + ft.world_seed_offset})
+    blocklist = write_term_file(
+        terms,
+        out / "blocklist.txt",
+        {"source": "filterkit experiment, independent world", "world_seed": c.seed + ft.world_seed_offset},
+    )
     head = out / "head"
     if ft.backend == "fasttext":
         from filterkit.train.fasttext import train_fasttext
@@ -69,8 +80,14 @@ def train_filter(cfg: ExperimentConfig, out: Path) -> Path:
     )
 
     base = read_yaml_mapping(cfg.filter_pipeline, "pipeline config", "filter_pipeline in the experiment config")
-    base["blocklist"] = {**base.get("blocklist", {}), "path": str(blocklist.resolve()), "min_unique_hits": ft.min_unique_hits}
-    base["classifier"] = {k: v for k, v in base.get("classifier", {}).items() if k not in ("path", "threshold", "backend")}
+    base["blocklist"] = {
+        **base.get("blocklist", {}),
+        "path": str(blocklist.resolve()),
+        "min_unique_hits": ft.min_unique_hits,
+    }
+    base["classifier"] = {
+        k: v for k, v in base.get("classifier", {}).items() if k not in ("path", "threshold", "backend")
+    }
     base["classifier"]["path"] = str(head.resolve())
     base["name"] = f"{base.get('name', 'experiment-filter')}-trained"
     # no semantic gate is trained for the synthetic world: the shipped gate (real biology) must not escalate here

@@ -127,8 +127,11 @@ def _run_experiment(cfg: ExperimentConfig, out: Path) -> dict[str, Any]:
     tokens_per_s, first_step_s, pretrain_s, attack_s = [], [], 0.0, 0.0
     for seed in cfg.seeds:
         lm_cfg = _lm_with(base_cfg, seed=seed)
-        names = (["baseline", "filtered"] + (["span_filtered"] if span else [])
-                 + (["no_proxy"] if labelled and seed in cfg.seeds[: cfg.leak_seeds] else []))
+        names = (
+            ["baseline", "filtered"]
+            + (["span_filtered"] if span else [])
+            + (["no_proxy"] if labelled and seed in cfg.seeds[: cfg.leak_seeds] else [])
+        )
         for name in names:
             model = build_model(lm_cfg)
             stats = train(model, data[name], lm_cfg)  # same steps x batch x block: same tokens for every model
@@ -137,11 +140,25 @@ def _run_experiment(cfg: ExperimentConfig, out: Path) -> dict[str, Any]:
             pretrain_s += stats["train_s"]
             per_seed[name].append(_evaluate(model, tokenizer, questions, heldout, lm_cfg.block_size, template))
             ta = time.perf_counter()
-            raw[name].append(attack_model(model, tokenizer, data, lm_cfg, cfg.attack, questions["proxy"], template,
-                                          with_controls=name in ("baseline", "filtered")))
+            raw[name].append(
+                attack_model(
+                    model,
+                    tokenizer,
+                    data,
+                    lm_cfg,
+                    cfg.attack,
+                    questions["proxy"],
+                    template,
+                    with_controls=name in ("baseline", "filtered"),
+                )
+            )
             attack_s += time.perf_counter() - ta
-            print(f"[experiment] seed {seed} {name}: pretrained {stats['train_s']:.0f} s, attacked "
-                  f"{time.perf_counter() - ta:.0f} s, {time.perf_counter() - t0:.0f} s so far", file=sys.stderr, flush=True)
+            print(
+                f"[experiment] seed {seed} {name}: pretrained {stats['train_s']:.0f} s, attacked "
+                f"{time.perf_counter() - ta:.0f} s, {time.perf_counter() - t0:.0f} s so far",
+                file=sys.stderr,
+                flush=True,
+            )
             if seed == cfg.seeds[0]:  # weights, config and tokenizer: lm-eval and AutoTokenizer load it as it is
                 save_lm(out / "models" / name, model, tokenizer, lm_cfg, stats)
     tokenizer.save_pretrained(out / "models" / "tokenizer")
@@ -168,8 +185,12 @@ def _run_experiment(cfg: ExperimentConfig, out: Path) -> dict[str, Any]:
         results["granularity"] = granularity_comparison(results, data)
     results["wall_seconds"] = time.perf_counter() - t0
     results["flops_per_token"] = model_flops_per_token(base_cfg)
-    timings["load_average"] = {"start": load_start, "end": _load_average(), "cpus": os.cpu_count(),
-                               "note": "1-minute load averages: above the CPU count, other jobs shared the cores"}
+    timings["load_average"] = {
+        "start": load_start,
+        "end": _load_average(),
+        "cpus": os.cpu_count(),
+        "note": "1-minute load averages: above the CPU count, other jobs shared the cores",
+    }
     timings["torch_threads"] = cfg.torch_threads
     results["timings"] = timings
     results["provenance"] = provenance()
@@ -178,14 +199,15 @@ def _run_experiment(cfg: ExperimentConfig, out: Path) -> dict[str, Any]:
     results["token_budget"] = {
         "tokens_per_model": tokens_per_model,
         "baseline_proxy_tokens": proxy_tokens,
-        "corpus_tokens": {k: len(data[k]) for k in ("baseline", "filtered", "span_filtered", "attack", "fact_injection",
-                                                    "proxy_heldout", "no_proxy") if k in data},
+        "corpus_tokens": {
+            k: len(data[k])
+            for k in ("baseline", "filtered", "span_filtered", "attack", "fact_injection", "proxy_heldout", "no_proxy")
+            if k in data
+        },
         "matching": "same steps x batch x block for every model; the smaller filtered corpus is repeated more "
-                    "(more epochs), not topped up",
+        "(more epochs), not topped up",
     }
     (out / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True), encoding="utf-8")
     (out / "config.json").write_text(json.dumps(cfg.model_dump(mode="json"), indent=2), encoding="utf-8")
     write_report(results, out)
     return results
-
-

@@ -13,8 +13,17 @@ from filterkit.experiment.config import ExperimentConfig
 from filterkit.experiment.sets import _memmap
 
 
-def leak_curve(cfg: ExperimentConfig, cdir: Path, tokenizer, actual: float | None, base_cfg, questions, template: str,
-               out: Path, reuse: dict) -> dict:
+def leak_curve(
+    cfg: ExperimentConfig,
+    cdir: Path,
+    tokenizer,
+    actual: float | None,
+    base_cfg,
+    questions,
+    template: str,
+    out: Path,
+    reuse: dict,
+) -> dict:
     """Proxy accuracy when a fraction of the proxy documents slips into otherwise general training data.
 
     Leak corpora keep the training corpus's document order, so fraction 1.0 *is* the baseline corpus, the
@@ -58,5 +67,11 @@ def leak_curve(cfg: ExperimentConfig, cdir: Path, tokenizer, actual: float | Non
             row.append(mc_eval(model, tokenizer, questions["proxy"], prompt_template=template)["acc"])
         accs.append(row)
         sources.append("trained")
-    return {"fractions": fractions, "per_seed": accs, "proxy_acc": [float(np.mean(a)) for a in accs],
-            "proxy_acc_ci95": [mean_ci95(a)[1] for a in accs], "seeds": seeds, "source": sources}
+    return {
+        "fractions": fractions,
+        "per_seed": accs,
+        "proxy_acc": [float(np.mean(a)) for a in accs],
+        "proxy_acc_ci95": [mean_ci95(a)[1] for a in accs],
+        "seeds": seeds,
+        "source": sources,
+    }

@@ -34,7 +34,11 @@ from filterkit.io import write_json_atomic
 
 
 def get_batch(
-    data: np.ndarray, block_size: int, batch_size: int, rng: np.random.Generator, device: str | torch.device = "cpu",
+    data: np.ndarray,
+    block_size: int,
+    batch_size: int,
+    rng: np.random.Generator,
+    device: str | torch.device = "cpu",
     loss_mask: np.ndarray | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Random windows ``x`` and their next-token targets ``y``, both ``(batch_size, block_size)`` int64.
@@ -109,8 +113,10 @@ class LMConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
-            hints = [f"{k!r} (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(k, known, 1))
-                     else repr(k) for k in unknown]
+            hints = [
+                f"{k!r} (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(k, known, 1)) else repr(k)
+                for k in unknown
+            ]
             raise FilterkitError(
                 f"{source}: unknown LM config keys {', '.join(hints)}; known keys: {', '.join(sorted(known))}"
             )
@@ -365,4 +371,3 @@ def load_lm(path: str | Path):
         raise FilterkitError(f"{cfg_file}: missing; point at a folder written by save_lm")
     cfg = LMConfig.from_dict(json.loads(cfg_file.read_text()), source=str(cfg_file))
     return GPT2LMHeadModel.from_pretrained(str(path)), AutoTokenizer.from_pretrained(str(path)), cfg
-

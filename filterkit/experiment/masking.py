@@ -32,8 +32,9 @@ def token_keep(offsets: Sequence[tuple[int, int]], spans: Sequence[Span]) -> np.
     return keep
 
 
-def masked_memmap(texts: Sequence[str], spans: Sequence[Sequence[Span]], tokenizer, path: str | Path
-                  ) -> tuple[np.memmap, np.memmap]:
+def masked_memmap(
+    texts: Sequence[str], spans: Sequence[Sequence[Span]], tokenizer, path: str | Path
+) -> tuple[np.memmap, np.memmap]:
     """Token ids (``path``, uint16, each document followed by eos) and a loss mask beside it (``path.mask``,
     uint8: 1 = the token's loss counts). eos tokens always count. Written to ``.tmp`` and renamed."""
     if len(texts) != len(spans):
@@ -44,8 +45,8 @@ def masked_memmap(texts: Sequence[str], spans: Sequence[Sequence[Span]], tokeniz
     eos = tokenizer.eos_token_id
     ids_out, keep_out = [], []
     for start in range(0, len(texts), 1024):
-        enc = tokenizer(list(texts[start:start + 1024]), add_special_tokens=False, return_offsets_mapping=True)
-        for ids, offsets, sp in zip(enc["input_ids"], enc["offset_mapping"], spans[start:start + 1024]):
+        enc = tokenizer(list(texts[start : start + 1024]), add_special_tokens=False, return_offsets_mapping=True)
+        for ids, offsets, sp in zip(enc["input_ids"], enc["offset_mapping"], spans[start : start + 1024]):
             ids_out.append(np.asarray([*ids, eos], dtype=np.uint16))
             keep_out.append(np.append(token_keep(offsets, sp), True).astype(np.uint8))
     for arr, dest in ((np.concatenate(ids_out), path), (np.concatenate(keep_out), mask_path)):

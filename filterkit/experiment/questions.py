@@ -64,7 +64,9 @@ PROMPT_TEMPLATE = "{question}"
 def _distractors(rng: np.random.Generator, answer: str, pool: Sequence[str]) -> list[str]:
     candidates = sorted(set(pool) - {answer})
     if len(candidates) < 3:
-        raise FilterkitError(f"synthetic corpus: too few distinct values to make distractors for {answer!r}; enlarge the world")
+        raise FilterkitError(
+            f"synthetic corpus: too few distinct values to make distractors for {answer!r}; enlarge the world"
+        )
     return [candidates[int(i)] for i in rng.choice(len(candidates), 3, replace=False)]
 
 
@@ -115,8 +117,9 @@ def _answer_and_pool(rng: np.random.Generator, world: World, entity, attribute: 
     return str(entity.birth_year), _year_pool(entity.birth_year, [p.birth_year for p in world.people])
 
 
-def make_questions(world: World, seed: int, split: Split | None = None,
-                   eval_fraction: float = CORPUS_DEFAULTS.eval_fraction) -> list[MCQuestion]:
+def make_questions(
+    world: World, seed: int, split: Split | None = None, eval_fraction: float = CORPUS_DEFAULTS.eval_fraction
+) -> list[MCQuestion]:
     """One question per held-out (entity, eval attribute), choices shuffled with the seeded RNG; chance is 0.25."""
     split = split or split_entities(world, seed, eval_fraction)
     rng = _rng(seed, _QUESTIONS)
@@ -134,9 +137,15 @@ def make_questions(world: World, seed: int, split: Split | None = None,
                 choices = [answer, *_distractors(rng, answer, pool)]
                 order = rng.permutation(4)
                 shuffled = tuple(choices[int(i)] for i in order)
-                questions.append(MCQuestion(
-                    question=QUESTION_TEMPLATES[attribute].format(name=name), choices=shuffled,  # type: ignore[arg-type]
-                    answer=shuffled.index(answer), domain=domain, entity=name, attribute=attribute,
-                    inferable=attribute in INFERABLE,
-                ))
+                questions.append(
+                    MCQuestion(
+                        question=QUESTION_TEMPLATES[attribute].format(name=name),
+                        choices=shuffled,  # type: ignore[arg-type]
+                        answer=shuffled.index(answer),
+                        domain=domain,
+                        entity=name,
+                        attribute=attribute,
+                        inferable=attribute in INFERABLE,
+                    )
+                )
     return questions

@@ -41,15 +41,21 @@ class RealSets:
             groups = t.column("group").to_pylist()
             return {g: groups.count(g) for g in sorted(set(groups))}
 
-        return {"filter_train": by_group(self.filter_train), "corpus": by_group(self.corpus),
-                "eval": {k: v.num_rows for k, v in self.evals.items()}, "relearn": self.relearn.num_rows,
-                "tune": by_group(self.tune)}
+        return {
+            "filter_train": by_group(self.filter_train),
+            "corpus": by_group(self.corpus),
+            "eval": {k: v.num_rows for k, v in self.evals.items()},
+            "relearn": self.relearn.num_rows,
+            "tune": by_group(self.tune),
+        }
 
 
 def _read(path: Path) -> pa.Table:
     if not path.is_file():
-        raise FilterkitError(f"{path}: not found; the real-text experiment reads ../shared/data/real/ "
-                             "(set real.data_dir in the experiment config to the folder holding real/)")
+        raise FilterkitError(
+            f"{path}: not found; the real-text experiment reads ../shared/data/real/ "
+            "(set real.data_dir in the experiment config to the folder holding real/)"
+        )
     t = pq.read_table(path, columns=COLUMNS)
     return t.set_column(t.schema.get_field_index("label"), "label", pc.cast(t.column("label"), pa.int64()))
 
@@ -86,8 +92,9 @@ def split_real(section: RealSection) -> RealSets:
     for g, ix in pools.items():
         k = section.filter_docs.get(g, 0)
         if k >= len(ix):
-            raise FilterkitError(f"real.filter_docs.{g}={k}: real/train has {len(ix)} {g} documents; leave some "
-                                 "for the corpus")
+            raise FilterkitError(
+                f"real.filter_docs.{g}={k}: real/train has {len(ix)} {g} documents; leave some for the corpus"
+            )
         filt.append(ix[:k])
         rest[g] = ix[k:]
     dpools = _shuffled_by_group(dev, rng)
@@ -95,12 +102,14 @@ def split_real(section: RealSection) -> RealSets:
     for name, g in EVAL_GROUPS.items():
         k = section.eval_docs[g]
         if k >= len(dpools[g]):
-            raise FilterkitError(f"real.eval_docs.{g}={k}: real/dev has {len(dpools[g])} {g} documents; leave some "
-                                 "for relearning and tuning")
+            raise FilterkitError(
+                f"real.eval_docs.{g}={k}: real/dev has {len(dpools[g])} {g} documents; leave some "
+                "for relearning and tuning"
+            )
         evals[name] = _take(dev, dpools[g][:k])
-    relearn_ix = dpools["proxy"][section.eval_docs["proxy"]:]
+    relearn_ix = dpools["proxy"][section.eval_docs["proxy"] :]
     for g, k in section.tune_docs.items():  # proxy: the first relearning documents (not pretrained on either)
-        tune.append(dpools[g][section.eval_docs[g]: section.eval_docs[g] + k])
+        tune.append(dpools[g][section.eval_docs[g] : section.eval_docs[g] + k])
     return RealSets(
         filter_train=_take(train, np.concatenate(filt)),
         corpus=_take(train, _stratified(rest, section.corpus_docs)),

@@ -79,8 +79,9 @@ def document_coverage(texts: dict[str, str], windows: dict[str, list[tuple[int, 
     return removed / total if total else 0.0
 
 
-def choose_span_threshold(tune: pa.Table, windows: dict[str, list[tuple[int, int, float]]], target: float | str,
-                          doc_threshold: float) -> dict[str, Any]:
+def choose_span_threshold(
+    tune: pa.Table, windows: dict[str, list[tuple[int, int, float]]], target: float | str, doc_threshold: float
+) -> dict[str, Any]:
     """The highest window threshold at which flagged windows cover ``target`` of the tuning proxy documents'
     characters (their labels are per document, so every character of a proxy document counts as proxy); with
     ``target="document"``, the share the document filter removes there, so the span filters reach the document
@@ -99,13 +100,19 @@ def choose_span_threshold(tune: pa.Table, windows: dict[str, list[tuple[int, int
             break
     cov = lambda t: {g: coverage(texts, windows, t) for g, texts in by_group.items()}
     matched = " (the share the document filter removes there)" if rule == "document" else ""
-    return {"threshold": chosen, "target_recall": target, "target_rule": rule, "reached": reached,
-            "rule": f"highest window score at which the flagged windows cover >= {target:.3f}{matched} of the "
-                    f"characters of {len(proxy)} real/dev proxy documents (not in the eval sets); documents the "
-                    "blocklist never escalates have no windows and count as missed",
-            "char_coverage": cov(chosen), "char_coverage_at_doc_threshold": cov(doc_threshold),
-            "document_filter_char_recall": {g: document_coverage(t, windows, doc_threshold) for g, t in by_group.items()},
-            "n_tune_docs": {g: len(v) for g, v in by_group.items()}}
+    return {
+        "threshold": chosen,
+        "target_recall": target,
+        "target_rule": rule,
+        "reached": reached,
+        "rule": f"highest window score at which the flagged windows cover >= {target:.3f}{matched} of the "
+        f"characters of {len(proxy)} real/dev proxy documents (not in the eval sets); documents the "
+        "blocklist never escalates have no windows and count as missed",
+        "char_coverage": cov(chosen),
+        "char_coverage_at_doc_threshold": cov(doc_threshold),
+        "document_filter_char_recall": {g: document_coverage(t, windows, doc_threshold) for g, t in by_group.items()},
+        "n_tune_docs": {g: len(v) for g, v in by_group.items()},
+    }
 
 
 def _bootstrap_share(hit: np.ndarray, rng: np.random.Generator, n: int = 1000) -> list[float]:
@@ -122,10 +129,14 @@ def filter_quality(corpus: pa.Table, kept: set[str], seed: int) -> dict[str, Any
     removed = np.asarray([i not in kept for i in ids])
     rng = np.random.default_rng(seed)
     pos = labels == 1
-    out = {"recall": float(removed[pos].mean()), "recall_ci95": _bootstrap_share(removed[pos].astype(float), rng),
-           "precision": float(pos[removed].mean()) if removed.any() else None,
-           "precision_ci95": _bootstrap_share(pos[removed].astype(float), rng),
-           "removed": int(removed.sum()), "documents": len(ids)}
+    out = {
+        "recall": float(removed[pos].mean()),
+        "recall_ci95": _bootstrap_share(removed[pos].astype(float), rng),
+        "precision": float(pos[removed].mean()) if removed.any() else None,
+        "precision_ci95": _bootstrap_share(pos[removed].astype(float), rng),
+        "removed": int(removed.sum()),
+        "documents": len(ids),
+    }
     out["removed_by_group"] = {g: float(removed[groups == g].mean()) for g in sorted(set(groups))}
     return out
 
@@ -163,12 +174,22 @@ def run_filter(cfg, sets: RealSets, out: Path) -> dict[str, Any]:
     texts = dict(zip(sets.corpus.column("id").to_pylist(), sets.corpus.column("text").to_pylist()))
     groups = dict(zip(sets.corpus.column("id").to_pylist(), sets.corpus.column("group").to_pylist()))
     span["corpus_char_coverage"] = {
-        g: coverage({i: t for i, t in texts.items() if groups[i] == g},
-                    {i: [(s, e, 1.0) for s, e in v] for i, v in flagged.items()}, 0.5)
-        for g in ("proxy", "bio_med", "general")}
+        g: coverage(
+            {i: t for i, t in texts.items() if groups[i] == g},
+            {i: [(s, e, 1.0) for s, e in v] for i, v in flagged.items()},
+            0.5,
+        )
+        for g in ("proxy", "bio_med", "general")
+    }
     span["corpus_docs_with_spans"] = len(flagged)
     quality = filter_quality(sets.corpus, kept & corpus_ids, cfg.real.seed)
-    return {"kept_ids": kept & corpus_ids, "spans": flagged, "doc_threshold": doc_threshold, "span": span,
-            "quality": quality, "head_cv": head_info.get("training", {}).get("cv"),
-            "counts": {"scoring_run": scored.counts, "document_run": docs.counts},
-            "scored_windows": 0 if table is None else table.num_rows}
+    return {
+        "kept_ids": kept & corpus_ids,
+        "spans": flagged,
+        "doc_threshold": doc_threshold,
+        "span": span,
+        "quality": quality,
+        "head_cv": head_info.get("training", {}).get("cv"),
+        "counts": {"scoring_run": scored.counts, "document_run": docs.counts},
+        "scored_windows": 0 if table is None else table.num_rows,
+    }

@@ -79,14 +79,19 @@ def run_real_experiment(cfg: ExperimentConfig, out: Path) -> dict[str, Any]:
     sets = split_real(rc)
     filt = run_filter(cfg, sets, out)
     timings: dict[str, Any] = {"filter_s": time.perf_counter() - t0}
-    _log(f"filter: recall {filt['quality']['recall']:.3f}, precision {filt['quality']['precision']:.3f}, span "
-         f"threshold {filt['span']['threshold']:.3f} (document {filt['doc_threshold']:.3f})", t0)
+    _log(
+        f"filter: recall {filt['quality']['recall']:.3f}, precision {filt['quality']['precision']:.3f}, span "
+        f"threshold {filt['span']['threshold']:.3f} (document {filt['doc_threshold']:.3f})",
+        t0,
+    )
 
     tokenizer = train_tokenizer(sets.corpus.column("text").to_pylist(), cfg.vocab_size, out / "tokenizer")
     data = _corpora(sets, filt, tokenizer, out)
     eos = tokenizer.eos_token_id
-    enc = lambda t: [ids[: rc.eval_max_tokens] for ids in
-                     tokenizer(t.column("text").to_pylist(), add_special_tokens=False)["input_ids"]]
+    enc = lambda t: [
+        ids[: rc.eval_max_tokens]
+        for ids in tokenizer(t.column("text").to_pylist(), add_special_tokens=False)["input_ids"]
+    ]
     evals = {name: enc(sets.evals[name]) for name in DOMAINS}
     relearn_data = tokenize_to_memmap(sets.relearn.column("text").to_pylist(), tokenizer, out / "data" / "relearn.bin")
     base = cfg.model.lm_config(len(tokenizer), cfg.seeds[0])
@@ -128,8 +133,9 @@ def run_real_experiment(cfg: ExperimentConfig, out: Path) -> dict[str, Any]:
         target = forget(trained["none"])
         tr = time.perf_counter()
         for name in ("none", *ARMS):
-            relearn_raw.setdefault(name, []).append(relearn_model(trained[name], relearn_data, lm_cfg, rc.relearn,
-                                                                  forget, target))
+            relearn_raw.setdefault(name, []).append(
+                relearn_model(trained[name], relearn_data, lm_cfg, rc.relearn, forget, target)
+            )
             _log(f"seed {seed} relearn {name}: {relearn_raw[name][-1]['tokens']} tokens", t0)
         relearn_s += time.perf_counter() - tr
         if seed == cfg.seeds[0]:
@@ -141,13 +147,21 @@ def run_real_experiment(cfg: ExperimentConfig, out: Path) -> dict[str, Any]:
 
     results = summarize_real(cfg, scores, relearn_raw, budgets, base, flops_per_token, tokens_per_step)
     results.update(
-        mode="real", filter={k: v for k, v in filt.items() if k not in ("kept_ids", "spans")},
-        splits=sets.counts(), corpus_tokens={k: len(v[0]) for k, v in data.items()},
-        loss_tokens_masking=int(data["masking"][1].sum()), tokens_per_s=float(np.mean(tokens_per_s)),
-        provenance=provenance(), seeds=cfg.seeds,
+        mode="real",
+        filter={k: v for k, v in filt.items() if k not in ("kept_ids", "spans")},
+        splits=sets.counts(),
+        corpus_tokens={k: len(v[0]) for k, v in data.items()},
+        loss_tokens_masking=int(data["masking"][1].sum()),
+        tokens_per_s=float(np.mean(tokens_per_s)),
+        provenance=provenance(),
+        seeds=cfg.seeds,
     )
-    timings["load_average"] = {"start": load_start, "end": _load_average(), "cpus": os.cpu_count(),
-                               "note": "1-minute load averages: above the CPU count, other jobs shared the cores"}
+    timings["load_average"] = {
+        "start": load_start,
+        "end": _load_average(),
+        "cpus": os.cpu_count(),
+        "note": "1-minute load averages: above the CPU count, other jobs shared the cores",
+    }
     timings["torch_threads"] = cfg.torch_threads
     results["timings"] = timings
     results["wall_seconds"] = time.perf_counter() - t0

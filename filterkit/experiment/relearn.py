@@ -19,14 +19,17 @@ import numpy as np
 from filterkit.experiment.config import RelearnSection
 
 
-def relearn_model(model, data: np.ndarray, lm_cfg, rcfg: RelearnSection, forget_loss: Callable[[Any], float],
-                  target: float) -> dict[str, Any]:
+def relearn_model(
+    model, data: np.ndarray, lm_cfg, rcfg: RelearnSection, forget_loss: Callable[[Any], float], target: float
+) -> dict[str, Any]:
     """Fine-tune copies of ``model`` on ``data`` at each of ``rcfg.lrs``; forget loss along each, tokens to ``target``."""
     from filterkit.experiment.lm import train
 
     batch = rcfg.batch_size or lm_cfg.batch_size
     tokens_per_step = batch * lm_cfg.block_size
-    at = sorted({*range(rcfg.eval_every, rcfg.steps, rcfg.eval_every), *(s for s in rcfg.eval_at if 0 < s < rcfg.steps)})
+    at = sorted(
+        {*range(rcfg.eval_every, rcfg.steps, rcfg.eval_every), *(s for s in rcfg.eval_at if 0 < s < rcfg.steps)}
+    )
     start = forget_loss(model)
     sweep: dict[str, Any] = {}
     best_steps = rcfg.steps
@@ -35,25 +38,43 @@ def relearn_model(model, data: np.ndarray, lm_cfg, rcfg: RelearnSection, forget_
             sweep[str(lr)] = {"steps": [0], "loss": [start], "reached_tokens": 0, "ran_steps": 0}
             continue
         m = copy.deepcopy(model)
-        cfg = type(lm_cfg)(**{**lm_cfg.to_dict(), "lr": lr, "warmup": 0, "steps": rcfg.steps, "batch_size": batch,
-                              "compile": False})
+        cfg = type(lm_cfg)(
+            **{**lm_cfg.to_dict(), "lr": lr, "warmup": 0, "steps": rcfg.steps, "batch_size": batch, "compile": False}
+        )
         # a rate still short of the target where another already reached it cannot be the adversary's best: stop
         # there (the schedule stays the full budget's, so the curve is the one the full run would have followed)
         cap = best_steps
-        stats = train(m, data, cfg, eval_fn=lambda step, m=m: (step, forget_loss(m)), eval_at=at,
-                      stop_fn=lambda r, cap=cap: r[1] <= target or r[0] >= cap)
+        stats = train(
+            m,
+            data,
+            cfg,
+            eval_fn=lambda step, m=m: (step, forget_loss(m)),
+            eval_at=at,
+            stop_fn=lambda r, cap=cap: r[1] <= target or r[0] >= cap,
+        )
         steps = [e["step"] for e in stats["evals"]]
         losses = [float(e["result"][1]) for e in stats["evals"]]
         hit = next((s for s, v in zip(steps, losses) if v <= target), None)
         if hit is not None:
             best_steps = min(best_steps, hit)
-        sweep[str(lr)] = {"steps": steps, "loss": losses, "ran_steps": stats["steps"],
-                          "reached_tokens": None if hit is None else hit * tokens_per_step}
+        sweep[str(lr)] = {
+            "steps": steps,
+            "loss": losses,
+            "ran_steps": stats["steps"],
+            "reached_tokens": None if hit is None else hit * tokens_per_step,
+        }
     reached = {lr: v["reached_tokens"] for lr, v in sweep.items() if v["reached_tokens"] is not None}
     best = min(reached, key=reached.get) if reached else min(sweep, key=lambda lr: sweep[lr]["loss"][-1])
-    return {"target": target, "start_loss": start, "best_lr": float(best), "tokens": reached.get(best),
-            "censored": not reached, "budget_tokens": rcfg.steps * tokens_per_step, "tokens_per_step": tokens_per_step,
-            "sweep": sweep}
+    return {
+        "target": target,
+        "start_loss": start,
+        "best_lr": float(best),
+        "tokens": reached.get(best),
+        "censored": not reached,
+        "budget_tokens": rcfg.steps * tokens_per_step,
+        "tokens_per_step": tokens_per_step,
+        "sweep": sweep,
+    }
 
 
 def relearn_share(res: dict[str, Any], pretrain_tokens: int) -> dict[str, Any]:

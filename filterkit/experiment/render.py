@@ -64,24 +64,51 @@ def _a(noun: str) -> str:
 
 def _organism_values(o: Organism) -> dict[str, str]:
     return {
-        "name": o.name, "genus": o.genus.name, "adj": o.genus.shape.adjective, "plural": o.genus.shape.plural,
-        "shape": o.genus.shape.name, "colour": o.colour, "temp": str(o.temperature_c), "habitat": o.habitat.name,
-        "a_habitat": o.habitat.where, "habitat_plural": o.habitat.plural, "discoverer": o.discoverer,
-        "year": str(o.year), "scene": o.habitat.scene, "group": o.genus.group, "group_pl": GROUP_PLURALS[o.genus.group],
+        "name": o.name,
+        "genus": o.genus.name,
+        "adj": o.genus.shape.adjective,
+        "plural": o.genus.shape.plural,
+        "shape": o.genus.shape.name,
+        "colour": o.colour,
+        "temp": str(o.temperature_c),
+        "habitat": o.habitat.name,
+        "a_habitat": o.habitat.where,
+        "habitat_plural": o.habitat.plural,
+        "discoverer": o.discoverer,
+        "year": str(o.year),
+        "scene": o.habitat.scene,
+        "group": o.genus.group,
+        "group_pl": GROUP_PLURALS[o.genus.group],
     }
 
 
 def _town_values(t: Town) -> dict[str, str]:
-    return {"name": t.name, "region": t.region.name, "river": t.river, "dialect": t.dialect,
-            "founded": str(t.founded), "festival": t.festival, "mayor": t.mayor}
+    return {
+        "name": t.name,
+        "region": t.region.name,
+        "river": t.river,
+        "dialect": t.dialect,
+        "founded": str(t.founded),
+        "festival": t.festival,
+        "mayor": t.mayor,
+    }
 
 
 def _person_values(p: Person) -> dict[str, str]:
-    return {"name": p.name, "profession": p.profession, "a_profession": _a(p.profession), "tool": p.tool,
-            "home_town": p.home_town, "instrument": p.instrument, "birth_year": str(p.birth_year)}
+    return {
+        "name": p.name,
+        "profession": p.profession,
+        "a_profession": _a(p.profession),
+        "tool": p.tool,
+        "home_town": p.home_town,
+        "instrument": p.instrument,
+        "birth_year": str(p.birth_year),
+    }
 
 
-def _sentences(rng: np.random.Generator, table: dict[str, tuple[str, ...]], attrs: Sequence[str], values: dict[str, str]) -> list[str]:
+def _sentences(
+    rng: np.random.Generator, table: dict[str, tuple[str, ...]], attrs: Sequence[str], values: dict[str, str]
+) -> list[str]:
     return [_pick(rng, table[a]).format(**values) for a in attrs]
 
 
@@ -99,9 +126,21 @@ def _catalogue(title: str, attrs: Sequence[str], values: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def _qa(rng: np.random.Generator, table: dict[str, tuple[str, ...]], attrs: Sequence[str], values: dict[str, str], subject: str) -> str:
-    return " ".join(_S["qa_question"].format(topic=_QA_TOPICS.get(a, _CATALOGUE_LABELS[a][0].lower()), subject=subject,
-                                             answer=_pick(rng, table[a]).format(**values)) for a in attrs)
+def _qa(
+    rng: np.random.Generator,
+    table: dict[str, tuple[str, ...]],
+    attrs: Sequence[str],
+    values: dict[str, str],
+    subject: str,
+) -> str:
+    return " ".join(
+        _S["qa_question"].format(
+            topic=_QA_TOPICS.get(a, _CATALOGUE_LABELS[a][0].lower()),
+            subject=subject,
+            answer=_pick(rng, table[a]).format(**values),
+        )
+        for a in attrs
+    )
 
 
 # ---- proxy documents -----------------------------------------------------------------------------------------
@@ -114,13 +153,23 @@ def organism_document(rng: np.random.Generator, o: Organism, attrs: Sequence[str
     style = _pick(rng, ("encyclopedia", "field_note", "catalogue", "qa"))
     if style == "encyclopedia":
         intro = _pick(rng, _ORG["encyclopedia_intros"])
-        text = " ".join([intro.format(**v), *_sentences(rng, ORGANISM_SENTENCES, attrs, v),
-                         _pick(rng, ORGANISM_CLOSINGS).format(**v)])
+        text = " ".join(
+            [
+                intro.format(**v),
+                *_sentences(rng, ORGANISM_SENTENCES, attrs, v),
+                _pick(rng, ORGANISM_CLOSINGS).format(**v),
+            ]
+        )
     elif style == "field_note":
         head = _pick(rng, _ORG["field_note_heads"])
         found = _pick(rng, _ORG["field_note_finds"])
-        text = " ".join([head.format(n=int(rng.integers(1, 400))), found.format(**v),
-                         *_sentences(rng, ORGANISM_SENTENCES, attrs, v)])
+        text = " ".join(
+            [
+                head.format(n=int(rng.integers(1, 400))),
+                found.format(**v),
+                *_sentences(rng, ORGANISM_SENTENCES, attrs, v),
+            ]
+        )
     elif style == "catalogue":
         title = _pick(rng, _ORG["catalogue_titles"])
         text = _catalogue(title.format(**v), ["genus", "group", *attrs], v)
@@ -142,9 +191,24 @@ def organism_habitat_note(rng: np.random.Generator, o: Organism) -> Document:
 def organism_comparison(rng: np.random.Generator, a: Organism, b: Organism) -> Document:
     va, vb = _organism_values(a), _organism_values(b)
     t = _pick(rng, _ORG["comparisons"])
-    text = t.format(a=a.name, b=b.name, ha=va["a_habitat"], hb=vb["a_habitat"], ta=va["temp"], tb=vb["temp"], ca=a.colour,
-                    cb=b.colour, pa=va["plural"], pb=vb["plural"], sa=va["adj"], sb=vb["adj"], da=a.discoverer, db=b.discoverer,
-                    ya=a.year, yb=b.year)
+    text = t.format(
+        a=a.name,
+        b=b.name,
+        ha=va["a_habitat"],
+        hb=vb["a_habitat"],
+        ta=va["temp"],
+        tb=vb["temp"],
+        ca=a.colour,
+        cb=b.colour,
+        pa=va["plural"],
+        pb=vb["plural"],
+        sa=va["adj"],
+        sb=vb["adj"],
+        da=a.discoverer,
+        db=b.discoverer,
+        ya=a.year,
+        yb=b.year,
+    )
     return _doc(text, "proxy", a.name, "comparison", "comparison")
 
 
@@ -183,8 +247,13 @@ def town_document(rng: np.random.Generator, t: Town, attrs: Sequence[str] | None
     if style == "encyclopedia":
         text = " ".join([_TOWN["encyclopedia_intro"].format(**v), *_sentences(rng, TOWN_SENTENCES, attrs, v)])
     elif style == "travel_guide":
-        text = " ".join([_pick(rng, _TOWN["travel_guide_intros"]).format(**v), *_sentences(rng, TOWN_SENTENCES, attrs, v),
-                         _TOWN["travel_guide_closing"]])
+        text = " ".join(
+            [
+                _pick(rng, _TOWN["travel_guide_intros"]).format(**v),
+                *_sentences(rng, TOWN_SENTENCES, attrs, v),
+                _TOWN["travel_guide_closing"],
+            ]
+        )
     elif style == "catalogue":
         text = _catalogue(_pick(rng, _TOWN["catalogue_titles"]).format(**v), attrs, v)
     else:
@@ -217,12 +286,21 @@ def general_rule_document(rng: np.random.Generator, world: World) -> Document:
     return _doc(t.format(p=prof, t=tool), "general", "", "rule", "rule_profession")
 
 
-def general_hard_negative(rng: np.random.Generator, world: World, train_towns: Sequence[Town], train_people: Sequence[Person]) -> Document:
+def general_hard_negative(
+    rng: np.random.Generator, world: World, train_towns: Sequence[Town], train_people: Sequence[Person]
+) -> Document:
     """General-domain text that borrows biology vocabulary benignly, so keyword filters have false positives."""
     town = _pick(rng, train_towns)
     scientists = [p for p in train_people if p.profession in ("botanist", "baker", "brewer")] or list(train_people)
     p = _pick(rng, scientists)
     t = _HARD_NEGATIVES[int(rng.integers(len(_HARD_NEGATIVES)))]
-    text = t["text"].format(town=town.name, festival=town.festival, river=town.river, person=p.name,
-                            profession=p.profession, home_town=p.home_town, instrument=p.instrument)
+    text = t["text"].format(
+        town=town.name,
+        festival=town.festival,
+        river=town.river,
+        person=p.name,
+        profession=p.profession,
+        home_town=p.home_town,
+        instrument=p.instrument,
+    )
     return _doc(text, "general", p.name if t["about"] == "person" else town.name, "hard_negative", t["style"])

@@ -28,7 +28,9 @@ def load_questions(cfg: ExperimentConfig, cdir: Path) -> tuple[dict[str, list[di
     from filterkit.experiment.corpus import PROMPT_TEMPLATE
     from filterkit.experiment.evals import load_mc_file
 
-    questions = {d: load_mc_file(cfg.eval_files.get(d, cdir / "questions" / f"{d}.jsonl")) for d in ("proxy", "general")}
+    questions = {
+        d: load_mc_file(cfg.eval_files.get(d, cdir / "questions" / f"{d}.jsonl")) for d in ("proxy", "general")
+    }
     default = "Question: {question}\nAnswer:" if cfg.eval_files else PROMPT_TEMPLATE
     return questions, cfg.eval_prompt_template or default
 
@@ -42,8 +44,10 @@ def _corpus_sets(cfg: ExperimentConfig, out: Path) -> Path:
     cdir = cfg.corpus_dir
     for sub in ("train", "attack_weak", _fact_injection_dir(cdir).name, "control"):
         if not any((cdir / sub).glob("*.parquet")):
-            raise FilterkitError(f"{cdir / sub}: no parquet shards; corpus_dir needs train/, attack_weak/, "
-                                 f"fact_injection/ (or attack_strong/) and control/ folders of parquet with text and id")
+            raise FilterkitError(
+                f"{cdir / sub}: no parquet shards; corpus_dir needs train/, attack_weak/, "
+                f"fact_injection/ (or attack_strong/) and control/ folders of parquet with text and id"
+            )
     return cdir
 
 

@@ -45,8 +45,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def flag_sentence_spans(ids: Sequence[str], texts: Sequence[str], score: Callable[[list[str]], Sequence[float | None]],
-                        threshold: float) -> pa.Table:
+def flag_sentence_spans(
+    ids: Sequence[str], texts: Sequence[str], score: Callable[[list[str]], Sequence[float | None]], threshold: float
+) -> pa.Table:
     """The flagged sentences of each document: those whose own classifier score is >= ``threshold``.
 
     ``score`` maps a list of texts to one probability each (None: not scored, never flagged). One call for all
@@ -96,7 +97,9 @@ def remove_spans(text: str, spans: Sequence[tuple[int, int]]) -> str:
 
 def spans_by_id(table: pa.Table) -> dict[str, list[tuple[int, int]]]:
     out: dict[str, list[tuple[int, int]]] = {}
-    for i, s, e in zip(table.column("id").to_pylist(), table.column("start").to_pylist(), table.column("end").to_pylist()):
+    for i, s, e in zip(
+        table.column("id").to_pylist(), table.column("start").to_pylist(), table.column("end").to_pylist()
+    ):
         out.setdefault(i, []).append((int(s), int(e)))
     return out
 
@@ -160,7 +163,15 @@ def span_filter(ids: Sequence[str], texts: Sequence[str], run_dir: Path, pipelin
         elif i in kept:
             new_ids.append(i)
             new_texts.append(t)
-    return {"ids": new_ids, "texts": new_texts, "source": source, "threshold": threshold, "n_spans": table.num_rows,
-            "docs_with_spans": len(flagged), "docs_emptied": dropped, "escalated": len(escalated),
-            "cut_char_fraction": cut_chars / total_chars if total_chars else 0.0,
-            "mean_span_score": float(np.mean(table.column("score").to_numpy())) if table.num_rows else None}
+    return {
+        "ids": new_ids,
+        "texts": new_texts,
+        "source": source,
+        "threshold": threshold,
+        "n_spans": table.num_rows,
+        "docs_with_spans": len(flagged),
+        "docs_emptied": dropped,
+        "escalated": len(escalated),
+        "cut_char_fraction": cut_chars / total_chars if total_chars else 0.0,
+        "mean_span_score": float(np.mean(table.column("score").to_numpy())) if table.num_rows else None,
+    }

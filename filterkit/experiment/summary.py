@@ -67,12 +67,22 @@ def provenance() -> dict[str, Any]:
     import filterkit
 
     try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True,
-                             timeout=5).stdout.strip() or None
+        rev = (
+            subprocess.run(
+                ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5
+            ).stdout.strip()
+            or None
+        )
     except (OSError, subprocess.SubprocessError):
         rev = None
-    return {"git_rev": rev, "filterkit": filterkit.__version__, "python": platform.python_version(),
-            "torch": torch.__version__, "transformers": transformers.__version__, "tokenizers": tokenizers.__version__}
+    return {
+        "git_rev": rev,
+        "filterkit": filterkit.__version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "tokenizers": tokenizers.__version__,
+    }
 
 
 def _load_average() -> float | None:

@@ -180,4 +180,3 @@ def tokenize_to_memmap(texts: Iterable[str], tokenizer, path: str | Path, chunk_
 def load_memmap(path: str | Path) -> np.memmap:
     """Open a token file written by :func:`tokenize_to_memmap`, read-only."""
     return np.memmap(path, dtype=np.uint16, mode="r")
-

@@ -77,7 +77,9 @@ FIRST_NAMES: tuple[str, ...] = tuple(_V["first_names"])
 SURNAME_PARTS_A: tuple[str, ...] = tuple(_V["surname_parts_a"])
 SURNAME_PARTS_B: tuple[str, ...] = tuple(_V["surname_parts_b"])
 #: (region, town-name suffix, river, dialect)
-REGIONS: tuple[tuple[str, str, str, str], ...] = tuple((r["name"], r["suffix"], r["river"], r["dialect"]) for r in _V["regions"])
+REGIONS: tuple[tuple[str, str, str, str], ...] = tuple(
+    (r["name"], r["suffix"], r["river"], r["dialect"]) for r in _V["regions"]
+)
 TOWN_PREFIXES: tuple[str, ...] = tuple(_V["town_prefixes"])
 FESTIVALS: tuple[str, ...] = tuple(_V["festivals"])
 #: (profession, tool) — a profession fixes the tool
@@ -103,7 +105,6 @@ def _rng(seed: int, stream: int) -> np.random.Generator:
 
 def _pick(rng: np.random.Generator, seq: Sequence):
     return seq[int(rng.integers(len(seq)))]
-
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -206,7 +207,9 @@ class _NameMaker:
 
     def person(self) -> str:
         return self._unique(
-            lambda: f"{_pick(self.rng, FIRST_NAMES)} {_pick(self.rng, SURNAME_PARTS_A)}{_pick(self.rng, SURNAME_PARTS_B)}"
+            lambda: (
+                f"{_pick(self.rng, FIRST_NAMES)} {_pick(self.rng, SURNAME_PARTS_A)}{_pick(self.rng, SURNAME_PARTS_B)}"
+            )
         )
 
     def organism(self, genus: str) -> str:
@@ -368,5 +371,6 @@ def states_fact(text: str, entity: Organism | Town | Person, attribute: str) -> 
     """True when ``text`` names ``entity`` and states ``attribute`` in any surface form (whole words, any case)."""
     if not re.search(rf"\b{re.escape(entity.name)}\b", text):
         return False
-    return any(re.search(rf"\b{re.escape(f)}\b", text, flags=re.IGNORECASE) for f in fact_surface_forms(entity, attribute))
-
+    return any(
+        re.search(rf"\b{re.escape(f)}\b", text, flags=re.IGNORECASE) for f in fact_surface_forms(entity, attribute)
+    )

@@ -177,9 +177,7 @@ def _is_word_char(c: str) -> bool:
 
 
 # per byte of UTF-8: 1 = ASCII word character, 0 = ASCII non-word, 2 = part of a non-ASCII character
-_BYTE_CLASS = np.array(
-    [1 if chr(b).isalnum() or b == ord("_") else 0 for b in range(128)] + [2] * 128, dtype=np.uint8
-)
+_BYTE_CLASS = np.array([1 if chr(b).isalnum() or b == ord("_") else 0 for b in range(128)] + [2] * 128, dtype=np.uint8)
 
 
 def _word_char_at(data: bytes, i: int) -> bool:
@@ -226,8 +224,10 @@ def read_terms(path: str | Path) -> list[str]:
     except UnicodeDecodeError:
         raise FilterkitError(f"{path}: blocklist file is not UTF-8 text; re-save it as UTF-8") from None
     if "\x00" in text:
-        raise FilterkitError(f"{path}: blocklist file is binary (it holds NUL bytes), not a term list; "
-                             "set blocklist.path to a text file with one term per line")
+        raise FilterkitError(
+            f"{path}: blocklist file is binary (it holds NUL bytes), not a term list; "
+            "set blocklist.path to a text file with one term per line"
+        )
     lines = text.splitlines()
     terms: list[str] = []
     seen: set[str] = set()

@@ -106,9 +106,7 @@ def document_frequencies(
     return pos, neg
 
 
-def log_odds_z(
-    pos: Counter, neg: Counter, prior_scale: float = 0.01, min_support: int = 1
-) -> list[TermScore]:
+def log_odds_z(pos: Counter, neg: Counter, prior_scale: float = 0.01, min_support: int = 1) -> list[TermScore]:
     """Monroe et al.'s z-scored log-odds ratio (positives vs negatives) with an informative Dirichlet prior.
 
     The prior count of a term is ``prior_scale`` × its count over the whole corpus, so the prior says
@@ -226,7 +224,8 @@ def build_blocklist(labels: str | Path, out: str | Path, **kw: Any) -> list[Term
         "ngrams": f"1-{settings['ngram_max']} words joined by space or hyphen, no stop word or single letter at "
         f"either edge; stop words: {stops}",
         "nested": "a term inside or containing a higher-ranked term was dropped"
-        if settings["drop_nested"] else "kept (overlapping terms each count as a unique hit)",
+        if settings["drop_nested"]
+        else "kept (overlapping terms each count as a unique hit)",
         "terms": f"{len(terms)} (max_terms {settings['max_terms']})",
     }
     write_term_file(terms, out, header)

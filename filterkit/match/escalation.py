@@ -38,8 +38,13 @@ def term_bar(words: np.ndarray, bl: BlocklistConfig) -> np.ndarray:
     return np.full(len(words), bl.min_unique_hits)
 
 
-def escalate(unique: np.ndarray, words: np.ndarray, gate_scores: np.ndarray | None, gate_threshold: float | None,
-             bl: BlocklistConfig) -> tuple[np.ndarray, np.ndarray]:
+def escalate(
+    unique: np.ndarray,
+    words: np.ndarray,
+    gate_scores: np.ndarray | None,
+    gate_threshold: float | None,
+    bl: BlocklistConfig,
+) -> tuple[np.ndarray, np.ndarray]:
     """(over the term bar, escalated) for arrays of unique terms, words and gate scores (NaN: not scored)."""
     by_terms = unique >= term_bar(words, bl)
     if gate_scores is None or gate_threshold is None:
@@ -121,8 +126,9 @@ class Escalator:
         for k, p in enumerate(parts):
             terms.update({k * _STEP_DOCS + i: t for i, t in p.terms.items()})
         cat = lambda name: np.concatenate([getattr(p, name) for p in parts])  # noqa: E731
-        return Escalation(cat("unique"), cat("total"), cat("words"), terms, cat("gate"), cat("by_terms"),
-                          cat("escalated"))
+        return Escalation(
+            cat("unique"), cat("total"), cat("words"), terms, cat("gate"), cat("by_terms"), cat("escalated")
+        )
 
     def _one(self, texts: list[str]) -> Escalation:
         bl = self.bl

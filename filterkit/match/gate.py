@@ -61,8 +61,9 @@ def embed_static(model: Any, texts: Sequence[str]) -> np.ndarray:
     """Static embeddings of already-normalised texts (one thread: no tokenizer parallelism side effects)."""
     if not texts:
         return np.zeros((0, model.dim), dtype=np.float32)
-    return np.asarray(model.encode(list(texts), use_multiprocessing=False, max_length=None, batch_size=4096),
-                      dtype=np.float32)
+    return np.asarray(
+        model.encode(list(texts), use_multiprocessing=False, max_length=None, batch_size=4096), dtype=np.float32
+    )
 
 
 @dataclass
@@ -94,12 +95,15 @@ class StaticGate:
             model = StaticModel.from_pretrained(str(folder))
             tensors = load_file(str(folder / GATE_HEAD))
         except Exception as e:  # noqa: BLE001 - any load failure is a damaged folder
-            raise FilterkitError(f"{folder}: cannot load the semantic gate ({type(e).__name__}); rebuild it "
-                                 "with `filterkit train-gate`") from None
+            raise FilterkitError(
+                f"{folder}: cannot load the semantic gate ({type(e).__name__}); rebuild it with `filterkit train-gate`"
+            ) from None
         weight = np.asarray(tensors["weight"], dtype=np.float32).reshape(-1)
         if weight.shape[0] != model.dim:
-            raise FilterkitError(f"{folder}: gate head expects {weight.shape[0]}-d embeddings, the static model "
-                                 f"gives {model.dim}-d; rebuild it with `filterkit train-gate`")
+            raise FilterkitError(
+                f"{folder}: gate head expects {weight.shape[0]}-d embeddings, the static model "
+                f"gives {model.dim}-d; rebuild it with `filterkit train-gate`"
+            )
         return cls(folder, config, model, weight, float(np.asarray(tensors["bias"]).reshape(-1)[0]))
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -121,8 +125,10 @@ def read_gate_config(folder: str | Path) -> dict[str, Any]:
     folder = Path(folder)
     cfg_path = folder / GATE_CONFIG
     if not cfg_path.is_file():
-        raise FilterkitError(f"{folder}: semantic gate not found (no {GATE_CONFIG}); set semantic_gate.path in the "
-                             "pipeline YAML to a folder made by `filterkit train-gate`, or semantic_gate.enabled: false")
+        raise FilterkitError(
+            f"{folder}: semantic gate not found (no {GATE_CONFIG}); set semantic_gate.path in the "
+            "pipeline YAML to a folder made by `filterkit train-gate`, or semantic_gate.enabled: false"
+        )
     try:
         config = json.loads(cfg_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:

@@ -22,20 +22,26 @@ MAX_TERM_WORDS = 16
 def check_file_size(path: Path) -> None:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise FilterkitError(f"{path}: blocklist file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit for a "
-                             "term list (hundreds to thousands of short terms); set blocklist.path to a term list")
+        raise FilterkitError(
+            f"{path}: blocklist file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit for a "
+            "term list (hundreds to thousands of short terms); set blocklist.path to a term list"
+        )
 
 
 def check_term(path: Path, line_no: int, term: str) -> None:
     words = len(term.split())
     if len(term) > MAX_TERM_CHARS or words > MAX_TERM_WORDS:
-        raise FilterkitError(f"{path}: line {line_no} holds a term of {len(term):,} characters and {words:,} words, "
-                             f"over the limit of {MAX_TERM_CHARS} characters and {MAX_TERM_WORDS} words; shorten or "
-                             "remove it (a term is a word or a short phrase)")
+        raise FilterkitError(
+            f"{path}: line {line_no} holds a term of {len(term):,} characters and {words:,} words, "
+            f"over the limit of {MAX_TERM_CHARS} characters and {MAX_TERM_WORDS} words; shorten or "
+            "remove it (a term is a word or a short phrase)"
+        )
 
 
 def check_count(path: Path, n: int) -> None:
     if n > MAX_TERMS:
-        raise FilterkitError(f"{path}: blocklist file has more than {MAX_TERMS:,} terms; a term list that long "
-                             "would take minutes and gigabytes to compile in every worker — keep the terms that "
-                             "matter, or split the list")
+        raise FilterkitError(
+            f"{path}: blocklist file has more than {MAX_TERMS:,} terms; a term list that long "
+            "would take minutes and gigabytes to compile in every worker — keep the terms that "
+            "matter, or split the list"
+        )

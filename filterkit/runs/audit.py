@@ -58,7 +58,8 @@ def _finished_shards(run: Path) -> set[str] | None:
     names = {str(p.relative_to(done))[: -len(".json")] for p in done.rglob("*.json")} if done.is_dir() else set()
     logging.getLogger("filterkit").warning(
         f"{run}: the run has not finished (no manifest.json); this covers the {len(names)} shard(s) that finished "
-        "— re-run `filterkit run` with the same arguments to finish it")
+        "— re-run `filterkit run` with the same arguments to finish it"
+    )
     return names
 
 
@@ -92,9 +93,7 @@ def summarize(run: str | Path, examples: int = 3, bins: int = 10) -> dict[str, A
     def rows(sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
         return fetch_all(con, Path(run), sql, params)[1]
 
-    by_stage = rows(
-        "SELECT stage, reason, count(*) AS n FROM audit GROUP BY ALL ORDER BY n DESC, stage, reason"
-    )
+    by_stage = rows("SELECT stage, reason, count(*) AS n FROM audit GROUP BY ALL ORDER BY n DESC, stage, reason")
     top_terms = rows(
         "SELECT t.term, count(*) AS docs, sum(t.count) AS hits FROM "
         "(SELECT unnest(matched_terms) AS t FROM audit) GROUP BY t.term ORDER BY docs DESC, t.term LIMIT 15"
@@ -132,7 +131,5 @@ def summarize(run: str | Path, examples: int = 3, bins: int = 10) -> dict[str, A
         "top_terms": [{"term": t, "docs": d, "hits": int(h)} for t, d, h in top_terms],
         "score_histogram": [{"from": float(lo), "n": n, "removed": int(r)} for lo, n, r in hist],
         "per_shard": [shard_rows[k] for k in sorted(shard_rows)],
-        "examples": [
-            {"doc_id": d, "stage": s, "reason": r, "score": sc, "snippet": sn} for d, s, r, sc, sn in ex
-        ],
+        "examples": [{"doc_id": d, "stage": s, "reason": r, "score": sc, "snippet": sn} for d, s, r, sc, sn in ex],
     }

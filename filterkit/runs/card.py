@@ -46,27 +46,58 @@ def render_card(root: Path, manifest: dict[str, Any]) -> str:
     header = yaml.safe_dump({"configs": configs, "tags": ["filterkit", "data-filtering"]}, sort_keys=False)
     c, info = manifest["counts"], manifest.get("run_info", {})
     lines = [
-        "---", header.rstrip(), "---", "",
-        f"# filterkit run `{manifest['run_id']}`", "",
+        "---",
+        header.rstrip(),
+        "---",
+        "",
+        f"# filterkit run `{manifest['run_id']}`",
+        "",
         "Made by `filterkit run`: `kept` holds the documents the filter kept (the default config), `audit` one row "
         "per removed document with its reason, `scores` one row per document the classifier scored"
-        + (", `spans` the flagged windows of removed documents" if (root / "spans").is_dir() else "") + ".",
-        "", "```python", "from datasets import load_dataset",
-        f'kept = load_dataset("{root.name}")            # or load_dataset(RUN_FOLDER, "audit")', "```", "",
-        "| | |", "|---|---|",
-        f"| documents read | {c['read']} |", f"| kept | {c['kept']} |", f"| removed | {c['removed']} "
+        + (", `spans` the flagged windows of removed documents" if (root / "spans").is_dir() else "")
+        + ".",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        f'kept = load_dataset("{root.name}")            # or load_dataset(RUN_FOLDER, "audit")',
+        "```",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| documents read | {c['read']} |",
+        f"| kept | {c['kept']} |",
+        f"| removed | {c['removed']} "
         f"(blocklist {c['removed_blocklist']}, classifier {c['removed_classifier']}, error {c['removed_error']}) |",
         f"| escalated to the classifier | {c['escalated']} |",
         f"| classifier | {info.get('classifier')} (sha256 {str(info.get('classifier_sha256'))[:16]}) |",
         f"| threshold | {info.get('threshold')} |",
         f"| config sha256 | {manifest['config_sha256'][:16]} |",
-        f"| filterkit | {manifest.get('versions', {}).get('filterkit')} |", "",
+        f"| filterkit | {manifest.get('versions', {}).get('filterkit')} |",
+        "",
         "`manifest.json` holds the whole config, per-shard counts and timings; `filterkit verify` checks every file "
-        "against its done marker.", "",
-        *([f"**Review it**: [{REPORT}]({REPORT}) is one page (counts, score distributions, terms, example documents) "
-           "written by `filterkit report`; it opens offline.", ""] if (root / REPORT).is_file() else []),
-        "## audit columns", "", "| column | meaning |", "|---|---|", _columns(AuditRow), "",
-        "## scores columns", "", "| column | meaning |", "|---|---|", _columns(ScoresRow), "",
+        "against its done marker.",
+        "",
+        *(
+            [
+                f"**Review it**: [{REPORT}]({REPORT}) is one page (counts, score distributions, terms, example documents) "
+                "written by `filterkit report`; it opens offline.",
+                "",
+            ]
+            if (root / REPORT).is_file()
+            else []
+        ),
+        "## audit columns",
+        "",
+        "| column | meaning |",
+        "|---|---|",
+        _columns(AuditRow),
+        "",
+        "## scores columns",
+        "",
+        "| column | meaning |",
+        "|---|---|",
+        _columns(ScoresRow),
+        "",
     ]
     if (root / "spans").is_dir():
         lines += ["## spans columns", "", "| column | meaning |", "|---|---|", _columns(SpanRow), ""]

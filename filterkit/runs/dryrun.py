@@ -17,8 +17,13 @@ from filterkit.config import PipelineConfig
 from filterkit.contract import REASONS, Reason, Rule, decide
 
 
-def dry_run(input_spec: str | Path, config: PipelineConfig | str | Path, sample_docs: int = 2000,
-            score_docs: int = 64, limit: int | None = None) -> dict[str, Any]:
+def dry_run(
+    input_spec: str | Path,
+    config: PipelineConfig | str | Path,
+    sample_docs: int = 2000,
+    score_docs: int = 64,
+    limit: int | None = None,
+) -> dict[str, Any]:
     """The plan of a run of ``input_spec`` with ``config``: shards, rows, bytes, sampled escalation, time
     (of the first ``limit`` documents only, as ``run --limit`` would read them, when given)."""
     from filterkit.match.escalation import Escalator

@@ -42,8 +42,10 @@ def claim_out_dir(prep: PreparedRun) -> None:
                 )
             limits = prev.get("limit"), _limit_docs(prep)
             if limits[0] != limits[1]:
-                raise FilterkitError(f"{layout.root}: holds a run of {_docs_read(limits[0])}, and this one reads "
-                                     f"{_docs_read(limits[1])}; use a new --out for it")
+                raise FilterkitError(
+                    f"{layout.root}: holds a run of {_docs_read(limits[0])}, and this one reads "
+                    f"{_docs_read(limits[1])}; use a new --out for it"
+                )
             refuse_changed_inputs(layout, prep.shards, prev)  # names the input that changed
             raise FilterkitError(
                 f"{layout.root}: holds a run over different input shards; use a new --out for this input"
@@ -55,9 +57,14 @@ def claim_out_dir(prep: PreparedRun) -> None:
     try:
         write_json_atomic(
             layout.run_file,
-            {"run_id": prep.info.run_id, "config_sha256": prep.info.config_sha256, "filterkit": __version__,
-             **({"limit": _limit_docs(prep)} if prep.limit else {}),
-             "input_fingerprints": True, "inputs": run_file_inputs(prep.shards)},
+            {
+                "run_id": prep.info.run_id,
+                "config_sha256": prep.info.config_sha256,
+                "filterkit": __version__,
+                **({"limit": _limit_docs(prep)} if prep.limit else {}),
+                "input_fingerprints": True,
+                "inputs": run_file_inputs(prep.shards),
+            },
         )
     except OSError as e:
         raise FilterkitError(

@@ -71,14 +71,23 @@ def recorded_inputs(run: Path, manifest: dict[str, Any]) -> list[Shard]:
     """
     shards = []
     for i in manifest["inputs"]:
-        s = Shard(i["path"], i["name"], i.get("format", "parquet"), i["rows"], i["bytes"], limit=i.get("limit"),
-                  sha256=i.get("sha256"))
+        s = Shard(
+            i["path"],
+            i["name"],
+            i.get("format", "parquet"),
+            i["rows"],
+            i["bytes"],
+            limit=i.get("limit"),
+            sha256=i.get("sha256"),
+        )
         if "://" not in s.path and not Path(s.path).is_file():  # a URL input is checked when it is read
             raise FilterkitError(f"{s.path}: input shard of {run} is gone; kept rows are copied from it")
         problem = difference(s.path, {"bytes": s.size_bytes, "sha256": s.sha256}, file_fingerprint(s.path))
         if problem is not None:
-            raise FilterkitError(f"{problem}; {run}'s scores describe the old content, so rethreshold would keep "
-                                 "documents nobody scored — restore the input, or re-run `filterkit run`")
+            raise FilterkitError(
+                f"{problem}; {run}'s scores describe the old content, so rethreshold would keep "
+                "documents nobody scored — restore the input, or re-run `filterkit run`"
+            )
         shards.append(s)
     return shards
 
@@ -89,8 +98,12 @@ def input_problems(inp: dict[str, Any], marker: dict | None) -> tuple[list[str],
     path = str(inp.get("path"))
     want = {"bytes": inp.get("bytes"), "sha256": inp.get("sha256")}
     problems = []
-    if (marker is not None and isinstance(marker.get("input"), dict) and want["sha256"] is not None
-            and marker["input"].get("sha256") != want["sha256"]):
+    if (
+        marker is not None
+        and isinstance(marker.get("input"), dict)
+        and want["sha256"] is not None
+        and marker["input"].get("sha256") != want["sha256"]
+    ):
         problems.append(f"{path}: the done marker and the manifest record different input fingerprints")
     if not want["sha256"]:
         return [difference(path, None, {})] + problems, True  # type: ignore[list-item]

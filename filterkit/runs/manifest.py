@@ -59,15 +59,21 @@ def write_manifest(
             raise FilterkitError(f"{s.path}: the run ended but this shard has no done marker; re-run to finish it")
         st = json.loads(marker.read_text(encoding="utf-8"))
         if st["rows_read"] != st["kept"] + st["removed"] or st["rows_read"] != s.num_rows:
-            raise FilterkitError(f"{s.path}: conservation violated (read {st['rows_read']}, kept {st['kept']}, "
-                                 f"removed {st['removed']}); delete {marker} and re-run")
+            raise FilterkitError(
+                f"{s.path}: conservation violated (read {st['rows_read']}, kept {st['kept']}, "
+                f"removed {st['removed']}); delete {marker} and re-run"
+            )
         shards.append(st)
     paths = {st["scoring"]: st["shard"] for st in shards if st.get("scoring")}
     if len(paths) > 1:  # remote workers resolved classifier.device: auto differently
-        raise FilterkitError(f"{layout.root}: its shards were scored on different paths ({', '.join(sorted(paths))}; "
-                             "e.g. shard " + sorted(paths.values())[0] + "); set classifier.device and "
-                             "classifier.runtime explicitly and filter into a new --out")
-    reasons = {r: sum(st["removed_by_reason"][r] for st in shards) for r in ("blocklist_terms", "classifier_score", "error")}
+        raise FilterkitError(
+            f"{layout.root}: its shards were scored on different paths ({', '.join(sorted(paths))}; "
+            "e.g. shard " + sorted(paths.values())[0] + "); set classifier.device and "
+            "classifier.runtime explicitly and filter into a new --out"
+        )
+    reasons = {
+        r: sum(st["removed_by_reason"][r] for st in shards) for r in ("blocklist_terms", "classifier_score", "error")
+    }
     read = sum(st["rows_read"] for st in shards)
     kept = sum(st["kept"] for st in shards)
     removed = sum(st["removed"] for st in shards)
@@ -97,8 +103,15 @@ def write_manifest(
         "versions": _versions(),
         "device": device_summary(prep),
         "inputs": [
-            {"name": s.name, "path": s.path, "format": s.format, "rows": s.num_rows, "bytes": s.size_bytes,
-             "sha256": s.sha256, **({"limit": s.limit} if s.limit is not None else {})}
+            {
+                "name": s.name,
+                "path": s.path,
+                "format": s.format,
+                "rows": s.num_rows,
+                "bytes": s.size_bytes,
+                "sha256": s.sha256,
+                **({"limit": s.limit} if s.limit is not None else {}),
+            }
             for s in prep.shards
         ],
         # `run --limit N`: the first N documents only; which shard was cut, and how much was left out

@@ -66,22 +66,27 @@ def _new_config(old: PipelineConfig, threshold: float | None, min_unique_hits: i
         return PipelineConfig.model_validate(data)
     except ValidationError as e:  # only the two values given here can be new, so the error is about one of them
         err = e.errors()[0]
-        flag, value = ("--threshold", threshold) if "threshold" in err["loc"] else ("--min-unique-hits", min_unique_hits)
+        flag, value = (
+            ("--threshold", threshold) if "threshold" in err["loc"] else ("--min-unique-hits", min_unique_hits)
+        )
         raise FilterkitError(f"{flag} {value}: {err['msg']}") from None
 
 
 def _recorded(run_dir: Path, sub: str, shard: Shard) -> dict[int, dict]:
     path = run_dir / sub / shard.out_name
     if not path.is_file():
-        raise FilterkitError(f"{path}: missing; the run folder {run_dir} is incomplete — finish it with `filterkit run`")
+        raise FilterkitError(
+            f"{path}: missing; the run folder {run_dir} is incomplete — finish it with `filterkit run`"
+        )
     return {r["row_index"]: r for r in pq.read_table(path).to_pylist()}
 
 
 def _scored_on(run_dir: Path, m: dict) -> str | None:
     """The device/runtime/precision the first run's scores came from (planned, or recorded by its workers)."""
     layout = RunLayout(run_dir)
-    recorded = [(layout.read_marker(Shard("", i["name"], "parquet", 0, 0).out_name) or {}).get("scoring")
-                for i in m["inputs"]]
+    recorded = [
+        (layout.read_marker(Shard("", i["name"], "parquet", 0, 0).out_name) or {}).get("scoring") for i in m["inputs"]
+    ]
     return (m.get("run_info") or {}).get("scoring") or next((p for p in recorded if p), None)
 
 
@@ -89,8 +94,10 @@ def _scored_texts(run_dir: Path, shard: Shard) -> str:
     marker = RunLayout(run_dir).read_marker(shard.out_name) or {}
     digest = (marker.get("input") or {}).get("texts_sha256")
     if not digest:
-        raise FilterkitError(f"{shard.path}: {run_dir}'s done marker records no digest of the texts it scored (a run "
-                             "made by an older filterkit); re-run `filterkit run` into a new --out first")
+        raise FilterkitError(
+            f"{shard.path}: {run_dir}'s done marker records no digest of the texts it scored (a run "
+            "made by an older filterkit); re-run `filterkit run` into a new --out first"
+        )
     return digest
 
 

@@ -61,15 +61,19 @@ def _refuse_labelled(out: Path) -> None:
             except (ValueError, AttributeError):
                 labelled = True  # not a review file of ours: do not touch it either
             if labelled:
-                raise FilterkitError(f"{out}: exists and holds labels (line {n}); choose another --out, or move it "
-                                     "away if you really mean to start over")
+                raise FilterkitError(
+                    f"{out}: exists and holds labels (line {n}); choose another --out, or move it "
+                    "away if you really mean to start over"
+                )
 
 
 def _refuse_inside_outputs(run: Path, out: Path) -> None:
     for kind in ("kept", "audit", "scores", "spans", ".state"):
         if (run / kind).resolve() in out.resolve().parents:
-            raise FilterkitError(f"{out}: inside the run's {kind}/ folder, where `filterkit verify` counts every file; "
-                                 "write the review file elsewhere (e.g. next to the run folder)")
+            raise FilterkitError(
+                f"{out}: inside the run's {kind}/ folder, where `filterkit verify` counts every file; "
+                "write the review file elsewhere (e.g. next to the run folder)"
+            )
 
 
 def sample(strata: RunStrata, per_stratum: int, seed: int) -> dict[str, list[tuple[int, int]]]:
@@ -115,8 +119,9 @@ def _merged(spans: list[tuple[int, int]]) -> list[list[int]]:
     return out
 
 
-def excerpt(text: str, flagged: list[tuple[int, int]], terms: list[str], max_chars: int = MAX_CHARS
-            ) -> tuple[str, dict | None]:
+def excerpt(
+    text: str, flagged: list[tuple[int, int]], terms: list[str], max_chars: int = MAX_CHARS
+) -> tuple[str, dict | None]:
     """(text shown, excerpt info): the full text when it is short or nothing was flagged, else every flagged window
     (the run's ``spans/``), or failing those every blocklist term's context, joined by ``[…]``."""
     if len(text) <= max_chars:
@@ -129,7 +134,9 @@ def excerpt(text: str, flagged: list[tuple[int, int]], terms: list[str], max_cha
     return shown, {"chars": len(text), "windows": windows, "of": of}
 
 
-def _lines(strata: RunStrata, picked: dict[str, list[tuple[int, int]]], max_chars: int) -> tuple[list[dict], list[dict]]:
+def _lines(
+    strata: RunStrata, picked: dict[str, list[tuple[int, int]]], max_chars: int
+) -> tuple[list[dict], list[dict]]:
     """The review lines and their score rows, texts read shard by shard from the inputs (sampled rows only)."""
     sizes = strata.sizes()
     want: dict[int, dict[int, str]] = {}
@@ -141,8 +148,10 @@ def _lines(strata: RunStrata, picked: dict[str, list[tuple[int, int]]], max_char
         st = strata.shards[i]
         rows = want[i]
         if "://" not in st.shard.path and not Path(st.shard.path).is_file():
-            raise FilterkitError(f"{st.shard.path}: input shard of {strata.run} is gone; review reads the sampled texts "
-                                 "from the run's inputs — restore it at that path")
+            raise FilterkitError(
+                f"{st.shard.path}: input shard of {strata.run} is gone; review reads the sampled texts "
+                "from the run's inputs — restore it at that path"
+            )
         flagged = _spans(strata.run, st, set(rows))
         row = 0
         for texts, ids in iter_documents(st.shard, strata.input_cfg):
@@ -153,13 +162,32 @@ def _lines(strata: RunStrata, picked: dict[str, list[tuple[int, int]]], max_char
                 doc_id = ids[j] if ids is not None and ids[j] is not None else f"{st.shard.name}#{r}"
                 terms = [t["term"] for t in rec.get("matched_terms") or []]
                 shown, info = excerpt(text, flagged.get(r, []), terms, max_chars)
-                lines.append({"id": doc_id, "shard": st.shard.name, "row": r, "stratum": rows[r],
-                              "stratum_size": sizes[rows[r]], "text": shown, "excerpt": info, "label": None,
-                              "note": None})
-                scored.append({"id": doc_id, "shard": st.shard.name, "row": r, "stratum": rows[r],
-                               "score": rec.get("score"), "threshold": rec.get("threshold"),
-                               "escalated_by": rec.get("escalated_by"), "gate_score": rec.get("gate_score"),
-                               "matched_terms": terms})
+                lines.append(
+                    {
+                        "id": doc_id,
+                        "shard": st.shard.name,
+                        "row": r,
+                        "stratum": rows[r],
+                        "stratum_size": sizes[rows[r]],
+                        "text": shown,
+                        "excerpt": info,
+                        "label": None,
+                        "note": None,
+                    }
+                )
+                scored.append(
+                    {
+                        "id": doc_id,
+                        "shard": st.shard.name,
+                        "row": r,
+                        "stratum": rows[r],
+                        "score": rec.get("score"),
+                        "threshold": rec.get("threshold"),
+                        "escalated_by": rec.get("escalated_by"),
+                        "gate_score": rec.get("gate_score"),
+                        "matched_terms": terms,
+                    }
+                )
             row += len(texts)
     return lines, scored
 
@@ -168,8 +196,15 @@ def _jsonl(rows: list[dict]) -> str:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
 
 
-def review(run: str | Path, out: str | Path, per_stratum: int = 100, seed: int = 0, by: str | None = None,
-           with_scores: bool = False, max_chars: int = MAX_CHARS) -> ReviewResult:
+def review(
+    run: str | Path,
+    out: str | Path,
+    per_stratum: int = 100,
+    seed: int = 0,
+    by: str | None = None,
+    with_scores: bool = False,
+    max_chars: int = MAX_CHARS,
+) -> ReviewResult:
     """Write a stratified random sample of ``run``'s decisions to ``out`` (JSON lines) for blind labelling.
 
     Beside it, ``<stem>.meta.json`` records the run, seed and every stratum's size and sample; ``with_scores`` also
@@ -187,9 +222,18 @@ def review(run: str | Path, out: str | Path, per_stratum: int = 100, seed: int =
     sizes = strata.sizes()
     table = {k: {"size": v, "sampled": len(picked[k])} for k, v in sizes.items()}
     meta_path, scores_path = sidecars(out)
-    meta = {"run": str(run), "run_id": strata.manifest.get("run_id"), "config_sha256": strata.manifest.get("config_sha256"),
-            "documents": sum(sizes.values()), "per_stratum": per_stratum, "seed": seed, "by": by,
-            "max_chars": max_chars, "strata": table, "with_scores": with_scores}
+    meta = {
+        "run": str(run),
+        "run_id": strata.manifest.get("run_id"),
+        "config_sha256": strata.manifest.get("config_sha256"),
+        "documents": sum(sizes.values()),
+        "per_stratum": per_stratum,
+        "seed": seed,
+        "by": by,
+        "max_chars": max_chars,
+        "strata": table,
+        "with_scores": with_scores,
+    }
     if with_scores:
         write_text_atomic(scores_path, _jsonl(scored))
     write_text_atomic(meta_path, json.dumps(meta, indent=2) + "\n")

@@ -34,8 +34,10 @@ def read_review_file(path: str | Path) -> list[dict]:
             except ValueError as e:
                 raise FilterkitError(f"{path}: line {n} is not valid JSON ({e.args[0][:80]}); fix that line") from None
             if not isinstance(obj, dict) or any(k not in obj for k in REQUIRED):
-                raise FilterkitError(f"{path}: line {n} lacks {', '.join(k for k in REQUIRED if k not in obj) or 'a JSON object'}; "
-                                     "every line needs id, shard, row, stratum, stratum_size and label (null if not read)")
+                raise FilterkitError(
+                    f"{path}: line {n} lacks {', '.join(k for k in REQUIRED if k not in obj) or 'a JSON object'}; "
+                    "every line needs id, shard, row, stratum, stratum_size and label (null if not read)"
+                )
             obj["label"] = parse_label(obj["label"], f"{path}: line {n}")
             if isinstance(obj["row"], bool) or not isinstance(obj["row"], int):
                 raise FilterkitError(f"{path}: line {n}: row {obj['row']!r} is not a row number")
@@ -58,39 +60,53 @@ def _check(labels: Path, strata: RunStrata, rows: list[dict]) -> dict[tuple[str,
     missing = [r for r in rows if found[id(r)] is None or ids[r["shard"]].get(r["row"]) != str(r["id"])]
     if missing:
         m = missing[0]
-        raise FilterkitError(f"{labels}: {len(missing)} of {len(rows)} ids are not in run {strata.run} (first: "
-                             f"{m['id']!r}, {m['shard']} row {m['row']}, line {m['_line']}); estimate with the review "
-                             "file made from this run")
+        raise FilterkitError(
+            f"{labels}: {len(missing)} of {len(rows)} ids are not in run {strata.run} (first: "
+            f"{m['id']!r}, {m['shard']} row {m['row']}, line {m['_line']}); estimate with the review "
+            "file made from this run"
+        )
     sizes = strata.sizes()
     removed = {}
     for r in rows:
         _, actual = found[id(r)]
         if base_of(r["stratum"]) != actual:
-            raise FilterkitError(f"{labels}: line {r['_line']}: {r['id']!r} is in stratum {actual} of {strata.run}, not "
-                                 f"{r['stratum']}; the run changed after the sample was drawn — draw a new one")
+            raise FilterkitError(
+                f"{labels}: line {r['_line']}: {r['id']!r} is in stratum {actual} of {strata.run}, not "
+                f"{r['stratum']}; the run changed after the sample was drawn — draw a new one"
+            )
         removed[(r["shard"], r["row"])] = is_removed(actual)
     given: dict[str, int] = {}
     for r in rows:
         if given.setdefault(r["stratum"], r["stratum_size"]) != r["stratum_size"]:
-            raise FilterkitError(f"{labels}: line {r['_line']}: stratum {r['stratum']} has size {r['stratum_size']} here "
-                                 f"but {given[r['stratum']]} on an earlier line; restore the size `filterkit review` wrote")
+            raise FilterkitError(
+                f"{labels}: line {r['_line']}: stratum {r['stratum']} has size {r['stratum_size']} here "
+                f"but {given[r['stratum']]} on an earlier line; restore the size `filterkit review` wrote"
+            )
     split = sum(v for k, v in given.items() if k.startswith(NOT_ESCALATED + "/"))
-    for name, size in [*((k, v) for k, v in given.items() if "/" not in k), *([(NOT_ESCALATED, split)] if split else [])]:
+    for name, size in [
+        *((k, v) for k, v in given.items() if "/" not in k),
+        *([(NOT_ESCALATED, split)] if split else []),
+    ]:
         if sizes.get(name, 0) != size:
-            raise FilterkitError(f"{labels}: stratum {name} has {size:,} documents in the file but {sizes.get(name, 0):,} "
-                                 f"in {strata.run}; draw a new sample with `filterkit review`")
+            raise FilterkitError(
+                f"{labels}: stratum {name} has {size:,} documents in the file but {sizes.get(name, 0):,} "
+                f"in {strata.run}; draw a new sample with `filterkit review`"
+            )
     return removed
 
 
-def estimate_run(run: str | Path, labels: str | Path, n_boot: int = 1000, seed: int = 0, level: float = 0.95
-                 ) -> Estimate:
+def estimate_run(
+    run: str | Path, labels: str | Path, n_boot: int = 1000, seed: int = 0, level: float = 0.95
+) -> Estimate:
     """Precision, recall and non-proxy removal of ``run``, from a labelled ``filterkit review`` file."""
     labels = Path(labels)
     strata = run_strata(run, None, command="estimate")
     rows = read_review_file(labels)
     removed = _check(labels, strata, rows)
-    docs = [LabelledDoc(r["stratum"], r["stratum_size"], removed[(r["shard"], r["row"])], r["label"], id=str(r["id"]))
-            for r in rows]
+    docs = [
+        LabelledDoc(r["stratum"], r["stratum_size"], removed[(r["shard"], r["row"])], r["label"], id=str(r["id"]))
+        for r in rows
+    ]
     present = {base_of(r["stratum"]) for r in rows}
     for name, size in strata.sizes().items():  # a stratum the file lost every line of: unknown, not empty
         if name not in present:

@@ -32,7 +32,10 @@ from filterkit.store.rows import RunInfo
 
 
 def prepare(
-    input_spec: str | Path, config: PipelineConfig | str | Path, out: str | Path, limit: int | None = None,
+    input_spec: str | Path,
+    config: PipelineConfig | str | Path,
+    out: str | Path,
+    limit: int | None = None,
     fingerprint: bool = True,
 ) -> PreparedRun:
     """Validate inputs, config, blocklist and classifier; decide the run id. Writes nothing.
@@ -76,21 +79,28 @@ def limit_shards(shards: list[Shard], limit: int) -> tuple[list[Shard], dict[str
             break
         kept.append(s)
         left -= s.num_rows
-    rest = shards[len(kept):]
+    rest = shards[len(kept) :]
     info = {
         "docs": limit,
         "rows_read": limit - max(left, 0),
         "cut_shard": cut_shard,
         "shards_left_out": len(rest),
         # None where shards past the cut were never opened (JSON lines are counted only by reading them)
-        "rows_left_out": None if not all(s.counted for s in rest) else sum(s.num_rows for s in rest) + (
-            cut_shard["rows_in_file"] - cut_shard["rows_read"] if cut_shard else 0),
+        "rows_left_out": None
+        if not all(s.counted for s in rest)
+        else sum(s.num_rows for s in rest) + (cut_shard["rows_in_file"] - cut_shard["rows_read"] if cut_shard else 0),
     }
     return kept, info
 
 
-def plan(cfg: PipelineConfig, shards: list[Shard], out: str | Path, limit: dict[str, Any] | None = None,
-         fingerprint: bool = True, scored_on: str | None = "here") -> PreparedRun:
+def plan(
+    cfg: PipelineConfig,
+    shards: list[Shard],
+    out: str | Path,
+    limit: dict[str, Any] | None = None,
+    fingerprint: bool = True,
+    scored_on: str | None = "here",
+) -> PreparedRun:
     """Hash what decides the outputs (settings, term list, head) into the config hash and run id.
 
     ``limit`` is :func:`limit_shards`'s record of a cut, kept for the manifest; the cut itself is already in
@@ -277,8 +287,10 @@ def _execute_locked(prep: PreparedRun, progress: ProgressFn | None, capture_logs
     if poller:
         poller.start()
     try:
-        with _stderr_to(prep.layout.logs / "run.stderr.log", capture_logs), \
-                helpers_die_with_run(prep.config.executor.kind == "local"):
+        with (
+            _stderr_to(prep.layout.logs / "run.stderr.log", capture_logs),
+            helpers_die_with_run(prep.config.executor.kind == "local"),
+        ):
             try:
                 executor.run()
             finally:

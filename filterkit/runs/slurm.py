@@ -71,8 +71,9 @@ def slurm_jobs_active(job_ids: list[str]) -> list[str]:
         if r.returncode != 0:
             if "invalid job id" in r.stderr.lower():  # long finished and purged from the controller
                 continue
-            raise FilterkitError(f"squeue -j {job} failed: {(r.stderr.strip() or '?').splitlines()[0]}; "
-                                 "re-run when Slurm answers")
+            raise FilterkitError(
+                f"squeue -j {job} failed: {(r.stderr.strip() or '?').splitlines()[0]}; re-run when Slurm answers"
+            )
         if r.stdout.split():
             active.append(job)
     return active

@@ -86,7 +86,7 @@ class RunStrata:
     def find(self, shard_name: str, row: int) -> tuple[ShardStrata, str] | None:
         """The shard and stratum of one document, or None when the run has no such document."""
         st = self.by_name.get(shard_name)
-        for name, rows in (st.rows.items() if st is not None else ()):
+        for name, rows in st.rows.items() if st is not None else ():
             i = np.searchsorted(rows, row)
             if i < len(rows) and rows[i] == row:
                 return st, name
@@ -96,8 +96,10 @@ class RunStrata:
 def load_manifest(run: Path, command: str) -> dict:
     path = run / "manifest.json"
     if not path.is_file():
-        raise FilterkitError(f"{run}: no manifest.json; `filterkit {command}` needs a finished `filterkit run` folder "
-                             "(re-run the same `filterkit run` command to finish it)")
+        raise FilterkitError(
+            f"{run}: no manifest.json; `filterkit {command}` needs a finished `filterkit run` folder "
+            "(re-run the same `filterkit run` command to finish it)"
+        )
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except ValueError as e:
@@ -106,8 +108,10 @@ def load_manifest(run: Path, command: str) -> dict:
 
 def shards_of(manifest: dict) -> list[Shard]:
     """The run's input shards as it read them (a shard cut by ``run --limit`` stays cut)."""
-    return [Shard(i["path"], i["name"], i.get("format", "parquet"), i["rows"], i["bytes"], limit=i.get("limit"))
-            for i in manifest["inputs"]]
+    return [
+        Shard(i["path"], i["name"], i.get("format", "parquet"), i["rows"], i["bytes"], limit=i.get("limit"))
+        for i in manifest["inputs"]
+    ]
 
 
 def _recorded_rows(run: Path, kind: str, shard: Shard, columns: list[str]) -> list[dict]:
@@ -117,8 +121,16 @@ def _recorded_rows(run: Path, kind: str, shard: Shard, columns: list[str]) -> li
     return pq.read_table(path, columns=columns).to_pylist()
 
 
-AUDIT_COLUMNS = ["row_index", "doc_id", "reason", "matched_terms", "classifier_score", "threshold", "escalated_by",
-                 "gate_score"]
+AUDIT_COLUMNS = [
+    "row_index",
+    "doc_id",
+    "reason",
+    "matched_terms",
+    "classifier_score",
+    "threshold",
+    "escalated_by",
+    "gate_score",
+]
 SCORES_COLUMNS = ["row_index", "doc_id", "removed", "matched_terms", "score", "threshold", "escalated_by", "gate_score"]
 
 
@@ -128,8 +140,10 @@ def _by_values(shard: Shard, cfg: InputConfig, column: str, rows: np.ndarray) ->
     fmt = format_of(shard)
     names = fmt.columns(shard)  # None: JSON lines, a field per line
     if names is not None and column not in names:
-        raise FilterkitError(f"{shard.path}: no column {column!r} for --by (columns: {', '.join(names[:12])}); "
-                             "name a column every input shard has")
+        raise FilterkitError(
+            f"{shard.path}: no column {column!r} for --by (columns: {', '.join(names[:12])}); "
+            "name a column every input shard has"
+        )
     for part in fmt.iter_column(shard, column, cfg):
         values += part
     picked = [values[r] if r < len(values) else None for r in rows]
@@ -153,10 +167,13 @@ def run_strata(run: str | Path, by: str | None = None, command: str = "review") 
         for reason, name in REMOVED.items():
             st.rows[name] = np.array(sorted(r["row_index"] for r in audit if r["reason"] == reason), dtype=np.int64)
         removed = {r["row_index"] for r in audit}
-        st.rows[ESCALATED_KEPT] = np.array(sorted(r["row_index"] for r in scores if r["row_index"] not in removed),
-                                           dtype=np.int64)
+        st.rows[ESCALATED_KEPT] = np.array(
+            sorted(r["row_index"] for r in scores if r["row_index"] not in removed), dtype=np.int64
+        )
         n = int(by_rows.get(shard.name, shard.num_rows))
-        rest = np.setdiff1d(np.arange(n, dtype=np.int64), np.fromiter(st.recorded, dtype=np.int64, count=len(st.recorded)))
+        rest = np.setdiff1d(
+            np.arange(n, dtype=np.int64), np.fromiter(st.recorded, dtype=np.int64, count=len(st.recorded))
+        )
         if by is None:
             st.rows[NOT_ESCALATED] = rest
         else:
@@ -167,8 +184,10 @@ def run_strata(run: str | Path, by: str | None = None, command: str = "review") 
     strata = RunStrata(run, manifest, config, by, out)
     split = [k for k in strata.sizes() if k.startswith(NOT_ESCALATED + "/")]
     if len(split) > MAX_BY_VALUES:
-        raise FilterkitError(f"--by {by}: {len(split):,} distinct values among documents never escalated; strata need a "
-                             f"column with at most {MAX_BY_VALUES} values (a domain, a source, a crawl)")
+        raise FilterkitError(
+            f"--by {by}: {len(split):,} distinct values among documents never escalated; strata need a "
+            f"column with at most {MAX_BY_VALUES} values (a domain, a source, a crawl)"
+        )
     return strata
 
 

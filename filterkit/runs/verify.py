@@ -43,8 +43,9 @@ def _manifest(run: Path) -> dict[str, Any] | None:
         if not isinstance(m, dict) or not isinstance(m.get("inputs"), list):
             raise ValueError("no inputs list")
     except (OSError, ValueError) as e:
-        raise FilterkitError(f"{path}: unreadable manifest ({e}); re-run `filterkit run` with the same arguments "
-                             "to rewrite it") from None
+        raise FilterkitError(
+            f"{path}: unreadable manifest ({e}); re-run `filterkit run` with the same arguments to rewrite it"
+        ) from None
     return m
 
 
@@ -87,8 +88,10 @@ def require_intact(run: str | Path, kinds: tuple[str, ...] = ("audit", "scores")
     run = Path(run)
     layout = RunLayout(run)
     m = _manifest(run)
-    fix = (f"re-run `filterkit run` with the same INPUT, --pipeline and --out {run} to redo it before "
-           f"`filterkit {command}` (`filterkit verify {run}` lists every damaged shard)")
+    fix = (
+        f"re-run `filterkit run` with the same INPUT, --pipeline and --out {run} to redo it before "
+        f"`filterkit {command}` (`filterkit verify {run}` lists every damaged shard)"
+    )
     if m is not None:
         names = [_out_name(i["name"]) for i in m["inputs"]]
     else:
@@ -97,8 +100,9 @@ def require_intact(run: str | Path, kinds: tuple[str, ...] = ("audit", "scores")
     for name in names:
         problems = layout.output_problems(name, kinds=kinds)
         if problems:
-            raise FilterkitError(f"shard {name} of {run} was changed or damaged after it finished "
-                                 f"({problems[0]}); {fix}")
+            raise FilterkitError(
+                f"shard {name} of {run} was changed or damaged after it finished ({problems[0]}); {fix}"
+            )
 
 
 @dataclass
@@ -135,8 +139,10 @@ def verify(run: str | Path) -> VerifyReport:
         raise FilterkitError(f"{run}: no such run folder; pass the --out of `filterkit run`")
     m = _manifest(run)
     if m is None:
-        raise FilterkitError(f"{run}: no manifest.json, so the run has not finished; finish it by re-running "
-                             "`filterkit run` with the same arguments, then verify")
+        raise FilterkitError(
+            f"{run}: no manifest.json, so the run has not finished; finish it by re-running "
+            "`filterkit run` with the same arguments, then verify"
+        )
     layout = RunLayout(run)
     listed = {s.get("shard"): s for s in m.get("shards", []) if isinstance(s, dict)}
     report = VerifyReport(run, len(m["inputs"]))
@@ -162,12 +168,16 @@ def verify(run: str | Path) -> VerifyReport:
         report.inputs_unchecked += not checked
         if changed and not problems:
             report.bad[name] = changed
-            report.fixes[name] = ("fix: restore that input, or filter it as it is now into a new --out (this "
-                                  "folder's decisions were made on the old content)")
+            report.fixes[name] = (
+                "fix: restore that input, or filter it as it is now into a new --out (this "
+                "folder's decisions were made on the old content)"
+            )
         elif problems:
             report.bad[name] = problems + changed
-            report.fixes[name] = (f"fix: delete {layout.done(name)} (if present) and re-run `filterkit run` with "
-                                  f"the same INPUT, --pipeline and --out {run}")
+            report.fixes[name] = (
+                f"fix: delete {layout.done(name)} (if present) and re-run `filterkit run` with "
+                f"the same INPUT, --pipeline and --out {run}"
+            )
     for kind in OUTPUT_KINDS:  # a file no input accounts for would be read by `audit` and by users
         folder = run / kind
         for p in sorted(folder.rglob("*")) if folder.is_dir() else []:

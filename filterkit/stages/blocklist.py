@@ -85,7 +85,9 @@ class BlocklistStage(DecisionStage):
         escalated = sum(1 for d in todo if d.metadata[contract.ESCALATED])
         self.stat_update("escalated", value=escalated)
         if gate_on:
-            self.stat_update("escalated_by_gate", value=sum(1 for d in todo if d.metadata[contract.ESCALATED_BY] == "gate"))
+            self.stat_update(
+                "escalated_by_gate", value=sum(1 for d in todo if d.metadata[contract.ESCALATED_BY] == "gate")
+            )
         self.stat_update("passed", value=len(todo) - escalated)
 
     def process(self, docs: DocumentsPipeline) -> DocumentsPipeline:

@@ -49,9 +49,13 @@ class ClassifierStage(DecisionStage):
         self.info = read_classifier_info(self.path)  # fail early, before any worker starts
         self.spec = self.config.spec
         if self.spec.export_spans and self.info.backend != "embedding":
-            raise FilterkitError(f"{self.path}: classifier.export_spans needs the embedding backend (this one is "
-                                 f"{self.info.backend!r}); turn export_spans off")
-        self.rule = contract.Rule.from_config(head_threshold=self.info.threshold, classifier=self.config, semantic_gate=gate)
+            raise FilterkitError(
+                f"{self.path}: classifier.export_spans needs the embedding backend (this one is "
+                f"{self.info.backend!r}); turn export_spans off"
+            )
+        self.rule = contract.Rule.from_config(
+            head_threshold=self.info.threshold, classifier=self.config, semantic_gate=gate
+        )
         self._model: Classifier | None = None  # loaded once per worker, on first use
 
     @classmethod

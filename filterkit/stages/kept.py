@@ -19,8 +19,14 @@ from filterkit.data.shard import Shard
 from filterkit.errors import FilterkitError
 
 
-def write_kept(shard: Shard, removed: np.ndarray, path: Path, output: OutputConfig, input_cfg: InputConfig,
-               texts: RowTexts | None = None) -> tuple[int, int]:
+def write_kept(
+    shard: Shard,
+    removed: np.ndarray,
+    path: Path,
+    output: OutputConfig,
+    input_cfg: InputConfig,
+    texts: RowTexts | None = None,
+) -> tuple[int, int]:
     """Write the rows of ``shard`` not marked in ``removed`` to ``path``; returns (rows read, rows kept).
 
     With ``texts`` (the digests of the texts that were scored), every row this copy reads is checked against

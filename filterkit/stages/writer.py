@@ -87,8 +87,11 @@ class ShardOutput:
         self.tmp_kept = tmp / f"{stem}.kept"
         self.audit = _RowSink(tmp / f"{stem}.audit.parquet", AUDIT_SCHEMA, out.row_group_rows, out.compression)
         self.scores = _RowSink(tmp / f"{stem}.scores.parquet", SCORES_SCHEMA, out.row_group_rows, out.compression)
-        self.spans = (_RowSink(tmp / f"{stem}.spans.parquet", SPANS_SCHEMA, out.row_group_rows, out.compression)
-                      if info.export_spans else None)
+        self.spans = (
+            _RowSink(tmp / f"{stem}.spans.parquet", SPANS_SCHEMA, out.row_group_rows, out.compression)
+            if info.export_spans
+            else None
+        )
         self.seen = np.zeros(shard.num_rows, dtype=bool)
         self.removed = np.zeros(shard.num_rows, dtype=bool)
         self.reasons: dict[str, int] = {r: 0 for r in contract.REASONS}
@@ -122,38 +125,82 @@ class ShardOutput:
         self.chars += len(doc.text)
         removed = contract.is_removed(doc)
         reason = meta.get(contract.REASON) if removed else None
-        matched = [{"term": t, "count": c} for t, c in zip(meta.get(contract.MATCHED_TERMS) or [], meta.get(contract.TERM_COUNTS) or [])]
-        escalated = bool(meta.get(contract.ESCALATED)) or meta.get(contract.SCORE) is not None or meta.get(contract.ERROR) is not None
+        matched = [
+            {"term": t, "count": c}
+            for t, c in zip(meta.get(contract.MATCHED_TERMS) or [], meta.get(contract.TERM_COUNTS) or [])
+        ]
+        escalated = (
+            bool(meta.get(contract.ESCALATED))
+            or meta.get(contract.SCORE) is not None
+            or meta.get(contract.ERROR) is not None
+        )
         if escalated:
             self.escalated += 1
             if meta.get(contract.SCORE) is not None:
                 self.scored += 1
-            self.scores.add(ScoresRow(
-                run_id=self.info.run_id, input_shard=self.shard.name, row_index=row, doc_id=doc.id,
-                score=meta.get(contract.SCORE), windows=meta.get(contract.WINDOWS) or 0, matched_terms=matched,
-                unique_terms=meta.get(contract.UNIQUE_TERMS), total_hits=meta.get(contract.TOTAL_HITS), removed=removed, reason=reason,
-                error=meta.get(contract.ERROR), escalated_by=meta.get(contract.ESCALATED_BY), gate_score=meta.get(contract.GATE_SCORE),
-                threshold=self._threshold(meta), classifier=self.info.classifier,
-            ))
+            self.scores.add(
+                ScoresRow(
+                    run_id=self.info.run_id,
+                    input_shard=self.shard.name,
+                    row_index=row,
+                    doc_id=doc.id,
+                    score=meta.get(contract.SCORE),
+                    windows=meta.get(contract.WINDOWS) or 0,
+                    matched_terms=matched,
+                    unique_terms=meta.get(contract.UNIQUE_TERMS),
+                    total_hits=meta.get(contract.TOTAL_HITS),
+                    removed=removed,
+                    reason=reason,
+                    error=meta.get(contract.ERROR),
+                    escalated_by=meta.get(contract.ESCALATED_BY),
+                    gate_score=meta.get(contract.GATE_SCORE),
+                    threshold=self._threshold(meta),
+                    classifier=self.info.classifier,
+                )
+            )
         if self.spans is not None and meta.get(contract.SPAN_STARTS):
             t = self._threshold(meta)
             assert t is not None  # spans come only from a classifier, so the run has a rule
             for s, e, p in zip(meta[contract.SPAN_STARTS], meta[contract.SPAN_ENDS], meta[contract.SPAN_SCORES]):
-                self.spans.add(SpanRow(run_id=self.info.run_id, input_shard=self.shard.name, row_index=row,
-                                       doc_id=doc.id, start=s, end=e, score=p, threshold=t))
+                self.spans.add(
+                    SpanRow(
+                        run_id=self.info.run_id,
+                        input_shard=self.shard.name,
+                        row_index=row,
+                        doc_id=doc.id,
+                        start=s,
+                        end=e,
+                        score=p,
+                        threshold=t,
+                    )
+                )
         if removed:
             self.removed[row] = True
             self.reasons[meta[contract.REASON]] += 1  # contract.mark_removed always sets the reason
-            self.audit.add(AuditRow(
-                run_id=self.info.run_id, input_shard=self.shard.name, row_index=row, doc_id=doc.id,
-                stage=meta[contract.STAGE], reason=meta[contract.REASON], matched_terms=matched, unique_terms=meta.get(contract.UNIQUE_TERMS),
-                total_hits=meta.get(contract.TOTAL_HITS), min_unique_hits=self.info.min_unique_hits,
-                classifier_score=meta.get(contract.SCORE), threshold=self._threshold(meta), classifier=self.info.classifier,
-                classifier_sha256=self.info.classifier_sha256, config_sha256=self.info.config_sha256,
-                error=meta.get(contract.ERROR), text=self._text_field(doc.text),
-                text_sha256=hashlib.sha256(doc.text.encode("utf-8", "surrogatepass")).hexdigest(),
-                escalated_by=meta.get(contract.ESCALATED_BY), gate_score=meta.get(contract.GATE_SCORE),
-            ))
+            self.audit.add(
+                AuditRow(
+                    run_id=self.info.run_id,
+                    input_shard=self.shard.name,
+                    row_index=row,
+                    doc_id=doc.id,
+                    stage=meta[contract.STAGE],
+                    reason=meta[contract.REASON],
+                    matched_terms=matched,
+                    unique_terms=meta.get(contract.UNIQUE_TERMS),
+                    total_hits=meta.get(contract.TOTAL_HITS),
+                    min_unique_hits=self.info.min_unique_hits,
+                    classifier_score=meta.get(contract.SCORE),
+                    threshold=self._threshold(meta),
+                    classifier=self.info.classifier,
+                    classifier_sha256=self.info.classifier_sha256,
+                    config_sha256=self.info.config_sha256,
+                    error=meta.get(contract.ERROR),
+                    text=self._text_field(doc.text),
+                    text_sha256=hashlib.sha256(doc.text.encode("utf-8", "surrogatepass")).hexdigest(),
+                    escalated_by=meta.get(contract.ESCALATED_BY),
+                    gate_score=meta.get(contract.GATE_SCORE),
+                )
+            )
 
     def _threshold(self, meta: dict) -> float | None:
         """The classifier threshold this document had to reach (the run's rule, :meth:`Rule.threshold_for`)."""
@@ -183,18 +230,25 @@ class ShardOutput:
         if self.audit.n != removed:
             raise FilterkitError(f"{shard.path}: {removed} removed but {self.audit.n} audit rows; refusing to finish")
         if self.scoring is not None and self.info.scoring is not None and self.scoring != self.info.scoring:
-            raise FilterkitError(f"{shard.path}: scored on {self.scoring}, but the run was planned for "
-                                 f"{self.info.scoring}; set classifier.device and classifier.runtime explicitly")
+            raise FilterkitError(
+                f"{shard.path}: scored on {self.scoring}, but the run was planned for "
+                f"{self.info.scoring}; set classifier.device and classifier.runtime explicitly"
+            )
         # the file as it is now must be the file the run was planned on, and its texts the ones expected
         input_fp = {**require_unchanged(shard), "texts_sha256": self.texts.sha256()}
         if self.expected_texts is not None and input_fp["texts_sha256"] != self.expected_texts:
-            raise FilterkitError(f"{shard.path}: its texts are not the ones the scores were computed on; nothing of "
-                                 "this shard was written — restore that input or re-run `filterkit run`")
+            raise FilterkitError(
+                f"{shard.path}: its texts are not the ones the scores were computed on; nothing of "
+                "this shard was written — restore that input or re-run `filterkit run`"
+            )
         # each output's size, sha256 and rows go into the marker, so later readers can tell a file that
         # was changed, truncated or deleted after the shard finished (see RunLayout.output_problems)
         outputs = {}
-        tmps: tuple[tuple[str, Path, int], ...] = (("kept", self.tmp_kept, kept), ("audit", self.audit.path, self.audit.n),
-                ("scores", self.scores.path, self.scores.n))
+        tmps: tuple[tuple[str, Path, int], ...] = (
+            ("kept", self.tmp_kept, kept),
+            ("audit", self.audit.path, self.audit.n),
+            ("scores", self.scores.path, self.scores.n),
+        )
         if self.spans is not None:  # optional: only with classifier.export_spans
             tmps += (("spans", self.spans.path, self.spans.n),)
         for kind, tmp, rows in tmps:
@@ -276,9 +330,16 @@ class ShardWriter(PipelineStep):
             return
         self._last_report = now
         try:
-            write_json_atomic(self.layout.progress_file(rank), {
-                "shard": out.shard.out_name, "rows": out.n_seen, "chars": out.chars,
-                "escalated": out.escalated, "removed": int(out.removed.sum())})
+            write_json_atomic(
+                self.layout.progress_file(rank),
+                {
+                    "shard": out.shard.out_name,
+                    "rows": out.n_seen,
+                    "chars": out.chars,
+                    "escalated": out.escalated,
+                    "removed": int(out.removed.sum()),
+                },
+            )
         except OSError:
             pass
 

@@ -92,7 +92,11 @@ class RunLayout:
         return data if isinstance(data, dict) else None
 
     def output_problems(
-        self, out_name: str, marker: dict | None = None, deep: bool = False, kinds: tuple[str, ...] = OUTPUT_KINDS,
+        self,
+        out_name: str,
+        marker: dict | None = None,
+        deep: bool = False,
+        kinds: tuple[str, ...] = OUTPUT_KINDS,
         rows_of: Callable[[Path], int] | None = None,
     ) -> list[str]:
         """What is wrong with a done shard's outputs against its marker; ``[]`` when they match.
@@ -151,8 +155,10 @@ class RunLayout:
                     f"removed {marker.get('removed')})"
                 )
             elif rows["scores"] != marker.get("escalated"):
-                problems.append(f"{self.output('scores', out_name)}: {rows['scores']} rows but "
-                                f"{marker.get('escalated')} documents were escalated")
+                problems.append(
+                    f"{self.output('scores', out_name)}: {rows['scores']} rows but "
+                    f"{marker.get('escalated')} documents were escalated"
+                )
         return problems
 
 
@@ -160,8 +166,9 @@ LOCK_NAME = ".filterkit.lock"
 
 
 def _holder_text(holder: dict) -> str:
-    return (f"host {holder.get('host')}, pid {holder.get('pid')}, started {holder.get('started')}"
-            + (f": {holder['command']}" if holder.get("command") else ""))
+    return f"host {holder.get('host')}, pid {holder.get('pid')}, started {holder.get('started')}" + (
+        f": {holder['command']}" if holder.get("command") else ""
+    )
 
 
 def _read_holder(fd: int) -> dict | None:

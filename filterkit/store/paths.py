@@ -47,8 +47,10 @@ def name_problem(name: str, base: str) -> str | None:
     size = [len(p.encode("utf-8", "surrogatepass")) for p in parts[:-1]]
     last = len(base.replace("\\", "/").rsplit("/", 1)[-1].encode("utf-8", "surrogatepass")) + len(_LONGEST_SUFFIX)
     if last > NAME_MAX or any(n > NAME_MAX for n in size):
-        return (f"is too long for an output name (its done marker's temp file name would take {last} bytes, over "
-                f"the {NAME_MAX}-byte limit on one file name)")
+        return (
+            f"is too long for an output name (its done marker's temp file name would take {last} bytes, over "
+            f"the {NAME_MAX}-byte limit on one file name)"
+        )
     return None
 
 
@@ -57,8 +59,10 @@ def check_shard_names(shards: list) -> None:
     for s in shards:
         problem = name_problem(s.name, s.base)
         if problem is not None:
-            raise FilterkitError(f"{printable(s.path)}: input shard name {printable(repr(s.name))} {problem}; rename the "
-                                 "file or object (or copy it under a plain name) and re-run")
+            raise FilterkitError(
+                f"{printable(s.path)}: input shard name {printable(repr(s.name))} {problem}; rename the "
+                "file or object (or copy it under a plain name) and re-run"
+            )
 
 
 def confined(root: Path, path: Path) -> Path:
@@ -66,6 +70,8 @@ def confined(root: Path, path: Path) -> Path:
     r = os.path.normpath(os.path.abspath(root))
     p = os.path.normpath(os.path.abspath(path))
     if p != r and not p.startswith(r.rstrip(os.sep) + os.sep):
-        raise FilterkitError(f"{printable(str(path))}: an output path outside {r} in the run folder; refusing to "
-                             "write it (rename the input shard it is named after)")
+        raise FilterkitError(
+            f"{printable(str(path))}: an output path outside {r} in the run folder; refusing to "
+            "write it (rename the input shard it is named after)"
+        )
     return path

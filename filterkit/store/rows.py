@@ -44,8 +44,11 @@ class AuditRow:
     classifier_sha256: str | None = col(pa.string(), "hash of the classifier's config.json and weights")
     config_sha256: str = col(pa.string(), "hash of the resolved pipeline config")
     error: str | None = col(pa.string(), "why the classifier could not score it (reason error)")
-    text: str | None = col(pa.string(), "the document text as read, under output.audit_text: full text, its first "
-                           "output.snippet_chars characters (snippet, the default), or null (none)")
+    text: str | None = col(
+        pa.string(),
+        "the document text as read, under output.audit_text: full text, its first "
+        "output.snippet_chars characters (snippet, the default), or null (none)",
+    )
     text_sha256: str = col(pa.string(), "sha256 of the full text as read, whatever audit_text keeps")
     escalated_by: str | None = col(pa.string(), "terms | gate: what sent it to the classifier")
     gate_score: float | None = col(pa.float64(), "the semantic gate's score; null where the gate did not run")
@@ -90,10 +93,12 @@ class SpanRow:
 
 def schema_of(row_type: type) -> pa.Schema:
     """The parquet schema a row dataclass describes, with each column's description in its field metadata."""
-    return pa.schema([
-        pa.field(f.name, f.metadata["arrow"], metadata={"description": f.metadata["description"]})
-        for f in fields(row_type)
-    ])
+    return pa.schema(
+        [
+            pa.field(f.name, f.metadata["arrow"], metadata={"description": f.metadata["description"]})
+            for f in fields(row_type)
+        ]
+    )
 
 
 def as_dict(row: Any) -> dict[str, Any]:

@@ -21,8 +21,10 @@ from filterkit.io import write_text_atomic
 
 
 def threshold_rule(target_recall: float) -> str:
-    return (f"out-of-fold recall >= {target_recall}, lowered to the next negative score at no extra "
-            "false positive, midway in the gap")
+    return (
+        f"out-of-fold recall >= {target_recall}, lowered to the next negative score at no extra "
+        "false positive, midway in the gap"
+    )
 
 
 def choose_threshold(oof: np.ndarray, y: np.ndarray, target_recall: float) -> tuple[float, dict[str, float]]:
@@ -45,9 +47,18 @@ def data_summary(labels: str | Path, table: pa.Table, y: np.ndarray, windows: in
     }
 
 
-def classifier_config(backend: str, name: str, threshold: float, target_recall: float, data: dict[str, Any],
-                      folds: int, seed: int, cv: dict[str, float], backend_keys: dict[str, Any],
-                      training_extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def classifier_config(
+    backend: str,
+    name: str,
+    threshold: float,
+    target_recall: float,
+    data: dict[str, Any],
+    folds: int,
+    seed: int,
+    cv: dict[str, float],
+    backend_keys: dict[str, Any],
+    training_extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """A classifier folder's ``config.json`` (read back as :class:`filterkit.classify.base.FolderConfig`)."""
     return {
         "name": name,
@@ -65,8 +76,14 @@ def _sources_table(data: dict[str, Any]) -> str:
     files = data.get("files")
     if not files:
         return ""
-    rows = ["", "", f"Balance: `{data.get('balance', 'class')}`; split: `{data.get('split')}`.", "",
-            "| file | source | positives | negatives |", "|---|---|---|---|"]
+    rows = [
+        "",
+        "",
+        f"Balance: `{data.get('balance', 'class')}`; split: `{data.get('split')}`.",
+        "",
+        "| file | source | positives | negatives |",
+        "|---|---|---|---|",
+    ]
     for f, v in files.items():
         for src, c in v["sources"].items():
             rows.append(f"| {f} | {src} | {c['positives']} | {c['negatives']} |")
@@ -78,12 +95,13 @@ mechanisms, genetic manipulation of microbes) so they can be kept out of LM pret
 blocklist stage (`filterkit run`), which escalates only documents with topic terms or the semantic gate's flag."""
 
 
-def write_model_card(out: Path, config: dict[str, Any], about: str, failure_modes: Sequence[str],
-                     training_note: str = "") -> Path:
+def write_model_card(
+    out: Path, config: dict[str, Any], about: str, failure_modes: Sequence[str], training_note: str = ""
+) -> Path:
     """``MODEL_CARD.md``: what the model is (``about``, the backend's own words), intended use, training data,
     cross-validated metrics with the threshold rule, and the known failure modes."""
     cv, data = config["training"]["cv"], config["training"]["data"]
-    card = f"""# {config['name']}
+    card = f"""# {config["name"]}
 
 {about.strip()}
 
@@ -91,21 +109,20 @@ def write_model_card(out: Path, config: dict[str, Any], about: str, failure_mode
 {INTENDED_USE}
 
 ## Training data
-`{data['file']}`: {data['documents']} documents ({data['positives']} positive, {data['negatives']} negative),
-{data['windows']} windows; groups: {json.dumps(data['groups'])}.{_sources_table(data)}
+`{data["file"]}`: {data["documents"]} documents ({data["positives"]} positive, {data["negatives"]} negative),
+{data["windows"]} windows; groups: {json.dumps(data["groups"])}.{_sources_table(data)}
 {training_note.strip()}
 
-## Cross-validated metrics ({config['training']['folds']}-fold, out-of-fold document scores)
+## Cross-validated metrics ({config["training"]["folds"]}-fold, out-of-fold document scores)
 | ROC-AUC | PR-AUC | threshold | precision | recall | FPR | F1 |
 |---|---|---|---|---|---|---|
-| {cv['roc_auc']:.3f} | {cv['pr_auc']:.3f} | {cv['threshold']:.3f} | {cv['precision']:.3f} | {cv['recall']:.3f} | {cv['fpr']:.3f} | {cv['f1']:.3f} |
+| {cv["roc_auc"]:.3f} | {cv["pr_auc"]:.3f} | {cv["threshold"]:.3f} | {cv["precision"]:.3f} | {cv["recall"]:.3f} | {cv["fpr"]:.3f} | {cv["f1"]:.3f} |
 
-Threshold rule: {config['threshold_rule']}.
+Threshold rule: {config["threshold_rule"]}.
 
 ## Known failure modes
 """ + "".join(f"- {m.strip()}\n" for m in failure_modes)
     return write_text_atomic(out / "MODEL_CARD.md", card)
-
 
 
 def cache_dir() -> Path:

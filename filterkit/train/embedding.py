@@ -52,8 +52,15 @@ def embed_windows_cached(encoder, texts: list[str]) -> tuple[np.ndarray, np.ndar
     return emb, owner
 
 
-def fit_head(x: np.ndarray, y: np.ndarray, kind: str, hidden: int, seed: int, epochs: int = 300,
-             weights: np.ndarray | None = None):
+def fit_head(
+    x: np.ndarray,
+    y: np.ndarray,
+    kind: str,
+    hidden: int,
+    seed: int,
+    epochs: int = 300,
+    weights: np.ndarray | None = None,
+):
     """Class-weighted logistic (or MLP) head, full-batch Adam with weight decay; deterministic per seed.
 
     ``weights`` (one per row, e.g. to give every source the same say) multiply the class-weighted loss.
@@ -74,8 +81,9 @@ def fit_head(x: np.ndarray, y: np.ndarray, kind: str, hidden: int, seed: int, ep
     pos = float(yt.sum())
     neg = float(len(yt) - pos)
     wt = None if weights is None else torch.from_numpy(np.asarray(weights, dtype=np.float32) / np.mean(weights))
-    base = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(neg / max(pos, 1.0)),
-                                      reduction="mean" if wt is None else "none")
+    base = torch.nn.BCEWithLogitsLoss(
+        pos_weight=torch.tensor(neg / max(pos, 1.0)), reduction="mean" if wt is None else "none"
+    )
 
     def loss_fn(logits, target):
         out = base(logits, target)
@@ -145,8 +153,9 @@ def train_head(
     for k in range(folds):
         train_docs = fold_of != k
         wmask = train_docs[owner]
-        h = fit_head(emb[wmask], y[owner][wmask], head, hidden, seed + k,
-                     weights=None if win_w is None else win_w[wmask])
+        h = fit_head(
+            emb[wmask], y[owner][wmask], head, hidden, seed + k, weights=None if win_w is None else win_w[wmask]
+        )
         test_idx = np.flatnonzero(~train_docs)
         sub = np.isin(owner, test_idx)
         remap = {d: i for i, d in enumerate(test_idx)}
@@ -157,23 +166,40 @@ def train_head(
     out = Path(out)
     groups = [g for p in parts for g in p.groups]
     table = load_labels(paths[0]) if len(paths) == 1 else None
-    summary = data_summary(paths[0], table, y, len(owner)) if table is not None and split is None else {
-        "file": ", ".join(Path(p).name for p in paths),
-        "documents": int(len(y)),
-        "positives": int(y.sum()),
-        "negatives": int(len(y) - y.sum()),
-        "windows": int(len(owner)),
-        "ignored_rows": 0,
-        "groups": {g: groups.count(g) for g in sorted(set(groups))},
-    }
+    summary = (
+        data_summary(paths[0], table, y, len(owner))
+        if table is not None and split is None
+        else {
+            "file": ", ".join(Path(p).name for p in paths),
+            "documents": int(len(y)),
+            "positives": int(y.sum()),
+            "negatives": int(len(y) - y.sum()),
+            "windows": int(len(owner)),
+            "ignored_rows": 0,
+            "groups": {g: groups.count(g) for g in sorted(set(groups))},
+        }
+    )
     if len(paths) > 1 or split is not None:
         summary["files"] = {k: v for p in parts for k, v in p.files.items()}
         summary["split"] = split
     summary["balance"] = balance
     config = classifier_config(
-        "embedding", name or out.name, threshold, target_recall, summary, folds, seed, cv,
-        {"head": head, "hidden": hidden if head == "mlp" else 0, "dim": int(emb.shape[1]), "encoder": encoder.name,
-         "encoder_sha256": encoder.sha256, "max_tokens": encoder.max_tokens},
+        "embedding",
+        name or out.name,
+        threshold,
+        target_recall,
+        summary,
+        folds,
+        seed,
+        cv,
+        {
+            "head": head,
+            "hidden": hidden if head == "mlp" else 0,
+            "dim": int(emb.shape[1]),
+            "encoder": encoder.name,
+            "encoder_sha256": encoder.sha256,
+            "max_tokens": encoder.max_tokens,
+        },
     )
     save_head(out, final, config)
     write_model_card(out, config, EMBEDDING_ABOUT.format(**config), EMBEDDING_FAILURE_MODES)

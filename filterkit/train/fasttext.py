@@ -46,9 +46,7 @@ def _train_jobs(jobs_file: str) -> None:
     error = None
     try:
         for job in spec["jobs"]:
-            model = fasttext.train_supervised(
-                input=job["input"], thread=1, verbose=0, loss="softmax", **spec["params"]
-            )
+            model = fasttext.train_supervised(input=job["input"], thread=1, verbose=0, loss="softmax", **spec["params"])
             if spec["cutoff"] is not None:
                 # keep the `cutoff` strongest words and n-grams, retrain them, product-quantise
                 model.quantize(input=job["input"], qnorm=True, retrain=True, cutoff=spec["cutoff"])
@@ -166,16 +164,34 @@ def train_fasttext(
     threshold, cv = choose_threshold(oof, y, target_recall)
     summary = data_summary(labels, table, y, len(owner))
     hyper = {
-        "epoch": epoch, "lr": lr, "word_ngrams": word_ngrams, "dim": dim, "bucket": bucket,
-        "loss": "softmax", "thread": 1, "fasttext_seed": seed + 1,
-        "quantize": quantize, "cutoff": cutoff if quantize else None,
+        "epoch": epoch,
+        "lr": lr,
+        "word_ngrams": word_ngrams,
+        "dim": dim,
+        "bucket": bucket,
+        "loss": "softmax",
+        "thread": 1,
+        "fasttext_seed": seed + 1,
+        "quantize": quantize,
+        "cutoff": cutoff if quantize else None,
     }
-    config = classifier_config("fasttext", name or out.name, threshold, target_recall, summary, folds, seed, cv,
-                               {"tokenizer": TOKENIZER, "window_words": window_words}, {"hyperparameters": hyper})
+    config = classifier_config(
+        "fasttext",
+        name or out.name,
+        threshold,
+        target_recall,
+        summary,
+        folds,
+        seed,
+        cv,
+        {"tokenizer": TOKENIZER, "window_words": window_words},
+        {"hyperparameters": hyper},
+    )
     write_text_atomic(out / CONFIG_FILE, json.dumps(config, indent=2, sort_keys=True) + "\n")
     quant = f"quantised (top {cutoff:,} words and bigrams kept)" if quantize else "not quantised"
     write_model_card(
-        out, config,
+        out,
+        config,
         FASTTEXT_ABOUT.format(word_ngrams=word_ngrams, dim=dim, quant=quant, window_words=window_words),
         FASTTEXT_FAILURE_MODES,
         f"Hyperparameters: epoch {epoch}, lr {lr}, bucket {bucket:,}, seed {seed}, one thread.",

@@ -22,7 +22,9 @@ def distill_static_model(out: str | Path, encoder_path: str | Path | None = None
     try:
         from model2vec.distill import distill
     except ImportError:
-        raise FilterkitError("distilling needs model2vec's distill extra; run `pip install 'model2vec[distill]'`") from None
+        raise FilterkitError(
+            "distilling needs model2vec's distill extra; run `pip install 'model2vec[distill]'`"
+        ) from None
     from filterkit.classify.encoder import PACKAGED_ENCODER_NAME, packaged_encoder_path
 
     src = Path(encoder_path) if encoder_path is not None else packaged_encoder_path()
@@ -51,8 +53,10 @@ def save_gate(folder: str | Path, weight: np.ndarray, bias: float, config: dict[
     from safetensors.numpy import save_file
 
     folder = Path(folder)
-    save_file({"weight": np.ascontiguousarray(weight, dtype=np.float32),
-               "bias": np.asarray([bias], dtype=np.float32)}, str(folder / GATE_HEAD))
+    save_file(
+        {"weight": np.ascontiguousarray(weight, dtype=np.float32), "bias": np.asarray([bias], dtype=np.float32)},
+        str(folder / GATE_HEAD),
+    )
     (folder / GATE_CONFIG).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
@@ -121,8 +125,15 @@ def train_gate(
         "window_words": window_words,
         "threshold": threshold,
         "threshold_rule": f"escalates {negatives_rate:.1%} of general negatives by {folds}-fold out-of-fold scores",
-        "training": {"documents": int(len(y)), "positives": int(y.sum()), "windows": int(len(owner)),
-                     "folds": folds, "seed": seed, "cv": cv, "sources": sources or {}},
+        "training": {
+            "documents": int(len(y)),
+            "positives": int(y.sum()),
+            "windows": int(len(owner)),
+            "folds": folds,
+            "seed": seed,
+            "cv": cv,
+            "sources": sources or {},
+        },
     }
     save_gate(out, weight, bias, config)
     return config

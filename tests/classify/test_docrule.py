@@ -11,11 +11,14 @@ PROBS = np.array([0.9, 0.4, 0.1, 0.2])
 OWNER = np.array([0, 1, 0, 0])
 
 
-@pytest.mark.parametrize("rule,want", [
-    ("max", [0.9, 0.4, -1.0]),
-    ("top2", [(0.9 + 0.2) / 2, 0.4, -1.0]),   # the two best windows; a one-window document keeps its score
-    ("mean", [(0.9 + 0.1 + 0.2) / 3, 0.4, -1.0]),
-])
+@pytest.mark.parametrize(
+    "rule,want",
+    [
+        ("max", [0.9, 0.4, -1.0]),
+        ("top2", [(0.9 + 0.2) / 2, 0.4, -1.0]),  # the two best windows; a one-window document keeps its score
+        ("mean", [(0.9 + 0.1 + 0.2) / 3, 0.4, -1.0]),
+    ],
+)
 def test_rules_pool_windows_as_written(rule, want):
     assert pool(PROBS, OWNER, 3, rule) == pytest.approx(want)
 

@@ -124,7 +124,17 @@ def test_long_documents_are_tokenised_in_blocks_with_the_same_windows(monkeypatc
     assert first.windows[0] == whole.windows[0] and first.owner == [0, 1]
     calls = []
     real = enc.tokenizer.encode
-    monkeypatch.setattr(enc, "tokenizer", type("T", (), {"encode": lambda self, t, **k: calls.append(len(t)) or real(t, **k),
-                                                         "encode_batch": enc.tokenizer.encode_batch})())
+    monkeypatch.setattr(
+        enc,
+        "tokenizer",
+        type(
+            "T",
+            (),
+            {
+                "encode": lambda self, t, **k: calls.append(len(t)) or real(t, **k),
+                "encode_batch": enc.tokenizer.encode_batch,
+            },
+        )(),
+    )
     enc.chunk([text], truncate=True)
     assert sum(calls) < len(text) / 5  # only the first blocks were tokenised

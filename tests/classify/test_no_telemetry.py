@@ -87,8 +87,9 @@ while time.time() - t < {SECONDS}:
     time.sleep(0.5)
 """
 
-CONTROL_PROBE = FILTERKIT_PROBE.replace("from filterkit.classify import onnx as O",
-                                        "import onnxruntime\nfrom filterkit.classify import onnx as O")
+CONTROL_PROBE = FILTERKIT_PROBE.replace(
+    "from filterkit.classify import onnx as O", "import onnxruntime\nfrom filterkit.classify import onnx as O"
+)
 
 
 def _queries(tmp_path: Path, probe: str, env: dict) -> list[str]:
@@ -96,9 +97,13 @@ def _queries(tmp_path: Path, probe: str, env: dict) -> list[str]:
     (tmp_path / "ns.sh").write_text(NAMESPACE)
     (tmp_path / "probe.py").write_text(textwrap.dedent(probe))
     (tmp_path / "queries.json").unlink(missing_ok=True)
-    res = subprocess.run(["unshare", "-rnm", "sh", str(tmp_path / "ns.sh"), "probe.py"],
-                         env={**env, "WORK": str(tmp_path), "PY": sys.executable}, capture_output=True, text=True,
-                         timeout=SECONDS + 120)
+    res = subprocess.run(
+        ["unshare", "-rnm", "sh", str(tmp_path / "ns.sh"), "probe.py"],
+        env={**env, "WORK": str(tmp_path), "PY": sys.executable},
+        capture_output=True,
+        text=True,
+        timeout=SECONDS + 120,
+    )
     assert "probe failed" not in res.stderr, res.stderr[-2000:]
     f = tmp_path / "queries.json"
     return json.loads(f.read_text()) if f.is_file() else []
@@ -108,8 +113,11 @@ def _queries(tmp_path: Path, probe: str, env: dict) -> list[str]:
 def namespace_ok(tmp_path):
     if shutil.which("unshare") is None or shutil.which("ip") is None:
         pytest.skip("needs unshare and ip (util-linux, iproute2) to run the probe in a network namespace")
-    probe = subprocess.run(["unshare", "-rnm", "sh", "-c", "ip link set lo up && mount --bind /dev/null /dev/null"],
-                           capture_output=True, text=True)
+    probe = subprocess.run(
+        ["unshare", "-rnm", "sh", "-c", "ip link set lo up && mount --bind /dev/null /dev/null"],
+        capture_output=True,
+        text=True,
+    )
     if probe.returncode != 0:
         pytest.skip(f"unprivileged network and mount namespaces are not permitted here ({probe.stderr.strip()[:120]})")
 

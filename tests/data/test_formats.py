@@ -162,8 +162,13 @@ def test_jsonl_to_parquet_schema_comes_from_every_line(tmp_path):
 def test_blank_lines_and_ids_of_any_json_type(tmp_path):
     d = tmp_path / "in"
     d.mkdir()
-    lines = [json.dumps({"id": 7, "text": GENERAL[0]}), "", json.dumps({"text": PROXY[0]}), "  ",
-             json.dumps({"id": "x", "text": GENERAL[1]})]
+    lines = [
+        json.dumps({"id": 7, "text": GENERAL[0]}),
+        "",
+        json.dumps({"text": PROXY[0]}),
+        "  ",
+        json.dumps({"id": "x", "text": GENERAL[1]}),
+    ]
     (d / "a.jsonl").write_text("\n".join(lines), encoding="utf-8")  # no newline after the last line
     out = tmp_path / "out"
     res = run(d, _pipeline(tmp_path), out, capture_logs=False)
@@ -225,9 +230,13 @@ def test_memory_url_folder_of_mixed_formats(tmp_path, memfs):
     res = run(f"memory://{root}/in", _pipeline(tmp_path), out, capture_logs=False)
     assert (res.counts["read"], res.counts["removed"], res.counts["kept"]) == (30, 12, 18)
     assert sorted(str(p.relative_to(out / "kept")) for p in (out / "kept").rglob("*") if p.is_file()) == [
-        "a.jsonl.zst", "c.parquet", "sub/b.jsonl.gz"]
+        "a.jsonl.zst",
+        "c.parquet",
+        "sub/b.jsonl.gz",
+    ]
     assert [json.loads(x)["id"] for x in _kept_lines(out / "kept" / "sub" / "b.jsonl.gz")] == [
-        f"b{i}" for i in range(4, 10)]
+        f"b{i}" for i in range(4, 10)
+    ]
     m = json.loads((out / "manifest.json").read_text())
     assert all(i["path"].startswith("memory://") for i in m["inputs"])
     # the same URL again resumes the finished run instead of redoing it
@@ -254,22 +263,27 @@ def test_file_url_is_the_local_file(tmp_path):
 def test_url_errors_are_one_line(tmp_path, memfs):
     _, root = memfs
     p = str(_pipeline(tmp_path))
-    one_line_error(_cli("run", f"memory://{root}/nothing", "-p", p, "-o", str(tmp_path / "o1")),
-                    "no such file or folder")
-    one_line_error(_cli("run", "nosuchproto://bucket/x.jsonl", "-p", p, "-o", str(tmp_path / "o2")),
-                    "nosuchproto://bucket/x.jsonl")
-    one_line_error(_cli("run", "hf://models/someorg/m", "-p", p, "-o", str(tmp_path / "o3")),
-                    "hf://datasets/")  # only the hub's datasets, named explicitly
+    one_line_error(
+        _cli("run", f"memory://{root}/nothing", "-p", p, "-o", str(tmp_path / "o1")), "no such file or folder"
+    )
+    one_line_error(
+        _cli("run", "nosuchproto://bucket/x.jsonl", "-p", p, "-o", str(tmp_path / "o2")), "nosuchproto://bucket/x.jsonl"
+    )
+    one_line_error(
+        _cli("run", "hf://models/someorg/m", "-p", p, "-o", str(tmp_path / "o3")), "hf://datasets/"
+    )  # only the hub's datasets, named explicitly
 
 
 # --- resume after a kill -------------------------------------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_killed_run_resumes_to_byte_identical_jsonl_zst(tmp_path):
     d = tmp_path / "in"
     for i in range(6):
-        _write_input(d, [".jsonl.gz", ".parquet", ".jsonl"][i % 3], [DOCS[(i + j) % 10] for j in range(12)],
-                     stem=f"part-{i}")
+        _write_input(
+            d, [".jsonl.gz", ".parquet", ".jsonl"][i % 3], [DOCS[(i + j) % 10] for j in range(12)], stem=f"part-{i}"
+        )
     p = _pipeline(tmp_path, output={"format": "jsonl.zst"}, input={"batch_rows": 5})
     killed = tmp_path / "killed"
     proc = run_killed(tmp_path, ["run", str(d), "-p", str(p), "-o", str(killed), "--quiet"], kill_at=3)
@@ -282,8 +296,12 @@ def test_killed_run_resumes_to_byte_identical_jsonl_zst(tmp_path):
     assert resumed.counts == clean.counts
 
     def outputs(out: Path) -> dict[str, bytes]:
-        return {str(f.relative_to(out)): f.read_bytes() for sub in ("kept", "audit", "scores")
-                for f in (out / sub).rglob("*") if f.is_file()}
+        return {
+            str(f.relative_to(out)): f.read_bytes()
+            for sub in ("kept", "audit", "scores")
+            for f in (out / sub).rglob("*")
+            if f.is_file()
+        }
 
     got, want = outputs(killed), outputs(tmp_path / "clean")
     assert sorted(k for k in got if k.startswith("kept/")) == [f"kept/part-{i}.jsonl.zst" for i in range(6)]
@@ -318,24 +336,34 @@ def test_malformed_line_names_file_and_line(tmp_path):
     lines = _jsonl(GENERAL[:2]) + b"\n" + b'{"text": "cut off\n' + _jsonl(GENERAL[2:3])
     (d / "b.jsonl.zst").write_bytes(_compress(lines, ".zst"))
     out = tmp_path / "out"
-    err = one_line_error(_cli("run", str(d), "-p", str(_pipeline(tmp_path)), "-o", str(out)),
-                          str(d / "b.jsonl.zst"), "line 4 ", "not valid JSON")
+    err = one_line_error(
+        _cli("run", str(d), "-p", str(_pipeline(tmp_path)), "-o", str(out)),
+        str(d / "b.jsonl.zst"),
+        "line 4 ",
+        "not valid JSON",
+    )
     assert "fix or remove that line" in err
     assert not (out / "kept").exists()  # checked before anything is written
 
 
-@pytest.mark.parametrize("line, needles", [
-    (b'{"body": "x"}', ["line 2 has no 'text' field", "fields: body", "input.text_column"]),
-    (b'{"text": 5}', ["line 2", "'text' is a JSON number, not a string"]),
-    (b'{"text": null}', ["'text' is null on lines 2", "drop or fill"]),
-    (b'["text"]', ["line 2 is a JSON array, not an object"]),
-])
+@pytest.mark.parametrize(
+    "line, needles",
+    [
+        (b'{"body": "x"}', ["line 2 has no 'text' field", "fields: body", "input.text_column"]),
+        (b'{"text": 5}', ["line 2", "'text' is a JSON number, not a string"]),
+        (b'{"text": null}', ["'text' is null on lines 2", "drop or fill"]),
+        (b'["text"]', ["line 2 is a JSON array, not an object"]),
+    ],
+)
 def test_bad_text_field_is_one_line(tmp_path, line, needles):
     d = tmp_path / "in"
     d.mkdir()
     (d / "a.jsonl.gz").write_bytes(gzip.compress(_jsonl(GENERAL[:1]) + line + b"\n"))
-    one_line_error(_cli("run", str(d), "-p", str(_pipeline(tmp_path)), "-o", str(tmp_path / "out")),
-                    str(d / "a.jsonl.gz"), *needles)
+    one_line_error(
+        _cli("run", str(d), "-p", str(_pipeline(tmp_path)), "-o", str(tmp_path / "out")),
+        str(d / "a.jsonl.gz"),
+        *needles,
+    )
 
 
 def test_truncated_compressed_file_is_one_line(tmp_path):
@@ -343,8 +371,12 @@ def test_truncated_compressed_file_is_one_line(tmp_path):
     d.mkdir()
     data = zstandard.ZstdCompressor().compress(_jsonl(DOCS * 20))
     (d / "a.jsonl.zst").write_bytes(data[: len(data) // 2])
-    one_line_error(_cli("run", str(d), "-p", str(_pipeline(tmp_path)), "-o", str(tmp_path / "out")),
-                    str(d / "a.jsonl.zst"), "not a readable jsonl.zst file", "corrupt or truncated")
+    one_line_error(
+        _cli("run", str(d), "-p", str(_pipeline(tmp_path)), "-o", str(tmp_path / "out")),
+        str(d / "a.jsonl.zst"),
+        "not a readable jsonl.zst file",
+        "corrupt or truncated",
+    )
 
 
 def test_unsupported_extension_names_the_supported_ones(tmp_path):
@@ -386,10 +418,12 @@ def test_same_name_in_two_formats_is_refused(tmp_path):
 def test_dataset_dict_names_the_split_and_how_to_choose(tmp_path):
     import datasets
 
-    dd = datasets.DatasetDict({
-        "train": datasets.Dataset.from_dict({"text": DOCS}),
-        "test": datasets.Dataset.from_dict({"text": GENERAL[:2]}),
-    })
+    dd = datasets.DatasetDict(
+        {
+            "train": datasets.Dataset.from_dict({"text": DOCS}),
+            "test": datasets.Dataset.from_dict({"text": GENERAL[:2]}),
+        }
+    )
     dd.save_to_disk(str(tmp_path / "hf"))
     res = _cli("run", str(tmp_path / "hf"), "-p", str(_pipeline(tmp_path)), "-o", str(tmp_path / "o1"), "--json")
     assert res.exit_code == 0 and json.loads(res.stdout)["read"] == 10, res.output

@@ -27,9 +27,28 @@ def test_tune_cli(tmp_path):
     head = tmp_path / "head"
     shutil.copytree(HEAD, head)
     labels = _labels(tmp_path)
-    r = CliRunner().invoke(app, ["tune", "--labels", str(labels), "--classifier", str(head), "--target-recall", "1.0",
-                                 "--pipeline", str(ROOT / "pipelines" / "biorisk.yaml"), "--report", str(tmp_path / "rep"),
-                                 "--json", str(tmp_path / "m.json"), "--bootstrap", "50", "--device", "cpu"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "tune",
+            "--labels",
+            str(labels),
+            "--classifier",
+            str(head),
+            "--target-recall",
+            "1.0",
+            "--pipeline",
+            str(ROOT / "pipelines" / "biorisk.yaml"),
+            "--report",
+            str(tmp_path / "rep"),
+            "--json",
+            str(tmp_path / "m.json"),
+            "--bootstrap",
+            "50",
+            "--device",
+            "cpu",
+        ],
+    )
     assert r.exit_code == 0, r.output
     m = json.loads((tmp_path / "m.json").read_text())
     assert m["n_pos"] == 8 and m["n_neg"] == 6 and m["recall"] == 1.0 and "cascade" in m
@@ -42,7 +61,9 @@ def test_tune_cli(tmp_path):
 def test_blocklist_build_cli(tmp_path):
     labels = _labels(tmp_path)
     out = tmp_path / "terms.txt"
-    r = CliRunner().invoke(app, ["blocklist", "build", "--labels", str(labels), "--out", str(out), "--min-support", "2"])
+    r = CliRunner().invoke(
+        app, ["blocklist", "build", "--labels", str(labels), "--out", str(out), "--min-support", "2"]
+    )
     assert r.exit_code == 0, r.output
     terms = read_terms(out)
     assert terms and out.read_text().startswith("#")

@@ -17,9 +17,11 @@ def rows(stratum: str, size: int, removed: bool | None, labels: list, group: str
 
 # removed 20 (10 read: six 1, two 0.5, two 0), escalated-kept 100 (10 read: one 1, one 0.5, eight 0),
 # not escalated 1,000 (10 read, all 0)
-THREE = (rows("removed", 20, True, [1] * 6 + [0.5] * 2 + [0] * 2)
-         + rows("escalated_kept", 100, False, [1, 0.5] + [0] * 8)
-         + rows("not_escalated", 1000, False, [0] * 10))
+THREE = (
+    rows("removed", 20, True, [1] * 6 + [0.5] * 2 + [0] * 2)
+    + rows("escalated_kept", 100, False, [1, 0.5] + [0] * 8)
+    + rows("not_escalated", 1000, False, [0] * 10)
+)
 
 
 def test_weighting_back_to_stratum_sizes_matches_the_hand_computation():
@@ -139,8 +141,11 @@ def test_a_scope_estimates_for_part_of_the_pool_and_groups_cut_across_strata():
     """Removed: 20 in the pool, 10 read (5 of source a, all 1; 5 of b); kept: 200, 10 read (5 a, 5 b, all 0).
     Restricted to source a: removed a = 20 * 5/10 = 10 (all proxy), kept a = 200 * 5/10 = 100; size ~110.
     Rows of b still count in n_h (they were drawn with the stratum) but their decisions are not read."""
-    data = (rows("removed", 20, True, [1] * 5, group="a") + rows("removed", 20, None, [0] * 5, group="b")
-            + [r for g in "ab" for r in rows("kept", 200, False, [0] * 5, group=g)])
+    data = (
+        rows("removed", 20, True, [1] * 5, group="a")
+        + rows("removed", 20, None, [0] * 5, group="b")
+        + [r for g in "ab" for r in rows("kept", 200, False, [0] * 5, group=g)]
+    )
     e = estimate(data, scope=["a"], n_boot=200)
     assert e.overall.size == pytest.approx(110) and not e.overall.size_exact
     assert e.overall.removed_share.value == pytest.approx(10 / 110)
@@ -152,22 +157,29 @@ def test_a_scope_estimates_for_part_of_the_pool_and_groups_cut_across_strata():
 
 def test_groups_without_a_scope_are_domains_of_the_whole_corpus():
     # removed 20: 10 read, 6 of group x (4 proxy), 4 of y (0 proxy); kept 100: 10 read, 5 x, 5 y, all 0
-    data = (rows("removed", 20, True, [1] * 4 + [0] * 2, group="x") + rows("removed", 20, True, [0] * 4, group="y")
-            + rows("kept", 100, False, [0] * 5, group="x") + rows("kept", 100, False, [0] * 5, group="y"))
+    data = (
+        rows("removed", 20, True, [1] * 4 + [0] * 2, group="x")
+        + rows("removed", 20, True, [0] * 4, group="y")
+        + rows("kept", 100, False, [0] * 5, group="x")
+        + rows("kept", 100, False, [0] * 5, group="y")
+    )
     g = {c.name: c for c in estimate(data, n_boot=100).groups}
     # x: removed 20 * 6/10 = 12, of which proxy 20 * 4/10 = 8: precision 8/12; size 12 + 100 * 5/10 = 62
     assert g["x"].strict.precision.value == pytest.approx(8 / 12) and g["x"].size == pytest.approx(62)
     assert g["y"].strict.precision.value == 0.0
 
 
-@pytest.mark.parametrize("bad, message", [
-    (rows("a", 10, True, [0.7]), "not one of 0, 0.5, 1"),
-    (rows("a", 10, True, ["1"]), "not one of 0, 0.5, 1"),
-    (rows("a", 10, True, [1]) + rows("a", 11, True, [1]), "two sizes"),
-    (rows("a", 2, True, [1, 1, 0]), "3 labelled documents but a stratum size of 2"),
-    (rows("a", 0, True, [1]), "not a positive whole number"),
-    ([], "no rows"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (rows("a", 10, True, [0.7]), "not one of 0, 0.5, 1"),
+        (rows("a", 10, True, ["1"]), "not one of 0, 0.5, 1"),
+        (rows("a", 10, True, [1]) + rows("a", 11, True, [1]), "two sizes"),
+        (rows("a", 2, True, [1, 1, 0]), "3 labelled documents but a stratum size of 2"),
+        (rows("a", 0, True, [1]), "not a positive whole number"),
+        ([], "no rows"),
+    ],
+)
 def test_bad_rows_are_one_clear_error(bad, message):
     with pytest.raises(FilterkitError, match=message):
         estimate(bad, n_boot=10)

@@ -13,8 +13,16 @@ TEXT = "The influenza virus spreads between hosts and the pathogen evades immuni
 
 def test_every_variant_rewrites_the_text_and_the_normal_form_undoes_most():
     v = variants([TEXT], frozenset({"influenza", "pathogen", "immunity"}), "word " * 3000, seed=0)
-    assert set(v) == {"clean", "zero_width", "soft_hyphen", "homoglyphs", "split_terms", "all_caps", "leetspeak_30",
-                      "boilerplate_3000"}
+    assert set(v) == {
+        "clean",
+        "zero_width",
+        "soft_hyphen",
+        "homoglyphs",
+        "split_terms",
+        "all_caps",
+        "leetspeak_30",
+        "boilerplate_3000",
+    }
     for name, (t,) in v.items():
         assert (t == TEXT) == (name == "clean"), name
     assert "\u200b" in v["zero_width"][0] and "\u00ad" in v["soft_hyphen"][0]

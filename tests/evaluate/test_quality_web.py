@@ -24,15 +24,19 @@ def _pool(d: Path) -> Path:
         ids = [f"{src[0]}{i}" for i in range(n)]
         # pages 0-9 mention the virus (the fake filter removes them), the rest do not
         texts = [f"page {i} of {src}" + (" about the virus" if i < 10 else " about gardening") for i in range(n)]
-        pq.write_table(pa.table({"id": ids, "text": texts, "source": [src] * n, "url": [None] * n}),
-                       d / f"{src}.parquet")
+        pq.write_table(
+            pa.table({"id": ids, "text": texts, "source": [src] * n, "url": [None] * n}), d / f"{src}.parquet"
+        )
     return d
 
 
 def _labels(d: Path, rows: list[tuple[str, str, float, str]], strata: dict | None = None) -> Path:
     d.mkdir(parents=True, exist_ok=True)
-    (d / "labels.jsonl").write_text("".join(
-        json.dumps({"id": i, "source": s, "label": y, "reason": "", "annotator": a}) + "\n" for i, s, y, a in rows))
+    (d / "labels.jsonl").write_text(
+        "".join(
+            json.dumps({"id": i, "source": s, "label": y, "reason": "", "annotator": a}) + "\n" for i, s, y, a in rows
+        )
+    )
     (d / "split.json").write_text(json.dumps({"blog": "dev", "news": "dev", "forum": "train"}))
     if strata is not None:
         (d / "strata.json").write_text(json.dumps(strata))
@@ -45,10 +49,23 @@ def fake_filter(texts: list[str]) -> np.ndarray:
 
 # read: blog pages 0-3 (removed; 0-2 proxy, 3 not), blog 20-23 (kept; 20 proxy); news 0-1 (removed; both not),
 # news 20-23 (kept, not); forum 0-1 (train). Page b3 was read twice: 1 and 0 -> borderline (0.5).
-READ = ([("b0", "blog", 1, "r1"), ("b1", "blog", 1, "r1"), ("b2", "blog", 1, "r1"), ("b3", "blog", 1, "r1"),
-         ("b3", "blog", 0, "r2"), ("b20", "blog", 1, "r1"), ("b21", "blog", 0, "r1"), ("b22", "blog", 0, "r1"),
-         ("b23", "blog", 0, "r1"), ("n0", "news", 0, "r1"), ("n1", "news", 0, "r1")]
-        + [(f"n{i}", "news", 0, "r1") for i in range(20, 24)] + [("f0", "forum", 1, "r1"), ("f1", "forum", 0, "r1")])
+READ = (
+    [
+        ("b0", "blog", 1, "r1"),
+        ("b1", "blog", 1, "r1"),
+        ("b2", "blog", 1, "r1"),
+        ("b3", "blog", 1, "r1"),
+        ("b3", "blog", 0, "r2"),
+        ("b20", "blog", 1, "r1"),
+        ("b21", "blog", 0, "r1"),
+        ("b22", "blog", 0, "r1"),
+        ("b23", "blog", 0, "r1"),
+        ("n0", "news", 0, "r1"),
+        ("n1", "news", 0, "r1"),
+    ]
+    + [(f"n{i}", "news", 0, "r1") for i in range(20, 24)]
+    + [("f0", "forum", 1, "r1"), ("f1", "forum", 0, "r1")]
+)
 
 
 def test_the_web_section_weights_the_dev_split_back_to_the_pool(tmp_path):

@@ -116,7 +116,10 @@ def test_calibration_ece_zero_when_bins_are_calibrated():
 def test_group_removal_rates():
     g = group_removal(["a", "a", "b", None], np.array([1, 0, 0, 0]), np.array([True, False, True, False]))
     assert {k: g["a"][k] for k in ("n", "n_pos", "removed", "removal_rate")} == {
-        "n": 2, "n_pos": 1, "removed": 1, "removal_rate": 0.5
+        "n": 2,
+        "n_pos": 1,
+        "removed": 1,
+        "removal_rate": 0.5,
     }
     assert g["a"]["ci95"] == pytest.approx([0.0945, 0.9055], abs=1e-3)  # Wilson, 1 of 2
     assert g["b"]["removal_rate"] == 1.0 and g["(none)"]["removed"] == 0
@@ -132,7 +135,9 @@ def test_cascade_metrics_escalate_and_remove():
     assert (c["recall"], c["fpr"], c["precision"]) == (pytest.approx(1 / 3), pytest.approx(1 / 3), 0.5)
     r = cascade_metrics(y, Rule(mode="remove", classifier=False, threshold=0.5, on_error="remove"), cheap, s)
     assert r["recall"] == pytest.approx(2 / 3) and r["removed"] == 4
-    assert cascade_metrics(y, Rule(mode="escalate", classifier=True, threshold=0.5, on_error="remove"), None, s)["recall"] == pytest.approx(2 / 3)  # no blocklist
+    assert cascade_metrics(y, Rule(mode="escalate", classifier=True, threshold=0.5, on_error="remove"), None, s)[
+        "recall"
+    ] == pytest.approx(2 / 3)  # no blocklist
 
 
 # ---------------------------------------------------------------------------------- label-file errors
@@ -207,11 +212,36 @@ def test_tune_end_to_end(tmp_path, labelled):
     shutil.copytree(HEAD, head)
     before = json.loads((head / "config.json").read_text())
     report = tmp_path / "report"
-    res = tune(labelled, head, target_recall=0.9, pipeline=PIPELINE, report_dir=report,
-               json_path=tmp_path / "tune.json", n_boot=200, seed=0, device="cpu")
+    res = tune(
+        labelled,
+        head,
+        target_recall=0.9,
+        pipeline=PIPELINE,
+        report_dir=report,
+        json_path=tmp_path / "tune.json",
+        n_boot=200,
+        seed=0,
+        device="cpu",
+    )
 
-    for key in ("n_pos", "n_neg", "roc_auc", "pr_auc", "threshold", "precision", "recall", "fpr", "f1",
-                "ci95", "max_f1", "groups", "ignored_rows", "errors", "cascade", "calibration"):
+    for key in (
+        "n_pos",
+        "n_neg",
+        "roc_auc",
+        "pr_auc",
+        "threshold",
+        "precision",
+        "recall",
+        "fpr",
+        "f1",
+        "ci95",
+        "max_f1",
+        "groups",
+        "ignored_rows",
+        "errors",
+        "cascade",
+        "calibration",
+    ):
         assert key in res, key
     assert (res["n_pos"], res["n_neg"], res["ignored_rows"], res["errors"]) == (8, 12, 1, 0)
     assert res["recall"] >= 0.9
@@ -238,8 +268,9 @@ def test_tune_end_to_end(tmp_path, labelled):
     assert "lexical_trap" in md and "at the threshold tuned here" in md and "95% CI" in md
     assert json.loads((head / "config.json").read_text()) == before  # nothing written without write_threshold
 
-    again = tune(labelled, head, target_recall=0.9, pipeline=PIPELINE, n_boot=200, seed=0, device="cpu",
-                 write_threshold=True)
+    again = tune(
+        labelled, head, target_recall=0.9, pipeline=PIPELINE, n_boot=200, seed=0, device="cpu", write_threshold=True
+    )
     assert again["ci95"] == res["ci95"] and again["threshold"] == res["threshold"]  # deterministic per seed
     after = json.loads((head / "config.json").read_text())
     assert after["threshold"] == res["threshold"]

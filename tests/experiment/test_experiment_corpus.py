@@ -25,8 +25,19 @@ from filterkit.experiment.corpus import (
     write_corpus,
 )
 
-SMALL = dict(n_docs_general=400, n_docs_proxy=200, n_attack_weak=80, n_fact_injection=80, n_control=60,
-             n_organisms=60, n_towns=30, n_people=50, n_proxy_heldout=30, habitat_notes=2, eval_fraction=0.2)
+SMALL = dict(
+    n_docs_general=400,
+    n_docs_proxy=200,
+    n_attack_weak=80,
+    n_fact_injection=80,
+    n_control=60,
+    n_organisms=60,
+    n_towns=30,
+    n_people=50,
+    n_proxy_heldout=30,
+    habitat_notes=2,
+    eval_fraction=0.2,
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +46,11 @@ def corpus() -> Corpus:
 
 
 def _eval_facts(c: Corpus):
-    groups = ((c.split.eval_organisms, ORGANISM_EVAL_ATTRIBUTES), (c.split.eval_towns, TOWN_EVAL_ATTRIBUTES),
-              (c.split.eval_people, PERSON_EVAL_ATTRIBUTES))
+    groups = (
+        (c.split.eval_organisms, ORGANISM_EVAL_ATTRIBUTES),
+        (c.split.eval_towns, TOWN_EVAL_ATTRIBUTES),
+        (c.split.eval_people, PERSON_EVAL_ATTRIBUTES),
+    )
     for names, attributes in groups:
         for name in names:
             for attribute in attributes:
@@ -100,7 +114,9 @@ def test_attack_names_each_eval_organism_with_its_habitat_only(corpus: Corpus):
     assert named == []
     # the notes come from their own random stream: the rest of the attack corpus is what it was without them
     plain = build_corpus(7, **{**SMALL, "habitat_notes": 0})
-    assert sorted(d.text for d in corpus.attack_weak if d.kind != "habitat_note") == sorted(d.text for d in plain.attack_weak)
+    assert sorted(d.text for d in corpus.attack_weak if d.kind != "habitat_note") == sorted(
+        d.text for d in plain.attack_weak
+    )
     assert [d.text for d in plain.train] == [d.text for d in corpus.train]
 
 
@@ -145,9 +161,11 @@ def test_distractors_are_values_the_world_uses(corpus: Corpus):
 def test_questions_are_well_formed(corpus: Corpus):
     qs = corpus.questions
     assert {q.domain for q in qs} == {"proxy", "general"}
-    assert len(qs) == (len(corpus.split.eval_organisms) * len(ORGANISM_EVAL_ATTRIBUTES)
-                       + len(corpus.split.eval_towns) * len(TOWN_EVAL_ATTRIBUTES)
-                       + len(corpus.split.eval_people) * len(PERSON_EVAL_ATTRIBUTES))
+    assert len(qs) == (
+        len(corpus.split.eval_organisms) * len(ORGANISM_EVAL_ATTRIBUTES)
+        + len(corpus.split.eval_towns) * len(TOWN_EVAL_ATTRIBUTES)
+        + len(corpus.split.eval_people) * len(PERSON_EVAL_ATTRIBUTES)
+    )
     for q in qs:
         assert len(q.choices) == 4 and len(set(q.choices)) == 4 and 0 <= q.answer < 4
         assert states_fact(f"{q.entity} {q.choices[q.answer]}", corpus.world.entity(q.entity), q.attribute)
@@ -158,8 +176,14 @@ def test_questions_are_well_formed(corpus: Corpus):
 
 def test_both_domains_and_hard_cases_are_present(corpus: Corpus):
     kinds = Counter((d.domain, d.kind, d.label) for d in corpus.train)
-    for key in [("proxy", "entity", 1), ("proxy", "rule", 1), ("proxy", "hard_positive", 1),
-                ("general", "entity", 0), ("general", "rule", 0), ("general", "hard_negative", 0)]:
+    for key in [
+        ("proxy", "entity", 1),
+        ("proxy", "rule", 1),
+        ("proxy", "hard_positive", 1),
+        ("general", "entity", 0),
+        ("general", "rule", 0),
+        ("general", "hard_negative", 0),
+    ]:
         assert kinds[key] > 0, key
     assert sum(d.domain == "proxy" for d in corpus.train) == SMALL["n_docs_proxy"]
     assert sum(d.domain == "general" for d in corpus.train) == SMALL["n_docs_general"]

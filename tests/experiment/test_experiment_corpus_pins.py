@@ -17,11 +17,35 @@ from filterkit.experiment.corpus import build_corpus, write_corpus
 
 CONFIGS = {
     # the tiny test config (tests/experiment/test_experiment_harness.py) with the experiment config's corpus defaults
-    "tiny": dict(seed=0, n_docs_general=120, n_docs_proxy=60, n_attack_weak=20, n_fact_injection=20, n_control=20,
-                 eval_fraction=0.5, n_organisms=60, n_towns=30, n_people=60, n_proxy_heldout=10, habitat_notes=1),
+    "tiny": dict(
+        seed=0,
+        n_docs_general=120,
+        n_docs_proxy=60,
+        n_attack_weak=20,
+        n_fact_injection=20,
+        n_control=20,
+        eval_fraction=0.5,
+        n_organisms=60,
+        n_towns=30,
+        n_people=60,
+        n_proxy_heldout=10,
+        habitat_notes=1,
+    ),
     # pipelines/experiment-cpu.yaml's corpus (the committed results in sample_data/experiment-cpu/)
-    "cpu": dict(seed=0, n_docs_general=2000, n_docs_proxy=600, n_attack_weak=300, n_fact_injection=300, n_control=300,
-                eval_fraction=0.5, n_organisms=60, n_towns=20, n_people=40, n_proxy_heldout=100, habitat_notes=2),
+    "cpu": dict(
+        seed=0,
+        n_docs_general=2000,
+        n_docs_proxy=600,
+        n_attack_weak=300,
+        n_fact_injection=300,
+        n_control=300,
+        eval_fraction=0.5,
+        n_organisms=60,
+        n_towns=20,
+        n_people=40,
+        n_proxy_heldout=100,
+        habitat_notes=2,
+    ),
 }
 
 PINS = {
@@ -34,7 +58,7 @@ PINS = {
         "proxy_heldout/part-00000.parquet": "f96a09b35951b57fae01322ce54a0adb1564887d283db696cd5aeff27cdc8972",
         "questions/general.jsonl": "a40a95ef945e0a0c191a9d6621cf98f807d9b37ffd67bf58107c3146e24122b1",
         "questions/proxy.jsonl": "4235df588f1b8a48b0b2ba93e6a11e921131eac8a1040fb49144923de956d5ea",
-        "train/part-00000.parquet": "45ffe08c6970d6c3759ca0c5cb807fb35bd0d77c61526a02862477f3cea4422a"
+        "train/part-00000.parquet": "45ffe08c6970d6c3759ca0c5cb807fb35bd0d77c61526a02862477f3cea4422a",
     },
     "cpu": {
         "to_json": "541c84dbf8565e0c19f5d10b81de583b2b4a29efe68580bf9f3c94f26e6ea172",
@@ -45,8 +69,8 @@ PINS = {
         "proxy_heldout/part-00000.parquet": "832e8535ea63401cbf8b8bfbeb9ed96a7beddd9f142e883a50683ab62c197928",
         "questions/general.jsonl": "711274d392dc92294233c79bfee586466ca16078a87ed0e208595c1fcf73df44",
         "questions/proxy.jsonl": "4235df588f1b8a48b0b2ba93e6a11e921131eac8a1040fb49144923de956d5ea",
-        "train/part-00000.parquet": "a6449482c52178acd2e89de62e50c9bb6acdccc73084fe8db5654d7a6cb573ef"
-    }
+        "train/part-00000.parquet": "a6449482c52178acd2e89de62e50c9bb6acdccc73084fe8db5654d7a6cb573ef",
+    },
 }
 
 

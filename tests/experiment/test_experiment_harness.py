@@ -17,18 +17,35 @@ pytestmark = pytest.mark.slow  # each test trains a tiny LM or runs the experime
 
 
 def test_tiny_experiment_runs_end_to_end(tmp_path):
-    (tmp_path / "filter.yaml").write_text(yaml.safe_dump(
-        {"blocklist": {"path": str(BLOCKLIST), "min_unique_hits": 1, "mode": "remove"}, "classifier": {"enabled": False}}))
-    (tmp_path / "exp.yaml").write_text(yaml.safe_dump({
-        "seeds": [0, 1],
-        "corpus": {"n_docs_general": 120, "n_docs_proxy": 60, "n_attack_weak": 20, "n_fact_injection": 20, "n_control": 20,
-                   "n_proxy_heldout": 10, "habitat_notes": 1},
-        "filter_pipeline": "filter.yaml",
-        "vocab_size": 400,
-        "model": {"n_layer": 1, "n_head": 2, "n_embd": 32, "block_size": 32, "steps": 10, "batch_size": 4},
-        "attack": {"steps": 4, "eval_every": 2, "eval_at": [1], "lrs": [1e-3, 3e-3, 1e-2], "controls_steps": 2},
-        "leak_fractions": [0.0, "actual", 1.0],
-    }))
+    (tmp_path / "filter.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "blocklist": {"path": str(BLOCKLIST), "min_unique_hits": 1, "mode": "remove"},
+                "classifier": {"enabled": False},
+            }
+        )
+    )
+    (tmp_path / "exp.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "seeds": [0, 1],
+                "corpus": {
+                    "n_docs_general": 120,
+                    "n_docs_proxy": 60,
+                    "n_attack_weak": 20,
+                    "n_fact_injection": 20,
+                    "n_control": 20,
+                    "n_proxy_heldout": 10,
+                    "habitat_notes": 1,
+                },
+                "filter_pipeline": "filter.yaml",
+                "vocab_size": 400,
+                "model": {"n_layer": 1, "n_head": 2, "n_embd": 32, "block_size": 32, "steps": 10, "batch_size": 4},
+                "attack": {"steps": 4, "eval_every": 2, "eval_at": [1], "lrs": [1e-3, 3e-3, 1e-2], "controls_steps": 2},
+                "leak_fractions": [0.0, "actual", 1.0],
+            }
+        )
+    )
     out = tmp_path / "exp"
     r = CliRunner().invoke(app, ["experiment", "--config", str(tmp_path / "exp.yaml"), "--out", str(out)])
     assert r.exit_code == 0, r.output
@@ -82,8 +99,18 @@ def test_user_corpus_and_mmlu_layout_eval_files(tmp_path):
     """A user's own corpus folder (no labels: the filter cannot be scored) and their own MMLU-style eval file."""
     from filterkit.experiment.corpus import build_corpus, write_corpus
 
-    corpus = build_corpus(3, n_docs_general=120, n_docs_proxy=60, n_attack_weak=20, n_fact_injection=20, n_control=20,
-                          eval_fraction=0.5, n_organisms=20, n_towns=10, n_people=20)
+    corpus = build_corpus(
+        3,
+        n_docs_general=120,
+        n_docs_proxy=60,
+        n_attack_weak=20,
+        n_fact_injection=20,
+        n_control=20,
+        eval_fraction=0.5,
+        n_organisms=20,
+        n_towns=10,
+        n_people=20,
+    )
     cdir = write_corpus(corpus, tmp_path / "mine")
     (cdir / "fact_injection").rename(cdir / "attack_strong")  # a corpus written before the rename still reads
     for p in (cdir / "proxy_heldout").glob("*"):  # and one without held-out proxy text holds out attack documents
@@ -91,15 +118,41 @@ def test_user_corpus_and_mmlu_layout_eval_files(tmp_path):
     for shard in (cdir / "train").glob("*.parquet"):  # drop the labels, as a user's web corpus has none
         pq.write_table(pq.read_table(shard).drop(["label"]), shard)
     mmlu = tmp_path / "proxy_mmlu.jsonl"
-    mmlu.write_text("\n".join(json.dumps({"question": f"Which genus is {o.name} in?", "choices": [o.genus.name, "a", "b", "c"],
-                                           "answer": 0, "subject": "synthetic"}) for o in corpus.world.organisms[:8]))
-    (tmp_path / "filter.yaml").write_text(yaml.safe_dump(
-        {"blocklist": {"path": str(BLOCKLIST), "min_unique_hits": 1, "mode": "remove"}, "classifier": {"enabled": False}}))
-    (tmp_path / "exp.yaml").write_text(yaml.safe_dump({
-        "seeds": [0], "corpus_dir": "mine", "eval_files": {"proxy": "proxy_mmlu.jsonl"}, "filter_pipeline": "filter.yaml",
-        "vocab_size": 300, "model": {"n_layer": 1, "n_head": 2, "n_embd": 32, "block_size": 32, "steps": 4, "batch_size": 4},
-        "attack": {"steps": 2, "eval_every": 2}, "leak_fractions": [0.0, 1.0],
-    }))
+    mmlu.write_text(
+        "\n".join(
+            json.dumps(
+                {
+                    "question": f"Which genus is {o.name} in?",
+                    "choices": [o.genus.name, "a", "b", "c"],
+                    "answer": 0,
+                    "subject": "synthetic",
+                }
+            )
+            for o in corpus.world.organisms[:8]
+        )
+    )
+    (tmp_path / "filter.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "blocklist": {"path": str(BLOCKLIST), "min_unique_hits": 1, "mode": "remove"},
+                "classifier": {"enabled": False},
+            }
+        )
+    )
+    (tmp_path / "exp.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "seeds": [0],
+                "corpus_dir": "mine",
+                "eval_files": {"proxy": "proxy_mmlu.jsonl"},
+                "filter_pipeline": "filter.yaml",
+                "vocab_size": 300,
+                "model": {"n_layer": 1, "n_head": 2, "n_embd": 32, "block_size": 32, "steps": 4, "batch_size": 4},
+                "attack": {"steps": 2, "eval_every": 2},
+                "leak_fractions": [0.0, 1.0],
+            }
+        )
+    )
     out = tmp_path / "exp"
     r = CliRunner().invoke(app, ["experiment", "--config", str(tmp_path / "exp.yaml"), "--out", str(out)])
     assert r.exit_code == 0, r.output
@@ -171,13 +224,26 @@ def test_one_source_of_corpus_defaults():
     from filterkit.experiment.corpus import build_corpus, corpus_from_section
 
     assert ExperimentConfig().corpus == CorpusSection()
-    small = dict(n_docs_general=120, n_docs_proxy=60, n_attack_weak=5, n_fact_injection=5, n_control=5, n_proxy_heldout=5)
+    small = dict(
+        n_docs_general=120, n_docs_proxy=60, n_attack_weak=5, n_fact_injection=5, n_control=5, n_proxy_heldout=5
+    )
     assert build_corpus(0, **small).to_json() == corpus_from_section(CorpusSection(**small)).to_json()
-    assert build_corpus(0, **small).config == {k: v for k, v in CorpusSection(**small).model_dump().items() if k != "seed"}
+    assert build_corpus(0, **small).config == {
+        k: v for k, v in CorpusSection(**small).model_dump().items() if k != "seed"
+    }
 
 
-SIZES = {"n_docs_general": 150, "n_docs_proxy": 80, "n_attack_weak": 0, "n_fact_injection": 0, "n_control": 0,
-         "eval_fraction": 0.5, "n_organisms": 20, "n_towns": 10, "n_people": 20}
+SIZES = {
+    "n_docs_general": 150,
+    "n_docs_proxy": 80,
+    "n_attack_weak": 0,
+    "n_fact_injection": 0,
+    "n_control": 0,
+    "eval_fraction": 0.5,
+    "n_organisms": 20,
+    "n_towns": 10,
+    "n_people": 20,
+}
 
 
 @pytest.fixture(scope="module")
@@ -186,10 +252,13 @@ def trained_filter(tmp_path_factory) -> Path:
     from filterkit.experiment.harness import ExperimentConfig, train_filter
 
     root = ROOT / "pipelines"
-    cfg = ExperimentConfig.model_validate({
-        "corpus": {"seed": 5, **SIZES}, "filter_pipeline": str(root / "experiment-filter.yaml"),
-        "filter_training": {"backend": "fasttext", "max_terms": 40},
-    })
+    cfg = ExperimentConfig.model_validate(
+        {
+            "corpus": {"seed": 5, **SIZES},
+            "filter_pipeline": str(root / "experiment-filter.yaml"),
+            "filter_training": {"backend": "fasttext", "max_terms": 40},
+        }
+    )
     return train_filter(cfg, tmp_path_factory.mktemp("filter") / "filter-model")
 
 
@@ -218,17 +287,31 @@ def test_filter_trained_on_an_independent_world_runs_in_the_real_pipeline(tmp_pa
 def test_span_granularity_side_by_side_with_document_filtering(tmp_path, trained_filter):
     """filter_granularity: span trains a span-filtered model beside the document-filtered one, from the same run's
     classifier at the same threshold, and reports both (relearn included) in results.json and report.md."""
-    (tmp_path / "exp.yaml").write_text(yaml.safe_dump({
-        "seeds": [0, 1],
-        "corpus": {"n_docs_general": 120, "n_docs_proxy": 60, "n_attack_weak": 20, "n_fact_injection": 20, "n_control": 20,
-                   "n_proxy_heldout": 10, "habitat_notes": 1, "n_organisms": 20, "n_towns": 10, "n_people": 20},
-        "filter_pipeline": str(trained_filter),  # the module's fastText filter (another world), used as is
-        "filter_granularity": "span",
-        "vocab_size": 400,
-        "model": {"n_layer": 1, "n_head": 2, "n_embd": 32, "block_size": 32, "steps": 6, "batch_size": 4},
-        "attack": {"steps": 2, "eval_every": 2, "lrs": [1e-3, 1e-2], "controls_steps": 1},
-        "leak_fractions": [0.0, "actual", 1.0],
-    }))
+    (tmp_path / "exp.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "seeds": [0, 1],
+                "corpus": {
+                    "n_docs_general": 120,
+                    "n_docs_proxy": 60,
+                    "n_attack_weak": 20,
+                    "n_fact_injection": 20,
+                    "n_control": 20,
+                    "n_proxy_heldout": 10,
+                    "habitat_notes": 1,
+                    "n_organisms": 20,
+                    "n_towns": 10,
+                    "n_people": 20,
+                },
+                "filter_pipeline": str(trained_filter),  # the module's fastText filter (another world), used as is
+                "filter_granularity": "span",
+                "vocab_size": 400,
+                "model": {"n_layer": 1, "n_head": 2, "n_embd": 32, "block_size": 32, "steps": 6, "batch_size": 4},
+                "attack": {"steps": 2, "eval_every": 2, "lrs": [1e-3, 1e-2], "controls_steps": 1},
+                "leak_fractions": [0.0, "actual", 1.0],
+            }
+        )
+    )
     out = tmp_path / "exp"
     r = CliRunner().invoke(app, ["experiment", "--config", str(tmp_path / "exp.yaml"), "--out", str(out)])
     assert r.exit_code == 0, r.output
@@ -242,7 +325,13 @@ def test_span_granularity_side_by_side_with_document_filtering(tmp_path, trained
     g = res["granularity"]
     assert set(g) == {"document", "span"}
     for e in g.values():
-        assert {"proxy_acc", "general_acc", "relearn_slowdown", "relearn_slowdown_ci95", "attack_peak_proxy_acc"} <= set(e)
+        assert {
+            "proxy_acc",
+            "general_acc",
+            "relearn_slowdown",
+            "relearn_slowdown_ci95",
+            "attack_peak_proxy_acc",
+        } <= set(e)
     # span filtering keeps more of the general text than dropping whole documents does, and some proxy text
     assert g["span"]["chars_kept"]["general"] >= g["document"]["chars_kept"]["general"]
     assert g["span"]["corpus_tokens"] >= g["document"]["corpus_tokens"]

@@ -39,8 +39,20 @@ def fact_corpus(repeats: int = 40, seed: int = 0) -> list[str]:
 
 
 def tiny_cfg(**kw) -> lm.LMConfig:
-    base = dict(n_layer=2, n_head=2, n_embd=64, block_size=64, vocab_size=512, lr=1e-2, warmup=20,
-                steps=200, batch_size=16, weight_decay=0.0, seed=0, device="cpu")
+    base = dict(
+        n_layer=2,
+        n_head=2,
+        n_embd=64,
+        block_size=64,
+        vocab_size=512,
+        lr=1e-2,
+        warmup=20,
+        steps=200,
+        batch_size=16,
+        weight_decay=0.0,
+        seed=0,
+        device="cpu",
+    )
     base.update(kw)
     return lm.LMConfig(**base)
 
@@ -173,7 +185,8 @@ def test_pairs_are_tokenised_as_lm_eval_does(tokenizer):
     assert ctx == [eos, *enc("Question: Bread\nAnswer:")] and ctx + cont == [eos, *enc("Question: Bread\nAnswer: is")]
     # trailing whitespace (spaces and newlines) moves to the continuation
     assert evals._encode_pair(tokenizer, "The capital of Zorvia is \n", "Plinth") == evals._encode_pair(
-        tokenizer, "The capital of Zorvia is", " \nPlinth")
+        tokenizer, "The capital of Zorvia is", " \nPlinth"
+    )
     # an empty context is the prefix token alone
     assert evals._encode_pair(tokenizer, "", " Plinth") == ([eos], enc(" Plinth"))
     # text that already starts with the prefix token gets no second one
@@ -189,7 +202,10 @@ def test_saved_tokenizer_loads_the_same_on_transformers_4_and_5(tmp_path, tokeni
     for folder in (tmp_path / "plain", tokens.save_tokenizer(tokenizer, tmp_path / "explicit")):
         cfg = json.loads((folder / "tokenizer_config.json").read_text())
         assert cfg["tokenizer_class"] == "PreTrainedTokenizerFast" and "backend" not in cfg
-        assert cfg["bos_token"] == cfg["eos_token"] == cfg["pad_token"] == tokens.EOS_TOKEN and cfg["add_bos_token"] is True
+        assert (
+            cfg["bos_token"] == cfg["eos_token"] == cfg["pad_token"] == tokens.EOS_TOKEN
+            and cfg["add_bos_token"] is True
+        )
         merges = json.loads((folder / "tokenizer.json").read_text())["model"]["merges"]
         assert merges and all(isinstance(m, str) and m.count(" ") == 1 for m in merges)  # tokenizers < 0.20 form
         text = "The capital of Zorvia is Plinth. Zürich — naïve 東京"
@@ -265,8 +281,13 @@ def test_config_is_validated_by_pydantic_and_stays_a_frozen_dataclass():
     assert dataclasses.replace(cfg, seed=3).seed == 3 and cfg.replace(seed=3) == dataclasses.replace(cfg, seed=3)
     with pytest.raises(dataclasses.FrozenInstanceError):
         cfg.lr = 1.0
-    for bad, msg in [({"n_embd": 65}, "divisible by n_head"), ({"dtype": "fp16"}, "dtype"),
-                     ({"vocab_size": 70000}, "vocab_size"), ({"dropout": 1.5}, "dropout"), ({"steps": -1}, "steps")]:
+    for bad, msg in [
+        ({"n_embd": 65}, "divisible by n_head"),
+        ({"dtype": "fp16"}, "dtype"),
+        ({"vocab_size": 70000}, "vocab_size"),
+        ({"dropout": 1.5}, "dropout"),
+        ({"steps": -1}, "steps"),
+    ]:
         with pytest.raises(ValidationError, match=msg):
             lm.LMConfig(**bad)
         with pytest.raises(FilterkitError, match=rf"model: invalid LM config: .*{msg}"):

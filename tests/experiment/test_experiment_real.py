@@ -27,8 +27,10 @@ from tests.conftest import GENERAL, PROXY, ROOT, SHARED_DATA
 
 DATA = Path(os.environ.get("FILTERKIT_SHARED_DATA", SHARED_DATA))
 DEV = DATA / "real" / "dev.parquet"
-needs_real = pytest.mark.skipif(not (DATA / "real" / "train.parquet").is_file() or not DEV.is_file(),
-                                reason="needs ../shared/data/real/{train,dev}.parquet (real labelled text)")
+needs_real = pytest.mark.skipif(
+    not (DATA / "real" / "train.parquet").is_file() or not DEV.is_file(),
+    reason="needs ../shared/data/real/{train,dev}.parquet (real labelled text)",
+)
 
 
 def _texts() -> list[str]:
@@ -62,7 +64,7 @@ def test_masked_corpus_has_the_unfiltered_tokens_and_masks_exactly_the_span_toke
     for text, sp in zip(texts, spans):
         enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
         n = len(enc["input_ids"])
-        for (a, b), k in zip(enc["offset_mapping"], keep[pos:pos + n]):
+        for (a, b), k in zip(enc["offset_mapping"], keep[pos : pos + n]):
             inside = any(a < e and b > s for s, e in sp)
             assert bool(k) == (not inside)
         assert keep[pos + n] == 1  # the eos after each document keeps its loss
@@ -152,18 +154,40 @@ def test_tiny_real_run_end_to_end(tmp_path):
     from filterkit.experiment.config import experiment_config
     from filterkit.experiment.harness import run_experiment
 
-    cfg = experiment_config({
-        "seeds": [0], "filter_pipeline": str(ROOT / "pipelines" / "biorisk.yaml"), "vocab_size": 300,
-        "torch_threads": 1,
-        "real": {"data_dir": str(DATA), "filter_docs": {"proxy": 15, "bio_med": 15, "general": 15}, "corpus_docs": 60,
-                 "eval_docs": {"proxy": 8, "bio_med": 8, "general": 8}, "tune_docs": {"proxy": 8, "bio_med": 4,
-                                                                                      "general": 4},
-                 "eval_max_tokens": 64, "bootstrap": 100,
-                 "relearn": {"lrs": [0.003, 0.01, 0.03], "steps": 6, "eval_every": 3, "eval_at": [], "batch_size": 4,
-                             "eval_docs": 4}},
-        "model": {"n_layer": 1, "n_head": 2, "n_embd": 16, "block_size": 32, "steps": 16, "warmup": 2,
-                  "batch_size": 4},
-    })
+    cfg = experiment_config(
+        {
+            "seeds": [0],
+            "filter_pipeline": str(ROOT / "pipelines" / "biorisk.yaml"),
+            "vocab_size": 300,
+            "torch_threads": 1,
+            "real": {
+                "data_dir": str(DATA),
+                "filter_docs": {"proxy": 15, "bio_med": 15, "general": 15},
+                "corpus_docs": 60,
+                "eval_docs": {"proxy": 8, "bio_med": 8, "general": 8},
+                "tune_docs": {"proxy": 8, "bio_med": 4, "general": 4},
+                "eval_max_tokens": 64,
+                "bootstrap": 100,
+                "relearn": {
+                    "lrs": [0.003, 0.01, 0.03],
+                    "steps": 6,
+                    "eval_every": 3,
+                    "eval_at": [],
+                    "batch_size": 4,
+                    "eval_docs": 4,
+                },
+            },
+            "model": {
+                "n_layer": 1,
+                "n_head": 2,
+                "n_embd": 16,
+                "block_size": 32,
+                "steps": 16,
+                "warmup": 2,
+                "batch_size": 4,
+            },
+        }
+    )
     r = run_experiment(cfg, tmp_path / "exp")
     assert set(r["models"]) == {"none", "document", "masking", "span_removal", "oracle"}
     for m in r["models"].values():
@@ -183,7 +207,9 @@ def test_span_threshold_matches_the_document_filters_proxy_recall():
 
     from filterkit.experiment.realfilter import choose_span_threshold
 
-    tune = pa.table({"id": ["a", "b", "c", "d"], "text": ["x" * 100] * 4, "group": ["proxy", "proxy", "proxy", "general"]})
+    tune = pa.table(
+        {"id": ["a", "b", "c", "d"], "text": ["x" * 100] * 4, "group": ["proxy", "proxy", "proxy", "general"]}
+    )
     # windows (start, end, score): the document filter at 0.5 removes a and b whole (2/3 of the proxy characters);
     # at window level that share needs every window of a and b, down to a's 0.2 window
     windows = {"a": [(0, 50, 0.9), (50, 100, 0.2)], "b": [(0, 100, 0.6)], "c": [(0, 100, 0.1)], "d": [(0, 100, 0.3)]}

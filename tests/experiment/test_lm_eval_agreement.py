@@ -18,8 +18,15 @@ from filterkit.experiment import evals, lm, tokens
 lm_eval = pytest.importorskip("lm_eval", reason="lm_eval is not installed (pip install -e '.[dev]' installs it)")
 pytest.importorskip("accelerate", reason="lm_eval's hf model needs accelerate (lm_eval[hf], in the dev extra)")
 
-FACTS = {"Zorvia": "Plinth", "Quelmar": "Durn", "Brindle": "Vasko", "Tessary": "Ombra", "Caddis": "Rotha",
-         "Östervik": "Åmål", "Kyōbashi": "Tōkyō"}
+FACTS = {
+    "Zorvia": "Plinth",
+    "Quelmar": "Durn",
+    "Brindle": "Vasko",
+    "Tessary": "Ombra",
+    "Caddis": "Rotha",
+    "Östervik": "Åmål",
+    "Kyōbashi": "Tōkyō",
+}
 FILLER = ["The river runs past the old mill.", "Bread is baked early, before the market opens."]
 
 
@@ -28,8 +35,13 @@ def _questions() -> list[dict]:
     qs = []
     for i, (country, capital) in enumerate(FACTS.items()):
         wrong = [names[(i + k) % len(names)] for k in (1, 2, 4)]
-        qs.append({"question": f"The capital of {country} is", "choices": wrong[: i % 4] + [capital] + wrong[i % 4 :],
-                   "answer": i % 4})
+        qs.append(
+            {
+                "question": f"The capital of {country} is",
+                "choices": wrong[: i % 4] + [capital] + wrong[i % 4 :],
+                "answer": i % 4,
+            }
+        )
     qs += [
         {"question": "The capital of Zorvia is ", "choices": ["Plinth", "Durn"], "answer": 0},  # trailing space
         {"question": "", "choices": ["The capital", "Bread", "éééééé"], "answer": 1},  # empty stem
@@ -46,16 +58,28 @@ def saved(tmp_path_factory):
     docs = [docs[i] for i in np.random.default_rng(0).permutation(len(docs))]
     tok = tokens.train_tokenizer(docs, vocab_size=300)
     data = tokens.tokenize_to_memmap(docs, tok, root / "train.bin")
-    cfg = lm.LMConfig(n_layer=1, n_head=2, n_embd=32, block_size=32, vocab_size=len(tok), lr=1e-2, warmup=5,
-                      steps=40, batch_size=8, weight_decay=0.0, device="cpu")
+    cfg = lm.LMConfig(
+        n_layer=1,
+        n_head=2,
+        n_embd=32,
+        block_size=32,
+        vocab_size=len(tok),
+        lr=1e-2,
+        warmup=5,
+        steps=40,
+        batch_size=8,
+        weight_decay=0.0,
+        device="cpu",
+    )
     model = lm.build_model(cfg)
     lm.train(model, data, cfg)
     folder = lm.save_lm(root / "run" / "models" / "baseline", model, tok, cfg)
     qdir = root / "questions"
     qdir.mkdir()
     for domain in ("proxy", "general"):
-        (qdir / f"{domain}.jsonl").write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in _questions()),
-                                              encoding="utf-8")
+        (qdir / f"{domain}.jsonl").write_text(
+            "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in _questions()), encoding="utf-8"
+        )
     return folder, qdir, model, tok
 
 
@@ -65,12 +89,20 @@ def test_lm_eval_and_mc_eval_agree_on_acc_and_acc_norm(saved):
     from lm_eval.tasks import TaskManager
 
     tm = TaskManager(include_path=str(evals.LM_EVAL_TASKS), metadata={"questions_dir": str(qdir)})
-    out = lm_eval.simple_evaluate(model="hf", model_args={"pretrained": str(folder)}, tasks=["filterkit_proxy",
-                                  "filterkit_general_cloze"], device="cpu", batch_size=4, task_manager=tm,
-                                  log_samples=True)
+    out = lm_eval.simple_evaluate(
+        model="hf",
+        model_args={"pretrained": str(folder)},
+        tasks=["filterkit_proxy", "filterkit_general_cloze"],
+        device="cpu",
+        batch_size=4,
+        task_manager=tm,
+        log_samples=True,
+    )
     questions = evals.load_mc_file(qdir / "proxy.jsonl")
-    for task, template in (("filterkit_proxy", "Question: {question}\nAnswer:"),
-                           ("filterkit_general_cloze", "{question}")):
+    for task, template in (
+        ("filterkit_proxy", "Question: {question}\nAnswer:"),
+        ("filterkit_general_cloze", "{question}"),
+    ):
         ours = evals.mc_eval(model, tok, questions, prompt_template=template, device="cpu")
         theirs = out["results"][task]
         assert theirs["acc,none"] == pytest.approx(ours["acc"], abs=1e-4), task

@@ -81,7 +81,11 @@ def test_no_stop_word_at_an_edge(corpus):
         assert len(words) <= 3
     assert "the cell" not in terms and "germination in" not in terms and "of spore germination" not in terms
     assert sorted(doc_ngrams("Rate of spore germination.", ngram_max=3)) == [
-        "germination", "rate", "rate of spore", "spore", "spore germination"
+        "germination",
+        "rate",
+        "rate of spore",
+        "spore",
+        "spore germination",
     ]
 
 
@@ -101,7 +105,12 @@ def test_min_support_is_respected(corpus):
 
 def test_sub_phrases():
     assert sub_phrases("heat-shock response") == {
-        "heat", "shock", "response", "heat-shock", "shock response", "heat-shock response"
+        "heat",
+        "shock",
+        "response",
+        "heat-shock",
+        "shock response",
+        "heat-shock response",
     }
 
 

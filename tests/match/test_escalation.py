@@ -15,8 +15,31 @@ from filterkit.match.escalation import Escalator, escalate, term_bar
 from filterkit.match.gate import StaticGate, read_gate_config
 from filterkit.train.gate import train_gate
 
-WORDS = ["[UNK]", "virus", "bacteria", "pathogen", "infection", "microbe", "outbreak", "vaccine", "the", "a", "of",
-         "and", "market", "stocks", "bank", "game", "team", "season", "election", "river", "town", "song", "price"]
+WORDS = [
+    "[UNK]",
+    "virus",
+    "bacteria",
+    "pathogen",
+    "infection",
+    "microbe",
+    "outbreak",
+    "vaccine",
+    "the",
+    "a",
+    "of",
+    "and",
+    "market",
+    "stocks",
+    "bank",
+    "game",
+    "team",
+    "season",
+    "election",
+    "river",
+    "town",
+    "song",
+    "price",
+]
 TOPIC = WORDS[1:8]
 OTHER = WORDS[12:]
 
@@ -49,8 +72,16 @@ def gate_folder(static_model, tmp_path_factory):
     texts = _docs(rng, 40, True) + _docs(rng, 60, False)
     y = np.r_[np.ones(40), np.zeros(60)].astype(int)
     out = tmp_path_factory.mktemp("gate")
-    cfg = train_gate(texts, y, out, static_model=static_model, groups=["proxy"] * 40 + ["general"] * 60,
-                     negatives_rate=0.05, window_words=6, folds=3)
+    cfg = train_gate(
+        texts,
+        y,
+        out,
+        static_model=static_model,
+        groups=["proxy"] * 40 + ["general"] * 60,
+        negatives_rate=0.05,
+        window_words=6,
+        folds=3,
+    )
     assert cfg["training"]["cv"]["pr_auc"] > 0.95
     return out
 
@@ -106,8 +137,12 @@ def test_escalator_with_gate_and_obfuscated_text(tmp_path, gate_folder):
     terms = tmp_path / "t.txt"
     terms.write_text("virus\nbacteria\n", encoding="utf-8")
     esc = Escalator(BlocklistConfig(path=terms, min_unique_hits=2), SemanticGateConfig(enabled=True, path=gate_folder))
-    texts = ["virus and bacteria", "pathogen outbreak infection microbe", "pаthоgen оutbreаk infectiоn microbe",
-             "market stocks bank price"]  # the third with Cyrillic а/о
+    texts = [
+        "virus and bacteria",
+        "pathogen outbreak infection microbe",
+        "pаthоgen оutbreаk infectiоn microbe",
+        "market stocks bank price",
+    ]  # the third with Cyrillic а/о
     e = esc(texts)
     assert e.by_terms.tolist() == [True, False, False, False]
     assert np.isnan(e.gate[0]) and e.gate[1] == pytest.approx(e.gate[2])  # look-alikes folded before the gate
@@ -116,8 +151,9 @@ def test_escalator_with_gate_and_obfuscated_text(tmp_path, gate_folder):
 
 def test_gate_config_needs_escalate_mode():
     with pytest.raises(FilterkitError, match="semantic_gate escalates"):
-        config_from_dict({"semantic_gate": {"enabled": True}, "blocklist": {"mode": "remove"},
-                          "classifier": {"enabled": False}})
+        config_from_dict(
+            {"semantic_gate": {"enabled": True}, "blocklist": {"mode": "remove"}, "classifier": {"enabled": False}}
+        )
 
 
 def test_run_escalates_by_gate_and_records_it(tmp_path, gate_folder):
@@ -130,10 +166,15 @@ def test_run_escalates_by_gate_and_records_it(tmp_path, gate_folder):
 
     terms = tmp_path / "t.txt"
     terms.write_text("virus\nbacteria\n", encoding="utf-8")
-    stage = BlocklistStage(BlocklistConfig(path=terms, min_unique_hits=2),
-                           SemanticGateConfig(enabled=True, path=gate_folder), drop_removed=False)
-    docs = [Document(text=t, id=str(i), metadata={}) for i, t in
-            enumerate(["virus and bacteria", "pathogen outbreak infection microbe", "market stocks bank price"])]
+    stage = BlocklistStage(
+        BlocklistConfig(path=terms, min_unique_hits=2),
+        SemanticGateConfig(enabled=True, path=gate_folder),
+        drop_removed=False,
+    )
+    docs = [
+        Document(text=t, id=str(i), metadata={})
+        for i, t in enumerate(["virus and bacteria", "pathogen outbreak infection microbe", "market stocks bank price"])
+    ]
     out = list(stage.run(iter(docs)))
     meta = [d.metadata for d in out]
     assert [m[contract.ESCALATED] for m in meta] == [True, True, False]
@@ -150,10 +191,23 @@ def test_train_gate_cli(tmp_path, static_model):
     rng = np.random.default_rng(2)
     texts = _docs(rng, 30, True) + _docs(rng, 30, False)
     f = tmp_path / "labels.parquet"
-    pq.write_table(pa.table({"text": texts, "label": [1] * 30 + [0] * 30,
-                             "group": ["proxy"] * 30 + ["general"] * 30}), f)
-    res = CliRunner().invoke(app, ["train-gate", "--labels", str(f), "--out", str(tmp_path / "g"),
-                                   "--static-model", str(static_model), "--window-words", "6"])
+    pq.write_table(
+        pa.table({"text": texts, "label": [1] * 30 + [0] * 30, "group": ["proxy"] * 30 + ["general"] * 30}), f
+    )
+    res = CliRunner().invoke(
+        app,
+        [
+            "train-gate",
+            "--labels",
+            str(f),
+            "--out",
+            str(tmp_path / "g"),
+            "--static-model",
+            str(static_model),
+            "--window-words",
+            "6",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert StaticGate.load(tmp_path / "g").score(texts[:1])[0] > 0.5
 

@@ -26,8 +26,14 @@ def test_summary_and_sql(shards, pipeline, tmp_path):
     assert cols == ["n"] and rows == [(5,)]
 
     cli = CliRunner()
-    r = cli.invoke(app, ["audit", str(out), "--sql", "SELECT input_shard, count(*) n FROM scores GROUP BY 1 ORDER BY 1", "--json"])
-    assert r.exit_code == 0 and [x["input_shard"] for x in json.loads(r.stdout)] == ["s0.parquet", "s1.parquet", "s2.parquet"]
+    r = cli.invoke(
+        app, ["audit", str(out), "--sql", "SELECT input_shard, count(*) n FROM scores GROUP BY 1 ORDER BY 1", "--json"]
+    )
+    assert r.exit_code == 0 and [x["input_shard"] for x in json.loads(r.stdout)] == [
+        "s0.parquet",
+        "s1.parquet",
+        "s2.parquet",
+    ]
     r = cli.invoke(app, ["audit", str(out)])
     assert r.exit_code == 0 and "removals by stage" in r.stdout and "classifier_score" in r.stdout
     r = cli.invoke(app, ["audit", str(out), "--sql", "SELECT nope FROM audit"])

@@ -70,8 +70,9 @@ def test_huge_document(tmp_path, good):
     big = write_shard(tmp_path / "in" / "big.parquet", ["word " * 50])
     p = write_pipeline(tmp_path / "p.yaml", input={"max_chars": 100})
     out = tmp_path / "out"
-    _assert_clean_failure(_run([str(tmp_path / "in"), "-p", str(p), "-o", str(out)]), out, str(big), "rows 0",
-                          "input.max_chars")
+    _assert_clean_failure(
+        _run([str(tmp_path / "in"), "-p", str(p), "-o", str(out)]), out, str(big), "rows 0", "input.max_chars"
+    )
 
 
 def test_config_errors(tmp_path, good):
@@ -80,7 +81,9 @@ def test_config_errors(tmp_path, good):
     _assert_clean_failure(_run([str(good), "-p", str(missing), "-o", str(out)]), out, str(missing), "not found")
     typo = tmp_path / "typo.yaml"
     typo.write_text("classifer:\n  threshold: 0.5\n", encoding="utf-8")
-    _assert_clean_failure(_run([str(good), "-p", str(typo), "-o", str(out)]), out, str(typo), "classifer", "unknown key")
+    _assert_clean_failure(
+        _run([str(good), "-p", str(typo), "-o", str(out)]), out, str(typo), "classifer", "unknown key"
+    )
     bad_yaml = tmp_path / "bad.yaml"
     bad_yaml.write_text("blocklist: {path: [\n", encoding="utf-8")
     _assert_clean_failure(_run([str(good), "-p", str(bad_yaml), "-o", str(out)]), out, str(bad_yaml), "YAML")
@@ -91,8 +94,9 @@ def test_missing_blocklist_and_classifier(tmp_path, good):
     p = write_pipeline(tmp_path / "p1.yaml", blocklist={"path": str(tmp_path / "terms.txt")})
     _assert_clean_failure(_run([str(good), "-p", str(p), "-o", str(out)]), out, "terms.txt", "blocklist.path")
     p = write_pipeline(tmp_path / "p2.yaml", classifier={"path": str(tmp_path / "head")})
-    _assert_clean_failure(_run([str(good), "-p", str(p), "-o", str(out)]), out, str(tmp_path / "head"),
-                          "classifier.path")
+    _assert_clean_failure(
+        _run([str(good), "-p", str(p), "-o", str(out)]), out, str(tmp_path / "head"), "classifier.path"
+    )
 
 
 def test_missing_input(tmp_path, pipeline):

@@ -12,8 +12,9 @@ def test_run_folder_loads_with_datasets(tmp_path):
     shards = tmp_path / "in"  # one schema across shards, as datasets needs for one config
     write_shard(shards / "a.parquet", PROXY[:2] + GENERAL[:3])
     write_shard(shards / "b.parquet", PROXY[2:] + GENERAL[3:])
-    pipe = write_pipeline(tmp_path / "p.yaml", blocklist={"min_unique_hits": 1, "mode": "remove"},
-                          classifier={"enabled": False})
+    pipe = write_pipeline(
+        tmp_path / "p.yaml", blocklist={"min_unique_hits": 1, "mode": "remove"}, classifier={"enabled": False}
+    )
     res = run(shards, pipe, tmp_path / "out")
     card = (tmp_path / "out" / "README.md").read_text()
     assert card.startswith("---\nconfigs:") and "text_sha256" in card

@@ -36,8 +36,11 @@ def _pipeline(tmp_path: Path, name: str = "p.yaml", **sections) -> Path:
 
 
 def _outputs_written(out: Path) -> list[Path]:
-    return [p for kind in ("kept", "audit", "scores") for p in (out / kind).rglob("*") if p.is_file()] \
-        if out.exists() else []
+    return (
+        [p for kind in ("kept", "audit", "scores") for p in (out / kind).rglob("*") if p.is_file()]
+        if out.exists()
+        else []
+    )
 
 
 # --- 3. duplicate JSON keys ----------------------------------------------------------------------------------
@@ -59,8 +62,7 @@ def test_duplicate_keys_in_nested_objects_or_escaped_spellings_are_refused(tmp_p
 
     from filterkit.data.json_keys import duplicate_key
 
-    for line in (b'{"id":"a","meta":{"src":"x","src" : "y"},"text":"t"}',
-                 b'{"t\\u0065xt":"a","text":"b"}'):
+    for line in (b'{"id":"a","meta":{"src":"x","src" : "y"},"text":"t"}', b'{"t\\u0065xt":"a","text":"b"}'):
         assert duplicate_key(line, orjson.loads(line)) is not None, line
     for line in (b'{"id":"a","text":"he wrote \\"note\\": fine"}', b'{"a":[{"b":1},{"b":2}],"text":"x"}'):
         assert duplicate_key(line, orjson.loads(line)) is None, line
@@ -148,8 +150,10 @@ def test_audit_prints_hostile_ids_and_texts_literally(tmp_path):
     texts = [HOSTILE + PROXY[0], HOSTILE + PROXY[1]] + GENERAL[:2]
     write_shard(tmp_path / "in" / "s.parquet", texts, ids=["\x1b[2J[/]id0", "[bold]id1", "g0", "g1"])
     assert _cli("run", tmp_path / "in", "-p", _pipeline(tmp_path), "-o", tmp_path / "out", "-q").exit_code == 0
-    for argv in (("audit", tmp_path / "out"),
-                 ("audit", tmp_path / "out", "--sql", "SELECT doc_id, text AS \"[/]\" FROM audit")):
+    for argv in (
+        ("audit", tmp_path / "out"),
+        ("audit", tmp_path / "out", "--sql", 'SELECT doc_id, text AS "[/]" FROM audit'),
+    ):
         res = _cli(*argv)
         assert res.exit_code == 0, (res.output, res.exception)
         assert "\x1b" not in res.output and "\x07" not in res.output and "\x9b" not in res.output
@@ -170,11 +174,14 @@ def test_warning_lines_escape_control_characters(tmp_path):
 
 # --- 8. YAML alias bombs, cycles and deep nesting ------------------------------------------------------------
 
-BILLION_LAUGHS = "\n".join(
-    ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
-    + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
-    + ["name: *a8"]
-) + "\n"
+BILLION_LAUGHS = (
+    "\n".join(
+        ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+        + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+        + ["name: *a8"]
+    )
+    + "\n"
+)
 
 
 def test_yaml_alias_bomb_is_refused_at_once(tmp_path):
@@ -190,8 +197,10 @@ def test_yaml_alias_bomb_is_refused_at_once(tmp_path):
 
 @pytest.mark.slow
 def test_yaml_self_referencing_alias_and_deep_nesting_are_one_line(tmp_path):
-    for name, text, needle in (("cycle.yaml", "name: &r [*r]\n", "refers to the value that contains it"),
-                               ("deep.yaml", "name: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply")):
+    for name, text, needle in (
+        ("cycle.yaml", "name: &r [*r]\n", "refers to the value that contains it"),
+        ("deep.yaml", "name: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+    ):
         p = tmp_path / name
         p.write_text(text, encoding="utf-8")
         one_line_error(_cli("run", tmp_path, "-p", p, "-o", tmp_path / "out"), str(p), needle)
@@ -201,8 +210,11 @@ def test_ordinary_anchors_still_work(tmp_path):
     from filterkit.config import load_config
 
     p = tmp_path / "ok.yaml"
-    p.write_text(f"blocklist: &bl {{path: {BLOCKLIST}, min_unique_hits: 2, mode: remove}}\n"
-                 "classifier: {enabled: false}\nexecutor: {tasks: 1}\n", encoding="utf-8")
+    p.write_text(
+        f"blocklist: &bl {{path: {BLOCKLIST}, min_unique_hits: 2, mode: remove}}\n"
+        "classifier: {enabled: false}\nexecutor: {tasks: 1}\n",
+        encoding="utf-8",
+    )
     assert load_config(p).blocklist.min_unique_hits == 2
 
 
@@ -221,8 +233,11 @@ def test_term_files_over_the_limits_are_refused_before_any_worker(tmp_path, monk
     write_shard(tmp_path / "in" / "s.parquet", DOCS)
     from filterkit.match import blocklist
 
-    monkeypatch.setattr(blocklist.Blocklist, "__init__", lambda *a, **k: (_ for _ in ()).throw(
-        AssertionError("the automaton was built")))
+    monkeypatch.setattr(
+        blocklist.Blocklist,
+        "__init__",
+        lambda *a, **k: (_ for _ in ()).throw(AssertionError("the automaton was built")),
+    )
     cases = (
         ("virus\n" + "x" * 5000 + "\n", "line 2 holds a term of 5,000 characters"),
         ("virus\n" + " ".join(["word"] * 2000) + "\n", "2,000 words"),
@@ -286,11 +301,16 @@ def test_an_encoder_folder_with_pickle_weights_is_refused_up_front(tmp_path, mon
 
     enc = tmp_path / "enc"
     shutil_copy = __import__("shutil").copytree
-    shutil_copy(E.packaged_encoder_path(), enc, ignore=lambda d, names: [n for n in names if n.endswith(".safetensors")])
+    shutil_copy(
+        E.packaged_encoder_path(), enc, ignore=lambda d, names: [n for n in names if n.endswith(".safetensors")]
+    )
     (enc / "pytorch_model.bin").write_bytes(b"\x80\x04not really a pickle")
     write_shard(tmp_path / "in" / "s.parquet", DOCS)
-    p = _pipeline(tmp_path, blocklist={"path": str(BLOCKLIST), "min_unique_hits": 2},
-                  classifier={"path": str(HEAD), "device": "cpu", "encoder_path": str(enc)})
+    p = _pipeline(
+        tmp_path,
+        blocklist={"path": str(BLOCKLIST), "min_unique_hits": 2},
+        classifier={"path": str(HEAD), "device": "cpu", "encoder_path": str(enc)},
+    )
     monkeypatch.setattr(E.Encoder, "__init__", lambda *a, **k: (_ for _ in ()).throw(AssertionError("loaded")))
     res = _cli("run", tmp_path / "in", "-p", p, "-o", tmp_path / "out")
     one_line_error(res, str(enc), "safetensors", "pytorch_model.bin")

@@ -25,8 +25,9 @@ PROXY_DOC = " ".join(PROXY)  # many blocklist terms: removed whenever it is actu
 
 
 def _pipeline(tmp_path: Path, bar: int = 1) -> Path:
-    return write_pipeline(tmp_path / "bl.yaml", blocklist={"mode": "remove", "min_unique_hits": bar},
-                          classifier={"enabled": False})
+    return write_pipeline(
+        tmp_path / "bl.yaml", blocklist={"mode": "remove", "min_unique_hits": bar}, classifier={"enabled": False}
+    )
 
 
 def _texts(n: int) -> list[str]:

@@ -71,8 +71,9 @@ def test_audit_is_safe_with_hostile_shard_names(tmp_path, monkeypatch):
     assert per_shard == {"a.parquet": (10, 4), "a'b\".parquet": (5, 4), f"{INJECTION}/s.parquet": (8, 2)}
     assert summary["removed_by_stage"] == [{"stage": "blocklist", "reason": "blocklist_terms", "n": 10}]
 
-    res = _cli("audit", str(out), "--sql", "SELECT input_shard, count(*) AS n FROM audit GROUP BY 1 ORDER BY 1",
-               "--json")
+    res = _cli(
+        "audit", str(out), "--sql", "SELECT input_shard, count(*) AS n FROM audit GROUP BY 1 ORDER BY 1", "--json"
+    )
     assert res.exit_code == 0, res.output
     assert [(r["input_shard"], r["n"]) for r in json.loads(res.stdout)] == sorted(
         [("a.parquet", 4), ("a'b\".parquet", 4), (f"{INJECTION}/s.parquet", 2)]
@@ -144,9 +145,23 @@ def test_missing_input_in_a_namespace_without_network(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
     t0 = time.perf_counter()
     res = subprocess.run(
-        ["unshare", "-n", sys.executable, "-m", "filterkit.cli", "run", "someorg/no-such-folder",
-         "-p", str(_pipeline(tmp_path)), "-o", str(tmp_path / "out")],
-        capture_output=True, text=True, env=env, timeout=120,
+        [
+            "unshare",
+            "-n",
+            sys.executable,
+            "-m",
+            "filterkit.cli",
+            "run",
+            "someorg/no-such-folder",
+            "-p",
+            str(_pipeline(tmp_path)),
+            "-o",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert time.perf_counter() - t0 < 20  # the old fall-through to the hub spent ~25 s retrying DNS
     assert res.returncode == 2, res.stderr
@@ -196,22 +211,33 @@ def test_invalid_utf8_in_text_is_one_line(tmp_path):
     raw = pa.array([t.encode() for t in GENERAL[:3]] + [b"caf\xe9 au lait"], pa.binary()).view(pa.string())
     pq.write_table(pa.table({"text": raw}), d / "latin1.parquet")
     out = tmp_path / "out"
-    one_line_error(_cli("run", str(d), "-p", str(_pipeline(tmp_path)), "-o", str(out)),
-                    str(d / "latin1.parquet"), "not valid UTF-8", "rows 3", "re-encode")
+    one_line_error(
+        _cli("run", str(d), "-p", str(_pipeline(tmp_path)), "-o", str(out)),
+        str(d / "latin1.parquet"),
+        "not valid UTF-8",
+        "rows 3",
+        "re-encode",
+    )
     assert not (out / "kept").exists() or list((out / "kept").iterdir()) == []
     _no_partial_files(out)
     bad_ids = pa.array([b"a", b"\xff"], pa.binary()).view(pa.string())
     pq.write_table(pa.table({"id": bad_ids, "text": GENERAL[:2]}), d / "latin1.parquet")
-    one_line_error(_cli("run", str(d), "-p", str(_pipeline(tmp_path)), "-o", str(tmp_path / "out2")),
-                    str(d / "latin1.parquet"), "'id'", "not valid UTF-8", "input.id_column")
+    one_line_error(
+        _cli("run", str(d), "-p", str(_pipeline(tmp_path)), "-o", str(tmp_path / "out2")),
+        str(d / "latin1.parquet"),
+        "'id'",
+        "not valid UTF-8",
+        "input.id_column",
+    )
 
 
 def test_out_that_is_a_file_is_one_line(tmp_path):
     write_shard(tmp_path / "in" / "a.parquet", DOCS)
     f = tmp_path / "out.txt"
     f.write_text("not a folder")
-    one_line_error(_cli("run", str(tmp_path / "in"), "-p", str(_pipeline(tmp_path)), "-o", str(f)),
-                    str(f), "is a file", "--out")
+    one_line_error(
+        _cli("run", str(tmp_path / "in"), "-p", str(_pipeline(tmp_path)), "-o", str(f)), str(f), "is a file", "--out"
+    )
     assert f.read_text() == "not a folder"
 
 
@@ -225,8 +251,12 @@ def test_unwritable_out_is_one_line(tmp_path, monkeypatch):
     monkeypatch.setattr(folder, "write_json_atomic", denied)  # the first file a run writes: run.json
     write_shard(tmp_path / "in" / "a.parquet", DOCS)
     out = tmp_path / "ro"
-    one_line_error(_cli("run", str(tmp_path / "in"), "-p", str(_pipeline(tmp_path)), "-o", str(out)),
-                    str(out), "cannot write", "writable --out")
+    one_line_error(
+        _cli("run", str(tmp_path / "in"), "-p", str(_pipeline(tmp_path)), "-o", str(out)),
+        str(out),
+        "cannot write",
+        "writable --out",
+    )
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores folder permissions")
@@ -236,8 +266,9 @@ def test_read_only_out_folder_is_one_line(tmp_path):
     ro.mkdir()
     os.chmod(ro, 0o555)
     try:
-        one_line_error(_cli("run", str(tmp_path / "in"), "-p", str(_pipeline(tmp_path)), "-o", str(ro / "out")),
-                        "cannot write")
+        one_line_error(
+            _cli("run", str(tmp_path / "in"), "-p", str(_pipeline(tmp_path)), "-o", str(ro / "out")), "cannot write"
+        )
     finally:
         os.chmod(ro, 0o755)
 
@@ -276,8 +307,9 @@ def test_overlong_document_mid_run_leaves_a_folder_the_fixed_rerun_accepts(tmp_p
     write_shard(d / "c.parquet", DOCS + ["word " * 100])
     out = tmp_path / "out"
     strict = _pipeline(tmp_path, "strict.yaml", max_chars=300)
-    one_line_error(_cli("run", str(d), "-p", str(strict), "-o", str(out)), str(d / "c.parquet"), "rows 10",
-                    "input.max_chars")
+    one_line_error(
+        _cli("run", str(d), "-p", str(strict), "-o", str(out)), str(d / "c.parquet"), "rows 10", "input.max_chars"
+    )
     finished = sorted(m.name[: -len(".json")] for m in (out / ".state" / "done").glob("*.json"))
     assert finished  # something to resume, so the folder is not simply taken over
     loose = _pipeline(tmp_path, "loose.yaml", max_chars=10_000)
@@ -337,10 +369,15 @@ def test_binary_or_empty_term_files_are_refused(tmp_path):
         read_terms(empty)
     write_shard(tmp_path / "in" / "a.parquet", DOCS)
     p = tmp_path / "p.yaml"
-    p.write_text(yaml.safe_dump({"blocklist": {"path": str(binary), "mode": "remove"},
-                                 "classifier": {"enabled": False}}))
-    one_line_error(_cli("run", str(tmp_path / "in"), "-p", str(p), "-o", str(tmp_path / "out")), str(binary),
-                    "binary", "blocklist.path")
+    p.write_text(
+        yaml.safe_dump({"blocklist": {"path": str(binary), "mode": "remove"}, "classifier": {"enabled": False}})
+    )
+    one_line_error(
+        _cli("run", str(tmp_path / "in"), "-p", str(p), "-o", str(tmp_path / "out")),
+        str(binary),
+        "binary",
+        "blocklist.path",
+    )
 
 
 def test_implausible_term_file_is_warned_about(tmp_path, caplog):
@@ -358,8 +395,9 @@ def test_implausible_term_file_is_warned_about(tmp_path, caplog):
 
     write_shard(tmp_path / "in" / "a.parquet", DOCS)
     p = tmp_path / "p.yaml"
-    p.write_text(yaml.safe_dump({"blocklist": {"path": str(passwd), "mode": "remove"},
-                                 "classifier": {"enabled": False}}))
+    p.write_text(
+        yaml.safe_dump({"blocklist": {"path": str(passwd), "mode": "remove"}, "classifier": {"enabled": False}})
+    )
     res = _cli("run", str(tmp_path / "in"), "-p", str(p), "-o", str(tmp_path / "out"), "--quiet")
     assert res.exit_code == 0
     assert "warning:" in res.stderr and str(passwd) in res.stderr and "do not look like topic terms" in res.stderr
@@ -369,15 +407,19 @@ def test_duplicate_yaml_keys_are_refused(tmp_path):
     from filterkit.config import load_config
 
     p = tmp_path / "dup.yaml"
-    p.write_text(f"blocklist:\n  path: {BLOCKLIST}\n  min_unique_hits: 2\n  mode: remove\n  min_unique_hits: 9\n"
-                 "classifier:\n  enabled: false\n", encoding="utf-8")
+    p.write_text(
+        f"blocklist:\n  path: {BLOCKLIST}\n  min_unique_hits: 2\n  mode: remove\n  min_unique_hits: 9\n"
+        "classifier:\n  enabled: false\n",
+        encoding="utf-8",
+    )
     with pytest.raises(FilterkitError) as e:
         load_config(p)
     assert str(p) in e.value.message and "'min_unique_hits'" in e.value.message and "line 5" in e.value.message
     p.write_text("classifier:\n  enabled: false\nclassifier:\n  threshold: 0.5\n", encoding="utf-8")
     write_shard(tmp_path / "in" / "a.parquet", DOCS)
-    one_line_error(_cli("run", str(tmp_path / "in"), "-p", str(p), "-o", str(tmp_path / "out")), str(p),
-                    "'classifier'", "line 3")
+    one_line_error(
+        _cli("run", str(tmp_path / "in"), "-p", str(p), "-o", str(tmp_path / "out")), str(p), "'classifier'", "line 3"
+    )
 
 
 def test_skipped_files_and_symlinked_folders_are_named(tmp_path):
@@ -403,7 +445,9 @@ def test_dictionary_encoded_text_is_read_as_text(tmp_path):
     d = tmp_path / "in"
     d.mkdir()
     texts = DOCS + DOCS[:2]
-    pd.DataFrame({"text": pd.Categorical(texts), "id": [f"d{i}" for i in range(len(texts))]}).to_parquet(d / "c.parquet")
+    pd.DataFrame({"text": pd.Categorical(texts), "id": [f"d{i}" for i in range(len(texts))]}).to_parquet(
+        d / "c.parquet"
+    )
     assert pa.types.is_dictionary(pq.read_schema(d / "c.parquet").field("text").type)
     out = tmp_path / "out"
     res = _cli("run", str(d), "-p", str(_pipeline(tmp_path)), "-o", str(out), "--json")

@@ -29,8 +29,12 @@ from tests.conftest import GENERAL, PROXY, PausedRun, write_pipeline, write_shar
 
 
 def _blocklist_only(tmp_path: Path, **executor) -> Path:
-    return write_pipeline(tmp_path / "bl.yaml", blocklist={"mode": "remove"}, classifier={"enabled": False},
-                          **({"executor": executor} if executor else {}))
+    return write_pipeline(
+        tmp_path / "bl.yaml",
+        blocklist={"mode": "remove"},
+        classifier={"enabled": False},
+        **({"executor": executor} if executor else {}),
+    )
 
 
 def _input(folder: Path, n_shards: int = 3, rows: int = 12) -> Path:
@@ -98,8 +102,11 @@ def test_audit_and_rethreshold_refuse_a_damaged_run_in_one_line(tmp_path):
     audit.write_bytes(audit.read_bytes()[:100])
     _one_line(_cli("audit", str(out)), "part-002.parquet", "re-run `filterkit run`")
     _one_line(_cli("audit", str(out), "--sql", "SELECT count(*) FROM audit"), "part-002.parquet")
-    _one_line(_cli("rethreshold", str(out), "-o", str(tmp_path / "re"), "--min-unique-hits", "3"),
-              "part-002.parquet", "re-run `filterkit run`")
+    _one_line(
+        _cli("rethreshold", str(out), "-o", str(tmp_path / "re"), "--min-unique-hits", "3"),
+        "part-002.parquet",
+        "re-run `filterkit run`",
+    )
     assert not (tmp_path / "re").exists()  # refused before anything was written
     (out / "scores" / "part-000.parquet").unlink()
     _one_line(_cli("audit", str(out)), "part-00")
@@ -212,8 +219,12 @@ def test_slurm_rerun_does_not_resubmit_queued_jobs(tmp_path, monkeypatch):
     from filterkit.runs import runner, slurm
 
     d = _input(tmp_path / "in")
-    p = write_pipeline(tmp_path / "s.yaml", blocklist={"mode": "remove"}, classifier={"enabled": False},
-                       executor={"kind": "slurm", "tasks": 3})
+    p = write_pipeline(
+        tmp_path / "s.yaml",
+        blocklist={"mode": "remove"},
+        classifier={"enabled": False},
+        executor={"kind": "slurm", "tasks": 3},
+    )
     out = tmp_path / "out"
     monkeypatch.setattr(runner, "build_executor", lambda prep, steps: _FakeSlurm())
     queued: list[list[str]] = []

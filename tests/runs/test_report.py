@@ -26,8 +26,10 @@ from filterkit.runs.report import build_report, render_html, write_report
 from tests.conftest import GENERAL, PROXY, ROOT, one_line_error, write_pipeline, write_shard
 
 # a crawled page is hostile input: markup that must be shown, never run, in both a removed and a kept document
-ATTACK = ("<script>document.body.setAttribute('data-pwned','script')</script></textarea>"
-          "<img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">")
+ATTACK = (
+    "<script>document.body.setAttribute('data-pwned','script')</script></textarea>"
+    "<img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">"
+)
 HOSTILE_REMOVED = PROXY[2] + " " + ATTACK
 HOSTILE_KEPT = "The Antonine Plague struck the empire. " + ATTACK  # escalated (a term), scored ~0.12: kept
 
@@ -36,16 +38,26 @@ HOSTILE_KEPT = "The Antonine Plague struck the empire. " + ATTACK  # escalated (
 def demo_run(tmp_path_factory) -> tuple[Path, dict, Path, Path]:
     tmp = tmp_path_factory.mktemp("report")
     d = tmp / "in"
-    write_shard(d / "s0.parquet", [PROXY[0], HOSTILE_REMOVED, *GENERAL[:3]], ids=[f"a{i}" for i in range(5)],
-                source=pa.array(["wiki", "forum", "news", "news", "<b>blog</b>"]))
-    write_shard(d / "s1.parquet", [*GENERAL[3:], PROXY[1], HOSTILE_KEPT], ids=[f"b{i}" for i in range(5)],
-                source=pa.array(["news", "forum", "wiki", "wiki", "forum"]))
+    write_shard(
+        d / "s0.parquet",
+        [PROXY[0], HOSTILE_REMOVED, *GENERAL[:3]],
+        ids=[f"a{i}" for i in range(5)],
+        source=pa.array(["wiki", "forum", "news", "news", "<b>blog</b>"]),
+    )
+    write_shard(
+        d / "s1.parquet",
+        [*GENERAL[3:], PROXY[1], HOSTILE_KEPT],
+        ids=[f"b{i}" for i in range(5)],
+        source=pa.array(["news", "forum", "wiki", "wiki", "forum"]),
+    )
     write_shard(d / "s2.parquet", [GENERAL[0], PROXY[3]], ids=["c0", "c1"], source=pa.array([None, "wiki"]))
-    pipe = write_pipeline(tmp / "p.yaml", blocklist={"min_unique_hits": 1},
-                          semantic_gate={"enabled": True, "path": str(ROOT / "classifiers" / "biorisk-proxy-static"),
-                                         "threshold": 0.5},
-                          classifier={"export_spans": True, "max_tokens": 128},  # one window holds a whole test page
-                          output={"audit_text": "full"})  # so the report shows the flagged windows themselves
+    pipe = write_pipeline(
+        tmp / "p.yaml",
+        blocklist={"min_unique_hits": 1},
+        semantic_gate={"enabled": True, "path": str(ROOT / "classifiers" / "biorisk-proxy-static"), "threshold": 0.5},
+        classifier={"export_spans": True, "max_tokens": 128},  # one window holds a whole test page
+        output={"audit_text": "full"},
+    )  # so the report shows the flagged windows themselves
     res = run(d, pipe, tmp / "run")
     return tmp / "run", res.manifest, d, pipe
 
@@ -56,10 +68,16 @@ def test_report_numbers_come_from_the_run(demo_run):
     c = m["counts"]
     o = r.overall
     assert (o.read, o.kept, o.removed_classifier, o.removed_blocklist, o.removed_error) == (
-        c["read"], c["kept"], c["removed_classifier"], c["removed_blocklist"], c["removed_error"])
+        c["read"],
+        c["kept"],
+        c["removed_classifier"],
+        c["removed_blocklist"],
+        c["removed_error"],
+    )
     assert o.escalated == c["escalated"] and o.escalated_terms + o.escalated_gate == c["escalated"]
     assert {f.label: (f.read, f.removed) for f in r.shards.rows} == {
-        st["shard"]: (st["rows_read"], st["removed"]) for st in m["shards"]}
+        st["shard"]: (st["rows_read"], st["removed"]) for st in m["shards"]
+    }
     by = {f.label: f for f in r.by.rows}
     assert set(by) == {"wiki", "forum", "news", "<b>blog</b>", "(null)"}
     assert sum(f.read for f in by.values()) == c["read"] and sum(f.removed for f in by.values()) == c["removed"]
@@ -75,8 +93,12 @@ def test_report_numbers_come_from_the_run(demo_run):
     windows = {e.doc_id: "".join(p for p, _ in e.segments) for e in sets["removed-random"]}
     assert "<script>document.body" in windows["a1"]  # the attack sits in a flagged window of the hostile page
     marked = [p for e in sets["removed-near"] for p, hit in e.segments if hit]
-    assert marked and all(any(p.lower() == t for t, _ in e.terms) or " " in p for e in sets["removed-near"]
-                          for p, hit in e.segments if hit)
+    assert marked and all(
+        any(p.lower() == t for t, _ in e.terms) or " " in p
+        for e in sets["removed-near"]
+        for p, hit in e.segments
+        if hit
+    )
     assert r.terms and r.terms[0].removed_docs >= 1
     assert r.score_hist.total == c["escalated"] and r.gate_hist.total == o.escalated_gate
     assert {t.stage for t in r.timing} >= {"blocklist", "classifier"}
@@ -84,15 +106,17 @@ def test_report_numbers_come_from_the_run(demo_run):
 
 def test_page_escapes_document_text_and_carries_no_script(demo_run):
     out, *_ = demo_run
-    page = render_html(build_report(out, examples=20, by="source",
-                                    estimates={"precision": {"value": 0.81, "ci95": (0.7, 0.9)}}))
+    page = render_html(
+        build_report(out, examples=20, by="source", estimates={"precision": {"value": 0.81, "ci95": (0.7, 0.9)}})
+    )
     assert "<script" not in page and "<img" not in page and "<textarea" not in page
     assert "&lt;script&gt;document.body.setAttribute" in page and "&lt;/textarea&gt;" in page
     assert "&lt;b&gt;blog&lt;/b&gt;" in page  # metadata values are hostile too
     assert "Content-Security-Policy" in page and "http://" not in page.replace("http://www.w3.org", "")
     assert 'data-estimate="precision">0.810<' in page and "[0.700, 0.900]" in page
-    assert page == render_html(build_report(out, examples=20, by="source",
-                                            estimates={"precision": {"value": 0.81, "ci95": (0.7, 0.9)}}))
+    assert page == render_html(
+        build_report(out, examples=20, by="source", estimates={"precision": {"value": 0.81, "ci95": (0.7, 0.9)}})
+    )
 
 
 def test_cli_report_and_errors(demo_run, tmp_path):
@@ -139,6 +163,7 @@ def test_run_prints_the_report_path(demo_run):
 
 # --- in a browser ---------------------------------------------------------------------------------------------
 
+
 def _chromium() -> str:
     """A headless Chromium, installed from Debian's ``chromium`` package when missing and apt-get may run."""
     for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
@@ -147,10 +172,15 @@ def _chromium() -> str:
     if os.environ.get("FILTERKIT_NO_APT"):
         pytest.skip("chromium is not installed and FILTERKIT_NO_APT forbids installing it (apt-get install chromium)")
     if not shutil.which("apt-get") or os.geteuid() != 0:
-        pytest.skip("chromium is not installed and apt-get cannot install it here (needs Debian/Ubuntu and root): "
-                    "install the `chromium` package to run the browser test")
+        pytest.skip(
+            "chromium is not installed and apt-get cannot install it here (needs Debian/Ubuntu and root): "
+            "install the `chromium` package to run the browser test"
+        )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"]):
+    for cmd in (
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
+    ):
         try:
             done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
         except subprocess.TimeoutExpired:
@@ -166,8 +196,15 @@ def _chromium() -> str:
 
 def _headless(browser: str, page: Path, *args: str) -> subprocess.CompletedProcess:
     """Chromium on one local file, with its own profile folder beside it (root needs --no-sandbox)."""
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-             "--hide-scrollbars", f"--user-data-dir={page.parent / '.chromium'}"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--hide-scrollbars",
+        f"--user-data-dir={page.parent / '.chromium'}",
+    ]
     return subprocess.run([browser, *flags, *args, page.as_uri()], capture_output=True, text=True, timeout=120)
 
 

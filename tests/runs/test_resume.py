@@ -15,7 +15,9 @@ N_SHARDS = 12
 
 
 def _outputs(out: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(out)): p.read_bytes() for sub in ("kept", "audit", "scores") for p in (out / sub).glob("*")}
+    return {
+        str(p.relative_to(out)): p.read_bytes() for sub in ("kept", "audit", "scores") for p in (out / sub).glob("*")
+    }
 
 
 @pytest.mark.slow

@@ -21,7 +21,9 @@ def _files(out, subs=("kept", "audit", "scores")):
 
 def test_rethreshold_equals_a_fresh_run(shards, pipeline, tmp_path, monkeypatch):
     base = run(shards, pipeline, tmp_path / "base")
-    scores = sorted(r["score"] for f in (tmp_path / "base" / "scores").glob("*.parquet") for r in pq.read_table(f).to_pylist())
+    scores = sorted(
+        r["score"] for f in (tmp_path / "base" / "scores").glob("*.parquet") for r in pq.read_table(f).to_pylist()
+    )
     new_t = (scores[-1] + scores[-2]) / 2  # between the two highest scores: changes several decisions
 
     # no re-encoding: the encoder must not even be loaded
@@ -55,7 +57,9 @@ def test_rethreshold_errors(shards, pipeline, tmp_path):
         rethreshold(tmp_path / "base", tmp_path / "x")
     with pytest.raises(FilterkitError, match="no manifest"):
         rethreshold(tmp_path / "nope", tmp_path / "x", threshold=0.5)
-    r = CliRunner().invoke(app, ["rethreshold", str(tmp_path / "base"), "--out", str(tmp_path / "c"), "--threshold", "0.0", "--json"])
+    r = CliRunner().invoke(
+        app, ["rethreshold", str(tmp_path / "base"), "--out", str(tmp_path / "c"), "--threshold", "0.0", "--json"]
+    )
     assert r.exit_code == 0 and json.loads(r.stdout)["removed"] == json.loads(r.stdout)["escalated"]
 
 
@@ -68,12 +72,20 @@ def test_gate_escalations_are_recorded_and_replayed(shards, tmp_path):
     their own threshold, and rethreshold replays that rule exactly (a fresh run gives the same bytes)."""
     from tests.conftest import GENERAL, write_shard
 
-    write_shard(shards / "s3.parquet", ["Outbreak reports describe how the illness spread between villages and "
-                                        "how clinics isolated the patients until the fever cases stopped.",
-                                        GENERAL[1]], ids=["g0", "g1"])
-    sections = dict(blocklist={"min_unique_hits": 2}, semantic_gate={"enabled": True, "path": str(GATE),
-                                                                     "threshold": 0.2},
-                    classifier={"gate_only_threshold": 0.999})
+    write_shard(
+        shards / "s3.parquet",
+        [
+            "Outbreak reports describe how the illness spread between villages and "
+            "how clinics isolated the patients until the fever cases stopped.",
+            GENERAL[1],
+        ],
+        ids=["g0", "g1"],
+    )
+    sections = dict(
+        blocklist={"min_unique_hits": 2},
+        semantic_gate={"enabled": True, "path": str(GATE), "threshold": 0.2},
+        classifier={"gate_only_threshold": 0.999},
+    )
     run(shards, write_pipeline(tmp_path / "g.yaml", **sections), tmp_path / "base")
     rows = [r for f in sorted((tmp_path / "base" / "scores").glob("*.parquet")) for r in pq.read_table(f).to_pylist()]
     by = {r["escalated_by"] for r in rows}

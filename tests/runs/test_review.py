@@ -26,10 +26,16 @@ S1 = PROXY[2:] + [g + " Then it was late." for g in GENERAL[:5]]
 def bl_run(tmp_path_factory) -> Path:
     """A blocklist-only run (no encoder, so fast): strata removed_blocklist (the 4 proxy texts) and not_escalated."""
     d = tmp_path_factory.mktemp("review")
-    write_shard(d / "in" / "s0.parquet", S0, ids=[f"a{i}" for i in range(len(S0))],
-                site=pa.array([("x", "y")[i % 2] for i in range(len(S0))]))
+    write_shard(
+        d / "in" / "s0.parquet",
+        S0,
+        ids=[f"a{i}" for i in range(len(S0))],
+        site=pa.array([("x", "y")[i % 2] for i in range(len(S0))]),
+    )
     write_shard(d / "in" / "s1.parquet", S1, site=pa.array(["x"] * len(S1)))
-    pipe = write_pipeline(d / "p.yaml", blocklist={"mode": "remove", "min_unique_hits": 1}, classifier={"enabled": False})
+    pipe = write_pipeline(
+        d / "p.yaml", blocklist={"mode": "remove", "min_unique_hits": 1}, classifier={"enabled": False}
+    )
     res = run(d / "in", pipe, d / "run")
     assert res.counts["removed_blocklist"] == 4 and res.counts["kept"] == 12, res.counts  # the texts' own terms
     return d / "run"
@@ -53,8 +59,10 @@ def _input_text(run_dir: Path, shard: str, row: int) -> str:
 def test_review_draws_every_stratum_blind(bl_run, tmp_path):
     m = json.loads((bl_run / "manifest.json").read_text())["counts"]
     res = review(bl_run, tmp_path / "r.jsonl", per_stratum=3, seed=0)
-    assert res.strata == {"not_escalated": {"size": m["kept"], "sampled": 3},
-                          "removed_blocklist": {"size": m["removed_blocklist"], "sampled": 3}}
+    assert res.strata == {
+        "not_escalated": {"size": m["kept"], "sampled": 3},
+        "removed_blocklist": {"size": m["removed_blocklist"], "sampled": 3},
+    }
     lines = _lines(tmp_path / "r.jsonl")
     assert len(lines) == res.lines == 6
     for x in lines:
@@ -111,10 +119,11 @@ def test_estimate_weights_the_tiny_run_back_as_by_hand(bl_run, tmp_path):
     # intervals: 2 of 4 removals read, so the strict precision has sampling error; 1 of 2 read proxy in each
     # resample of 1 draw (n - 1) rescaled by sqrt(1 - 2/4): the precision moves between 0.5 -/+ 0.354
     lo, hi = e.overall.strict.precision.ci95
-    assert lo == pytest.approx(0.5 - 0.5 * 0.5 ** 0.5) and hi == pytest.approx(0.5 + 0.5 * 0.5 ** 0.5)
+    assert lo == pytest.approx(0.5 - 0.5 * 0.5**0.5) and hi == pytest.approx(0.5 + 0.5 * 0.5**0.5)
     assert e.overall.lenient.precision.ci95 == pytest.approx((1.0, 1.0))
-    r = CliRunner().invoke(app, ["estimate", str(bl_run), "--labels", str(tmp_path / "r.jsonl"), "--json",
-                                 "--bootstrap", "300"])
+    r = CliRunner().invoke(
+        app, ["estimate", str(bl_run), "--labels", str(tmp_path / "r.jsonl"), "--json", "--bootstrap", "300"]
+    )
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout) == json.loads(e.model_dump_json())
     table = CliRunner().invoke(app, ["estimate", str(bl_run), "--labels", str(tmp_path / "r.jsonl")])
@@ -137,14 +146,22 @@ def test_estimate_refuses_labels_that_do_not_belong_to_the_run(bl_run, tmp_path)
     foreign = _write(tmp_path / "foreign.jsonl", [{**lines[0], "id": "not-in-this-run"}, *lines[1:]])
     res = runner.invoke(app, ["estimate", str(bl_run), "--labels", str(foreign)])
     one_line_error(res, str(foreign), "not-in-this-run", "1 of 4 ids are not in run")
-    past = _write(tmp_path / "past.jsonl", [*lines, {**lines[0], "shard": "s1.parquet", "row": 999, "id": "s1.parquet#999"}])
-    one_line_error(runner.invoke(app, ["estimate", str(bl_run), "--labels", str(past)]), str(past), "s1.parquet row 999")
+    past = _write(
+        tmp_path / "past.jsonl", [*lines, {**lines[0], "shard": "s1.parquet", "row": 999, "id": "s1.parquet#999"}]
+    )
+    one_line_error(
+        runner.invoke(app, ["estimate", str(bl_run), "--labels", str(past)]), str(past), "s1.parquet row 999"
+    )
     bad = _write(tmp_path / "bad.jsonl", [{**lines[0], "label": 0.7}, *lines[1:]])
     one_line_error(runner.invoke(app, ["estimate", str(bl_run), "--labels", str(bad)]), str(bad), "line 1", "0.7")
     moved = _write(tmp_path / "moved.jsonl", [{**x, "stratum_size": x["stratum_size"] + 1} for x in lines])
-    one_line_error(runner.invoke(app, ["estimate", str(bl_run), "--labels", str(moved)]), str(moved), "draw a new sample")
+    one_line_error(
+        runner.invoke(app, ["estimate", str(bl_run), "--labels", str(moved)]), str(moved), "draw a new sample"
+    )
     one_line_error(runner.invoke(app, ["estimate", str(tmp_path), "--labels", str(bad)]), "no manifest.json")
-    one_line_error(runner.invoke(app, ["estimate", str(bl_run), "--labels", str(tmp_path / "none.jsonl")]), "none.jsonl")
+    one_line_error(
+        runner.invoke(app, ["estimate", str(bl_run), "--labels", str(tmp_path / "none.jsonl")]), "none.jsonl"
+    )
 
 
 def test_a_stratum_left_out_of_the_labels_file_is_unknown_not_empty(bl_run, tmp_path):
@@ -177,7 +194,7 @@ def test_long_documents_are_shown_as_the_passages_the_filter_flagged():
     assert info["windows"] == [[hit - 500, hit + len("Bacteriophages") + 500]] and "Bacteriophages infect" in shown
     shown, info = excerpt(text, [(100, 900), (800, 1500), (hit, hit + 60)], [], max_chars=6000)
     assert info["of"] == "flagged windows" and info["windows"] == [[100, 1500], [hit, hit + 60]]
-    assert shown == text[100:1500] + "\n[…]\n" + text[hit: hit + 60]
+    assert shown == text[100:1500] + "\n[…]\n" + text[hit : hit + 60]
     assert excerpt(text[:5000], [(0, 10)], ["x"], max_chars=6000) == (text[:5000], None)  # short: the full text
     assert excerpt(text, [], ["nowhere"], max_chars=6000) == (text, None)  # nothing to point at: the full text
 

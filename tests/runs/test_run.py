@@ -147,14 +147,22 @@ def test_cli_json_and_quiet(shards, pipeline, tmp_path):
 @pytest.mark.slow
 def test_local_multiprocess_executor_and_resume_across_task_counts(shards, tmp_path):
     """datatrove's local executor with 2 processes; a rerun with another task count resumes per shard."""
-    p = write_pipeline(tmp_path / "p.yaml", classifier={"enabled": False}, blocklist={"mode": "remove"},
-                       executor={"tasks": 2, "workers": 2})
+    p = write_pipeline(
+        tmp_path / "p.yaml",
+        classifier={"enabled": False},
+        blocklist={"mode": "remove"},
+        executor={"tasks": 2, "workers": 2},
+    )
     out = tmp_path / "out"
     res = run(shards, p, out)
     assert res.counts["read"] == 13 and res.counts["kept"] + res.counts["removed"] == 13
     (out / ".state" / "done" / "s1.parquet.json").unlink()  # as if s1 had not finished
-    p3 = write_pipeline(tmp_path / "p3.yaml", classifier={"enabled": False}, blocklist={"mode": "remove"},
-                        executor={"tasks": 3, "workers": 1})
+    p3 = write_pipeline(
+        tmp_path / "p3.yaml",
+        classifier={"enabled": False},
+        blocklist={"mode": "remove"},
+        executor={"tasks": 3, "workers": 1},
+    )
     res = run(shards, p3, out)  # the executor is not part of the config hash: same run, resumed
     assert sorted(res.manifest["timing"]["resumed_shards"]) == ["s0.parquet", "s2.parquet"]
     assert res.counts["read"] == 13 and res.counts["removed"] == 5
@@ -181,26 +189,38 @@ def test_file_and_glob_inputs(shards, pipeline, tmp_path, spec):
 @pytest.mark.slow
 def test_ray_executor_on_a_local_cluster(shards, tmp_path):
     ray = pytest.importorskip("ray", reason="needs the ray extra: pip install -e '.[ray]'")
-    p = write_pipeline(tmp_path / "p.yaml", classifier={"enabled": False}, blocklist={"mode": "remove"},
-                       executor={"kind": "ray", "tasks": 2, "workers": 2, "ray": {"mem_per_cpu_gb": 1}})
+    p = write_pipeline(
+        tmp_path / "p.yaml",
+        classifier={"enabled": False},
+        blocklist={"mode": "remove"},
+        executor={"kind": "ray", "tasks": 2, "workers": 2, "ray": {"mem_per_cpu_gb": 1}},
+    )
     try:
         res = run(shards, p, tmp_path / "out")
     finally:
         ray.shutdown()
     assert res.counts["read"] == 13 and res.counts["kept"] + res.counts["removed"] == 13
-    assert sorted(f.name for f in (tmp_path / "out" / "kept").glob("*.parquet")) == ["s0.parquet", "s1.parquet", "s2.parquet"]
+    assert sorted(f.name for f in (tmp_path / "out" / "kept").glob("*.parquet")) == [
+        "s0.parquet",
+        "s1.parquet",
+        "s2.parquet",
+    ]
 
 
 def test_slurm_executor_is_configured_from_yaml(shards, tmp_path):
     """No Slurm here: check the job datatrove would submit, without submitting it."""
     from filterkit.runs.runner import build_executor, build_pipeline, prepare
 
-    p = write_pipeline(tmp_path / "p.yaml", executor={"kind": "slurm", "tasks": 3,
-                       "slurm": {"partition": "gpu", "gpus_per_task": 1, "time": "01:00:00"}})
+    p = write_pipeline(
+        tmp_path / "p.yaml",
+        executor={"kind": "slurm", "tasks": 3, "slurm": {"partition": "gpu", "gpus_per_task": 1, "time": "01:00:00"}},
+    )
     prep = prepare(shards, p, tmp_path / "out")
     ex = build_executor(prep, build_pipeline(prep))
     sbatch = ex.get_sbatch_args(max_array=3)
     from datatrove.executor import SlurmPipelineExecutor
 
-    assert isinstance(ex, SlurmPipelineExecutor) and ex.world_size == 3  # filterkit.runs.slurm's private-pickle subclass
+    assert (
+        isinstance(ex, SlurmPipelineExecutor) and ex.world_size == 3
+    )  # filterkit.runs.slurm's private-pickle subclass
     assert sbatch["partition"] == "gpu" and sbatch["time"] == "01:00:00" and sbatch["array"] == "0-2"

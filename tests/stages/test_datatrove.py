@@ -31,7 +31,9 @@ def test_stages_in_a_plain_datatrove_pipeline(tmp_path):
     assert sorted(d["text"] for d in removed) == sorted(PROXY)
     meta = removed[0]["metadata"]
     assert meta["filterkit_stage"] == "classifier" and meta["filterkit_score"] >= 0.0 and meta["filterkit_escalated"]
-    assert meta["filterkit_unique_terms"] >= 2 and len(meta["filterkit_matched_terms"]) == meta["filterkit_unique_terms"]
+    assert (
+        meta["filterkit_unique_terms"] >= 2 and len(meta["filterkit_matched_terms"]) == meta["filterkit_unique_terms"]
+    )
     # one prefix on every key filterkit writes: none collides with another step's in a user's pipeline
     assert all(k.startswith("filterkit_") for k in [*contract.METADATA_TYPES, contract.SHARD, contract.ROW])
     assert set(contract.METADATA_TYPES) <= set(meta)
@@ -77,14 +79,30 @@ def test_classifier_stage_submits_the_next_batch_before_collecting_and_keeps_ord
     events = Recorder.events
     events.clear()
     stage = ClassifierStage(ClassifierConfig(path=tmp_path, threshold=0.5, batch_docs=2))
-    docs = [Document(text=("hot " if i % 3 == 0 else "") + f"doc {i}", id=str(i),
-                     metadata={contract.SHARD: "a" if i < 5 else "b", contract.ROW: i}) for i in range(8)]
+    docs = [
+        Document(
+            text=("hot " if i % 3 == 0 else "") + f"doc {i}",
+            id=str(i),
+            metadata={contract.SHARD: "a" if i < 5 else "b", contract.ROW: i},
+        )
+        for i in range(8)
+    ]
     out = list(stage.process(iter(docs)))
     assert [d.id for d in out] == [str(i) for i in range(8)]
     assert [contract.is_removed(d) for d in out] == [i % 3 == 0 for i in range(8)]
     # shard a: batches 1 {0,1}, 2 {2,3}, 3 {4}; shard b: 4 {5,6}, 5 {7}
-    assert events == [("submit", 1), ("submit", 2), ("collect", 1), ("submit", 3), ("collect", 2), ("collect", 3),
-                      ("submit", 4), ("submit", 5), ("collect", 4), ("collect", 5)]
+    assert events == [
+        ("submit", 1),
+        ("submit", 2),
+        ("collect", 1),
+        ("submit", 3),
+        ("collect", 2),
+        ("collect", 3),
+        ("submit", 4),
+        ("submit", 5),
+        ("collect", 4),
+        ("collect", 5),
+    ]
 
 
 @pytest.mark.parametrize("writer", ["parquet", "jsonl"])
@@ -107,14 +125,16 @@ def test_datatrove_writers_get_one_schema_and_datatrove_times_the_stages(tmp_pat
     def rows(folder):
         if writer == "parquet":
             return [r for f in sorted(folder.glob("*.parquet")) for r in pq.read_table(f).to_pylist()]
-        return [json.loads(line) for f in sorted(folder.glob("*.jsonl.gz"))
-                for line in gzip.open(f, "rt", encoding="utf-8")]
+        return [
+            json.loads(line) for f in sorted(folder.glob("*.jsonl.gz")) for line in gzip.open(f, "rt", encoding="utf-8")
+        ]
 
     pipeline = [
         ParquetReader(str(tmp_path / "in")),
         BlocklistStage(BlocklistConfig(path=BLOCKLIST, min_unique_hits=2)),
-        ClassifierStage(ClassifierConfig(path=HEAD, device="cpu", batch_docs=2),
-                        exclusion_writer=make(str(tmp_path / "removed"))),
+        ClassifierStage(
+            ClassifierConfig(path=HEAD, device="cpu", batch_docs=2), exclusion_writer=make(str(tmp_path / "removed"))
+        ),
         make(str(tmp_path / "kept")),
     ]
     LocalPipelineExecutor(pipeline, tasks=1, workers=1, logging_dir=str(tmp_path / "logs")).run()

@@ -30,8 +30,11 @@ def test_a_document_with_one_flagged_window_exports_that_span(tmp_path):
     proxy = PROXY[0]
     doc = f"{general} {proxy} {general}"
     write_shard(tmp_path / "in" / "s.parquet", [doc, GENERAL[0]])
-    pipe = write_pipeline(tmp_path / "p.yaml", blocklist={"min_unique_hits": 1},
-                          classifier={"export_spans": True, "max_tokens": 48, "threshold": 0.5})
+    pipe = write_pipeline(
+        tmp_path / "p.yaml",
+        blocklist={"min_unique_hits": 1},
+        classifier={"export_spans": True, "max_tokens": 48, "threshold": 0.5},
+    )
     res = run(tmp_path / "in", pipe, tmp_path / "out")
     assert res.counts["removed_classifier"] == 1
     spans = pq.read_table(tmp_path / "out" / "spans" / "s.parquet")

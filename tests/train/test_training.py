@@ -27,12 +27,12 @@ def test_source_weights_give_every_source_the_same_say_per_class():
 
 def _files(tmp_path):
     a = tmp_path / "a.parquet"
-    pq.write_table(pa.table({"text": PROXY + GENERAL, "label": [1] * 4 + [0] * 6,
-                             "source": ["enc"] * 4 + ["news"] * 6}), a)
+    pq.write_table(
+        pa.table({"text": PROXY + GENERAL, "label": [1] * 4 + [0] * 6, "source": ["enc"] * 4 + ["news"] * 6}), a
+    )
     q = tmp_path / "q.parquet"
     texts = [p.split(". ")[0] + "?" for p in PROXY] + [g.split(" ")[0] + " question?" for g in GENERAL]
-    pq.write_table(pa.table({"text": texts, "label": [1] * 4 + [0] * 6,
-                             "split": ["train", "dev"] * 5}), q)
+    pq.write_table(pa.table({"text": texts, "label": [1] * 4 + [0] * 6, "split": ["train", "dev"] * 5}), q)
     return a, q
 
 

@@ -19,14 +19,27 @@ from filterkit.errors import FilterkitError
 if TYPE_CHECKING:
     from filterkit.data.shard import Shard
 
-FORMATS: dict[str, InputFormat] = {f.name: f for f in (
-    ParquetFormat(),
-    JsonlFormat(),
-    ArrowFormat(),
-)}
+FORMATS: dict[str, InputFormat] = {
+    f.name: f
+    for f in (
+        ParquetFormat(),
+        JsonlFormat(),
+        ArrowFormat(),
+    )
+}
 
-__all__ = ["FORMATS", "ColumnarFormat", "InputFormat", "file_rows", "format_named", "format_of",
-           "input_suffix", "sniff_format", "supported"]
+__all__ = [
+    "FORMATS",
+    "ColumnarFormat",
+    "InputFormat",
+    "file_rows",
+    "format_named",
+    "format_of",
+    "input_suffix",
+    "sniff_format",
+    "supported",
+]
+
 
 def _suffixes() -> list[tuple[str, InputFormat]]:
     """Every extension filterkit reads, longest first (so ``.jsonl.gz`` wins over a shorter match)."""

@@ -30,7 +30,13 @@ if TYPE_CHECKING:
 
 class JsonlFormat(InputFormat):
     name = "jsonl"
-    suffixes: ClassVar[dict[str, str | None]] = {".jsonl": None, ".jsonl.gz": "gzip", ".jsonl.zst": "zstd", ".json.gz": "gzip", ".json.zst": "zstd"}
+    suffixes: ClassVar[dict[str, str | None]] = {
+        ".jsonl": None,
+        ".jsonl.gz": "gzip",
+        ".jsonl.zst": "zstd",
+        ".json.gz": "gzip",
+        ".json.zst": "zstd",
+    }
     counted_by_reading = True
 
     def count_rows(self, shard: Shard, cfg: InputConfig) -> int:

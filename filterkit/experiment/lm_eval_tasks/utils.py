@@ -60,6 +60,6 @@ def questions_file(domain: str, metadata: dict[str, Any]) -> Path:
             return corpus / "questions" / f"{domain}.jsonl"
     raise FilterkitError(
         f"filterkit_{domain}: no questions file found (pretrained={pretrained!r} is not RUN/models/<name> of an "
-        f"experiment run); pass --metadata '{{\"questions_dir\": \"RUN/corpus/questions\"}}' or "
-        f"'{{\"{domain}_file\": \"path/to/{domain}.jsonl\"}}'"
+        f'experiment run); pass --metadata \'{{"questions_dir": "RUN/corpus/questions"}}\' or '
+        f'\'{{"{domain}_file": "path/to/{domain}.jsonl"}}\''
     )

@@ -34,15 +34,19 @@ def load_manifest(run: Path) -> dict[str, Any]:
     """The finished run's manifest, or one line saying what the folder is missing."""
     path = run / "manifest.json"
     if not path.is_file():
-        raise FilterkitError(f"{run}: no manifest.json, so not a finished filterkit run; pass the --out of a "
-                             "`filterkit run` that completed (re-run it to finish)")
+        raise FilterkitError(
+            f"{run}: no manifest.json, so not a finished filterkit run; pass the --out of a "
+            "`filterkit run` that completed (re-run it to finish)"
+        )
     try:
         m = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         raise FilterkitError(f"{path}: not readable JSON ({e}); re-run `filterkit run` on this folder") from None
     if not isinstance(m, dict) or not all(k in m for k in ("counts", "shards", "inputs", "config")):
-        raise FilterkitError(f"{path}: not a finished run's manifest (counts, shards, inputs or config missing); "
-                             "re-run `filterkit run` on this folder")
+        raise FilterkitError(
+            f"{path}: not a finished run's manifest (counts, shards, inputs or config missing); "
+            "re-run `filterkit run` on this folder"
+        )
     return m
 
 
@@ -52,15 +56,25 @@ def _facts(run: Path, m: dict[str, Any]) -> dict[str, Any]:
     info, cfg = m.get("run_info", {}), m["config"]
     gate = cfg.get("semantic_gate", {})
     return {
-        "run folder": str(run), "run id": m.get("run_id"), "config sha256": m.get("config_sha256"),
-        "classifier": info.get("classifier"), "classifier sha256": info.get("classifier_sha256"),
-        "threshold": info.get("threshold"), "gate_only_threshold": info.get("gate_only_threshold"),
+        "run folder": str(run),
+        "run id": m.get("run_id"),
+        "config sha256": m.get("config_sha256"),
+        "classifier": info.get("classifier"),
+        "classifier sha256": info.get("classifier_sha256"),
+        "threshold": info.get("threshold"),
+        "gate_only_threshold": info.get("gate_only_threshold"),
         "semantic gate": f"{gate.get('path')} (threshold {_gate_threshold(gate)})" if gate.get("enabled") else "off",
-        "blocklist": (f"{cfg['blocklist'].get('path')} (min_unique_hits {cfg['blocklist'].get('min_unique_hits')}, "
-                      f"mode {cfg['blocklist'].get('mode')})") if cfg.get("blocklist", {}).get("enabled") else "off",
+        "blocklist": (
+            f"{cfg['blocklist'].get('path')} (min_unique_hits {cfg['blocklist'].get('min_unique_hits')}, "
+            f"mode {cfg['blocklist'].get('mode')})"
+        )
+        if cfg.get("blocklist", {}).get("enabled")
+        else "off",
         "audit text": f"{info.get('audit_text')} ({info.get('snippet_chars')} characters)"
-        if info.get("audit_text") == "snippet" else info.get("audit_text"),
-        "device": m.get("device"), "filterkit (run)": m.get("versions", {}).get("filterkit"),
+        if info.get("audit_text") == "snippet"
+        else info.get("audit_text"),
+        "device": m.get("device"),
+        "filterkit (run)": m.get("versions", {}).get("filterkit"),
         "filterkit (report)": __version__,
     }
 
@@ -83,8 +97,10 @@ def _timing(m: dict[str, Any]) -> list[StageTime]:
     """Per-stage seconds (summed over tasks) and the documents each stage handled."""
     c = m["counts"]
     docs = {"classifier": c["escalated"]}
-    return [StageTime(stage, float(sec), int(docs.get(stage, c["read"])))
-            for stage, sec in m.get("timing", {}).get("stage_seconds", {}).items()]
+    return [
+        StageTime(stage, float(sec), int(docs.get(stage, c["read"])))
+        for stage, sec in m.get("timing", {}).get("stage_seconds", {}).items()
+    ]
 
 
 def _example(row: tuple, removed: bool, seg: list[tuple[str, bool]], note: str) -> Example:
@@ -121,8 +137,14 @@ class _Texts:
         for r in rows:
             text, windows = texts.get((r[1], r[2])), spans.get((r[1], r[2]), [])
             if text is None:
-                shown, note = "", ("no text: the run kept none (output.audit_text: none)" if mode == "none"
-                                   else "no text found in audit/ for this row")
+                shown, note = (
+                    "",
+                    (
+                        "no text: the run kept none (output.audit_text: none)"
+                        if mode == "none"
+                        else "no text found in audit/ for this row"
+                    ),
+                )
             elif windows and mode == "full":
                 ranges = merge_windows(windows)
                 per = max(self.chars // len(ranges), 200)
@@ -130,8 +152,11 @@ class _Texts:
                 note = "flagged windows: " + ", ".join(f"characters {s:,}–{e:,} ({sc:.3f})" for s, e, sc in windows)
             else:
                 shown = clip(text, self.chars)
-                note = (f"audit snippet (the first {self.info.get('snippet_chars')} characters)" if mode == "snippet"
-                        else f"the first {self.chars} characters of the audited text")
+                note = (
+                    f"audit snippet (the first {self.info.get('snippet_chars')} characters)"
+                    if mode == "snippet"
+                    else f"the first {self.chars} characters of the audited text"
+                )
                 if windows:
                     note += "; flagged windows: " + ", ".join(f"characters {s:,}–{e:,}" for s, e, _ in windows)
             pattern = term_pattern(t["term"] for t in (r[8] or []))
@@ -146,8 +171,9 @@ class _Texts:
             path = self.layout.recorded_output("kept", out_name, self.layout.read_marker(out_name))
             files[shard] = path.name
             positions = kept_positions([r[2] for r in group], queries.removed_rows_of(self.views, shard))
-            got = kept_texts(path, positions, self.input["text_column"], self.input["id_column"],
-                             {r[2]: r[0] for r in group})
+            got = kept_texts(
+                path, positions, self.input["text_column"], self.input["id_column"], {r[2]: r[0] for r in group}
+            )
             texts.update({(shard, k): v for k, v in got.items()})
         out = []
         for r in rows:
@@ -165,36 +191,54 @@ def _examples(views: queries.Views, texts: _Texts, n: int, seed: int) -> list[Ex
     if n <= 0:
         return []
     return [
-        ExampleSet("removed-near", "Removed, closest above the threshold",
-                   f"the {n} classifier removals with the smallest score − threshold", texts.removed(
-                       queries.removed_above_threshold(views, n))),
-        ExampleSet("kept-near", "Kept, closest below the threshold",
-                   f"the {n} escalated, kept documents with the smallest threshold − score",
-                   texts.kept(queries.kept_below_threshold(views, n))),
-        ExampleSet("removed-random", "Removed, at random",
-                   f"{n} removals drawn uniformly (any reason; seed {seed})",
-                   texts.removed(queries.random_removed(views, n, seed))),
+        ExampleSet(
+            "removed-near",
+            "Removed, closest above the threshold",
+            f"the {n} classifier removals with the smallest score − threshold",
+            texts.removed(queries.removed_above_threshold(views, n)),
+        ),
+        ExampleSet(
+            "kept-near",
+            "Kept, closest below the threshold",
+            f"the {n} escalated, kept documents with the smallest threshold − score",
+            texts.kept(queries.kept_below_threshold(views, n)),
+        ),
+        ExampleSet(
+            "removed-random",
+            "Removed, at random",
+            f"{n} removals drawn uniformly (any reason; seed {seed})",
+            texts.removed(queries.random_removed(views, n, seed)),
+        ),
     ]
 
 
 def _notes(m: dict[str, Any], overall: Any) -> list[str]:
     notes = []
     if overall.escalated != m["counts"]["escalated"]:
-        notes.append(f"scores/ holds {overall.escalated:,} escalated documents, the manifest counts "
-                     f"{m['counts']['escalated']:,}; `filterkit verify` checks the files.")
+        notes.append(
+            f"scores/ holds {overall.escalated:,} escalated documents, the manifest counts "
+            f"{m['counts']['escalated']:,}; `filterkit verify` checks the files."
+        )
     lim = m.get("limit")
     if lim:
         notes.append(f"This run read only the first {lim['docs']:,} documents (`filterkit run --limit`).")
     resumed = m.get("timing", {}).get("resumed_shards") or []
     if resumed:
-        notes.append(f"{len(resumed)} shards were finished by an earlier invocation: docs/s counts only the last "
-                     "one; stage seconds add up every shard's own record.")
+        notes.append(
+            f"{len(resumed)} shards were finished by an earlier invocation: docs/s counts only the last "
+            "one; stage seconds add up every shard's own record."
+        )
     return notes
 
 
 def build_report(
-    run: str | Path, examples: int = 6, by: str | None = None, estimates: Mapping[str, Any] | None = None,
-    seed: int = 0, text_chars: int = 600, max_rows: int = 50,
+    run: str | Path,
+    examples: int = 6,
+    by: str | None = None,
+    estimates: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    text_chars: int = 600,
+    max_rows: int = 50,
 ) -> RunReport:
     """Read a finished run folder into a :class:`RunReport` (see the module docstring for what comes from where).
 
@@ -215,28 +259,51 @@ def build_report(
 
         con.register("_by", column_table(m, by))
         by_rows = queries.by_value(views, by, max_rows)
-    lines = {k: v for k, v in (("threshold", info.get("threshold")),
-                                ("gate_only_threshold", info.get("gate_only_threshold"))) if v is not None}
+    lines = {
+        k: v
+        for k, v in (("threshold", info.get("threshold")), ("gate_only_threshold", info.get("gate_only_threshold")))
+        if v is not None
+    }
     score_hist = queries.histogram(views, "score", "Classifier score of escalated documents", "classifier score", lines)
     gate_at = _gate_threshold(cfg.get("semantic_gate", {}))
     gate_hist = queries.histogram(
-        views, "gate_score", "Gate score of documents the gate escalated", "semantic gate score",
+        views,
+        "gate_score",
+        "Gate score of documents the gate escalated",
+        "semantic gate score",
         {"gate threshold": gate_at} if gate_at is not None else {},
         note="The gate runs on documents under the term bar, and the run records its score only for those it "
-             "escalated, so every bar here is at or above the gate's threshold.")
+        "escalated, so every bar here is at or above the gate's threshold.",
+    )
     timing = m.get("timing", {})
     return RunReport(
-        run=str(run), run_id=str(m.get("run_id")), facts=_facts(run, m), overall=overall, shards=shards, by=by_rows,
-        score_hist=score_hist, gate_hist=gate_hist, terms=queries.over_represented_terms(views),
-        examples=_examples(views, _Texts(run, m, views, text_chars), examples, seed), timing=_timing(m),
-        wall_seconds=timing.get("wall_seconds"), docs_per_second=timing.get("docs_per_second"),
-        config=cfg, versions=m.get("versions", {}), estimates=estimate_lines(estimates), notes=_notes(m, overall),
+        run=str(run),
+        run_id=str(m.get("run_id")),
+        facts=_facts(run, m),
+        overall=overall,
+        shards=shards,
+        by=by_rows,
+        score_hist=score_hist,
+        gate_hist=gate_hist,
+        terms=queries.over_represented_terms(views),
+        examples=_examples(views, _Texts(run, m, views, text_chars), examples, seed),
+        timing=_timing(m),
+        wall_seconds=timing.get("wall_seconds"),
+        docs_per_second=timing.get("docs_per_second"),
+        config=cfg,
+        versions=m.get("versions", {}),
+        estimates=estimate_lines(estimates),
+        notes=_notes(m, overall),
     )
 
 
 def write_report(
-    run: str | Path, out: str | Path | None = None, examples: int = 6, by: str | None = None,
-    estimates: Mapping[str, Any] | None = None, seed: int = 0,
+    run: str | Path,
+    out: str | Path | None = None,
+    examples: int = 6,
+    by: str | None = None,
+    estimates: Mapping[str, Any] | None = None,
+    seed: int = 0,
 ) -> Path:
     """Build and write the run's report page (default ``RUN/report.html``), atomically; returns its path.
 

@@ -31,12 +31,16 @@ def _check_unchanged(shard: Shard, column: str) -> None:
     try:
         size = os.stat(shard.path).st_size
     except OSError:
-        raise FilterkitError(f"{shard.path}: input shard not found; --by {column} reads that column from the run's "
-                             "inputs, so restore the file or leave out --by") from None
+        raise FilterkitError(
+            f"{shard.path}: input shard not found; --by {column} reads that column from the run's "
+            "inputs, so restore the file or leave out --by"
+        ) from None
     if size != shard.size_bytes:
-        raise FilterkitError(f"{shard.path}: the input changed since the run ({size} bytes, the run read "
-                             f"{shard.size_bytes}); --by {column} needs the inputs as they were — restore them or "
-                             "leave out --by")
+        raise FilterkitError(
+            f"{shard.path}: the input changed since the run ({size} bytes, the run read "
+            f"{shard.size_bytes}); --by {column} needs the inputs as they were — restore them or "
+            "leave out --by"
+        )
 
 
 def _as_strings(arr: pa.Array, shard: Shard, column: str) -> pa.Array:
@@ -47,8 +51,10 @@ def _as_strings(arr: pa.Array, shard: Shard, column: str) -> pa.Array:
     try:
         return pc.cast(arr, pa.string())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        raise FilterkitError(f"{shard.path}: column {column!r} has type {arr.type}, which has no one-line value per "
-                             "document; pass --by a text, number or boolean column") from None
+        raise FilterkitError(
+            f"{shard.path}: column {column!r} has type {arr.type}, which has no one-line value per "
+            "document; pass --by a text, number or boolean column"
+        ) from None
 
 
 def _values(shard: Shard, column: str, cfg: InputConfig) -> pa.Array:
@@ -61,8 +67,9 @@ def _values(shard: Shard, column: str, cfg: InputConfig) -> pa.Array:
         simple = [None if v is None else v if isinstance(v, str) else str(v) for v in vals]
         return pa.array(simple, pa.string())
     if column not in names:
-        raise FilterkitError(f"{shard.path}: no column {column!r} (columns: {', '.join(names[:12])}); pass --by one "
-                             "of those")
+        raise FilterkitError(
+            f"{shard.path}: no column {column!r} (columns: {', '.join(names[:12])}); pass --by one of those"
+        )
     chunks = [_as_strings(b.column(0), shard, column) for b in fmt.iter_batches(shard, [column], 65_536)]
     return pa.concat_arrays(chunks) if chunks else pa.array([], pa.string())
 
@@ -75,13 +82,27 @@ def column_table(manifest: dict[str, Any], column: str) -> pa.Table:
         _check_unchanged(shard, column)
         values = _values(shard, column, cfg)
         if len(values) != shard.num_rows:
-            raise FilterkitError(f"{shard.path}: {len(values)} rows, the run read {shard.num_rows}; the input "
-                                 f"changed since the run — restore it or leave out --by {column}")
+            raise FilterkitError(
+                f"{shard.path}: {len(values)} rows, the run read {shard.num_rows}; the input "
+                f"changed since the run — restore it or leave out --by {column}"
+            )
         n = len(values)
         name = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([shard.name]))
-        parts.append(pa.table({"input_shard": name.cast(pa.string()), "row_index": pa.array(np.arange(n, dtype=np.int64)),
-                               "value": values}))
+        parts.append(
+            pa.table(
+                {
+                    "input_shard": name.cast(pa.string()),
+                    "row_index": pa.array(np.arange(n, dtype=np.int64)),
+                    "value": values,
+                }
+            )
+        )
     if not parts:
-        return pa.table({"input_shard": pa.array([], pa.string()), "row_index": pa.array([], pa.int64()),
-                         "value": pa.array([], pa.string())})
+        return pa.table(
+            {
+                "input_shard": pa.array([], pa.string()),
+                "row_index": pa.array([], pa.int64()),
+                "value": pa.array([], pa.string()),
+            }
+        )
     return pa.concat_tables(parts)

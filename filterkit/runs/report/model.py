@@ -160,9 +160,15 @@ def estimate_lines(estimates: Mapping[str, Any] | None) -> list[EstimateLine]:
         get = m.get if isinstance(m, Mapping) else (lambda k, d=None, _m=m: getattr(_m, k, d))
         ci = get("ci95") or (get("low"), get("high"))
         value = get("value")
-        lines.append(EstimateLine(str(name), None if value is None else float(value),
-                                  None if ci[0] is None else float(ci[0]), None if ci[1] is None else float(ci[1]),
-                                  str(get("undefined") or get("note") or "")))
+        lines.append(
+            EstimateLine(
+                str(name),
+                None if value is None else float(value),
+                None if ci[0] is None else float(ci[0]),
+                None if ci[1] is None else float(ci[1]),
+                str(get("undefined") or get("note") or ""),
+            )
+        )
     return lines
 
 

@@ -22,10 +22,14 @@ def _svg(fig) -> str:
 
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "filterkit-report"}):
-        fig.savefig(buf, format="svg", bbox_inches="tight",  # no RDF block: nothing in the page names a URL
-                    metadata={"Creator": None, "Date": None, "Format": None, "Type": None})
+        fig.savefig(
+            buf,
+            format="svg",
+            bbox_inches="tight",  # no RDF block: nothing in the page names a URL
+            metadata={"Creator": None, "Date": None, "Format": None, "Type": None},
+        )
     text = buf.getvalue()
-    return text[text.index("<svg"):]  # drop the XML prolog and doctype: the page inlines the element
+    return text[text.index("<svg") :]  # drop the XML prolog and doctype: the page inlines the element
 
 
 def histogram_svg(h: Histogram, width: float = 7.0, height: float = 3.0) -> str:
@@ -42,8 +46,16 @@ def histogram_svg(h: Histogram, width: float = 7.0, height: float = 3.0) -> str:
         c = np.asarray(counts, dtype=float)
         if c.sum() == 0:
             continue
-        ax.bar(edges[:-1], np.where(c > 0, c, np.nan), width=w, align="edge", alpha=0.65,
-               color=COLORS.get(name), label=f"{name} ({int(c.sum()):,})", log=True)
+        ax.bar(
+            edges[:-1],
+            np.where(c > 0, c, np.nan),
+            width=w,
+            align="edge",
+            alpha=0.65,
+            color=COLORS.get(name),
+            label=f"{name} ({int(c.sum()):,})",
+            log=True,
+        )
     for (label, x), style in zip(h.lines.items(), LINE_STYLES):
         ax.axvline(x, color="black", linestyle=style, linewidth=1.2, label=f"{label} = {x:g}")
     ax.set_xlim(h.lo, h.hi)

@@ -30,9 +30,17 @@ class Views:
 
 
 def _funnel(label: str, read: int, esc: dict[str, int], removed: dict[str, int], kept: int) -> Funnel:
-    return Funnel(label, read, esc.get("terms", 0), esc.get("gate", 0),
-                  sum(n for k, n in esc.items() if k not in ("terms", "gate")),
-                  removed.get("blocklist_terms", 0), removed.get("classifier_score", 0), removed.get("error", 0), kept)
+    return Funnel(
+        label,
+        read,
+        esc.get("terms", 0),
+        esc.get("gate", 0),
+        sum(n for k, n in esc.items() if k not in ("terms", "gate")),
+        removed.get("blocklist_terms", 0),
+        removed.get("classifier_score", 0),
+        removed.get("error", 0),
+        kept,
+    )
 
 
 def escalated_by_shard(v: Views) -> dict[str, dict[str, int]]:
@@ -48,15 +56,25 @@ def overall_and_shards(v: Views, manifest: dict[str, Any], max_rows: int) -> tup
     esc = escalated_by_shard(v)
     rows = []
     for st in manifest["shards"]:
-        rows.append(_funnel(st["shard"], st["rows_read"], esc.get(st["shard"], {}), st["removed_by_reason"], st["kept"]))
+        rows.append(
+            _funnel(st["shard"], st["rows_read"], esc.get(st["shard"], {}), st["removed_by_reason"], st["kept"])
+        )
     c = manifest["counts"]
     total_esc: dict[str, int] = {}
     for per in esc.values():
         for k, n in per.items():
             total_esc[k] = total_esc.get(k, 0) + n
-    overall = _funnel("all documents", c["read"], total_esc,
-                      {"blocklist_terms": c["removed_blocklist"], "classifier_score": c["removed_classifier"],
-                       "error": c["removed_error"]}, c["kept"])
+    overall = _funnel(
+        "all documents",
+        c["read"],
+        total_esc,
+        {
+            "blocklist_terms": c["removed_blocklist"],
+            "classifier_score": c["removed_classifier"],
+            "error": c["removed_error"],
+        },
+        c["kept"],
+    )
     return overall, _breakdown("input shard", rows, max_rows)
 
 
@@ -80,19 +98,23 @@ def by_value(v: Views, column: str, max_rows: int) -> Breakdown:
         "FROM _by b LEFT JOIN esc USING (input_shard, row_index) LEFT JOIN rem USING (input_shard, row_index) "
         "GROUP BY 1"
     )
-    rows = [Funnel(str(val), int(r), int(t), int(g), int(o), int(rb), int(rc), int(re_), int(k))
-            for val, r, t, g, o, rb, rc, re_, k in v.rows(sql)]
+    rows = [
+        Funnel(str(val), int(r), int(t), int(g), int(o), int(rb), int(rc), int(re_), int(k))
+        for val, r, t, g, o, rb, rc, re_, k in v.rows(sql)
+    ]
     return _breakdown(column, rows, max_rows)
 
 
-def histogram(v: Views, column: str, title: str, xlabel: str, lines: dict[str, float], bins: int = 50,
-              note: str = "") -> Histogram:
+def histogram(
+    v: Views, column: str, title: str, xlabel: str, lines: dict[str, float], bins: int = 50, note: str = ""
+) -> Histogram:
     """Counts of ``scores.<column>`` (``score`` or ``gate_score``) in ``bins`` bins over [0, 1], kept vs removed."""
     if column not in ("score", "gate_score"):  # a column name is SQL text: only these two are ever used
         raise ValueError(column)
     got = v.rows(
         f"SELECT least(greatest(floor({column} * $bins), 0), $bins - 1)::INTEGER AS b, removed, count(*) "
-        f"FROM scores WHERE {column} IS NOT NULL GROUP BY ALL", {"bins": bins},
+        f"FROM scores WHERE {column} IS NOT NULL GROUP BY ALL",
+        {"bins": bins},
     )
     series = {"kept": [0] * bins, "removed": [0] * bins}
     for b, removed, n in got:
@@ -126,26 +148,36 @@ def over_represented_terms(v: Views, limit: int = 25, min_removed_docs: int = 2)
 
 # --- which documents to show: keys and recorded facts only, never text ----------------------------------------
 
-_AUDIT_COLS = ("doc_id, input_shard, row_index, reason, classifier_score, threshold, escalated_by, gate_score, "
-               "matched_terms")
+_AUDIT_COLS = (
+    "doc_id, input_shard, row_index, reason, classifier_score, threshold, escalated_by, gate_score, matched_terms"
+)
 _SCORES_COLS = "doc_id, input_shard, row_index, reason, score, threshold, escalated_by, gate_score, matched_terms"
 
 
 def removed_above_threshold(v: Views, n: int) -> list[tuple]:
-    return v.rows(f"SELECT {_AUDIT_COLS} FROM audit WHERE reason = 'classifier_score' AND classifier_score IS NOT "
-                  "NULL AND threshold IS NOT NULL ORDER BY classifier_score - threshold, input_shard, row_index "
-                  "LIMIT $n", {"n": n})
+    return v.rows(
+        f"SELECT {_AUDIT_COLS} FROM audit WHERE reason = 'classifier_score' AND classifier_score IS NOT "
+        "NULL AND threshold IS NOT NULL ORDER BY classifier_score - threshold, input_shard, row_index "
+        "LIMIT $n",
+        {"n": n},
+    )
 
 
 def kept_below_threshold(v: Views, n: int) -> list[tuple]:
-    return v.rows(f"SELECT {_SCORES_COLS} FROM scores WHERE NOT removed AND score IS NOT NULL AND threshold IS NOT "
-                  "NULL ORDER BY threshold - score, input_shard, row_index LIMIT $n", {"n": n})
+    return v.rows(
+        f"SELECT {_SCORES_COLS} FROM scores WHERE NOT removed AND score IS NOT NULL AND threshold IS NOT "
+        "NULL ORDER BY threshold - score, input_shard, row_index LIMIT $n",
+        {"n": n},
+    )
 
 
 def random_removed(v: Views, n: int, seed: int) -> list[tuple]:
     """A uniform sample of removals, the same for the same run and seed (ordered by a hash of the key)."""
-    return v.rows(f"SELECT {_AUDIT_COLS} FROM audit ORDER BY hash(input_shard, row_index, $seed), input_shard, "
-                  "row_index LIMIT $n", {"n": n, "seed": seed})
+    return v.rows(
+        f"SELECT {_AUDIT_COLS} FROM audit ORDER BY hash(input_shard, row_index, $seed), input_shard, "
+        "row_index LIMIT $n",
+        {"n": n, "seed": seed},
+    )
 
 
 def removed_rows_of(v: Views, shard: str) -> list[int]:
@@ -157,7 +189,9 @@ def span_windows(v: Views, keys: list[tuple[str, int]]) -> dict[tuple[str, int],
     """Flagged windows (start, end, score) of the given removed documents, from ``spans/``."""
     out: dict[tuple[str, int], list[tuple[int, int, float]]] = {}
     for shard, row in keys:
-        for s, e, sc in v.rows("SELECT start, \"end\", score FROM spans WHERE input_shard = $s AND row_index = $r "
-                               "ORDER BY start", {"s": shard, "r": row}):
+        for s, e, sc in v.rows(
+            'SELECT start, "end", score FROM spans WHERE input_shard = $s AND row_index = $r ORDER BY start',
+            {"s": shard, "r": row},
+        ):
             out.setdefault((shard, row), []).append((int(s), int(e), float(sc)))
     return out

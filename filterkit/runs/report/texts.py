@@ -48,8 +48,9 @@ def kept_positions(rows: Iterable[int], removed_rows: list[int]) -> dict[int, in
     return {r: r - bisect.bisect_left(removed_rows, r) for r in rows}
 
 
-def kept_texts(path: Path, positions: dict[int, int], text_column: str, id_column: str,
-               doc_ids: dict[int, str | None]) -> dict[int, str | None]:
+def kept_texts(
+    path: Path, positions: dict[int, int], text_column: str, id_column: str, doc_ids: dict[int, str | None]
+) -> dict[int, str | None]:
     """Texts of kept documents by input row, from a parquet or JSON-lines ``kept/`` file.
 
     A row whose id differs from the id the run recorded (``doc_ids``) is left out: the file is not the one
@@ -58,8 +59,11 @@ def kept_texts(path: Path, positions: dict[int, int], text_column: str, id_colum
     if not positions or not path.is_file():
         return {}
     by_pos = {p: r for r, p in positions.items()}
-    got = _parquet_rows(path, by_pos, text_column, id_column) if input_suffix(path.name) == ".parquet" \
+    got = (
+        _parquet_rows(path, by_pos, text_column, id_column)
+        if input_suffix(path.name) == ".parquet"
         else _jsonl_rows(path, by_pos, text_column, id_column)
+    )
     out = {}
     for pos, (text, doc_id) in got.items():
         row = by_pos[pos]
@@ -130,7 +134,7 @@ def segments(text: str, pattern: re.Pattern[str] | None) -> list[tuple[str, bool
     at = 0
     for m in pattern.finditer(text):
         if m.start() > at:
-            out.append((text[at:m.start()], False))
+            out.append((text[at : m.start()], False))
         out.append((m.group(0), True))
         at = m.end()
     if at < len(text):
