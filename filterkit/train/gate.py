@@ -77,7 +77,7 @@ def train_gate(
     The threshold is the score that escalates ``negatives_rate`` of the *general* negatives (group
     ``general``, else all negatives) by out-of-fold scores: the gate's cost is classifier time and a
     little collateral risk on ordinary text, and a rate fixed on negatives travels to new text better
-    than a recall target chosen on a few sources of positives (see the README's leave-one-source-out
+    than a recall target chosen on a few sources of positives (see docs/results.md, leave-one-source-out
     numbers). Classes are weighted equally. ``static_model`` is an existing model2vec folder to copy;
     by default the installed MiniLM is distilled.
     """
