@@ -15,7 +15,7 @@ from filterkit.device import resolve_device
 from filterkit.errors import FilterkitError
 
 RUNTIMES = ("auto", "torch", "onnx")
-# the CPU default (runtime: auto on CPU), chosen by measurement on real/dev (README, "CPU runtimes"): ONNX Runtime
+# the CPU default (runtime: auto on CPU), chosen by measurement on real/dev (docs/results.md, "CPU runtimes"): ONNX Runtime
 # fp32 gives torch's scores (max difference ~1e-6, same PR-AUC and cascade recall) at ~3x the docs/s on 2 cores.
 # int8 is faster still but moves scores by up to 0.19 and breaks the shipped operating point (AG News removal).
 CPU_DEFAULT = ("onnx", "fp32")
