@@ -112,6 +112,7 @@ _GATE_ONLY = [
 _SHORT = ["A short note on bacteria."]
 
 
+@pytest.mark.slow  # four end-to-end paths per case: ~4 s each
 @pytest.mark.parametrize("on_error", ["remove", "keep"])
 def test_dry_run_run_rethreshold_and_tune_remove_the_same_documents(hash_backend, tmp_path, on_error):
     """One cheap verdict (Escalation.verdicts) and one rule (contract.decide) behind every path that removes or

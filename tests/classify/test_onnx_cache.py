@@ -104,6 +104,7 @@ def test_the_resolved_scoring_path_is_in_the_config_hash(tmp_path, monkeypatch):
     assert cpu.info.config_sha256 != cuda.info.config_sha256 and cpu.info.run_id != cuda.info.run_id
 
 
+@pytest.mark.slow  # a real ONNX export in a worker: ~7 s on 2 cores
 def test_a_worker_scoring_on_another_path_commits_nothing(tmp_path, monkeypatch):
     from filterkit import run
     from filterkit.errors import FilterkitError

@@ -22,6 +22,7 @@ def escalator():
     return Escalator(cfg.blocklist, cfg.semantic_gate)
 
 
+@pytest.mark.slow  # the whole of real/dev through the cheap stage
 def test_shipped_cheap_stage_escalates_real_proxy_documents(escalator):
     import pyarrow.parquet as pq
 

@@ -7,6 +7,7 @@ import hashlib
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from filterkit import run
 from tests.conftest import write_pipeline
@@ -26,6 +27,7 @@ def _kept(out) -> list[tuple[str, str, str]]:
     return rows
 
 
+@pytest.mark.slow  # a multiprocess executor
 def test_four_tasks_on_two_workers_keep_what_one_worker_keeps(tmp_path):
     shards = tmp_path / "in"
     shards.mkdir()
