@@ -49,8 +49,8 @@ def _section_model(root: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
     """The model that owns the keys at ``loc`` (a dotted path of section names) below ``root``."""
     model: type[BaseModel] | None = root
     for part in loc:
-        if model is None or part not in model.model_fields:
-            return None
+        if model is None or not isinstance(part, str) or part not in model.model_fields:
+            return model  # a list index or mapping key: the nearest model above it owns the hint
         ann = model.model_fields[part].annotation
         nested = [
             a for a in (getattr(ann, "__args__", None) or (ann,)) if isinstance(a, type) and issubclass(a, BaseModel)

@@ -9,17 +9,13 @@ knows them, so unset fields here mean "LMConfig's default".
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from filterkit.config import Strict, format_validation_error
 from filterkit.errors import FilterkitError
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 def _renamed_key(data: Any, old: str, new: str, convert) -> Any:
@@ -32,7 +28,7 @@ def _renamed_key(data: Any, old: str, new: str, convert) -> Any:
     return data
 
 
-class CorpusSection(_Strict):
+class CorpusSection(Strict):
     """The synthetic world and the document sets rendered from it (see ``corpus.build_corpus``)."""
 
     seed: int = Field(0, description="seed of the synthetic world and of every document set rendered from it")
@@ -80,7 +76,7 @@ class CorpusSection(_Strict):
 CORPUS_DEFAULTS = CorpusSection()
 
 
-class FilterTrainingSection(_Strict):
+class FilterTrainingSection(Strict):
     """Build the filter for the synthetic topic as a user builds one for theirs: a blocklist (``blocklist build``)
     and a classifier head trained on labelled documents from an *independent* world (seed + ``world_seed_offset``:
     other organisms, towns and people), then run by the real pipeline with ``filter_pipeline``'s other settings."""
@@ -103,7 +99,7 @@ class FilterTrainingSection(_Strict):
     )
 
 
-class AttackSection(_Strict):
+class AttackSection(Strict):
     """The adversary: fine-tuning on the attack corpus (``attack_weak``), swept over learning rates; each model is
     reported under the rate that raises *its* proxy accuracy most, as an adversary tunes for its target."""
 
@@ -137,7 +133,7 @@ class AttackSection(_Strict):
         )
 
 
-class ModelSection(_Strict):
+class ModelSection(Strict):
     """The LM's settings (``lm.LMConfig`` fields); ``vocab_size`` and ``seed`` come from the experiment (the trained
     tokenizer and each entry of ``seeds``). Unset fields take LMConfig's defaults."""
 
@@ -180,7 +176,7 @@ class ModelSection(_Strict):
         return self.settings()[key]
 
 
-class RelearnSection(_Strict):
+class RelearnSection(Strict):
     """The relearning adversary of the real-text mode: fine-tune each model on held-out real proxy text (never
     pretrained on, never evaluated on) at each learning rate until its forget loss reaches the unfiltered model's;
     a model is reported under the rate that gets there in the fewest tokens (censored at the budget)."""
@@ -202,7 +198,7 @@ class RelearnSection(_Strict):
     )
 
 
-class RealSection(_Strict):
+class RealSection(Strict):
     """Real-text mode (experiment/real.py): pretrain on real labelled text filtered by the real ``filterkit run``.
 
     ``real/train`` is split by document: ``filter_docs`` per group train the filter head (``filterkit train``'s
@@ -272,7 +268,7 @@ class RealSection(_Strict):
         return self
 
 
-class ExperimentConfig(_Strict):
+class ExperimentConfig(Strict):
     """The whole experiment; relative paths resolve against the YAML file's folder."""
 
     seeds: list[int] = Field(
@@ -360,35 +356,10 @@ class ExperimentConfig(_Strict):
         )
 
 
-def _section_model(loc: tuple) -> type[BaseModel] | None:
-    """The pydantic model that owns the mapping at ``loc`` (for the "did you mean" hint)."""
-    model: type[BaseModel] | None = ExperimentConfig
-    for part in loc:
-        if model is None or not isinstance(part, str) or part not in model.model_fields:
-            return model
-        ann = model.model_fields[part].annotation
-        nested = [
-            a for a in (getattr(ann, "__args__", None) or (ann,)) if isinstance(a, type) and issubclass(a, BaseModel)
-        ]
-        model = nested[0] if nested else None
-    return model
-
-
 def format_errors(path: Path | str, err: ValidationError) -> str:
-    """One line: every problem with its dotted key, unknown keys with the closest valid name."""
-    parts = []
-    for e in err.errors():
-        loc = tuple(e["loc"])
-        where = ".".join(map(str, loc)) or "(top level)"
-        if e["type"] == "extra_forbidden":
-            owner = _section_model(loc[:-1])
-            valid = sorted(owner.model_fields) if owner else []
-            close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"valid keys here: {', '.join(valid)}"
-            parts.append(f"{where}: unknown key ({hint})")
-        else:
-            parts.append(f"{where}: {e['msg']}")
-    return f"{path}: invalid experiment config: " + "; ".join(parts)
+    """One line: every problem with its dotted key, unknown keys with the closest valid name (the pipeline
+    config's formatter, rooted at :class:`ExperimentConfig`)."""
+    return format_validation_error(path, "experiment config", err, ExperimentConfig)
 
 
 def load_experiment_config(path: str | Path) -> ExperimentConfig:
