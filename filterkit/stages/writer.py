@@ -134,6 +134,8 @@ class ShardOutput:
             or meta.get(contract.SCORE) is not None
             or meta.get(contract.ERROR) is not None
         )
+        # the bar this document had to reach, once for its scores, spans and audit rows (none are written otherwise)
+        threshold = self._threshold(meta) if escalated or removed else None
         if escalated:
             self.escalated += 1
             if meta.get(contract.SCORE) is not None:
@@ -154,13 +156,12 @@ class ShardOutput:
                     error=meta.get(contract.ERROR),
                     escalated_by=meta.get(contract.ESCALATED_BY),
                     gate_score=meta.get(contract.GATE_SCORE),
-                    threshold=self._threshold(meta),
+                    threshold=threshold,
                     classifier=self.info.classifier,
                 )
             )
         if self.spans is not None and meta.get(contract.SPAN_STARTS):
-            t = self._threshold(meta)
-            assert t is not None  # spans come only from a classifier, so the run has a rule
+            assert threshold is not None  # spans come only from a classifier, so the run has a rule
             for s, e, p in zip(meta[contract.SPAN_STARTS], meta[contract.SPAN_ENDS], meta[contract.SPAN_SCORES]):
                 self.spans.add(
                     SpanRow(
@@ -171,12 +172,13 @@ class ShardOutput:
                         start=s,
                         end=e,
                         score=p,
-                        threshold=t,
+                        threshold=threshold,
                     )
                 )
         if removed:
             self.removed[row] = True
-            self.reasons[meta[contract.REASON]] += 1  # contract.mark_removed always sets the reason
+            assert reason is not None  # contract.mark_removed always sets the reason
+            self.reasons[reason] += 1
             self.audit.add(
                 AuditRow(
                     run_id=self.info.run_id,
@@ -184,13 +186,13 @@ class ShardOutput:
                     row_index=row,
                     doc_id=doc.id,
                     stage=meta[contract.STAGE],
-                    reason=meta[contract.REASON],
+                    reason=reason,
                     matched_terms=matched,
                     unique_terms=meta.get(contract.UNIQUE_TERMS),
                     total_hits=meta.get(contract.TOTAL_HITS),
                     min_unique_hits=self.info.min_unique_hits,
                     classifier_score=meta.get(contract.SCORE),
-                    threshold=self._threshold(meta),
+                    threshold=threshold,
                     classifier=self.info.classifier,
                     classifier_sha256=self.info.classifier_sha256,
                     config_sha256=self.info.config_sha256,
