@@ -22,7 +22,7 @@ from filterkit.classify.base import (
     FolderConfig,
     ScoringSpec,
 )
-from filterkit.config import format_validation_error
+from filterkit.config_file import format_validation_error
 from filterkit.errors import FilterkitError
 
 

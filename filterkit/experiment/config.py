@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from filterkit.config import Strict, format_validation_error
+from filterkit.config_file import Strict, format_validation_error
 from filterkit.errors import FilterkitError
 
 
@@ -365,7 +365,7 @@ def format_errors(path: Path | str, err: ValidationError) -> str:
 def load_experiment_config(path: str | Path) -> ExperimentConfig:
     """Read and validate an experiment YAML (safe loading, keys given twice refused); relative paths resolve
     against its folder."""
-    from filterkit.config import read_yaml_mapping
+    from filterkit.config_file import read_yaml_mapping
 
     path = Path(path)
     raw = read_yaml_mapping(path, "experiment config", "--config")  # duplicate keys refused, as for pipelines

@@ -75,9 +75,7 @@ def train_filter(cfg: ExperimentConfig, out: Path) -> Path:
         from filterkit.train.embedding import train_head
 
         train_head(labels, head, target_recall=ft.target_recall, seed=c.seed, name="experiment-topic-embedding")
-    from filterkit.config import (
-        read_yaml_mapping,  # aliases, cycles and duplicate keys refused, as for `run -p`
-    )
+    from filterkit.config_file import read_yaml_mapping  # aliases, cycles, duplicate keys refused, as for `run -p`
 
     base = read_yaml_mapping(cfg.filter_pipeline, "pipeline config", "filter_pipeline in the experiment config")
     base["blocklist"] = {

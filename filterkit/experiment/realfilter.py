@@ -40,7 +40,7 @@ def train_real_head(sets: RealSets, out: Path, seed: int) -> Path:
 
 def scoring_pipeline(base: Path, head: Path, out: Path) -> Path:
     """``base`` (the shipped pipeline) with the trained head at threshold 0, spans exported, the gate off."""
-    from filterkit.config import read_yaml_mapping
+    from filterkit.config_file import read_yaml_mapping
 
     cfg = read_yaml_mapping(base, "pipeline config", "filter_pipeline in the experiment config")
     cfg["name"] = f"{cfg.get('name', 'filter')}-experiment-real"
