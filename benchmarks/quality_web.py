@@ -27,7 +27,8 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from filterkit.errors import FilterkitError
-from filterkit.evaluate.estimate import READINGS, TABLE_HEADERS, LabelledDoc, estimate, table_rows
+from filterkit.evaluate.estimate import LabelledDoc, estimate
+from filterkit.evaluate.estimate_table import READINGS, TABLE_HEADERS, table_rows
 
 Decide = Callable[[list[str]], np.ndarray]  # texts -> removed (bool per text), as a run decides
 

@@ -80,8 +80,8 @@ def pipeline(tmp_path: Path) -> Path:
 
 _KILLER = """
 import os, signal, sys
-from filterkit.stages import writer
-real = writer.write_kept
+from filterkit.stages import shard_output
+real = shard_output.write_kept
 calls = []
 def write_then_die(*a, **kw):
     out = real(*a, **kw)
@@ -89,7 +89,7 @@ def write_then_die(*a, **kw):
     if len(calls) == int(os.environ["FILTERKIT_TEST_KILL_AT"]):  # this shard's kept file is written, not renamed
         os.kill(os.getpid(), signal.SIGKILL)
     return out
-writer.write_kept = write_then_die
+shard_output.write_kept = write_then_die
 from filterkit.cli import app
 sys.argv = ["filterkit", *sys.argv[1:]]
 app()
@@ -117,9 +117,9 @@ if _gate:  # every Python process of the run (the run, datatrove's forkserver an
     import pathlib
     import time
 
-    from filterkit.stages import writer
+    from filterkit.stages import shard_output
 
-    _real, _calls = writer.write_kept, []
+    _real, _calls = shard_output.write_kept, []
 
     def _write_then_wait(*a, **kw):
         out = _real(*a, **kw)
@@ -131,7 +131,7 @@ if _gate:  # every Python process of the run (the run, datatrove's forkserver an
                 time.sleep(0.01)
         return out
 
-    writer.write_kept = _write_then_wait
+    shard_output.write_kept = _write_then_wait
 """
 
 

@@ -188,7 +188,7 @@ def estimate(
     as_json: bool = typer.Option(False, "--json", help="print the estimates as JSON"),
 ) -> None:
     """Precision, recall and non-proxy removal of a run, weighted back to stratum sizes, with 95% intervals."""
-    from filterkit.evaluate.estimate import READINGS, TABLE_HEADERS, table_rows
+    from filterkit.evaluate.estimate_table import READINGS, TABLE_HEADERS, table_rows
     from filterkit.runs.review_labels import estimate_run
 
     with user_errors():

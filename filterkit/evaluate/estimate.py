@@ -22,12 +22,12 @@ held at its value and named in ``notes``. Resamples where a ratio is undefined (
 are left out of its interval.
 
 :func:`estimate` takes per-document rows and needs no run folder: the benchmarks, ``filterkit estimate`` and the run
-report all call it, so a number means the same thing wherever it is printed.
+report all call it, so a number means the same thing wherever it is printed. The rows it reads are checked in
+:mod:`filterkit.evaluate.labelled`; the one table it is printed as is :mod:`filterkit.evaluate.estimate_table`.
 """
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -36,29 +36,15 @@ import numpy as np
 from pydantic import BaseModel
 
 from filterkit.errors import FilterkitError
+from filterkit.evaluate.labelled import LabelledDoc, as_docs
 
-LABEL_VALUES = (0.0, 0.5, 1.0)
+# LabelledDoc is estimate()'s row type (docs/review.md imports both from here); the table is in estimate_table
+__all__ = ["Cell", "Estimate", "LabelledDoc", "Metric", "Reading", "estimate"]
+
 METHOD = (
     "stratified estimator (labelled documents weighted by stratum size / labels in stratum); ratio metrics; "
     "{level:.0%} percentile intervals from {n_boot} Rao-Wu rescaled bootstrap resamples within strata"
 )
-
-
-@dataclass(frozen=True)
-class LabelledDoc:
-    """One sampled document: its stratum and that stratum's size, what the filter did, and what a reader said.
-
-    ``label`` is None for a document sampled but not (yet) labelled: it tells the estimator that its stratum exists
-    and whether it holds removals, nothing more. ``group`` is an optional reporting group that may cut across
-    strata (a source, a language); ``removed`` may be None only for a document outside :func:`estimate`'s ``scope``.
-    """
-
-    stratum: str
-    stratum_size: int
-    removed: bool | None
-    label: float | None
-    group: str | None = None
-    id: str | None = None
 
 
 class Metric(BaseModel):
@@ -106,45 +92,6 @@ class Estimate(BaseModel):
     level: float
     method: str
     notes: list[str]
-
-
-def parse_label(v: Any, where: str) -> float | None:
-    if v is None:
-        return None
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real) or float(v) not in LABEL_VALUES:
-        raise FilterkitError(f"{where}: label {v!r} is not one of 0, 0.5, 1 (or null for not labelled); fix that label")
-    return float(v)
-
-
-def as_docs(rows: Iterable[LabelledDoc | Mapping[str, Any]]) -> list[LabelledDoc]:
-    """Rows as :class:`LabelledDoc`, from dataclasses or mappings with the same keys; bad values name the row."""
-    out = []
-    for i, r in enumerate(rows):
-        if isinstance(r, LabelledDoc):
-            r = r.__dict__
-        where = f"row {i}" + (f" (id {r.get('id')!r})" if r.get("id") is not None else "")
-        missing = [k for k in ("stratum", "stratum_size", "removed", "label") if k not in r]
-        if missing:
-            raise FilterkitError(
-                f"{where}: no {', '.join(missing)}; every row needs stratum, stratum_size, removed, label"
-            )
-        size = r["stratum_size"]
-        if isinstance(size, (bool, np.bool_)) or not isinstance(size, numbers.Integral) or size < 1:
-            raise FilterkitError(f"{where}: stratum_size {size!r} is not a positive whole number")
-        removed = r["removed"]
-        if removed is not None and not isinstance(removed, (bool, np.bool_)):
-            raise FilterkitError(f"{where}: removed {removed!r} is not true or false")
-        out.append(
-            LabelledDoc(
-                str(r["stratum"]),
-                int(size),
-                None if removed is None else bool(removed),
-                parse_label(r["label"], where),
-                None if r.get("group") is None else str(r["group"]),
-                None if r.get("id") is None else str(r["id"]),
-            )
-        )
-    return out
 
 
 @dataclass
@@ -414,43 +361,3 @@ def estimate(
         method=METHOD.format(level=level, n_boot=n_boot),
         notes=notes,
     )
-
-
-def format_metric(m: Metric, digits: int = 3, percent: bool = False) -> str:
-    """``0.812 [0.700, 0.900]``, ``1.000`` (an interval of width zero), or ``n/a (why)``: one rendering for the CLI,
-    the benchmark and the report."""
-    if m.value is None:
-        return f"n/a ({m.undefined})"
-
-    def f(x: float) -> str:
-        return f"{x:.{max(digits - 1, 1)}%}" if percent else f"{x:.{digits}f}"
-
-    if m.ci95 is None or (f(m.ci95[0]) == f(m.value) == f(m.ci95[1])):
-        return f(m.value)  # no sampling error (a stratum read in full): no interval to print
-    return f"{f(m.value)} [{f(m.ci95[0])}, {f(m.ci95[1])}]"
-
-
-TABLE_HEADERS = ("documents", "size", "labelled", "removed", "precision", "recall", "non-proxy removed")
-READINGS = {"strict": "strict: only 1 is proxy", "lenient": "lenient: 0.5 and 1 are proxy"}
-
-
-def table_rows(e: Estimate, reading: str) -> list[list[str]]:
-    """One row per cell (overall, strata, groups) under ``reading`` ("strict" or "lenient"), in the order and
-    wording of :data:`TABLE_HEADERS`: the CLI, the benchmark and the run report print the same table."""
-    out = []
-    for c in (e.overall, *e.strata, *e.groups):
-        r: Reading = getattr(c, reading)
-        size = f"{c.size:,.0f}" if c.size_exact else f"~{c.size:,.0f}"
-        name = c.name if c.kind != "group" else f"group {c.name}"
-        out.append(
-            [
-                name,
-                size,
-                f"{c.labelled:,}",
-                format_metric(c.removed_share, percent=True),
-                format_metric(r.precision),
-                format_metric(r.recall),
-                format_metric(r.nonproxy_removed_share, percent=True),
-            ]
-        )
-    return out

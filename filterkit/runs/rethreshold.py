@@ -28,7 +28,7 @@ from filterkit.runs.prepared import RunResult
 from filterkit.runs.runner import plan
 from filterkit.runs.verify import redo_damaged, require_intact
 from filterkit.stages.reader import ShardReader
-from filterkit.stages.writer import ShardOutput
+from filterkit.stages.shard_output import ShardOutput
 from filterkit.store.layout import RunLayout, run_lock
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from filterkit.errors import FilterkitError
-from filterkit.evaluate.estimate import Estimate, LabelledDoc, estimate, parse_label
+from filterkit.evaluate.estimate import Estimate, LabelledDoc, estimate
+from filterkit.evaluate.labelled import parse_label
 from filterkit.runs.strata import NOT_ESCALATED, RunStrata, base_of, ids_at, is_removed, run_strata
 
 REQUIRED = ("id", "shard", "row", "stratum", "stratum_size", "label")

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from filterkit.errors import FilterkitError
-from filterkit.evaluate.estimate import LabelledDoc, estimate, format_metric, table_rows
+from filterkit.evaluate.estimate import LabelledDoc, estimate
+from filterkit.evaluate.estimate_table import format_metric, table_rows
 
 
 def rows(stratum: str, size: int, removed: bool | None, labels: list, group: str | None = None) -> list[dict]:

@@ -73,15 +73,15 @@ def test_rethreshold_of_an_unchanged_input_still_matches_a_fresh_run(tmp_path):
 
 def test_input_swapped_between_scoring_and_copy_fails_the_shard(tmp_path, monkeypatch):
     shard = write_shard(tmp_path / "in" / "s.parquet", _texts(50))
-    from filterkit.stages import writer
+    from filterkit.stages import shard_output
 
-    real = writer.write_kept
+    real = shard_output.write_kept
 
     def swap_then_copy(*a, **kw):  # the file is re-exported after scoring, before kept rows are copied
         write_shard(shard, [PROXY_DOC] * 50)
         return real(*a, **kw)
 
-    monkeypatch.setattr(writer, "write_kept", swap_then_copy)
+    monkeypatch.setattr(shard_output, "write_kept", swap_then_copy)
     with pytest.raises(FilterkitError, match=r"row 0 is not the text that was scored"):
         run(tmp_path / "in", _pipeline(tmp_path), tmp_path / "out")
     assert not list((tmp_path / "out").glob("kept/*")) and not RunLayout(tmp_path / "out").is_done("s.parquet")

@@ -274,25 +274,25 @@ def test_read_only_out_folder_is_one_line(tmp_path):
 
 
 def test_disk_full_mid_run_is_one_line_and_resumes(tmp_path, monkeypatch):
-    from filterkit.stages import writer
+    from filterkit.stages import shard_output
 
     d = tmp_path / "in"
     write_shard(d / "a.parquet", DOCS)
     write_shard(d / "b.parquet", DOCS[:6])
-    real = writer.atomic_replace
+    real = shard_output.atomic_replace
 
     def full(tmp, final):
         if "b.parquet" in str(final):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp))
         real(tmp, final)
 
-    monkeypatch.setattr(writer, "atomic_replace", full)
+    monkeypatch.setattr(shard_output, "atomic_replace", full)
     out = tmp_path / "out"
     p = _pipeline(tmp_path)
     one_line_error(_cli("run", str(d), "-p", str(p), "-o", str(out)), str(out), "no space left", "re-run")
     assert sorted(x.name for x in (out / "kept").iterdir()) == ["a.parquet"]  # finished shards are kept
     _no_partial_files(out)
-    monkeypatch.setattr(writer, "atomic_replace", real)
+    monkeypatch.setattr(shard_output, "atomic_replace", real)
     res = _cli("run", str(d), "-p", str(p), "-o", str(out), "--json")
     assert res.exit_code == 0, res.output
     counts = json.loads(res.stdout)
