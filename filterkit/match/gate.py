@@ -58,12 +58,11 @@ def gate_windows(texts: Sequence[str], window_words: int) -> tuple[list[str], np
 
 
 def embed_static(model: Any, texts: Sequence[str]) -> np.ndarray:
-    """Static embeddings of already-normalised texts (one thread: no tokenizer parallelism side effects)."""
-    if not texts:
-        return np.zeros((0, model.dim), dtype=np.float32)
-    return np.asarray(
-        model.encode(list(texts), use_multiprocessing=False, max_length=None, batch_size=4096), dtype=np.float32
-    )
+    """Static embeddings of already-normalised texts, as ``model.encode`` gives them (training and scoring share
+    this one function, so the head is trained on exactly the vectors it is applied to)."""
+    from filterkit.match.static_embed import StaticEmbedder
+
+    return StaticEmbedder(model).embed(texts)
 
 
 @dataclass
@@ -75,6 +74,7 @@ class StaticGate:
     model: Any
     weight: np.ndarray
     bias: float
+    embedder: Any = None  # a StaticEmbedder over ``model``, built on first use (it caches per-word vectors)
 
     @property
     def threshold(self) -> float:
@@ -107,8 +107,12 @@ class StaticGate:
         return cls(folder, config, model, weight, float(np.asarray(tensors["bias"]).reshape(-1)[0]))
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Static embeddings of already-normalised texts."""
-        return embed_static(self.model, texts)
+        """Static embeddings of already-normalised texts (:func:`embed_static`, with the per-word cache kept)."""
+        if self.embedder is None:
+            from filterkit.match.static_embed import StaticEmbedder
+
+            self.embedder = StaticEmbedder(self.model)
+        return self.embedder.embed(texts)
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
         """Max-over-windows probability per document (0.0 for an empty document)."""
