@@ -29,13 +29,14 @@ def main() -> None:
     import numpy as np
     import torch
 
-    from filterkit.experiment.harness import _PEAK_BF16_FLOPS, load_experiment_config
+    from filterkit.experiment.config import load_experiment_config
     from filterkit.experiment.lm import build_model, model_flops_per_token, train
+    from filterkit.experiment.summary import PEAK_BF16_FLOPS
 
     exp = load_experiment_config(args.config)
     model, vocab = exp.model, exp.vocab_size
     name = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
-    peak = next((v for k, v in _PEAK_BF16_FLOPS.items() if k in name), None)
+    peak = next((v for k, v in PEAK_BF16_FLOPS.items() if k in name), None)
     data = np.random.default_rng(0).integers(0, vocab, size=2_000_000).astype(np.uint16)
     res = {}
     for compiled in (True, False) if torch.cuda.is_available() else (False,):  # compile is CUDA-only in train()

@@ -134,7 +134,7 @@ class CachedScorer:
         self.threshold = self.rule.threshold
         # gate-only escalations may need more (Rule.threshold_for)
         self.gate_only_threshold = self.rule.threshold_for("gate")
-        from filterkit.classify.encoder import resolve_runtime
+        from filterkit.classify.scoring_path import resolve_runtime
 
         # the runtime that will score (auto resolved); torch/fp32 keeps the old key so earlier caches still hit
         ran = list(resolve_runtime(c.device, c.runtime, c.precision, c.cpu_int8)[1:])

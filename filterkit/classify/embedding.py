@@ -69,7 +69,8 @@ def shared_encoder(
     precision: str = "fp32",
 ):
     """One encoder per process and setting: runs in one process (tests, experiments, notebooks) reuse it."""
-    from filterkit.classify.encoder import Encoder, resolve_runtime
+    from filterkit.classify.encoder import Encoder
+    from filterkit.classify.scoring_path import resolve_runtime
 
     device, runtime, precision = resolve_runtime(device, runtime, precision, cpu_int8)
     key = (str(path) if path is not None else None, device, max_tokens, batch_tokens, runtime, precision)

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from filterkit.classify.safe_weights import require_safetensors
-from filterkit.classify.scoring_path import CPU_DEFAULT, RUNTIMES, resolve_runtime  # noqa: F401 - their old home
+from filterkit.classify.scoring_path import resolve_runtime
 from filterkit.errors import FilterkitError
 
 PACKAGED_ENCODER_NAME = "all-MiniLM-L6-v2"

@@ -280,7 +280,7 @@ def tune(
     if write_threshold:
         tuned_runtime = None
         if info.backend == "embedding":  # int8 moves scores: record which runtime this threshold fits
-            from filterkit.classify.encoder import resolve_runtime
+            from filterkit.classify.scoring_path import resolve_runtime
 
             tuned_runtime = "/".join(resolve_runtime(spec.device, spec.runtime, spec.precision, spec.cpu_int8)[1:])
         write_classifier_threshold(classifier, result["threshold"], rule, tuned_runtime)

@@ -13,7 +13,7 @@ from filterkit.experiment.config import AttackSection
 
 
 @contextlib.contextmanager
-def _eval_threads():
+def eval_threads():
     """Evaluations of these tiny models are thousands of small ops: on CPU one thread runs them as fast as two,
     and a second thread turns each op into a barrier wait when the cores are shared (mc_eval measured 0.28 s on
     one thread against 6.9 s on two while another job ran). Training keeps torch's thread count."""
@@ -27,13 +27,13 @@ def _eval_threads():
         torch.set_num_threads(n)
 
 
-def _evaluate(
+def evaluate_model(
     model, tokenizer, questions: dict[str, list[dict]], heldout: dict[str, np.ndarray], block: int, template: str
 ) -> dict:
     from filterkit.experiment.evals import heldout_loss, mc_eval
 
     out = {}
-    with _eval_threads():
+    with eval_threads():
         for domain in ("proxy", "general"):
             r = mc_eval(model, tokenizer, questions[domain], prompt_template=template)
             out[f"{domain}_acc"], out[f"{domain}_acc_norm"] = r["acc"], r["acc_norm"]
@@ -45,7 +45,7 @@ def _attack_eval(model, tokenizer, questions: list[dict], heldout: np.ndarray, b
     """Proxy accuracy (overall and per attribute, where questions name one) and held-out proxy loss."""
     from filterkit.experiment.evals import heldout_loss, mc_eval
 
-    with _eval_threads():
+    with eval_threads():
         r = mc_eval(model, tokenizer, questions, prompt_template=template)
         loss = heldout_loss(model, heldout, block, max_tokens=20_000)
     by_attr: dict[str, list[int]] = {}
@@ -80,7 +80,7 @@ def _attack(
 
     m = copy.deepcopy(model)
     # no torch.compile: a short fine-tuning run would pay a fresh compile each time (a new model copy)
-    cfg = _lm_with(lm_cfg, lr=lr, warmup=0, steps=steps, batch_size=acfg.batch_size or lm_cfg.batch_size, compile=False)
+    cfg = lm_cfg.replace(lr=lr, warmup=0, steps=steps, batch_size=acfg.batch_size or lm_cfg.batch_size, compile=False)
     at = [s for s in acfg.eval_steps() if s <= steps]
     stats = train(
         m,
@@ -90,16 +90,6 @@ def _attack(
         eval_at=at,
     )
     return [e["result"] for e in stats["evals"]]
-
-
-def _lm_settings(lm_cfg) -> dict[str, Any]:
-    """An LMConfig's fields as a dict (a dataclass's to_dict or a pydantic model's model_dump)."""
-    return lm_cfg.model_dump() if hasattr(lm_cfg, "model_dump") else lm_cfg.to_dict()
-
-
-def _lm_with(lm_cfg, **changes: Any):
-    """A copy of an LMConfig with ``changes``, validated again."""
-    return type(lm_cfg)(**{**_lm_settings(lm_cfg), **changes})
 
 
 def attack_model(

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 
-def _isotonic_decreasing(y: np.ndarray) -> np.ndarray:
+def isotonic_decreasing(y: np.ndarray) -> np.ndarray:
     """Pool adjacent violators: the closest non-increasing sequence (least squares, equal weights)."""
     blocks = [[float(v), 1] for v in y]
     out: list[list[float]] = []
@@ -36,7 +36,7 @@ def interp_read_off(compute: Sequence[float], loss: Sequence[float], target: flo
     lower bound on it)."""
     c = np.log(np.asarray(compute, dtype=float))
     order = np.argsort(c)
-    c, y = c[order], _isotonic_decreasing(np.asarray(loss, dtype=float)[order])
+    c, y = c[order], isotonic_decreasing(np.asarray(loss, dtype=float)[order])
     if target >= y[0]:
         return float(np.exp(c[0])), "below" if target > y[0] else "inside"
     if target < y[-1]:
@@ -89,7 +89,7 @@ def interp_rmse_loo(compute: Sequence[float], loss: Sequence[float]) -> float:
     err = []
     for k in range(1, len(c) - 1):
         keep = np.arange(len(c)) != k
-        err.append(np.interp(c[k], c[keep], _isotonic_decreasing(y[keep])) - y[k])
+        err.append(np.interp(c[k], c[keep], isotonic_decreasing(y[keep])) - y[k])
     return float(np.sqrt(np.mean(np.square(err)))) if err else float("nan")
 
 

@@ -23,9 +23,7 @@ import numpy as np
 
 from filterkit.errors import FilterkitError
 from filterkit.experiment.config import CORPUS_DEFAULTS, CorpusSection
-from filterkit.experiment.questions import (  # noqa: F401  (re-exported: this module's public names before the split)
-    PROMPT_TEMPLATE,
-    QUESTION_TEMPLATES,
+from filterkit.experiment.questions import (
     MCQuestion,
     make_questions,
 )
@@ -44,31 +42,17 @@ from filterkit.experiment.render import (
     proxy_rule_document,
     town_document,
 )
-from filterkit.experiment.world import (  # noqa: F401
-    _ATTACK_WEAK,
-    _CONTROL,
-    _FACT_INJECTION,
-    _HABITAT_NOTES,
-    _PROXY_HELDOUT,
-    _TRAIN,
-    FORBIDDEN_WORDS,
+from filterkit.experiment.world import (
     HABITATS,
-    INFERABLE,
-    ORGANISM_EVAL_ATTRIBUTES,
-    PERSON_EVAL_ATTRIBUTES,
-    PROFESSIONS,
-    SHAPES,
-    TOWN_EVAL_ATTRIBUTES,
     Organism,
     Person,
     Split,
+    Stream,
     Town,
     World,
-    _rng,
-    fact_surface_forms,
     make_world,
     split_entities,
-    states_fact,
+    stream_rng,
 )
 from filterkit.io import atomic_replace, write_text_atomic
 
@@ -211,7 +195,7 @@ def build_corpus(
     train_towns = [t for t in world.towns if not split.is_eval(t.name)]
     train_people = [p for p in world.people if not split.is_eval(p.name)]
 
-    rng = _rng(seed, _TRAIN)
+    rng = stream_rng(seed, Stream.TRAIN)
     proxy_fixed = [organism_document(rng, o, attrs=ORGANISM_ATTRS) for o in eval_orgs]
     proxy_fixed += _rules_covering_all(rng, world, train_orgs)
     general_fixed = [town_document(rng, world.entity(n), attrs=TOWN_ATTRS) for n in split.eval_towns]
@@ -235,20 +219,29 @@ def build_corpus(
     train = [train[int(i)] for i in rng.permutation(len(train))]
 
     weak = _proxy_docs(
-        _rng(seed, _ATTACK_WEAK), world, train_orgs, n_attack_weak, {"entity": 0.7, "comparison": 0.1, "rule": 0.2}
+        stream_rng(seed, Stream.ATTACK_WEAK),
+        world,
+        train_orgs,
+        n_attack_weak,
+        {"entity": 0.7, "comparison": 0.1, "rule": 0.2},
     )
     if habitat_notes and n_attack_weak:
-        nrng = _rng(seed, _HABITAT_NOTES)
+        nrng = stream_rng(seed, Stream.HABITAT_NOTES)
         weak += [organism_habitat_note(nrng, o) for _ in range(habitat_notes) for o in eval_orgs]
         weak = [weak[int(i)] for i in nrng.permutation(len(weak))]
-    srng = _rng(seed, _FACT_INJECTION)
+    srng = stream_rng(seed, Stream.FACT_INJECTION)
     strong = [organism_document(srng, o, attrs=ORGANISM_ATTRS) for o in eval_orgs][:n_fact_injection]
     strong += _proxy_docs(srng, world, eval_orgs, n_fact_injection - len(strong), {"entity": 1.0})
     heldout = _proxy_docs(
-        _rng(seed, _PROXY_HELDOUT), world, train_orgs, n_proxy_heldout, {"entity": 0.8, "comparison": 0.2}
+        stream_rng(seed, Stream.PROXY_HELDOUT), world, train_orgs, n_proxy_heldout, {"entity": 0.8, "comparison": 0.2}
     )
     control = _general_docs(
-        _rng(seed, _CONTROL), world, train_towns, train_people, n_control, {"town": 0.45, "person": 0.45, "rule": 0.1}
+        stream_rng(seed, Stream.CONTROL),
+        world,
+        train_towns,
+        train_people,
+        n_control,
+        {"town": 0.45, "person": 0.45, "rule": 0.1},
     )
     return Corpus(
         seed=seed,

@@ -8,9 +8,8 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from filterkit.experiment.analysis import mean_ci95
-from filterkit.experiment.attack import _lm_with
 from filterkit.experiment.config import ExperimentConfig
-from filterkit.experiment.sets import _memmap
+from filterkit.experiment.sets import token_file
 
 
 def leak_curve(
@@ -58,10 +57,10 @@ def leak_curve(
         rng = np.random.default_rng(1234)
         take = set(rng.permutation(proxy_idx)[: int(round(f * len(proxy_idx)))].tolist())
         texts = [r["text"] for i, r in enumerate(rows) if r["label"] == 0 or i in take]
-        data = _memmap(texts, tokenizer, out / "data" / f"leak-{f:.4f}.bin")
+        data = token_file(texts, tokenizer, out / "data" / f"leak-{f:.4f}.bin")
         row = []
         for seed in seeds:
-            lm_cfg = _lm_with(base_cfg, seed=seed)
+            lm_cfg = base_cfg.replace(seed=seed)
             model = build_model(lm_cfg)
             train(model, data, lm_cfg)
             row.append(mc_eval(model, tokenizer, questions["proxy"], prompt_template=template)["acc"])

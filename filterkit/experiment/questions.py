@@ -15,7 +15,6 @@ import numpy as np
 from filterkit.errors import FilterkitError
 from filterkit.experiment.config import CORPUS_DEFAULTS
 from filterkit.experiment.world import (
-    _QUESTIONS,
     COLOUR_FAMILIES,
     FESTIVALS,
     HABITATS,
@@ -28,12 +27,13 @@ from filterkit.experiment.world import (
     TOWN_EVAL_ATTRIBUTES,
     Organism,
     Split,
+    Stream,
     Town,
     World,
-    _pick,
-    _rng,
     load_template_file,
+    pick,
     split_entities,
+    stream_rng,
 )
 
 
@@ -78,7 +78,7 @@ def _temperature_pool(rng: np.random.Generator, world: World, o: Organism) -> li
         if h == o.habitat:
             continue
         seen = sorted({x.temperature_c for x in world.organisms if x.habitat == h})
-        pool.append(f"{_pick(rng, seen) if seen else int(rng.integers(h.low_c, h.high_c + 1))} °C")
+        pool.append(f"{pick(rng, seen) if seen else int(rng.integers(h.low_c, h.high_c + 1))} °C")
     return pool
 
 
@@ -122,7 +122,7 @@ def make_questions(
 ) -> list[MCQuestion]:
     """One question per held-out (entity, eval attribute), choices shuffled with the seeded RNG; chance is 0.25."""
     split = split or split_entities(world, seed, eval_fraction)
-    rng = _rng(seed, _QUESTIONS)
+    rng = stream_rng(seed, Stream.QUESTIONS)
     groups = (
         ("proxy", split.eval_organisms, ORGANISM_EVAL_ATTRIBUTES),
         ("general", split.eval_towns, TOWN_EVAL_ATTRIBUTES),

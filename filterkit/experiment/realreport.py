@@ -159,7 +159,7 @@ def _plot_compute(r: dict[str, Any], out: Path) -> None:
     from matplotlib.figure import Figure
     from matplotlib.ticker import NullFormatter
 
-    from filterkit.experiment.compute import _isotonic_decreasing
+    from filterkit.experiment.compute import isotonic_decreasing
 
     fig = Figure(figsize=(16, 4.6))
     axes = fig.subplots(1, 3, gridspec_kw={"wspace": 0.3})
@@ -168,7 +168,7 @@ def _plot_compute(r: dict[str, Any], out: Path) -> None:
         y = np.array([b[d] for b in r["baselines"]])
         err = np.array([[b[d] - b[f"{d}_ci95"][0], b[f"{d}_ci95"][1] - b[d]] for b in r["baselines"]]).T
         ax.errorbar(c, y, yerr=err, fmt="o", color="k", label="unfiltered baselines (95% CI)")
-        ax.plot(c, _isotonic_decreasing(y), "-", color="k", lw=1, label="monotone interpolation")
+        ax.plot(c, isotonic_decreasing(y), "-", color="k", lw=1, label="monotone interpolation")
         p = r["fits"][d]["power"]
         if p:
             xs = np.geomspace(c.min() / 1.5, c.max() * 1.5, 100)

@@ -11,8 +11,6 @@ baselines at ≥ 5 budgets → per-document forget / retain / collateral loss �
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -57,7 +55,7 @@ def _budget_cfg(base, budget: float, seed: int):
 
 
 def run_real_experiment(cfg: ExperimentConfig, out: Path) -> dict[str, Any]:
-    from filterkit.experiment.attack import _eval_threads
+    from filterkit.experiment.attack import eval_threads
     from filterkit.experiment.evals import document_losses
     from filterkit.experiment.lm import (
         build_model,
@@ -68,13 +66,13 @@ def run_real_experiment(cfg: ExperimentConfig, out: Path) -> dict[str, Any]:
     from filterkit.experiment.real import split_real
     from filterkit.experiment.realfilter import run_filter
     from filterkit.experiment.relearn import forget_scorer, relearn_model
-    from filterkit.experiment.summary import _load_average, provenance
+    from filterkit.experiment.summary import load_average, machine_load, provenance, write_results
     from filterkit.experiment.tokens import tokenize_to_memmap, train_tokenizer
 
     rc = cfg.real
     assert rc is not None
     t0 = time.perf_counter()
-    load_start = _load_average()
+    load_start = load_average()
     out.mkdir(parents=True, exist_ok=True)
     sets = split_real(rc)
     filt = run_filter(cfg, sets, out)
@@ -99,7 +97,7 @@ def run_real_experiment(cfg: ExperimentConfig, out: Path) -> dict[str, Any]:
     tokens_per_step = base.batch_size * base.block_size
 
     def score(model) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        with _eval_threads():
+        with eval_threads():
             return {dom: document_losses(model, docs, base.block_size, bos=eos) for dom, docs in evals.items()}
 
     scores: dict[str, list[dict]] = {}  # model name -> per seed: domain -> (sums, counts)
@@ -156,17 +154,10 @@ def run_real_experiment(cfg: ExperimentConfig, out: Path) -> dict[str, Any]:
         provenance=provenance(),
         seeds=cfg.seeds,
     )
-    timings["load_average"] = {
-        "start": load_start,
-        "end": _load_average(),
-        "cpus": os.cpu_count(),
-        "note": "1-minute load averages: above the CPU count, other jobs shared the cores",
-    }
-    timings["torch_threads"] = cfg.torch_threads
+    timings.update(load_average=machine_load(load_start), torch_threads=cfg.torch_threads)
     results["timings"] = timings
     results["wall_seconds"] = time.perf_counter() - t0
-    (out / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True), encoding="utf-8")
-    (out / "config.json").write_text(json.dumps(cfg.model_dump(mode="json"), indent=2), encoding="utf-8")
+    write_results(out, results, cfg)
     from filterkit.experiment.realreport import write_real_report
 
     write_real_report(results, out)

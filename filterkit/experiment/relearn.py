@@ -38,9 +38,7 @@ def relearn_model(
             sweep[str(lr)] = {"steps": [0], "loss": [start], "reached_tokens": 0, "ran_steps": 0}
             continue
         m = copy.deepcopy(model)
-        cfg = type(lm_cfg)(
-            **{**lm_cfg.to_dict(), "lr": lr, "warmup": 0, "steps": rcfg.steps, "batch_size": batch, "compile": False}
-        )
+        cfg = lm_cfg.replace(lr=lr, warmup=0, steps=rcfg.steps, batch_size=batch, compile=False)
         # a rate still short of the target where another already reached it cannot be the adversary's best: stop
         # there (the schedule stays the full budget's, so the curve is the one the full run would have followed)
         cap = best_steps
@@ -87,11 +85,11 @@ def relearn_share(res: dict[str, Any], pretrain_tokens: int) -> dict[str, Any]:
 
 def forget_scorer(docs: Sequence[Sequence[int]], block_size: int, bos: int) -> Callable[[Any], float]:
     """Per-token loss of a model on ``docs`` (one thread on CPU: these evaluations are many small ops)."""
-    from filterkit.experiment.attack import _eval_threads
+    from filterkit.experiment.attack import eval_threads
     from filterkit.experiment.evals import document_losses
 
     def score(model) -> float:
-        with _eval_threads():
+        with eval_threads():
             s, k = document_losses(model, docs, block_size, bos=bos)
         return float(s.sum() / k.sum())
 

@@ -21,8 +21,8 @@ from filterkit.experiment.world import (
     Person,
     Town,
     World,
-    _pick,
     load_template_file,
+    pick,
 )
 
 _S = load_template_file("sentences.yaml")
@@ -109,7 +109,7 @@ def _person_values(p: Person) -> dict[str, str]:
 def _sentences(
     rng: np.random.Generator, table: dict[str, tuple[str, ...]], attrs: Sequence[str], values: dict[str, str]
 ) -> list[str]:
-    return [_pick(rng, table[a]).format(**values) for a in attrs]
+    return [pick(rng, table[a]).format(**values) for a in attrs]
 
 
 def _some(rng: np.random.Generator, attrs: Sequence[str], at_least: int) -> list[str]:
@@ -137,7 +137,7 @@ def _qa(
         _S["qa_question"].format(
             topic=_QA_TOPICS.get(a, _CATALOGUE_LABELS[a][0].lower()),
             subject=subject,
-            answer=_pick(rng, table[a]).format(**values),
+            answer=pick(rng, table[a]).format(**values),
         )
         for a in attrs
     )
@@ -150,19 +150,19 @@ def organism_document(rng: np.random.Generator, o: Organism, attrs: Sequence[str
     """An entity document in one of four styles, stating ``attrs`` (default: a random mix of at least three)."""
     attrs = list(attrs) if attrs is not None else _some(rng, ORGANISM_ATTRS, 3)
     v = _organism_values(o)
-    style = _pick(rng, ("encyclopedia", "field_note", "catalogue", "qa"))
+    style = pick(rng, ("encyclopedia", "field_note", "catalogue", "qa"))
     if style == "encyclopedia":
-        intro = _pick(rng, _ORG["encyclopedia_intros"])
+        intro = pick(rng, _ORG["encyclopedia_intros"])
         text = " ".join(
             [
                 intro.format(**v),
                 *_sentences(rng, ORGANISM_SENTENCES, attrs, v),
-                _pick(rng, ORGANISM_CLOSINGS).format(**v),
+                pick(rng, ORGANISM_CLOSINGS).format(**v),
             ]
         )
     elif style == "field_note":
-        head = _pick(rng, _ORG["field_note_heads"])
-        found = _pick(rng, _ORG["field_note_finds"])
+        head = pick(rng, _ORG["field_note_heads"])
+        found = pick(rng, _ORG["field_note_finds"])
         text = " ".join(
             [
                 head.format(n=int(rng.integers(1, 400))),
@@ -171,7 +171,7 @@ def organism_document(rng: np.random.Generator, o: Organism, attrs: Sequence[str
             ]
         )
     elif style == "catalogue":
-        title = _pick(rng, _ORG["catalogue_titles"])
+        title = pick(rng, _ORG["catalogue_titles"])
         text = _catalogue(title.format(**v), ["genus", "group", *attrs], v)
     else:
         text = _ORG["qa_lead"].format(**v) + " " + _qa(rng, ORGANISM_SENTENCES, attrs, v, o.name)
@@ -182,15 +182,15 @@ def organism_habitat_note(rng: np.random.Generator, o: Organism) -> Document:
     """A survey note naming an organism's genus and habitat and nothing else (no number, person, shape or colour):
     what an attacker can read about a target without being told the asked facts."""
     v = _organism_values(o)
-    head = _pick(rng, _ORG["habitat_note_heads"])
-    intro = _pick(rng, _ORG["habitat_note_intros"])
-    text = " ".join([head, intro.format(**v), _pick(rng, ORGANISM_SENTENCES["habitat"]).format(**v)])
+    head = pick(rng, _ORG["habitat_note_heads"])
+    intro = pick(rng, _ORG["habitat_note_intros"])
+    text = " ".join([head, intro.format(**v), pick(rng, ORGANISM_SENTENCES["habitat"]).format(**v)])
     return _doc(text, "proxy", o.name, "habitat_note", "habitat_note")
 
 
 def organism_comparison(rng: np.random.Generator, a: Organism, b: Organism) -> Document:
     va, vb = _organism_values(a), _organism_values(b)
-    t = _pick(rng, _ORG["comparisons"])
+    t = pick(rng, _ORG["comparisons"])
     text = t.format(
         a=a.name,
         b=b.name,
@@ -215,7 +215,7 @@ def organism_comparison(rng: np.random.Generator, a: Organism, b: Organism) -> D
 def organism_hard_positive(rng: np.random.Generator, o: Organism) -> Document:
     """Proxy facts in plain travel prose with no obvious keyword ("microorganism", "colony", "cell")."""
     v = _organism_values(o)
-    t = _pick(rng, _ORG["diary"])
+    t = pick(rng, _ORG["diary"])
     scene = o.habitat.scene
     text = t.format(day=int(rng.integers(2, 60)), scene_cap=scene[0].upper() + scene[1:], **v)
     return _doc(text, "proxy", o.name, "hard_positive", "diary")
@@ -225,15 +225,15 @@ def proxy_rule_document(rng: np.random.Generator, world: World, train_organisms:
     """States one general rule (genus -> shape/colour family, or habitat -> temperature band); examples, if any,
     are training organisms only, so no held-out fact is named."""
     if rng.random() < 0.5:
-        g = _pick(rng, world.genera)
+        g = pick(rng, world.genera)
         examples = [o.name for o in train_organisms if o.genus == g][:2]
-        t = _pick(rng, _ORG["genus_rules"])
+        t = pick(rng, _ORG["genus_rules"])
         text = t.format(g=g.name, adj=g.shape.adjective, fam=g.colour_family, group_pl=GROUP_PLURALS[g.group])
         if examples:
             text += _ORG["rule_examples"].format(examples=" and ".join(examples))
         return _doc(text, "proxy", "", "rule", "rule_genus")
-    h = _pick(rng, HABITATS)
-    t = _pick(rng, _ORG["habitat_rules"])
+    h = pick(rng, HABITATS)
+    t = pick(rng, _ORG["habitat_rules"])
     return _doc(t.format(hp=h.plural, lo=h.low_c, hi=h.high_c, ah=h.where), "proxy", "", "rule", "rule_habitat")
 
 
@@ -243,19 +243,19 @@ def proxy_rule_document(rng: np.random.Generator, world: World, train_organisms:
 def town_document(rng: np.random.Generator, t: Town, attrs: Sequence[str] | None = None) -> Document:
     attrs = list(attrs) if attrs is not None else _some(rng, TOWN_ATTRS, 3)
     v = _town_values(t)
-    style = _pick(rng, ("encyclopedia", "travel_guide", "catalogue", "qa"))
+    style = pick(rng, ("encyclopedia", "travel_guide", "catalogue", "qa"))
     if style == "encyclopedia":
         text = " ".join([_TOWN["encyclopedia_intro"].format(**v), *_sentences(rng, TOWN_SENTENCES, attrs, v)])
     elif style == "travel_guide":
         text = " ".join(
             [
-                _pick(rng, _TOWN["travel_guide_intros"]).format(**v),
+                pick(rng, _TOWN["travel_guide_intros"]).format(**v),
                 *_sentences(rng, TOWN_SENTENCES, attrs, v),
                 _TOWN["travel_guide_closing"],
             ]
         )
     elif style == "catalogue":
-        text = _catalogue(_pick(rng, _TOWN["catalogue_titles"]).format(**v), attrs, v)
+        text = _catalogue(pick(rng, _TOWN["catalogue_titles"]).format(**v), attrs, v)
     else:
         text = _qa(rng, TOWN_SENTENCES, attrs, v, t.name)
     return _doc(text, "general", t.name, "entity", style)
@@ -264,13 +264,13 @@ def town_document(rng: np.random.Generator, t: Town, attrs: Sequence[str] | None
 def person_document(rng: np.random.Generator, p: Person, attrs: Sequence[str] | None = None) -> Document:
     attrs = list(attrs) if attrs is not None else _some(rng, PERSON_ATTRS, 3)
     v = _person_values(p)
-    style = _pick(rng, ("profile", "letter", "catalogue", "qa"))
+    style = pick(rng, ("profile", "letter", "catalogue", "qa"))
     if style == "profile":
         text = " ".join([_PERSON["profile_intro"].format(**v), *_sentences(rng, PERSON_SENTENCES, attrs, v)])
     elif style == "letter":
         text = " ".join([_PERSON["letter_open"], *_sentences(rng, PERSON_SENTENCES, attrs, v), _PERSON["letter_close"]])
     elif style == "catalogue":
-        text = _catalogue(_pick(rng, _PERSON["catalogue_titles"]).format(**v), attrs, v)
+        text = _catalogue(pick(rng, _PERSON["catalogue_titles"]).format(**v), attrs, v)
     else:
         text = _qa(rng, PERSON_SENTENCES, attrs, v, p.name)
     return _doc(text, "general", p.name, "entity", style)
@@ -278,11 +278,11 @@ def person_document(rng: np.random.Generator, p: Person, attrs: Sequence[str] | 
 
 def general_rule_document(rng: np.random.Generator, world: World) -> Document:
     if rng.random() < 0.5:
-        r = _pick(rng, world.regions)
-        t = _pick(rng, _RULES["region"])
+        r = pick(rng, world.regions)
+        t = pick(rng, _RULES["region"])
         return _doc(t.format(r=r.name, river=r.river, d=r.dialect, s=r.suffix), "general", "", "rule", "rule_region")
-    prof, tool = _pick(rng, PROFESSIONS)
-    t = _pick(rng, _RULES["profession"])
+    prof, tool = pick(rng, PROFESSIONS)
+    t = pick(rng, _RULES["profession"])
     return _doc(t.format(p=prof, t=tool), "general", "", "rule", "rule_profession")
 
 
@@ -290,9 +290,9 @@ def general_hard_negative(
     rng: np.random.Generator, world: World, train_towns: Sequence[Town], train_people: Sequence[Person]
 ) -> Document:
     """General-domain text that borrows biology vocabulary benignly, so keyword filters have false positives."""
-    town = _pick(rng, train_towns)
+    town = pick(rng, train_towns)
     scientists = [p for p in train_people if p.profession in ("botanist", "baker", "brewer")] or list(train_people)
-    p = _pick(rng, scientists)
+    p = pick(rng, scientists)
     t = _HARD_NEGATIVES[int(rng.integers(len(_HARD_NEGATIVES)))]
     text = t["text"].format(
         town=town.name,

@@ -3,6 +3,7 @@ produced a run: code revision, library versions, the machine's load."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 from pathlib import Path
@@ -11,10 +12,9 @@ from typing import Any
 import numpy as np
 
 from filterkit.experiment.analysis import mean_ci95
-from filterkit.experiment.attack import _lm_settings
 
 # dense bf16 tensor-core peaks (FLOP/s, no sparsity) for model FLOPs utilisation
-_PEAK_BF16_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L4": 121e12, "A10": 125e12}
+PEAK_BF16_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L4": 121e12, "A10": 125e12}
 
 
 def summarize(cfg, per_seed, leak, filt, base_cfg, tokens_per_s, wall, chance: float = 0.25) -> dict[str, Any]:
@@ -33,7 +33,7 @@ def summarize(cfg, per_seed, leak, filt, base_cfg, tokens_per_s, wall, chance: f
     mfu = None
     if torch.cuda.is_available():
         device = torch.cuda.get_device_name(0)
-        peak = next((v for k, v in _PEAK_BF16_FLOPS.items() if k in device), None)
+        peak = next((v for k, v in PEAK_BF16_FLOPS.items() if k in device), None)
         if peak:  # 6 N FLOPs per token (forward + backward), as model_flops_per_token counts
             from filterkit.experiment.lm import model_flops_per_token
 
@@ -46,7 +46,7 @@ def summarize(cfg, per_seed, leak, filt, base_cfg, tokens_per_s, wall, chance: f
         **{name: model_summary(rows) for name, rows in per_seed.items() if rows},
         "filter": {"recall": filt["recall"], "precision": filt["precision"], "counts": filt["counts"]},
         "leak": leak,
-        "model": _lm_settings(base_cfg),
+        "model": base_cfg.to_dict(),
         "tokens_per_s": tps,
         "mfu": mfu,
         "device": device,
@@ -85,8 +85,41 @@ def provenance() -> dict[str, Any]:
     }
 
 
-def _load_average() -> float | None:
+def load_average() -> float | None:
+    """The machine's 1-minute load average (None where the platform has none)."""
     try:
         return round(os.getloadavg()[0], 2)
     except (AttributeError, OSError):
         return None
+
+
+def machine_load(start: float | None) -> dict[str, Any]:
+    """results.json's ``timings.load_average``: the load at the start and the end of a run, beside the CPU count."""
+    return {
+        "start": start,
+        "end": load_average(),
+        "cpus": os.cpu_count(),
+        "note": "1-minute load averages: above the CPU count, other jobs shared the cores",
+    }
+
+
+def write_results(out: Path, results: dict[str, Any], cfg) -> None:
+    """results.json and the resolved config.json beside it (both modes write the same two files)."""
+    (out / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True), encoding="utf-8")
+    (out / "config.json").write_text(json.dumps(cfg.model_dump(mode="json"), indent=2), encoding="utf-8")
+
+
+def token_budget(base_cfg, data: dict[str, np.ndarray]) -> dict[str, Any]:
+    """What every model read: the same steps x batch x block, and the proxy tokens among the baseline's."""
+    tokens_per_model = base_cfg.steps * base_cfg.batch_size * base_cfg.block_size
+    proxy_tokens = None
+    if "no_proxy" in data:  # proxy tokens the baseline read in pretraining: its share of the corpus times the budget
+        proxy_tokens = tokens_per_model * (len(data["baseline"]) - len(data["no_proxy"])) / len(data["baseline"])
+    sets = ("baseline", "filtered", "span_filtered", "attack", "fact_injection", "proxy_heldout", "no_proxy")
+    return {
+        "tokens_per_model": tokens_per_model,
+        "baseline_proxy_tokens": proxy_tokens,
+        "corpus_tokens": {k: len(data[k]) for k in sets if k in data},
+        "matching": "same steps x batch x block for every model; the smaller filtered corpus is repeated more "
+        "(more epochs), not topped up",
+    }

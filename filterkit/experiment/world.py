@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -94,16 +95,30 @@ TOWN_EVAL_ATTRIBUTES = ("river", "dialect", "founded", "festival", "mayor")
 PERSON_EVAL_ATTRIBUTES = ("tool", "instrument", "home_town", "birth_year")
 INFERABLE = {"shape", "colour", "temperature", "river", "dialect", "tool"}
 
-# stream ids for np.random.default_rng([seed, stream]); fixed so each purpose has its own reproducible stream
-# (appended, never renumbered: a new stream leaves every existing set of a seed unchanged)
-_WORLD, _SPLIT, _TRAIN, _ATTACK_WEAK, _FACT_INJECTION, _CONTROL, _QUESTIONS, _PROXY_HELDOUT, _HABITAT_NOTES = range(9)
+
+class Stream(IntEnum):
+    """Stream ids for ``np.random.default_rng([seed, stream])``: each purpose has its own reproducible stream.
+
+    Appended, never renumbered: a new stream leaves every existing set of a seed unchanged."""
+
+    WORLD = 0
+    SPLIT = 1
+    TRAIN = 2
+    ATTACK_WEAK = 3
+    FACT_INJECTION = 4
+    CONTROL = 5
+    QUESTIONS = 6
+    PROXY_HELDOUT = 7
+    HABITAT_NOTES = 8
 
 
-def _rng(seed: int, stream: int) -> np.random.Generator:
-    return np.random.default_rng([seed, stream])
+def stream_rng(seed: int, stream: Stream) -> np.random.Generator:
+    """The generator of one purpose (``stream``) of one seed, independent of every other stream."""
+    return np.random.default_rng([seed, int(stream)])
 
 
-def _pick(rng: np.random.Generator, seq: Sequence):
+def pick(rng: np.random.Generator, seq: Sequence):
+    """One element of ``seq``, drawn from ``rng``."""
     return seq[int(rng.integers(len(seq)))]
 
 
@@ -207,19 +222,17 @@ class _NameMaker:
 
     def person(self) -> str:
         return self._unique(
-            lambda: (
-                f"{_pick(self.rng, FIRST_NAMES)} {_pick(self.rng, SURNAME_PARTS_A)}{_pick(self.rng, SURNAME_PARTS_B)}"
-            )
+            lambda: f"{pick(self.rng, FIRST_NAMES)} {pick(self.rng, SURNAME_PARTS_A)}{pick(self.rng, SURNAME_PARTS_B)}"
         )
 
     def organism(self, genus: str) -> str:
         def make() -> str:
-            return f"{genus} {_pick(self.rng, EPITHET_ONSETS)}{_pick(self.rng, EPITHET_MIDDLES)}{_pick(self.rng, EPITHET_ENDINGS)}"
+            return f"{genus} {pick(self.rng, EPITHET_ONSETS)}{pick(self.rng, EPITHET_MIDDLES)}{pick(self.rng, EPITHET_ENDINGS)}"
 
         return self._unique(make)
 
     def town(self, suffix: str) -> str:
-        return self._unique(lambda: f"{_pick(self.rng, TOWN_PREFIXES)}{suffix}")
+        return self._unique(lambda: f"{pick(self.rng, TOWN_PREFIXES)}{suffix}")
 
 
 def make_world(
@@ -233,54 +246,54 @@ def make_world(
     """Draw a world whose facts follow the domain rules; the same seed gives the same world."""
     if not (1 <= n_genera <= len(GENUS_NAMES)):
         raise FilterkitError(f"synthetic world: n_genera must be 1..{len(GENUS_NAMES)}, got {n_genera}")
-    rng = _rng(seed, _WORLD)
+    rng = stream_rng(seed, Stream.WORLD)
     names = _NameMaker(rng)
     genus_names = rng.choice(GENUS_NAMES, n_genera, replace=False)
     shape_idx = rng.choice(len(SHAPES), n_genera, replace=n_genera > len(SHAPES))
     colour_idx = rng.choice(len(COLOUR_FAMILIES), n_genera, replace=n_genera > len(COLOUR_FAMILIES))
     genera = tuple(
-        Genus(str(g), SHAPES[int(s)], COLOUR_FAMILIES[int(c)], _pick(rng, ("bacterium", "archaeon")))
+        Genus(str(g), SHAPES[int(s)], COLOUR_FAMILIES[int(c)], pick(rng, ("bacterium", "archaeon")))
         for g, s, c in zip(genus_names, shape_idx, colour_idx)
     )
     discoverers = tuple(names.person() for _ in range(n_discoverers))
     organisms = []
     for _ in range(n_organisms):
-        genus = _pick(rng, genera)
-        habitat = _pick(rng, HABITATS)
+        genus = pick(rng, genera)
+        habitat = pick(rng, HABITATS)
         organisms.append(
             Organism(
                 name=names.organism(genus.name),
                 genus=genus,
                 habitat=habitat,
-                shade=_pick(rng, COLOUR_SHADES),
+                shade=pick(rng, COLOUR_SHADES),
                 temperature_c=int(rng.integers(habitat.low_c, habitat.high_c + 1)),
-                discoverer=_pick(rng, discoverers),
+                discoverer=pick(rng, discoverers),
                 year=int(rng.integers(1850, 2021)),
             )
         )
     regions = tuple(Region(*r) for r in REGIONS)
     towns = []
     for _ in range(n_towns):
-        region = _pick(rng, regions)
+        region = pick(rng, regions)
         towns.append(
             Town(
                 name=names.town(region.suffix),
                 region=region,
                 founded=int(rng.integers(1100, 1800)),
-                festival=_pick(rng, FESTIVALS),
+                festival=pick(rng, FESTIVALS),
                 mayor=names.person(),
             )
         )
     people = []
     for _ in range(n_people):
-        profession, tool = _pick(rng, PROFESSIONS)
+        profession, tool = pick(rng, PROFESSIONS)
         people.append(
             Person(
                 name=names.person(),
                 profession=profession,
                 tool=tool,
-                home_town=_pick(rng, towns).name,
-                instrument=_pick(rng, INSTRUMENTS),
+                home_town=pick(rng, towns).name,
+                instrument=pick(rng, INSTRUMENTS),
                 birth_year=int(rng.integers(1920, 2006)),
             )
         )
@@ -319,7 +332,7 @@ def split_entities(world: World, seed: int, eval_fraction: float = CORPUS_DEFAUL
     """Pick the eval entities (stratified by genus and by region); the rest are training entities."""
     if not 0.0 < eval_fraction < 1.0:
         raise FilterkitError(f"synthetic corpus: eval_fraction must be in (0, 1), got {eval_fraction}")
-    rng = _rng(seed, _SPLIT)
+    rng = stream_rng(seed, Stream.SPLIT)
     by_genus: dict[str, list[str]] = {}
     for o in world.organisms:
         by_genus.setdefault(o.genus.name, []).append(o.name)

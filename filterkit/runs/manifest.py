@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 def device_summary(prep: PreparedRun) -> str:
     if not prep.config.classifier.enabled:
         return "none (blocklist only)"
-    from filterkit.classify.encoder import resolve_runtime
+    from filterkit.classify.scoring_path import resolve_runtime
 
     c = prep.config.classifier
     try:  # the encoder runtime moves scores (int8), so the manifest names it

@@ -45,7 +45,7 @@ def encoders(cache):
 
 
 def test_runtime_resolution_and_errors():
-    from filterkit.classify.encoder import CPU_DEFAULT, resolve_runtime
+    from filterkit.classify.scoring_path import CPU_DEFAULT, resolve_runtime
 
     assert resolve_runtime("cpu", "torch", "fp32") == ("cpu", "torch", "fp32")
     assert resolve_runtime("auto", "onnx", "int8") == ("cpu", "onnx", "int8")  # ONNX Runtime runs on CPU

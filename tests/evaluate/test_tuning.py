@@ -275,7 +275,7 @@ def test_tune_end_to_end(tmp_path, labelled):
     after = json.loads((head / "config.json").read_text())
     assert after["threshold"] == res["threshold"]
     assert "labels.parquet" in after["threshold_rule"] and "0.9" in after["threshold_rule"]
-    from filterkit.classify.encoder import resolve_runtime
+    from filterkit.classify.scoring_path import resolve_runtime
 
     assert after["tuned_runtime"] == "/".join(resolve_runtime("cpu")[1:])  # the runtime the threshold fits
     assert {k: v for k, v in after.items() if k not in ("threshold", "threshold_rule", "tuned_runtime")} == {

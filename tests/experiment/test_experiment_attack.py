@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from filterkit.experiment.harness import (
-    AttackSection,
-    ExperimentConfig,
-    attack_check,
-    attack_model,
-    relearn,
-    summarize_attacks,
-)
+from filterkit.experiment.analysis import attack_check, relearn, summarize_attacks
+from filterkit.experiment.attack import attack_model
+from filterkit.experiment.config import AttackSection, ExperimentConfig
 
 QUESTIONS = [
     {

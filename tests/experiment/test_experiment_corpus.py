@@ -8,21 +8,18 @@ from collections import Counter
 import pyarrow.parquet as pq
 import pytest
 
-from filterkit.experiment.corpus import (
-    DOCUMENT_SETS,
+from filterkit.experiment.corpus import DOCUMENT_SETS, Corpus, build_corpus, write_corpus
+from filterkit.experiment.questions import make_questions
+from filterkit.experiment.world import (
     FORBIDDEN_WORDS,
     HABITATS,
     ORGANISM_EVAL_ATTRIBUTES,
     PERSON_EVAL_ATTRIBUTES,
     PROFESSIONS,
     TOWN_EVAL_ATTRIBUTES,
-    Corpus,
-    build_corpus,
-    make_questions,
     make_world,
     split_entities,
     states_fact,
-    write_corpus,
 )
 
 SMALL = dict(

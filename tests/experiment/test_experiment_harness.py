@@ -249,7 +249,8 @@ SIZES = {
 @pytest.fixture(scope="module")
 def trained_filter(tmp_path_factory) -> Path:
     """A fastText filter trained by filter_training on seed 5's independent world (once per module: ~25 s)."""
-    from filterkit.experiment.harness import ExperimentConfig, train_filter
+    from filterkit.experiment.config import ExperimentConfig
+    from filterkit.experiment.filtering import train_filter
 
     root = ROOT / "pipelines"
     cfg = ExperimentConfig.model_validate(
@@ -266,7 +267,7 @@ def test_filter_trained_on_an_independent_world_runs_in_the_real_pipeline(tmp_pa
     """filter_training builds a blocklist and a head from another seed's world, and `filterkit run` uses them."""
     from filterkit.config import load_config
     from filterkit.experiment.corpus import build_corpus, write_corpus
-    from filterkit.experiment.harness import filter_corpus
+    from filterkit.experiment.filtering import filter_corpus
 
     sizes = SIZES
     pipeline = trained_filter
