@@ -40,7 +40,7 @@ def main() -> None:
     data = np.random.default_rng(0).integers(0, vocab, size=2_000_000).astype(np.uint16)
     res = {}
     for compiled in (True, False) if torch.cuda.is_available() else (False,):  # compile is CUDA-only in train()
-        cfg = model.lm_config(vocab, steps=args.steps, compile=compiled)
+        cfg = model.lm_config(vocab).replace(steps=args.steps, compile=compiled)
         st = train(build_model(cfg), data, cfg)
         tps = st["tokens_per_s"]
         res[f"compile={compiled}"] = {

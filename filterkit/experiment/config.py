@@ -2,9 +2,10 @@
 
 Every default lives here once. The corpus generator (``corpus.build_corpus``, ``world.make_world``) takes its
 defaults from :data:`CORPUS_DEFAULTS`, so a corpus built in code and one built from a YAML file without that key
-are the same corpus. The model section is typed (a misspelt ``n_embd`` or an ``n_embd`` that ``n_head`` does
-not divide fails at load, not minutes into a run); model defaults stay in ``lm.LMConfig``, the one place that
-knows them, so unset fields here mean "LMConfig's default".
+are the same corpus. The model section *is* the LM's config minus what the experiment sets
+(:class:`~filterkit.experiment.lm_config.ModelSection`, whose subclass ``LMConfig`` adds ``vocab_size`` and ``seed``),
+so its fields, defaults and constraints are declared once, there: a misspelt ``n_embd`` or an ``n_embd`` that
+``n_head`` does not divide fails at load, not minutes into a run.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from filterkit.config_file import Strict, format_validation_error
 from filterkit.errors import FilterkitError
+from filterkit.experiment.lm_config import ModelSection
 
 
 def _renamed_key(data: Any, old: str, new: str, convert) -> Any:
@@ -131,49 +133,6 @@ class AttackSection(Strict):
                 *(s for s in self.eval_at if 0 < s < self.steps),
             }
         )
-
-
-class ModelSection(Strict):
-    """The LM's settings (``lm.LMConfig`` fields); ``vocab_size`` and ``seed`` come from the experiment (the trained
-    tokenizer and each entry of ``seeds``). Unset fields take LMConfig's defaults."""
-
-    n_layer: int | None = Field(None, ge=1, description="transformer blocks")
-    n_head: int | None = Field(None, ge=1, description="attention heads (must divide n_embd)")
-    n_embd: int | None = Field(None, ge=1, description="hidden size")
-    block_size: int | None = Field(None, ge=2, description="context length in tokens")
-    dropout: float | None = Field(None, ge=0.0, lt=1.0, description="dropout rate in training")
-    lr: float | None = Field(None, gt=0.0, description="peak pretraining learning rate (AdamW)")
-    min_lr_ratio: float | None = Field(None, ge=0.0, le=1.0, description="the cosine schedule ends at lr x this")
-    warmup: int | None = Field(None, ge=0, description="linear warm-up steps")
-    steps: int | None = Field(
-        None, ge=0, description="pretraining steps (tokens = steps x batch_size x block_size, the same for every model)"
-    )
-    batch_size: int | None = Field(None, ge=1, description="sequences per pretraining step")
-    weight_decay: float | None = Field(None, ge=0.0, description="AdamW weight decay")
-    grad_clip: float | None = Field(None, gt=0.0, description="gradient-norm clip")
-    device: str | None = Field(None, description="auto | cpu | cuda (auto: CUDA when torch sees a GPU)")
-    dtype: Literal["auto", "float32", "bfloat16"] | None = Field(
-        None, description="auto: bf16 autocast on CUDA, fp32 on CPU; weights and optimizer stay fp32"
-    )
-    compile: bool | None = Field(None, description="torch.compile the model (CUDA only)")
-
-    def settings(self) -> dict[str, Any]:
-        """The fields this config sets (the rest are LMConfig's defaults)."""
-        return {k: v for k, v in self.model_dump().items() if v is not None}
-
-    def lm_config(self, vocab_size: int, seed: int = 0, **overrides: Any):
-        """The ``LMConfig`` for one run."""
-        from filterkit.experiment.lm import LMConfig
-
-        return LMConfig(**{**self.settings(), "vocab_size": vocab_size, "seed": seed, **overrides})
-
-    # Read access as the plain dict this section used to be (``{**cfg.model}``, ``cfg.model["n_layer"]``), for
-    # scripts written against that shape (benchmarks/lm_throughput.py).
-    def keys(self) -> list[str]:
-        return list(self.settings())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.settings()[key]
 
 
 class RelearnSection(Strict):
@@ -301,7 +260,11 @@ class ExperimentConfig(Strict):
         description="CPU threads for training (None: torch's default). On cores shared with other jobs "
         "one thread avoids the barrier waits that made two threads up to 8x slower here; evaluations always use one",
     )
-    model: ModelSection = Field(default_factory=ModelSection, description="LMConfig fields (filterkit.experiment.lm)")
+    model: ModelSection = Field(
+        default_factory=ModelSection,
+        description="the LM's settings (filterkit.experiment.lm_config: LMConfig without vocab_size and seed, which "
+        "come from vocab_size and seeds here)",
+    )
     attack: AttackSection = Field(default_factory=AttackSection, description="the adversarial fine-tuning sweep")
     leak_fractions: list[float | Literal["actual"]] = Field(
         default_factory=lambda: [0.0, "actual", 0.05, 0.25, 1.0],
@@ -329,15 +292,6 @@ class ExperimentConfig(Strict):
         description="how a question is put to the model; default: the stem itself for generated questions, "
         "'Question: {question}\\nAnswer:' (lm-eval's MMLU form) for eval_files",
     )
-
-    @model_validator(mode="after")
-    def _model_builds(self) -> ExperimentConfig:
-        """Build one LMConfig now, so a bad model section fails at load rather than after the filter has run."""
-        try:
-            self.model.lm_config(self.vocab_size, self.seeds[0])
-        except Exception as e:  # LMConfig raises FilterkitError (dataclass) or ValidationError (pydantic)
-            raise ValueError(f"model: {e}") from None
-        return self
 
     def resolved(self, base: Path) -> ExperimentConfig:
         """Relative paths made absolute against ``base`` (the YAML file's folder)."""

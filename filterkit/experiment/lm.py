@@ -1,4 +1,4 @@
-"""Tiny causal LMs for the filtering experiment: config, model, training loop, checkpoints.
+"""Tiny causal LMs for the filtering experiment: model, training loop, checkpoints (the config: ``lm_config.py``).
 
 A file in the nanoGPT spirit: a reader can follow a token memmap to a trained model without meeting a framework.
 The model is a stock ``transformers`` GPT-2, so a checkpoint :func:`save_lm` writes (weights, config and its
@@ -13,22 +13,19 @@ caller's global torch RNG state is the same after :func:`build_model` or :func:`
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import difflib
 import json
 import math
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, model_validator
-from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from filterkit.errors import FilterkitError
+from filterkit.experiment.lm_config import LMConfig
 from filterkit.experiment.tokens import save_tokenizer
 from filterkit.io import write_json_atomic
 
@@ -64,81 +61,8 @@ IGNORE_INDEX = -100
 
 
 # ---------------------------------------------------------------------------------------------------
-# Config and model
+# Model
 # ---------------------------------------------------------------------------------------------------
-
-
-@pydantic_dataclass(frozen=True, config=ConfigDict(extra="forbid"))
-class LMConfig:
-    """Everything that decides a training run; saved as ``lm_config.json`` beside the checkpoint.
-
-    Validated by pydantic like every other filterkit config (unknown keys and out-of-range values fail at
-    construction, all at once), and a frozen dataclass, so ``dataclasses.replace``/``asdict`` keep working for
-    code written against the earlier plain dataclass. :meth:`from_dict` is the way in from a file: it turns
-    pydantic's error into a :class:`FilterkitError` that names the file.
-    """
-
-    n_layer: int = Field(2, ge=1)
-    n_head: int = Field(2, ge=1)
-    n_embd: int = Field(64, ge=1)
-    block_size: int = Field(64, ge=2)
-    vocab_size: int = Field(512, ge=1, le=65536, description="token memmaps are uint16, so at most 65536")
-    dropout: float = Field(0.0, ge=0.0, lt=1.0)
-    lr: float = Field(1e-3, gt=0.0)
-    min_lr_ratio: float = Field(0.1, ge=0.0, le=1.0, description="cosine decays to lr * min_lr_ratio")
-    warmup: int = Field(10, ge=0)
-    steps: int = Field(100, ge=0)
-    batch_size: int = Field(16, ge=1)
-    weight_decay: float = Field(0.1, ge=0.0)
-    grad_clip: float = Field(1.0, gt=0.0)
-    seed: int = 0
-    device: str = Field("auto", description="auto picks cuda when present, else cpu")
-    dtype: Literal["auto", "float32", "bfloat16"] = Field(
-        "auto", description="auto: bf16 autocast on cuda, fp32 on cpu"
-    )
-    compile: bool = Field(
-        False, description="torch.compile the model for training (cuda only; pays off past ~1k steps)"
-    )
-
-    @model_validator(mode="after")
-    def _heads_divide_width(self) -> LMConfig:
-        if self.n_embd % self.n_head:
-            raise ValueError(f"n_embd={self.n_embd} must be divisible by n_head={self.n_head}")
-        return self
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any], source: str = "config") -> LMConfig:
-        """Build from a mapping read from ``source`` (a file or config section), with one-line errors naming it."""
-        d = dict(d)
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            hints = [
-                f"{k!r} (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(k, known, 1)) else repr(k)
-                for k in unknown
-            ]
-            raise FilterkitError(
-                f"{source}: unknown LM config keys {', '.join(hints)}; known keys: {', '.join(sorted(known))}"
-            )
-        try:
-            return cls(**d)
-        except ValidationError as e:
-            problems = "; ".join(
-                f"{'.'.join(map(str, err['loc'])) or 'config'}: {err['msg'].removeprefix('Value error, ')}"
-                for err in e.errors()
-            )
-            raise FilterkitError(f"{source}: invalid LM config: {problems}") from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    def replace(self, **changes: Any) -> LMConfig:
-        """A copy with ``changes`` applied, validated like a new config."""
-        return dataclasses.replace(self, **changes)
-
-    @classmethod
-    def json_schema(cls) -> dict[str, Any]:
-        return TypeAdapter(cls).json_schema()
 
 
 def resolve_device(device: str | torch.device) -> torch.device:

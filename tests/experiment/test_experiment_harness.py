@@ -186,6 +186,7 @@ def test_config_errors_name_the_file_and_the_fix_before_any_work(tmp_path):
         "attack:\n  step: 5\n": "attack.step: unknown key (did you mean 'steps'?)",
         "filter_training:\n  backend: fasttext\n  max_term: 3\n": "did you mean 'max_terms'?",
         "model:\n  n_embd: 30\n  n_head: 4\n": "must be divisible by n_head",
+        "model:\n  vocab_size: 100\n": "model.vocab_size: unknown key",  # the experiment sets it (vocab_size)
         "leak_fractions: [0.0, actul]\n": "leak_fractions.1",
         "- a list\n": "must be a YAML mapping",
     }
@@ -203,6 +204,7 @@ def test_config_errors_name_the_file_and_the_fix_before_any_work(tmp_path):
 def test_shipped_experiment_configs_validate():
     """The CPU and GPU configs parse with a typed model section; the GPU one asks for bf16 and torch.compile."""
     from filterkit.experiment.config import ModelSection, load_experiment_config
+    from filterkit.experiment.lm_config import LMConfig
 
     root = ROOT / "pipelines"
     for path in sorted(root.glob("experiment*.yaml")):
@@ -215,7 +217,11 @@ def test_shipped_experiment_configs_validate():
     assert len(load_experiment_config(root / "experiment-real-3seed.yaml").seeds) == 3
     gpu = load_experiment_config(root / "experiment-gpu.yaml")
     assert gpu.model.dtype == "bfloat16" and gpu.model.compile is True
-    assert {**gpu.model}["n_layer"] == 6 == gpu.model["n_layer"]  # still readable as the dict it used to be
+    # the section is the LM's config minus what the experiment sets: a run's config is it plus vocab_size and seed
+    run = gpu.model.lm_config(gpu.vocab_size, seed=7)
+    assert isinstance(run, LMConfig) and isinstance(run, ModelSection) and (run.n_layer, run.seed) == (6, 7)
+    assert run.to_dict() == {**gpu.model.to_dict(), "vocab_size": gpu.vocab_size, "seed": 7}
+    assert set(LMConfig.model_fields) - set(ModelSection.model_fields) == {"vocab_size", "seed"}
 
 
 def test_one_source_of_corpus_defaults():
