@@ -292,8 +292,8 @@ def main() -> None:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from filterkit.classify.base import ScoringSpec
     from filterkit.classify.embedding import EmbeddingClassifier
+    from filterkit.config import ScoringSpec
     from filterkit.device import resolve_device
 
     if args.threads:

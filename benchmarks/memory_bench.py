@@ -34,7 +34,7 @@ para = ("Bacteriophages are viruses that infect bacteria. Plasmids are small cir
         "The cathedral's facade took a century to complete, and the market opened at dawn. ")
 text = para * int(mb * 1e6 / len(para))
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-from filterkit.classify.base import ScoringSpec
+from filterkit.config import ScoringSpec
 from filterkit.classify.registry import load_classifier
 clf = load_classifier(sys.argv[4], ScoringSpec(device="cpu", long_docs=mode))
 clf.score(["warm-up"])

@@ -190,7 +190,7 @@ def cascade(texts: list[str], esc: Escalator, scorer: CachedScorer) -> dict[str,
     idx = np.flatnonzero(e.escalated)
     if len(idx):
         scores[idx] = scorer([texts[i] for i in idx])
-    removed = decide_many(scorer.rule, e.verdicts(), scores) != ""  # the run's own rule
+    removed = decide_many(scorer.rule, e.escalated_by(), scores) != ""  # the run's own rule
     return {"escalated": e.escalated, "by_terms": e.by_terms, "removed": removed, "scores": scores}
 
 

@@ -184,7 +184,7 @@ def _shard(
             "unique_terms": uniq.take(pa.array(rem)),
             "total_hits": uniq.take(pa.array(rem)),
             "min_unique_hits": pa.array([1] * m, pa.int32()),
-            "classifier_score": scores.column("score").take(pa.array(rem)),
+            "score": scores.column("score").take(pa.array(rem)),
             "threshold": pa.array(thr[rem]),
             "classifier": pa.array(["biorisk-proxy-minilm"] * m),
             "classifier_sha256": pa.array(["0" * 64] * m),

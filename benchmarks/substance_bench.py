@@ -74,7 +74,7 @@ class Bench:
             "real_dev": attach(sd.real("dev", "dev")),
             "questions_dev": q.take(q.split == "dev", "questions_dev"),
             "ag_news": attach(
-                sd._frame(
+                sd.frame(
                     "ag_news",
                     __import__("pyarrow.parquet").parquet.read_table(sd.SHARED / "ag_news_test.parquet").to_pandas(),
                 )

@@ -54,9 +54,9 @@ class DocSet:
 
     def verdict(self) -> np.ndarray:
         """The cheap stage's verdict per document, as :func:`filterkit.contract.decide_many` reads it."""
-        from filterkit.match.escalation import verdicts
+        from filterkit.match.escalation import escalated_by
 
-        return verdicts(self.cheap["by_terms"], self.cheap["escalated"])
+        return escalated_by(self.cheap["by_terms"], self.cheap["escalated"])
 
 
 def consensus(labels: list[float]) -> float:
@@ -80,7 +80,8 @@ def read_jsonl_labels(paths: list[Path]) -> dict[str, float]:
     return {k: consensus(v) for k, v in seen.items()}
 
 
-def _frame(name: str, df, split=None) -> DocSet:
+def frame(name: str, df, split=None) -> DocSet:
+    """A pandas frame (text and, where present, id, label, split, source, group columns) as a :class:`DocSet`."""
     n = len(df)
     col = lambda c, d: df[c].astype(str).to_numpy() if c in df else np.full(n, d, dtype=object)  # noqa: E731
     y = df["label"].to_numpy(dtype=float) if "label" in df else np.full(n, np.nan)
@@ -91,13 +92,13 @@ def _frame(name: str, df, split=None) -> DocSet:
 def real(name: str, split: str | None = None) -> DocSet:
     df = pq.read_table(SHARED / "real" / f"{name}.parquet").to_pandas()
     if name == "questions":
-        return _frame("questions", df)
-    return _frame(f"real_{name}", df, split)
+        return frame("questions", df)
+    return frame(f"real_{name}", df, split)
 
 
 def team_train() -> DocSet:
     df = pq.read_table(ROOT / "sample_data" / "labelled" / "train.parquet").to_pandas()
-    s = _frame("team", df, "train")
+    s = frame("team", df, "train")
     s.source[:] = "labelled/train"
     return s
 
@@ -108,7 +109,7 @@ def extra(parquet: Path, label_files: list[Path]) -> DocSet:
     lab = read_jsonl_labels(label_files)
     df = df[df["id"].astype(str).isin(lab)].reset_index(drop=True)
     df["label"] = [lab[str(i)] for i in df["id"]]
-    s = _frame("extra", df, "train")
+    s = frame("extra", df, "train")
     s.source = np.asarray([f"extra/{x}" for x in df["source"]], dtype=object)
     s.group = df["style"].astype(str).to_numpy()
     return s
@@ -137,7 +138,7 @@ def web(web_dir: Path, labels: Path, split_file: Path | None) -> DocSet:
         else:
             split = {str(k): str(v) for k, v in raw.items() if isinstance(v, str)}
     df["split"] = [split.get(s, "") for s in df["source"]]
-    out = _frame("web", df)
+    out = frame("web", df)
     out.group = np.full(len(df), "web", dtype=object)
     return out
 

@@ -30,7 +30,9 @@ GATE_SCORE = "filterkit_gate_score"  # the semantic gate's score; None where it 
 SCORE = "filterkit_score"
 WINDOWS = "filterkit_windows"
 ERROR = "filterkit_error"
-# with classifier.export_spans: character spans (in the text as read) of the windows that reached the threshold
+# with classifier.export_spans: a *span* is a classifier *window* (its unit, counted in WINDOWS; a backend's
+# DocScore.window_scores holds every window's probability) that reached the threshold, as character offsets in the
+# text as read; the spans/ table holds them (columns start, end, score)
 SPAN_STARTS = "filterkit_span_starts"
 SPAN_ENDS = "filterkit_span_ends"
 SPAN_SCORES = "filterkit_span_scores"
@@ -56,9 +58,10 @@ class Reason(str, Enum):
 
 
 REASONS = tuple(r.value for r in Reason)
-# what the cheap stage found, the input of :func:`decide`: over the term bar, escalated by the semantic gate
-# alone, or neither; ``None`` where no cheap stage ran (every document reaches the classifier)
-CHEAP_VERDICTS = ("terms", "gate", "none")
+# ``escalated_by``, one name from the stage to the column: what the cheap stage found, the input of :func:`decide`:
+# over the term bar, escalated by the semantic gate alone, or neither; ``None`` where no cheap stage ran (every
+# document reaches the classifier). Key ESCALATED_BY and the audit/scores column hold it for escalated documents.
+ESCALATED_BY_VALUES = ("terms", "gate", "none")
 
 # every key a stage may write, with its type: each document carries all of them from the first filterkit stage on
 # (None where a value does not apply), so datatrove's writers see one schema (see :func:`document_schema`)
@@ -154,58 +157,58 @@ class Rule:
             on_error=c.on_error if c is not None else "keep",  # never read: nothing is scored
         )
 
-    def threshold_for(self, cheap: str | None) -> float | None:
+    def threshold_for(self, escalated_by: str | None) -> float | None:
         """Documents only the semantic gate escalated may need more (``classifier.gate_only_threshold``): on-topic
         *style* without topic words is where the classifier's false positives on ordinary text come from."""
-        if cheap == "gate" and self.gate_only_threshold is not None:
+        if escalated_by == "gate" and self.gate_only_threshold is not None:
             return self.gate_only_threshold
         return self.threshold
 
 
 def decide(
-    rule: Rule, cheap: str | None, score: float | None = None, error: str | None = None
+    rule: Rule, escalated_by: str | None, score: float | None = None, error: str | None = None
 ) -> tuple[Stage, Reason] | None:
     """Remove (by which stage, why) or keep (``None``): the one keep/remove rule.
 
-    ``cheap`` is the cheap stage's verdict (:data:`CHEAP_VERDICTS`, ``None`` where none ran); ``score`` and
+    ``escalated_by`` is what the cheap stage found (:data:`ESCALATED_BY_VALUES`, ``None`` where none ran); ``score`` and
     ``error`` are the classifier's (both ``None`` before it ran). The blocklist stage calls it before scoring,
     the classifier stage after, ``rethreshold`` on recorded rows; :func:`decide_many` is the same rule over
     arrays for ``tune`` and the benchmarks, and a test pins the two together.
     """
     if rule.mode == "remove":
-        return (Stage.BLOCKLIST, Reason.BLOCKLIST_TERMS) if cheap == "terms" else None
-    if cheap == "none" or not rule.classifier:
+        return (Stage.BLOCKLIST, Reason.BLOCKLIST_TERMS) if escalated_by == "terms" else None
+    if escalated_by == "none" or not rule.classifier:
         return None
     if error is not None:
         return (Stage.CLASSIFIER, Reason.ERROR) if rule.on_error == "remove" else None
-    threshold = rule.threshold_for(cheap)
+    threshold = rule.threshold_for(escalated_by)
     if score is None or threshold is None:  # not scored; or no threshold, which only a rule without a classifier has
         return None
     return (Stage.CLASSIFIER, Reason.CLASSIFIER_SCORE) if score >= threshold else None
 
 
 def decide_many(
-    rule: Rule, cheap: np.ndarray | None, scores: np.ndarray, errors: np.ndarray | None = None
+    rule: Rule, escalated_by: np.ndarray | None, scores: np.ndarray, errors: np.ndarray | None = None
 ) -> np.ndarray:
     """:func:`decide` over arrays: the removal reason per document (``""``: kept).
 
-    ``cheap`` holds verdict strings (``None``: no cheap stage ran), ``scores`` floats (NaN: not scored),
+    ``escalated_by`` holds :data:`ESCALATED_BY_VALUES` strings (``None``: no cheap stage ran), ``scores`` floats (NaN: not scored),
     ``errors`` booleans (``None``: none).
     """
     n = len(scores)
     scores = np.asarray(scores, dtype=float)
-    cheap = np.full(n, None, dtype=object) if cheap is None else np.asarray(cheap, dtype=object)
+    escalated_by = np.full(n, None, dtype=object) if escalated_by is None else np.asarray(escalated_by, dtype=object)
     out = np.full(n, "", dtype=object)
     if rule.mode == "remove":
-        out[cheap == "terms"] = Reason.BLOCKLIST_TERMS.value
+        out[escalated_by == "terms"] = Reason.BLOCKLIST_TERMS.value
         return out
     if not rule.classifier:
         return out
-    reach = cheap != "none"
+    reach = escalated_by != "none"
     err = np.zeros(n, dtype=bool) if errors is None else np.asarray(errors, dtype=bool)
     bar = np.full(n, rule.threshold)
     if rule.gate_only_threshold is not None:
-        bar[cheap == "gate"] = rule.gate_only_threshold
+        bar[escalated_by == "gate"] = rule.gate_only_threshold
     hit = reach & ~err & (np.nan_to_num(scores, nan=-np.inf) >= bar)
     out[hit] = Reason.CLASSIFIER_SCORE.value
     if rule.on_error == "remove":
@@ -213,8 +216,8 @@ def decide_many(
     return out
 
 
-def cheap_verdict(meta: dict) -> str | None:
-    """The cheap stage's verdict recorded on a document's metadata (see :data:`CHEAP_VERDICTS`)."""
+def recorded_escalated_by(meta: dict) -> str | None:
+    """The cheap stage's verdict recorded on a document's metadata (see :data:`ESCALATED_BY_VALUES`)."""
     if meta.get(ESCALATED) is None:
         return None
     return (meta.get(ESCALATED_BY) or "terms") if meta[ESCALATED] else "none"

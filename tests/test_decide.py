@@ -17,10 +17,10 @@ import pytest
 
 from filterkit import run
 from filterkit.classify import registry
-from filterkit.classify.base import DocScore, ScoringSpec
+from filterkit.classify.base import DocScore
 from filterkit.classify.registry import read_classifier_info
-from filterkit.config import load_config
-from filterkit.contract import CHEAP_VERDICTS, Rule, decide, decide_many
+from filterkit.config import ScoringSpec, load_config
+from filterkit.contract import ESCALATED_BY_VALUES, Rule, decide, decide_many
 from filterkit.runs.rethreshold import rethreshold
 from tests.conftest import GENERAL, PROXY, write_pipeline, write_shard
 
@@ -61,15 +61,15 @@ def hash_backend(tmp_path, monkeypatch) -> Path:
 
 
 def test_decide_and_decide_many_agree_on_every_case():
-    cases = list(itertools.product((None, *CHEAP_VERDICTS), ((0.2, None), (0.6, None), (0.97, None), (None, "x"))))
-    cheap = np.array([c for c, _ in cases], dtype=object)
+    cases = list(itertools.product((None, *ESCALATED_BY_VALUES), ((0.2, None), (0.6, None), (0.97, None), (None, "x"))))
+    escalated_by = np.array([c for c, _ in cases], dtype=object)
     scores = np.array([np.nan if s is None else s for _, (s, _) in cases])
     errors = np.array([e is not None for _, (_, e) in cases])
     for mode, clf, gate_only, on_error in itertools.product(
         ("escalate", "remove"), (True, False), (None, 0.9), ("remove", "keep")
     ):
         rule = Rule(mode=mode, classifier=clf, threshold=0.5, gate_only_threshold=gate_only, on_error=on_error)
-        many = decide_many(rule, cheap, scores, errors)
+        many = decide_many(rule, escalated_by, scores, errors)
         for i, (c, (s, e)) in enumerate(cases):
             one = decide(rule, c, s, e)
             assert (one[1].value if one else "") == many[i], (rule, c, s, e)
@@ -115,7 +115,7 @@ _SHORT = ["A short note on bacteria."]
 @pytest.mark.slow  # four end-to-end paths per case: ~4 s each
 @pytest.mark.parametrize("on_error", ["remove", "keep"])
 def test_dry_run_run_rethreshold_and_tune_remove_the_same_documents(hash_backend, tmp_path, on_error):
-    """One cheap verdict (Escalation.verdicts) and one rule (contract.decide) behind every path that removes or
+    """One cheap-stage verdict (Escalation.escalated_by) and one rule (contract.decide) behind every path that removes or
     estimates removals: a gate-only bar, a length-aware term bar and on_error all apply alike."""
     from filterkit.evaluate.tune import Cascade, score_documents
     from filterkit.match.escalation import Escalator
@@ -149,12 +149,12 @@ def test_dry_run_run_rethreshold_and_tune_remove_the_same_documents(hash_backend
     assert base.counts["conservation_ok"] and base.counts["removed_classifier"] > 0
 
     cfg = load_config(pipe)
-    cheap = Escalator(cfg.blocklist, cfg.semantic_gate)(texts).verdicts()
-    assert {"terms", "gate", "none"} <= set(cheap)
+    escalated_by = Escalator(cfg.blocklist, cfg.semantic_gate)(texts).escalated_by()
+    assert {"terms", "gate", "none"} <= set(escalated_by)
     scores, errors = score_documents(hash_backend, texts, ScoringSpec.from_config(cfg.classifier))
-    gate_between = (cheap == "gate") & (scores >= 0.3) & (scores < 0.7)
+    gate_between = (escalated_by == "gate") & (scores >= 0.3) & (scores < 0.7)
     assert gate_between.any()  # documents only the gate-only bar keeps: a bare `score >= threshold` removes them
-    cascade = Cascade(cfg, cheap, scores, errors)
+    cascade = Cascade(cfg, escalated_by, scores, errors)
     where = [("s0.parquet", i) for i in range(25)] + [("s1.parquet", i) for i in range(len(texts) - 25)]
 
     def estimated(t: float) -> set[tuple[str, int]]:

@@ -15,10 +15,8 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-# the scoring settings are the scoring part of the pipeline's ``classifier:`` section, declared there once
+# what a backend is loaded with: the scoring part of the pipeline's ``classifier:`` section, declared there once
 from filterkit.config import ScoringSpec
-
-__all__ = ["CONFIG_FILE", "HEAD_FILE", "Classifier", "ClassifierInfo", "DocScore", "FolderConfig", "ScoringSpec"]
 
 HEAD_FILE = "head.safetensors"
 CONFIG_FILE = "config.json"

@@ -25,8 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from filterkit.classify.base import CONFIG_FILE, ClassifierInfo, DocScore, ScoringSpec
+from filterkit.classify.base import CONFIG_FILE, ClassifierInfo, DocScore
 from filterkit.classify.registry import BACKENDS, read_classifier_info
+from filterkit.config import ScoringSpec
 from filterkit.errors import FilterkitError
 
 MODEL_FILE = BACKENDS["fasttext"].weights

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from filterkit.classify.base import ScoringSpec
+from filterkit.config import ScoringSpec
 from filterkit.contract import Rule, decide_many
 from filterkit.data.labels import load_labels, texts_and_labels
 from filterkit.errors import FilterkitError
@@ -43,23 +43,25 @@ from filterkit.io import write_text_atomic
 
 
 def cascade_decisions(
-    rule: Rule, cheap: np.ndarray | None, scores: np.ndarray, errors: np.ndarray | None = None
+    rule: Rule, escalated_by: np.ndarray | None, scores: np.ndarray, errors: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """(escalated, removed) per document under ``rule``: the run's own rule (:func:`filterkit.contract.decide_many`).
 
-    ``cheap`` is the cheap stage's verdict per document ("terms", "gate", "none"), or ``None`` when the blocklist
+    ``escalated_by`` is the cheap stage's verdict per document ("terms", "gate", "none"), or ``None`` when the blocklist
     is off (every document reaches the classifier).
     """
-    escalated = np.ones(len(scores), dtype=bool) if cheap is None else np.asarray(cheap, dtype=object) != "none"
-    return escalated, decide_many(rule, cheap, scores, errors) != ""
+    escalated = (
+        np.ones(len(scores), dtype=bool) if escalated_by is None else np.asarray(escalated_by, dtype=object) != "none"
+    )
+    return escalated, decide_many(rule, escalated_by, scores, errors) != ""
 
 
 def cascade_metrics(
-    y: np.ndarray, rule: Rule, cheap: np.ndarray | None, scores: np.ndarray, errors: np.ndarray | None = None
+    y: np.ndarray, rule: Rule, escalated_by: np.ndarray | None, scores: np.ndarray, errors: np.ndarray | None = None
 ) -> dict[str, Any]:
     """What a run with this pipeline removes: a positive the cheap stage never escalates is kept whatever
     its score, so the cascade's recall is at most the escalation recall."""
-    escalated, removed = cascade_decisions(rule, cheap, scores, errors)
+    escalated, removed = cascade_decisions(rule, escalated_by, scores, errors)
     pos = y == 1
     return {
         "mode": rule.mode,
@@ -212,7 +214,7 @@ def tune(
     groups = table.column("group").to_pylist() if "group" in table.column_names else None
 
     spec = ScoringSpec()
-    cheap = None
+    escalated_by = None
     if cfg is not None:
         # the run's own spec: every setting that moves scores (int8 does) is the one a run uses
         spec = cfg.classifier.spec
@@ -222,9 +224,9 @@ def tune(
         from filterkit.match.escalation import Escalator
 
         # the run's own escalation rule (term bar by length, semantic gate)
-        cheap = Escalator(cfg.blocklist, cfg.semantic_gate)(texts).verdicts()
+        escalated_by = Escalator(cfg.blocklist, cfg.semantic_gate)(texts).escalated_by()
     scores, errors = score_documents(classifier, texts, spec)
-    cascade = Cascade(cfg, cheap, scores, errors) if cfg is not None else None
+    cascade = Cascade(cfg, escalated_by, scores, errors) if cfg is not None else None
 
     res = _evaluate(scores, y, target_recall, n_boot, seed, cascade)
     cal = calibration_bins(scores[~errors], y[~errors])
@@ -288,24 +290,24 @@ def tune(
 
 
 class Cascade:
-    """The pipeline's cascade on this labelled set, at any threshold: cheap-stage verdicts found once, scores
+    """The pipeline's cascade on this labelled set, at any threshold: what the cheap stage found (escalated_by) once, scores
     fixed, decided by the run's own rule (:func:`filterkit.contract.decide_many`). Called with resample
     indices it gives the rates the bootstrap needs; without, the full metrics.
     """
 
     BOOT_KEYS = ("escalation_recall", "escalation_rate_neg", "recall", "fpr", "precision", "f1")
 
-    def __init__(self, cfg, cheap: np.ndarray | None, scores: np.ndarray, errors: np.ndarray) -> None:
+    def __init__(self, cfg, escalated_by: np.ndarray | None, scores: np.ndarray, errors: np.ndarray) -> None:
         self.bl, self.clf = cfg.blocklist, cfg.classifier
         # the threshold is the one being tuned (:meth:`_at` sets it), so the head's own is never read
         self.rule = Rule.from_config(cfg, head_threshold=0.0)
-        self.cheap, self.scores, self.errors = cheap, scores, errors
+        self.escalated_by, self.scores, self.errors = escalated_by, scores, errors
 
     def _at(self, t: float, idx: np.ndarray | None) -> tuple:
         rule = dataclasses.replace(self.rule, threshold=float(t))
         if idx is None:
-            return rule, self.cheap, self.scores, self.errors
-        return rule, None if self.cheap is None else self.cheap[idx], self.scores[idx], self.errors[idx]
+            return rule, self.escalated_by, self.scores, self.errors
+        return rule, None if self.escalated_by is None else self.escalated_by[idx], self.scores[idx], self.errors[idx]
 
     def __call__(self, y: np.ndarray, t: float, idx: np.ndarray | None = None) -> dict[str, Any]:
         full = cascade_metrics(y, *self._at(t, idx))

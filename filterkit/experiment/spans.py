@@ -107,9 +107,8 @@ def spans_by_id(table: pa.Table) -> dict[str, list[tuple[int, int]]]:
 def run_classifier(pipeline: Path) -> tuple[Callable[[list[str]], list[float | None]], float] | None:
     """The run's classifier as a scoring function, and the threshold the run applied (the pipeline's
     ``classifier.threshold``, else the classifier folder's tuned one); None when the pipeline has no classifier."""
-    from filterkit.classify.base import ScoringSpec
     from filterkit.classify.registry import load_classifier, read_classifier_info
-    from filterkit.config import load_config
+    from filterkit.config import ScoringSpec, load_config
 
     cfg = load_config(pipeline)
     if not cfg.classifier.enabled or cfg.classifier.path is None:

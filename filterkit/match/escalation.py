@@ -52,12 +52,12 @@ def escalate(
     return by_terms, by_terms | (np.nan_to_num(gate_scores, nan=-1.0) >= gate_threshold)
 
 
-def verdicts(by_terms: np.ndarray, escalated: np.ndarray) -> np.ndarray:
-    """The cheap stage's verdict per document (:data:`filterkit.contract.CHEAP_VERDICTS`), the input of
+def escalated_by(by_terms: np.ndarray, escalated: np.ndarray) -> np.ndarray:
+    """What the cheap stage found per document (:data:`filterkit.contract.ESCALATED_BY_VALUES`), the input of
     :func:`filterkit.contract.decide`: "terms" over the term bar, "gate" escalated by the semantic gate alone,
     "none" neither.
 
-    The one place the verdict is derived: the blocklist stage, ``rethreshold``, ``tune``, ``--dry-run`` and the
+    The one place it is derived: the blocklist stage, ``rethreshold``, ``tune``, ``--dry-run`` and the
     benchmarks all call it, so none can read a gate escalation as a term one.
     """
     by_terms = np.asarray(by_terms, dtype=bool)
@@ -77,9 +77,9 @@ class Escalation:
     by_terms: np.ndarray
     escalated: np.ndarray
 
-    def verdicts(self) -> np.ndarray:
-        """Each document's cheap-stage verdict ("terms" | "gate" | "none"; see :func:`verdicts`)."""
-        return verdicts(self.by_terms, self.escalated)
+    def escalated_by(self) -> np.ndarray:
+        """What sent each document on ("terms" | "gate" | "none"; see the module's :func:`escalated_by`)."""
+        return escalated_by(self.by_terms, self.escalated)
 
 
 class Escalator:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from filterkit.store.rows import AUDIT_SCHEMA, SCORES_SCHEMA, SPANS_SCHEMA
+from filterkit.store.rows import AUDIT_SCHEMA, RENAMED_COLUMNS, SCORES_SCHEMA, SPANS_SCHEMA, old_names, written_schema
 
 
 def connect_views(run: Path, command: str = "audit", spans: bool = False):
@@ -20,6 +20,7 @@ def connect_views(run: Path, command: str = "audit", spans: bool = False):
     """
     import duckdb
     import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
 
     from filterkit.errors import FilterkitError
     from filterkit.runs.verify import require_intact
@@ -36,15 +37,24 @@ def connect_views(run: Path, command: str = "audit", spans: bool = False):
         files = sorted(str(p) for p in folder.rglob("*.parquet") if p.is_file()) if folder.is_dir() else []
         if finished is not None:  # an unfinished run: only shards with a done marker are complete
             files = [f for f in files if str(Path(f).relative_to(folder)) in finished]
+        renamed = RENAMED_COLUMNS.get(view, {})
         try:
-            dataset = ds.dataset(files, schema=schema, format="parquet")
+            # files written before a column was renamed (an older filterkit) are read under the current names
+            old = [f for f in files if renamed and old_names(view, pq.read_schema(f).names)]
+            dataset = ds.dataset([f for f in files if f not in old], schema=schema, format="parquet")
+            old_dataset = ds.dataset(old, schema=written_schema(view, schema), format="parquet") if old else None
         except (pa.ArrowException, OSError) as e:
             raise FilterkitError(
                 f"{folder}: a file there is not readable parquet ({type(e).__name__}: {str(e)[:120]}); "
                 "re-run `filterkit run` on this folder to redo damaged shards"
             ) from None
         con.register(f"_{view}_files", dataset)  # an empty dataset still answers queries
-        con.execute(f"CREATE VIEW {view} AS SELECT * FROM _{view}_files")  # view names are constants
+        sql = f"SELECT * FROM _{view}_files"  # view and column names are constants, never data
+        if old_dataset is not None:
+            con.register(f"_{view}_old", old_dataset)
+            renames = ", ".join(f"{o} AS {n}" for o, n in renamed.items())
+            sql += f" UNION ALL SELECT * RENAME ({renames}) FROM _{view}_old"
+        con.execute(f"CREATE VIEW {view} AS {sql}")
     return con
 
 
@@ -111,7 +121,7 @@ def summarize(run: str | Path, examples: int = 3, bins: int = 10) -> dict[str, A
         "USING (input_shard) ORDER BY input_shard"
     )
     ex = rows(
-        "SELECT doc_id, stage, reason, classifier_score, "
+        "SELECT doc_id, stage, reason, score, "
         "left(regexp_replace(coalesce(text, ''), '\\s+', ' ', 'g'), 120) AS snippet "
         "FROM audit ORDER BY text_sha256 LIMIT $examples",
         {"examples": int(examples)},

@@ -55,25 +55,25 @@ def dry_run(
     plan["sample_docs"] = len(texts)
     if not texts:
         return plan
-    cheap = None  # no cheap stage: every document reaches the classifier
+    escalated_by = None  # no cheap stage: every document reaches the classifier
     cheap_s = 0.0
     if cfg.blocklist.enabled:
         esc = Escalator(cfg.blocklist, cfg.semantic_gate if cfg.semantic_gate.enabled else None)
         esc(texts[:8])  # load the automaton and the gate outside the timing
         t0 = time.perf_counter()
-        cheap = esc(texts).verdicts()
+        escalated_by = esc(texts).escalated_by()
         cheap_s = time.perf_counter() - t0
-        n_over = int((cheap != "none").sum())
+        n_over = int((escalated_by != "none").sum())
         plan["cheap_stage_docs_per_s"] = len(texts) / max(cheap_s, 1e-9)
         plan["sample_escalated"] = n_over
         plan["sample_escalation_rate"] = n_over / len(texts)
-    escalated = [i for i in range(len(texts)) if cheap is None or cheap[i] != "none"]
+    escalated = [i for i in range(len(texts)) if escalated_by is None or escalated_by[i] != "none"]
     estimate = rows * cheap_s / len(texts)
     removed: dict[str, int] = {r: 0 for r in REASONS}
     if not cfg.classifier.enabled:  # blocklist.mode: remove — the list decides alone
         rule = Rule.from_config(cfg)  # no classifier: no head threshold to fall back on
         for i in range(len(texts)):
-            verdict = decide(rule, None if cheap is None else cheap[i])
+            verdict = decide(rule, None if escalated_by is None else escalated_by[i])
             if verdict is not None:
                 removed[verdict[1].value] += 1
         plan["sample_removed_by_blocklist"] = removed[Reason.BLOCKLIST_TERMS.value]
@@ -86,7 +86,7 @@ def dry_run(
         scores = model.score([texts[i] for i in pick])
         clf_s = time.perf_counter() - t0
         for i, r in zip(pick, scores):  # the run's own rule: gate-only threshold and on_error included
-            verdict = decide(stage.rule, None if cheap is None else cheap[i], r.score, r.error)
+            verdict = decide(stage.rule, None if escalated_by is None else escalated_by[i], r.score, r.error)
             if verdict is not None:
                 removed[verdict[1].value] += 1
         plan["classifier_docs_per_s"] = len(pick) / max(clf_s, 1e-9)

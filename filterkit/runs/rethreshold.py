@@ -14,14 +14,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from filterkit import contract
 from filterkit.config import BlocklistConfig, PipelineConfig
 from filterkit.data.shard import Shard
 from filterkit.errors import FilterkitError
-from filterkit.match.escalation import verdicts
+from filterkit.match import escalation
 from filterkit.runs.folder import claim_out_dir
 from filterkit.runs.manifest import write_manifest
 from filterkit.runs.prepared import RunResult
@@ -30,6 +29,7 @@ from filterkit.runs.verify import redo_damaged, require_intact
 from filterkit.stages.reader import ShardReader
 from filterkit.stages.shard_output import ShardOutput
 from filterkit.store.layout import RunLayout, run_lock
+from filterkit.store.rows import read_rows
 
 
 def _load_run(run_dir: Path) -> dict:
@@ -78,7 +78,7 @@ def _recorded(run_dir: Path, sub: str, shard: Shard) -> dict[int, dict]:
         raise FilterkitError(
             f"{path}: missing; the run folder {run_dir} is incomplete — finish it with `filterkit run`"
         )
-    return {r["row_index"]: r for r in pq.read_table(path).to_pylist()}
+    return {r["row_index"]: r for r in read_rows(path, sub).to_pylist()}
 
 
 def _scored_on(run_dir: Path, m: dict) -> str | None:
@@ -101,15 +101,15 @@ def _scored_texts(run_dir: Path, shard: Shard) -> str:
     return digest
 
 
-def _recorded_verdict(rec: dict, bl: BlocklistConfig) -> str:
-    """A recorded row's cheap-stage verdict under the new term bar (:func:`verdicts`, the run's own rule).
+def _recorded_escalated_by(rec: dict, bl: BlocklistConfig) -> str:
+    """A recorded row's cheap-stage verdict under the new term bar (:func:`~filterkit.match.escalation.escalated_by`, the run's own rule).
 
     A raised ``--min-unique-hits`` is refused where a gate or a length-aware bar ran, so there the recorded
     verdict stands; otherwise a row escalated by terms stays so only with the new bar's unique terms.
     """
     by_gate = rec.get("escalated_by") == "gate"
     by_terms = not by_gate and (bl.short_doc_words > 0 or (rec.get("unique_terms") or 0) >= bl.min_unique_hits)
-    return verdicts(np.array([by_terms]), np.array([by_terms or by_gate]))[0]
+    return escalation.escalated_by(np.array([by_terms]), np.array([by_terms or by_gate]))[0]
 
 
 def _annotate(doc, rec: dict, cfg: PipelineConfig, rule: contract.Rule) -> None:
@@ -121,9 +121,11 @@ def _annotate(doc, rec: dict, cfg: PipelineConfig, rule: contract.Rule) -> None:
     meta[contract.UNIQUE_TERMS] = rec.get("unique_terms")
     meta[contract.TOTAL_HITS] = rec.get("total_hits")
     meta[contract.GATE_SCORE] = rec.get("gate_score")
-    cheap = _recorded_verdict(rec, cfg.blocklist) if cfg.blocklist.enabled else None  # None: no cheap stage ran
-    escalate = cheap != "none" and rule.mode == "escalate"
-    meta[contract.ESCALATED_BY] = cheap if escalate and cheap is not None else None
+    escalated_by = (
+        _recorded_escalated_by(rec, cfg.blocklist) if cfg.blocklist.enabled else None
+    )  # None: no cheap stage ran
+    escalate = escalated_by != "none" and rule.mode == "escalate"
+    meta[contract.ESCALATED_BY] = escalated_by if escalate and escalated_by is not None else None
     meta[contract.ESCALATED] = escalate
     if escalate:
         meta[contract.WINDOWS] = rec.get("windows") or 0
@@ -131,7 +133,7 @@ def _annotate(doc, rec: dict, cfg: PipelineConfig, rule: contract.Rule) -> None:
             meta[contract.ERROR] = rec["error"]
         else:
             meta[contract.SCORE] = rec.get("score")
-    verdict = contract.decide(rule, cheap, meta.get(contract.SCORE), meta.get(contract.ERROR))
+    verdict = contract.decide(rule, escalated_by, meta.get(contract.SCORE), meta.get(contract.ERROR))
     if verdict is not None:
         contract.mark_removed(doc, *verdict)
 

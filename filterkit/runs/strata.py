@@ -16,13 +16,13 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 
 from filterkit.config import InputConfig, PipelineConfig
 from filterkit.data.formats import format_of
 from filterkit.data.shard import Shard
 from filterkit.errors import FilterkitError
 from filterkit.runs.verify import require_intact
+from filterkit.store.rows import read_rows
 
 REMOVED = {"classifier_score": "removed_classifier", "blocklist_terms": "removed_blocklist", "error": "removed_error"}
 ESCALATED_KEPT = "escalated_kept"
@@ -118,7 +118,7 @@ def _recorded_rows(run: Path, kind: str, shard: Shard, columns: list[str]) -> li
     path = run / kind / shard.out_name
     if not path.is_file():
         raise FilterkitError(f"{path}: missing; re-run `filterkit run` on {run} to finish it")
-    return pq.read_table(path, columns=columns).to_pylist()
+    return read_rows(path, kind, columns).to_pylist()
 
 
 AUDIT_COLUMNS = [
@@ -126,7 +126,7 @@ AUDIT_COLUMNS = [
     "doc_id",
     "reason",
     "matched_terms",
-    "classifier_score",
+    "score",
     "threshold",
     "escalated_by",
     "gate_score",
@@ -163,7 +163,7 @@ def run_strata(run: str | Path, by: str | None = None, command: str = "review") 
         audit = _recorded_rows(run, "audit", shard, AUDIT_COLUMNS)
         scores = _recorded_rows(run, "scores", shard, SCORES_COLUMNS)
         st.recorded = {r["row_index"]: r for r in scores}
-        st.recorded.update({r["row_index"]: {**r, "removed": True, "score": r["classifier_score"]} for r in audit})
+        st.recorded.update({r["row_index"]: {**r, "removed": True} for r in audit})
         for reason, name in REMOVED.items():
             st.rows[name] = np.array(sorted(r["row_index"] for r in audit if r["reason"] == reason), dtype=np.int64)
         removed = {r["row_index"] for r in audit}

@@ -64,7 +64,7 @@ class BlocklistStage(DecisionStage):
         with self.timed(shard_of(batch[0])):
             found = self.escalator([d.text for d in todo])
             gate_on = self.escalator.gate_cfg is not None
-            verdicts = found.verdicts()
+            found_by = found.escalated_by()
             for i, doc in enumerate(todo):
                 counts = found.terms.get(i, {})
                 terms = sorted(counts)
@@ -75,11 +75,11 @@ class BlocklistStage(DecisionStage):
                 meta[contract.TOTAL_HITS] = int(found.total[i])
                 g = found.gate[i]
                 meta[contract.GATE_SCORE] = None if g != g else float(g)  # NaN: the gate did not run
-                cheap = verdicts[i]
-                escalate = cheap != "none" and self.config.mode == "escalate"
-                meta[contract.ESCALATED_BY] = cheap if escalate else None
+                escalated_by = found_by[i]
+                escalate = escalated_by != "none" and self.config.mode == "escalate"
+                meta[contract.ESCALATED_BY] = escalated_by if escalate else None
                 meta[contract.ESCALATED] = escalate
-                verdict = contract.decide(self.rule, cheap)  # remove mode: the list decides here
+                verdict = contract.decide(self.rule, escalated_by)  # remove mode: the list decides here
                 if verdict is not None:
                     contract.mark_removed(doc, *verdict)
         escalated = sum(1 for d in todo if d.metadata[contract.ESCALATED])

@@ -119,7 +119,7 @@ class ClassifierStage(DecisionStage):
             results = self.model.collect(pending)
         for doc, res in zip(todo, results):
             meta = doc.metadata
-            cheap = contract.cheap_verdict(meta)
+            escalated_by = contract.recorded_escalated_by(meta)
             meta[contract.ESCALATED] = True
             meta[contract.WINDOWS] = res.windows
             if res.error is not None:
@@ -128,11 +128,11 @@ class ClassifierStage(DecisionStage):
             else:
                 meta[contract.SCORE] = res.score
                 self.stat_update("scored")
-            verdict = contract.decide(self.rule, cheap, res.score, res.error)
+            verdict = contract.decide(self.rule, escalated_by, res.score, res.error)
             if verdict is not None:
                 contract.mark_removed(doc, *verdict)
                 if verdict[1] is contract.Reason.CLASSIFIER_SCORE and res.window_scores is not None:
-                    bar = self.rule.threshold_for(cheap)
+                    bar = self.rule.threshold_for(escalated_by)
                     assert bar is not None  # it removed on a score, so the rule has a threshold
                     self._record_spans(doc, res.window_scores, bar)
         return buffer

@@ -189,7 +189,7 @@ class ShardOutput:
                     unique_terms=meta.get(contract.UNIQUE_TERMS),
                     total_hits=meta.get(contract.TOTAL_HITS),
                     min_unique_hits=self.info.min_unique_hits,
-                    classifier_score=meta.get(contract.SCORE),
+                    score=meta.get(contract.SCORE),
                     threshold=threshold,
                     classifier=self.info.classifier,
                     classifier_sha256=self.info.classifier_sha256,

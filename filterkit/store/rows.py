@@ -9,9 +9,11 @@ tagger/mixer split dolma uses.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from filterkit.config import OutputConfig
 from filterkit.contract import Rule
@@ -38,7 +40,9 @@ class AuditRow:
     unique_terms: int | None = col(pa.int32(), "distinct blocklist terms found")
     total_hits: int | None = col(pa.int32(), "blocklist term occurrences found")
     min_unique_hits: int | None = col(pa.int32(), "the run's term bar (blocklist.min_unique_hits)")
-    classifier_score: float | None = col(pa.float64(), "max window probability from the classifier; null if not scored")
+    score: float | None = col(
+        pa.float64(), "the classifier's score (its doc_rule over window probabilities); null if not scored"
+    )
     threshold: float | None = col(pa.float64(), "the classifier threshold this document had to reach")
     classifier: str | None = col(pa.string(), "classifier name")
     classifier_sha256: str | None = col(pa.string(), "hash of the classifier's config.json and weights")
@@ -109,6 +113,30 @@ def as_dict(row: Any) -> dict[str, Any]:
 AUDIT_SCHEMA = schema_of(AuditRow)
 SCORES_SCHEMA = schema_of(ScoresRow)
 SPANS_SCHEMA = schema_of(SpanRow)
+
+#: Columns renamed since an earlier filterkit, per table: old name -> current name (CHANGELOG.md). A file written
+#: before a rename is read under the current names (:func:`read_rows`, the DuckDB views of ``filterkit audit`` and
+#: the report), so run folders made before it stay readable, and resume, as they are.
+RENAMED_COLUMNS: dict[str, dict[str, str]] = {"audit": {"classifier_score": "score"}}
+
+
+def old_names(kind: str, names: list[str]) -> dict[str, str]:
+    """The renamed columns (old -> current) a file of table ``kind`` with columns ``names`` still has."""
+    return {old: new for old, new in RENAMED_COLUMNS.get(kind, {}).items() if old in names}
+
+
+def written_schema(kind: str, schema: pa.Schema) -> pa.Schema:
+    """``schema`` as files written before :data:`RENAMED_COLUMNS`' renames hold it (same order, old names)."""
+    back = {new: old for old, new in RENAMED_COLUMNS.get(kind, {}).items()}
+    return pa.schema([f.with_name(back.get(f.name, f.name)) for f in schema])
+
+
+def read_rows(path: Path, kind: str, columns: list[str] | None = None) -> pa.Table:
+    """One ``kind`` file (audit, scores, spans) under the current column names, whichever filterkit wrote it."""
+    renamed = old_names(kind, pq.read_schema(path).names)
+    back = {new: old for old, new in renamed.items()}
+    table = pq.read_table(path, columns=None if columns is None else [back.get(c, c) for c in columns])
+    return table.rename_columns([renamed.get(n, n) for n in table.column_names]) if renamed else table
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,8 @@ def test_a_folders_doc_rule_is_the_rule_a_run_applies(tmp_path):
     import json
     import shutil
 
-    from filterkit.classify.base import ScoringSpec
     from filterkit.classify.embedding import EmbeddingClassifier
+    from filterkit.config import ScoringSpec
     from tests.conftest import GENERAL, HEAD, PROXY
 
     mean_head = tmp_path / "mean-head"

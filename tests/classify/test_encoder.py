@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from filterkit.classify.base import ScoringSpec
 from filterkit.classify.embedding import EmbeddingClassifier, shared_encoder
+from filterkit.config import ScoringSpec
 from tests.conftest import GENERAL, HEAD, PROXY
 
 pytestmark = pytest.mark.slow  # loads and runs the real encoder on CPU: seconds per test on 2 cores

@@ -94,8 +94,8 @@ def test_onnx_int8_within_stated_drift(encoders):
 
 @pytest.mark.slow
 def test_scores_and_decisions_per_runtime(encoders, caplog):
-    from filterkit.classify.base import ScoringSpec
     from filterkit.classify.embedding import EmbeddingClassifier
+    from filterkit.config import ScoringSpec
 
     scores = {}
     for runtime, precision in (("torch", "fp32"), ("onnx", "fp32"), ("onnx", "int8")):

@@ -129,11 +129,11 @@ def test_cascade_metrics_escalate_and_remove():
     y = np.array([1, 1, 1, 0, 0, 0])
     s = np.array([0.9, 0.9, 0.1, 0.9, 0.1, 0.1])
     u = np.array([3, 0, 2, 2, 2, 0])  # the second positive never reaches the classifier
-    cheap = np.where(u >= 2, "terms", "none").astype(object)
-    c = cascade_metrics(y, Rule(mode="escalate", classifier=True, threshold=0.5, on_error="remove"), cheap, s)
+    escalated_by = np.where(u >= 2, "terms", "none").astype(object)
+    c = cascade_metrics(y, Rule(mode="escalate", classifier=True, threshold=0.5, on_error="remove"), escalated_by, s)
     assert c["escalation_recall"] == pytest.approx(2 / 3) and c["escalation_rate_neg"] == pytest.approx(2 / 3)
     assert (c["recall"], c["fpr"], c["precision"]) == (pytest.approx(1 / 3), pytest.approx(1 / 3), 0.5)
-    r = cascade_metrics(y, Rule(mode="remove", classifier=False, threshold=0.5, on_error="remove"), cheap, s)
+    r = cascade_metrics(y, Rule(mode="remove", classifier=False, threshold=0.5, on_error="remove"), escalated_by, s)
     assert r["recall"] == pytest.approx(2 / 3) and r["removed"] == 4
     assert cascade_metrics(y, Rule(mode="escalate", classifier=True, threshold=0.5, on_error="remove"), None, s)[
         "recall"

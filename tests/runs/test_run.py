@@ -42,7 +42,7 @@ def test_outputs_and_invariants(shards, pipeline, tmp_path):
     assert audit.schema.equals(AUDIT_SCHEMA) and audit.num_rows == c["removed"]
     row = audit.filter(pa.compute.equal(audit["doc_id"], "c1")).to_pylist()[0]
     assert row["stage"] == "classifier" and row["reason"] == "classifier_score"
-    assert row["classifier_score"] >= row["threshold"] and row["unique_terms"] >= 2
+    assert row["score"] >= row["threshold"] and row["unique_terms"] >= 2
     assert row["classifier"] == "biorisk-proxy-minilm" and len(row["classifier_sha256"]) == 64
     assert row["config_sha256"] == res.manifest["config_sha256"] and row["min_unique_hits"] == 2
     assert {t["term"] for t in row["matched_terms"]} and row["text"] == PROXY[0][:300]
@@ -80,7 +80,7 @@ def test_blocklist_remove_mode(shards, tmp_path):
     c = res.counts
     assert c["removed_blocklist"] == 5 and c["escalated"] == 0 and c["kept"] == 8
     audit = pq.read_table(tmp_path / "out" / "audit" / "s0.parquet").to_pylist()
-    assert {r["stage"] for r in audit} == {"blocklist"} and all(r["classifier_score"] is None for r in audit)
+    assert {r["stage"] for r in audit} == {"blocklist"} and all(r["score"] is None for r in audit)
 
 
 def test_min_unique_hits_controls_escalation(shards, tmp_path):

@@ -148,16 +148,14 @@ def over_represented_terms(v: Views, limit: int = 25, min_removed_docs: int = 2)
 
 # --- which documents to show: keys and recorded facts only, never text ----------------------------------------
 
-_AUDIT_COLS = (
-    "doc_id, input_shard, row_index, reason, classifier_score, threshold, escalated_by, gate_score, matched_terms"
-)
+_AUDIT_COLS = "doc_id, input_shard, row_index, reason, score, threshold, escalated_by, gate_score, matched_terms"
 _SCORES_COLS = "doc_id, input_shard, row_index, reason, score, threshold, escalated_by, gate_score, matched_terms"
 
 
 def removed_above_threshold(v: Views, n: int) -> list[tuple]:
     return v.rows(
-        f"SELECT {_AUDIT_COLS} FROM audit WHERE reason = 'classifier_score' AND classifier_score IS NOT "
-        "NULL AND threshold IS NOT NULL ORDER BY classifier_score - threshold, input_shard, row_index "
+        f"SELECT {_AUDIT_COLS} FROM audit WHERE reason = 'classifier_score' AND score IS NOT "
+        "NULL AND threshold IS NOT NULL ORDER BY score - threshold, input_shard, row_index "
         "LIMIT $n",
         {"n": n},
     )
