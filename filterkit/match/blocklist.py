@@ -51,6 +51,9 @@ _SEP = "\x00"
 # str.split() whitespace that NFKC does not already turn into U+0020
 _UNICODE_WS = ("\x85", "\u1680", "\u2028", "\u2029")
 _WS_TABLE = bytes.maketrans(b"\n\t\r\x0b\x0c\x1c\x1d\x1e\x1f", b" " * 9)
+_ASCII_LOWER_WS_TABLE = bytes.maketrans(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZ\n\t\r\x0b\x0c\x1c\x1d\x1e\x1f", b"abcdefghijklmnopqrstuvwxyz" + b" " * 9
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -83,8 +86,8 @@ def fold_table() -> dict[int, int | None]:
 
 
 def _normal_bytes(text: str) -> bytes:
-    if text.isascii():
-        data = text.encode("ascii").lower()  # casefold == lower on ASCII
+    if text.isascii():  # casefold == lower on ASCII: case and whitespace in one translate pass
+        data = text.encode("ascii").translate(_ASCII_LOWER_WS_TABLE)
     else:
         table = fold_table()
         text = unicodedata.normalize("NFKC", text).translate(table).casefold().translate(table)
@@ -92,7 +95,7 @@ def _normal_bytes(text: str) -> bytes:
             if ws in text:
                 text = text.replace(ws, " ")
         data = text.encode("utf-8")
-    data = data.translate(_WS_TABLE)
+        data = data.translate(_WS_TABLE)
     if b"  " in data:
         buf = np.frombuffer(data, dtype=np.uint8)
         keep = np.ones(len(buf), dtype=bool)
