@@ -24,11 +24,11 @@ from filterkit.classify.base import (
     HEAD_FILE,
     ClassifierInfo,
     DocScore,
-    ScoringSpec,
     warn_runtime_mismatch,
 )
 from filterkit.classify.docrule import pool
 from filterkit.classify.registry import read_classifier_info
+from filterkit.config import ScoringSpec
 from filterkit.errors import FilterkitError
 
 

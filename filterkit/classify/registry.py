@@ -20,8 +20,8 @@ from filterkit.classify.base import (
     Classifier,
     ClassifierInfo,
     FolderConfig,
-    ScoringSpec,
 )
+from filterkit.config import ScoringSpec
 from filterkit.config_file import format_validation_error
 from filterkit.errors import FilterkitError
 
